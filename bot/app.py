@@ -1,0 +1,113 @@
+"""FastAPI application factory: the webhook, health, metrics and the web parts, one port."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
+
+from bot import migrate, webhook
+from bot.clock import Clock, SystemClock
+from bot.content import load_content
+from bot.db import make_engine, ping
+from bot.flows import build_registry
+from bot.flows.registry import Registry
+from bot.flows.render import Renderer
+from bot.flows.runner import Runner
+from bot.line.gateway import LineGateway, SdkLineGateway
+from bot.processor import Processor
+from bot.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Overrides:
+    """Parts a test or the simulator substitutes; anything left None is built from settings."""
+
+    gateway: LineGateway | None = None
+    registry: Registry | None = None
+    clock: Clock | None = None
+    process_events: bool = True  # False: ingest only, events wait in the database
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def create_app(settings: Settings | None = None, overrides: Overrides | None = None) -> FastAPI:
+    """Build the application; nothing starts until the lifespan runs."""
+    settings = settings or get_settings()
+    overrides = overrides or Overrides()
+    content = load_content(settings.content_dir)
+    engine = make_engine(settings.database_url)
+    registry = overrides.registry or build_registry()
+    renderer = Renderer(content)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            await run_in_threadpool(migrate.upgrade, settings.database_url)
+        gateway = overrides.gateway or SdkLineGateway(
+            host=settings.line_api_base_url,
+            access_token=settings.line_channel_access_token.get_secret_value(),
+            timeout_s=settings.line_timeout_s,
+            max_attempts=settings.line_max_attempts,
+            backoff_base_s=settings.line_backoff_base_s,
+        )
+        app.state.gateway = gateway
+        app.state.processor = Processor(
+            engine=engine,
+            settings=settings,
+            content=content,
+            runner=app.state.runner,
+            renderer=renderer,
+            gateway=gateway,
+            clock=app.state.clock,
+        )
+        app.state.loop = asyncio.get_running_loop()
+        await app.state.processor.start(workers=overrides.process_events)
+        try:
+            yield
+        finally:
+            await app.state.processor.stop()
+            if overrides.gateway is None:
+                await gateway.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Tsunagari",
+        version="0.1.0",
+        summary="LINE bot for neighbourhood associations: webhook, staff web and API",
+        lifespan=lifespan,
+    )
+    app.state.settings, app.state.content, app.state.engine = settings, content, engine
+    app.state.registry, app.state.renderer = registry, renderer
+    app.state.runner = Runner(registry, renderer)
+    app.state.clock = overrides.clock or SystemClock()
+    _include_routes(app)
+    return app
+
+
+def _include_routes(app: FastAPI) -> None:
+    app.include_router(webhook.router)
+
+    @app.get("/healthz", summary="Liveness", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="Readiness: the database answers", tags=["health"])
+    async def readyz(request: Request) -> JSONResponse:
+        ok = await run_in_threadpool(ping, request.app.state.engine)
+        return JSONResponse(
+            {"database": "ok" if ok else "unreachable"}, status_code=200 if ok else 503
+        )
+
+    @app.get("/metrics", summary="Prometheus metrics", tags=["health"])
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,46 @@
+"""The main menu and help: what a resident can do from anywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.flows import postback
+from bot.flows.context import FlowContext
+from bot.flows.engine import Option, Say
+
+
+def menu_items(ctx: FlowContext) -> list[Option]:
+    """Menu entries from content/menu.yaml, for the resident's role."""
+    entries = _load(ctx.content.path("menu.yaml"))
+    role = resident_role(ctx)
+    options = []
+    for entry in entries:
+        roles = entry.get("roles", ["everyone"])
+        if role not in roles and "everyone" not in roles:
+            continue
+        if "start" in entry:
+            value = postback.encode(a="start", f=str(entry["start"]))
+        elif "command" in entry:
+            value = postback.encode(a="cmd", v=str(entry["command"]))
+        else:
+            value = postback.encode(a=str(entry["action"]))
+        options.append(Option(label_key=entry["label"], value=value))
+    return options
+
+
+def main_menu(ctx: FlowContext, key: str = "menu.title") -> Say:
+    """The menu as a message with quick-reply chips."""
+    return Say(key, options=tuple(menu_items(ctx)[:13]))
+
+
+def resident_role(ctx: FlowContext) -> str:
+    """Which menu the resident sees; flows that grant roles extend this via content roles."""
+    return getattr(ctx.resident, "menu_role", None) or "subscriber"
+
+
+def _load(path: Path) -> list[dict[str, Any]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return list(data.get("main", []))

@@ -1,0 +1,106 @@
+"""The webhook inbox: each event stored once (by webhookEventId) before LINE is acknowledged."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.models import WebhookEvent
+from bot.models.core import EventStatus
+from bot.observability import metrics
+from bot.observability.logs import pseudonym
+
+log = logging.getLogger(__name__)
+
+
+class MalformedEvent(ValueError):
+    """An event without the fields every LINE event carries."""
+
+
+def source_key(event: Mapping[str, Any]) -> str:
+    """The lane key: events from one chat share it, so they are handled in order."""
+    source = event.get("source") or {}
+    raw = source.get("userId") or source.get("groupId") or source.get("roomId") or "-"
+    return pseudonym(str(raw))
+
+
+def store_events(
+    engine: Engine, events: Sequence[Mapping[str, Any]], now: datetime
+) -> list[tuple[int, str]]:
+    """Insert new events; returns (seq, lane key) of those not seen before, in body order."""
+    table = WebhookEvent.__table__  # type: ignore[attr-defined]
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    fresh: list[tuple[int, str]] = []
+    with engine.begin() as conn:
+        for event in events:
+            row = _row(event, now)
+            stmt = (
+                dialect.insert(table)
+                .values(**row)
+                .on_conflict_do_nothing(index_elements=["webhook_event_id"])
+                .returning(table.c.seq)
+            )
+            seq = conn.execute(stmt).scalar()
+            if seq is None:
+                metrics.events_duplicate.inc()
+                continue
+            metrics.events_stored.labels(row["event_type"]).inc()
+            fresh.append((int(seq), row["source_key"]))
+    return fresh
+
+
+def _row(event: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    event_id = event.get("webhookEventId")
+    event_type = event.get("type")
+    if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str):
+        raise MalformedEvent("event lacks webhookEventId or type")
+    delivery = event.get("deliveryContext") or {}
+    return {
+        "webhook_event_id": event_id[:64],
+        "event_type": event_type[:32],
+        "source_key": source_key(event),
+        "payload": dict(event),
+        "is_redelivery": bool(delivery.get("isRedelivery")),
+        "status": EventStatus.PENDING.value,
+        "attempts": 0,
+        "received_at": now,
+        "claimed_at": now,
+    }
+
+
+def pending_events(session: Session, now: datetime, lease: timedelta | None) -> list[WebhookEvent]:
+    """Pending events to recover: all of them (single process) or those whose lease ran out."""
+    query = select(WebhookEvent).where(WebhookEvent.status == EventStatus.PENDING)
+    if lease is not None:
+        query = query.where(
+            or_(col(WebhookEvent.claimed_at).is_(None), col(WebhookEvent.claimed_at) < now - lease)
+        )
+    return list(session.exec(query.order_by(col(WebhookEvent.seq))).all())
+
+
+def reclaim(session: Session, seqs: Iterable[int], now: datetime) -> None:
+    """Stamp recovered events as claimed by this process."""
+    ids = list(seqs)
+    if ids:
+        session.execute(
+            update(WebhookEvent).where(col(WebhookEvent.seq).in_(ids)).values(claimed_at=now)
+        )
+
+
+def purge_processed(session: Session, older_than: datetime) -> int:
+    """Forget processed events once redelivery can no longer happen."""
+    rows = session.exec(
+        select(WebhookEvent).where(
+            WebhookEvent.status != EventStatus.PENDING, WebhookEvent.received_at < older_than
+        )
+    ).all()
+    for row in rows:
+        session.delete(row)
+    return len(rows)

@@ -1,0 +1,1 @@
+"""The LINE edge: signature checks, message limits and the SDK client with retries."""

@@ -1,0 +1,6 @@
+"""SQLModel tables, one module per domain; importing this package registers them all."""
+
+from bot.models.core import Conversation, Resident, ResidentStatus, WebhookEvent
+from bot.models.delivery import OutboxBatch, OutboxMessage, OutboxRecipient  # noqa: F401
+
+__all__ = ["Conversation", "Resident", "ResidentStatus", "WebhookEvent"]

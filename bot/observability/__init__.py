@@ -1,0 +1,1 @@
+"""Metrics and structured logs; neither carries names or LINE user IDs in plain text."""

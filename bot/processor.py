@@ -1,0 +1,235 @@
+"""Process stored events after the acknowledgement: one lane per user, lanes in parallel."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from linebot.v3.webhooks import Event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
+
+from bot import inbox
+from bot.clock import Clock
+from bot.content import Content
+from bot.db import is_postgres, session_scope
+from bot.flows.context import FlowContext
+from bot.flows.engine import Say
+from bot.flows.render import Renderer
+from bot.flows.runner import Runner
+from bot.handlers import route
+from bot.line.gateway import LineGateway, retry_key_for
+from bot.line.limits import LimitError
+from bot.models import WebhookEvent
+from bot.models.core import EventStatus
+from bot.observability import metrics
+from bot.services import residents
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PendingReply:
+    """Messages to send once the event's transaction has committed."""
+
+    event_id: str
+    reply_token: str | None
+    user_id: str | None
+    messages: list[dict[str, Any]]
+    after_commit: list[Any]
+
+
+class Processor:
+    """Handles stored events; a crash leaves them pending and `recover` picks them up."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        settings: Settings,
+        content: Content,
+        runner: Runner,
+        renderer: Renderer,
+        gateway: LineGateway,
+        clock: Clock,
+    ) -> None:
+        self.engine, self.settings, self.content = engine, settings, content
+        self.runner, self.renderer, self.gateway, self.clock = runner, renderer, gateway, clock
+        self._lanes: list[asyncio.Queue[int]] = []
+        self._workers: list[asyncio.Task[None]] = []
+        self._idle = asyncio.Event()
+        self._in_flight = 0
+
+    async def start(self, *, workers: bool = True) -> None:
+        """Start the lane workers and requeue whatever a previous process left pending.
+
+        Without workers the process only ingests: events are stored and acknowledged and
+        wait in the database for a processing replica (or this one's next start).
+        """
+        self._lanes = [asyncio.Queue() for _ in range(self.settings.processor_lanes)]
+        if not workers:
+            return
+        self._workers = [asyncio.create_task(self._work(q)) for q in self._lanes]
+        await self.recover(startup=True)
+
+    async def stop(self) -> None:
+        """Stop the workers; unprocessed events stay pending in the database."""
+        for task in self._workers:
+            task.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        self._workers = []
+
+    def submit(self, seq: int, lane_key: str) -> None:
+        """Queue a stored event on its user's lane."""
+        if not self._workers:
+            return
+        lane = int(hashlib.blake2s(lane_key.encode(), digest_size=4).hexdigest(), 16)
+        self._in_flight += 1
+        self._idle.clear()
+        self._lanes[lane % len(self._lanes)].put_nowait(seq)
+
+    async def recover(self, *, startup: bool = False) -> int:
+        """Queue pending events; on PostgreSQL only those whose claim lease ran out."""
+        now = self.clock.now()
+        # SQLite has one process, so at start-up everything pending is ours; on PostgreSQL
+        # another replica may still be working, so wait for its claim lease to run out.
+        single = startup and not is_postgres(self.engine)
+        lease = None if single else timedelta(seconds=self.settings.event_lease_seconds)
+
+        def claim() -> list[tuple[int, str]]:
+            with session_scope(self.engine) as session:
+                rows = inbox.pending_events(session, now, lease)
+                inbox.reclaim(session, [r.seq for r in rows if r.seq is not None], now)
+                return [(int(r.seq or 0), r.source_key) for r in rows]
+
+        found = await run_in_threadpool(claim)
+        for seq, key in found:
+            self.submit(seq, key)
+        if found:
+            log.info("recovered pending events", extra={"count": len(found)})
+        return len(found)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until every submitted event has been handled (tests and benchmarks)."""
+        if self._in_flight == 0:
+            return
+        await asyncio.wait_for(self._idle.wait(), timeout)
+
+    async def _work(self, queue: asyncio.Queue[int]) -> None:
+        while True:
+            seq = await queue.get()
+            try:
+                await self.process(seq)
+            except Exception:  # noqa: BLE001 - one bad event must not stop the lane
+                log.exception("event processing crashed", extra={"seq": seq})
+            finally:
+                self._in_flight -= 1
+                if self._in_flight == 0:
+                    self._idle.set()
+
+    async def process(self, seq: int) -> None:
+        """Handle one stored event, then send its replies."""
+        pending = await run_in_threadpool(self._handle_in_transaction, seq)
+        if pending is None:
+            return
+        for callback in pending.after_commit:
+            callback()
+        if pending.messages:
+            await self._send(pending)
+
+    def _handle_in_transaction(self, seq: int) -> PendingReply | None:
+        try:
+            with session_scope(self.engine) as session:
+                row = _lock_pending(session, seq)
+                if row is None:
+                    return None
+                return self._handle_row(session, row)
+        except Exception as exc:  # noqa: BLE001 - record, apologise, keep the lane going
+            log.exception("event handler failed", extra={"seq": seq})
+            return self._record_failure(seq, exc)
+
+    def _handle_row(self, session: Session, row: WebhookEvent) -> PendingReply | None:
+        payload = row.payload or {}
+        now = self.clock.now()
+        row.attempts += 1
+        try:
+            event = Event.from_dict(payload)
+        except (ValueError, TypeError, AttributeError):
+            log.info(
+                "unknown or unparsable event acknowledged",
+                extra={"type": row.event_type, "seq": row.seq},
+            )
+            return _finish(session, row, EventStatus.SKIPPED, now, "skipped")
+        handler = route(event)
+        user_id = getattr(event.source, "user_id", None) if event.source else None
+        if handler is None or user_id is None or getattr(event, "mode", "active") == "standby":
+            return _finish(session, row, EventStatus.SKIPPED, now, "ignored")
+        resident = residents.get_or_create(session, user_id, now, self.settings.default_locale)
+        ctx = FlowContext(session, resident, self.content, self.settings, now)
+        says = handler(ctx, event, self.runner)
+        messages = self._render(says, resident.locale)
+        _finish(session, row, EventStatus.DONE, now, "done")
+        token = getattr(event, "reply_token", None)
+        return PendingReply(row.webhook_event_id, token, user_id, messages, ctx.after_commit)
+
+    def _render(self, says: list[Say], locale: str) -> list[dict[str, Any]]:
+        return self.renderer.messages(says[:5], locale)
+
+    def _record_failure(self, seq: int, exc: Exception) -> PendingReply | None:
+        with session_scope(self.engine) as session:
+            row = session.get(WebhookEvent, seq)
+            if row is None or row.status != EventStatus.PENDING:
+                return None
+            payload = row.payload or {}
+            row.attempts += 1
+            row.error = type(exc).__name__[:200]
+            _finish(session, row, EventStatus.FAILED, self.clock.now(), "failed")
+            user_id = (payload.get("source") or {}).get("userId")
+            apology = [
+                {
+                    "type": "text",
+                    "text": self.content.text("common.apology", self.settings.default_locale),
+                }
+            ]
+            return PendingReply(
+                row.webhook_event_id, payload.get("replyToken"), user_id, apology, []
+            )
+
+    async def _send(self, pending: PendingReply) -> None:
+        try:
+            if pending.reply_token:
+                result = await self.gateway.reply(pending.reply_token, pending.messages)
+                if result.outcome != "invalid":
+                    return
+            if pending.user_id:  # reply token spent or expired: push, idempotently
+                await self.gateway.push(
+                    pending.user_id, pending.messages, retry_key_for(f"reply:{pending.event_id}")
+                )
+        except LimitError:
+            log.exception("reply would break LINE limits; not sent")
+
+
+def _lock_pending(session: Session, seq: int) -> WebhookEvent | None:
+    query = select(WebhookEvent).where(WebhookEvent.seq == seq)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    row = session.exec(query).first()
+    if row is None or row.status != EventStatus.PENDING:
+        return None
+    return row
+
+
+def _finish(
+    session: Session, row: WebhookEvent, status: EventStatus, now: Any, outcome: str
+) -> None:
+    row.status = status
+    row.processed_at = now
+    row.payload = None  # message texts are not kept once handled
+    session.add(row)
+    metrics.events_processed.labels(outcome).inc()

@@ -1,0 +1,185 @@
+"""Every knob of Tsunagari, read from the environment (and an optional `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONTENT_DIR = REPO_ROOT / "content"
+DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "tsunagari.db"
+LINE_API_HOST = "https://api.line.me"
+LINE_DATA_API_HOST = "https://api-data.line.me"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; built explicitly (never at import) so tests pass their own."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_ignore_empty=True, extra="ignore", populate_by_name=True
+    )
+
+    line_channel_secret: SecretStr = Field(
+        default=SecretStr(""), validation_alias="LINE_CHANNEL_SECRET"
+    )
+    line_channel_access_token: SecretStr = Field(
+        default=SecretStr(""), validation_alias="LINE_CHANNEL_ACCESS_TOKEN"
+    )
+    line_api_base_url: str = Field(default=LINE_API_HOST, validation_alias="LINE_API_BASE_URL")
+    line_data_api_base_url: str = Field(
+        default=LINE_DATA_API_HOST, validation_alias="LINE_DATA_API_BASE_URL"
+    )
+    line_timeout_s: float = Field(default=10.0, gt=0, validation_alias="LINE_TIMEOUT_SECONDS")
+    line_max_attempts: int = Field(default=5, ge=1, validation_alias="LINE_MAX_ATTEMPTS")
+    line_backoff_base_s: float = Field(
+        default=0.5, ge=0, validation_alias="LINE_BACKOFF_BASE_SECONDS"
+    )
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_SQLITE_PATH}", validation_alias="DATABASE_URL"
+    )
+    timezone: str = Field(default="Asia/Tokyo", validation_alias="TSUNAGARI_TIMEZONE")
+    default_locale: Literal["ja", "en", "ja-easy"] = Field(
+        default="ja", validation_alias="TSUNAGARI_DEFAULT_LOCALE"
+    )
+    content_dir: Path = Field(default=DEFAULT_CONTENT_DIR, validation_alias="TSUNAGARI_CONTENT_DIR")
+    conversation_ttl_minutes: int = Field(
+        default=30, ge=1, validation_alias="TSUNAGARI_CONVERSATION_TTL_MINUTES"
+    )
+    processor_lanes: int = Field(default=8, ge=1, le=256, validation_alias="TSUNAGARI_LANES")
+    event_lease_seconds: float = Field(
+        default=30.0, ge=0, validation_alias="TSUNAGARI_EVENT_LEASE_SECONDS"
+    )
+    auto_migrate: bool = Field(default=True, validation_alias="TSUNAGARI_AUTO_MIGRATE")
+    run_scheduler: bool = Field(default=True, validation_alias="TSUNAGARI_RUN_SCHEDULER")
+    run_sender: bool = Field(default=True, validation_alias="TSUNAGARI_RUN_SENDER")
+    simulator_enabled: bool = Field(default=False, validation_alias="TSUNAGARI_SIMULATOR")
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000", validation_alias="TSUNAGARI_PUBLIC_BASE_URL"
+    )
+    line_bot_basic_id: str = Field(default="@tsunagari", validation_alias="LINE_BOT_BASIC_ID")
+    staff_session_secret: SecretStr = Field(
+        default=SecretStr("dev-only-change-me"), validation_alias="TSUNAGARI_SESSION_SECRET"
+    )
+    environment: Literal["dev", "test", "prod"] = Field(
+        default="dev", validation_alias="TSUNAGARI_ENV"
+    )
+    log_format: Literal["json", "text"] = Field(default="json", validation_alias="LOG_FORMAT")
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    pseudonym_salt: SecretStr = Field(
+        default=SecretStr("tsunagari-dev-salt"), validation_alias="TSUNAGARI_PSEUDONYM_SALT"
+    )
+    # Delivery outbox sender (bot/delivery). Rates are per sender process: with N senders
+    # on one channel, divide LINE's limits (multicast 200/s, push 2,000/s) by N.
+    delivery_multicast_rate: float = Field(
+        default=200.0, gt=0, validation_alias="TSUNAGARI_DELIVERY_MULTICAST_RATE"
+    )
+    delivery_push_rate: float = Field(
+        default=2000.0, gt=0, validation_alias="TSUNAGARI_DELIVERY_PUSH_RATE"
+    )
+    delivery_rate_burst: float = Field(
+        default=1.0, ge=1, validation_alias="TSUNAGARI_DELIVERY_RATE_BURST"
+    )
+    delivery_concurrency: int = Field(
+        default=4, ge=1, le=64, validation_alias="TSUNAGARI_DELIVERY_CONCURRENCY"
+    )
+    delivery_lease_seconds: float = Field(
+        default=120.0, ge=0, validation_alias="TSUNAGARI_DELIVERY_LEASE_SECONDS"
+    )
+    delivery_max_attempts: int = Field(
+        default=8, ge=1, validation_alias="TSUNAGARI_DELIVERY_MAX_ATTEMPTS"
+    )
+    delivery_retry_base_seconds: float = Field(
+        default=30.0, ge=0, validation_alias="TSUNAGARI_DELIVERY_RETRY_BASE_SECONDS"
+    )
+    delivery_poll_seconds: float = Field(
+        default=1.0, gt=0, validation_alias="TSUNAGARI_DELIVERY_POLL_SECONDS"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        """Accept the `postgres://` spelling hosting providers hand out."""
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        if not value.startswith(("sqlite:", "postgresql+psycopg:")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("line_api_base_url", "line_data_api_base_url", "public_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The city's time zone, in which residents read every time."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the embedded SQLite database is in use."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def talks_to_real_line(self) -> bool:
+        """True when requests would reach LINE's own hosts."""
+        return self.line_api_base_url == LINE_API_HOST
+
+    def require_line_credentials(self) -> None:
+        """Refuse to serve real LINE without the channel's secret and token."""
+        missing = [
+            name
+            for name, value in (
+                ("LINE_CHANNEL_SECRET", self.line_channel_secret),
+                ("LINE_CHANNEL_ACCESS_TOKEN", self.line_channel_access_token),
+            )
+            if not value.get_secret_value()
+        ]
+        if missing:
+            raise SettingsError(f"{missing[0]} is not set (needed to talk to LINE)")
+        if self.simulator_enabled and self.talks_to_real_line:
+            raise SettingsError(
+                "TSUNAGARI_SIMULATOR cannot run beside real LINE credentials and hosts"
+            )
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, turning validation errors into one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        alias = (
+            Settings.model_fields[field].validation_alias
+            if field in Settings.model_fields
+            else None
+        )
+        raise SettingsError(f"{alias or field}: {first['msg']}") from None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, built on first use."""
+    return load_settings()

@@ -1,0 +1,179 @@
+"""Shared fixtures: a migrated database (SQLite always, PostgreSQL when configured), the LINE
+stand-in over real HTTP, and the bot served by uvicorn pointing at it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot import migrate
+from bot.app import Overrides, create_app
+from bot.db import make_engine
+from bot.settings import Settings
+from bot.simulator.server import StandinServer
+from bot.simulator.spec import SPEC_SKIP_REASON, SpecValidator, find_spec_dir
+from bot.simulator.standin import LineStandin
+from tests.factories import body, signed_headers
+
+PG_URL = os.environ.get("TSUNAGARI_TEST_POSTGRES_URL", "")
+DB_KINDS = ["sqlite", "postgres"] if PG_URL else ["sqlite"]
+SECRET = "test-channel-secret"
+TOKEN = "test-channel-token"
+
+
+def _pg_base_url() -> str:
+    return (
+        PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+        if PG_URL.startswith("postgresql://")
+        else PG_URL
+    )
+
+
+def _libpq_url() -> str:
+    return _pg_base_url().replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@pytest.fixture(params=DB_KINDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated database: a SQLite file, or a private PostgreSQL schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/tsunagari.db"
+        migrate.upgrade(url)
+        yield url
+        return
+    schema = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(_libpq_url(), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in _pg_base_url() else "?"
+    url = f"{_pg_base_url()}{sep}options=-csearch_path%3D{schema}"
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(_libpq_url(), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on the test database."""
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def spec() -> SpecValidator | None:
+    """LINE's published spec, or None when ../shared/line-openapi is absent."""
+    spec_dir = find_spec_dir()
+    return SpecValidator.load(spec_dir) if spec_dir else None
+
+
+@pytest.fixture
+def require_spec(spec: SpecValidator | None) -> SpecValidator:
+    """Skip a test whose whole point is spec conformance when the spec is absent."""
+    if spec is None:
+        pytest.skip(SPEC_SKIP_REASON)
+    return spec
+
+
+@pytest.fixture
+def standin(spec: SpecValidator | None) -> Iterator[LineStandin]:
+    """The LINE stand-in over real HTTP; any request that breaks LINE's spec fails the test."""
+    line = LineStandin(spec=spec, access_token=TOKEN)
+    with StandinServer(line.app) as server:
+        line.url = server.url  # type: ignore[attr-defined]
+        yield line
+    bad = line.spec_violations()
+    assert not bad, f"requests that LINE would refuse: {[(r.path, r.spec_errors) for r in bad]}"
+
+
+def make_settings(db_url: str, line_url: str, **overrides: Any) -> Settings:
+    """Settings for a test: explicit, never read from a developer's .env."""
+    values: dict[str, Any] = {
+        "line_channel_secret": SECRET,
+        "line_channel_access_token": TOKEN,
+        "line_api_base_url": line_url,
+        "line_data_api_base_url": line_url,
+        "database_url": db_url,
+        "line_backoff_base_s": 0.01,
+        "line_timeout_s": 5.0,
+        "run_scheduler": False,
+        "run_sender": False,
+        "environment": "test",
+        "log_format": "text",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+class BotHarness:
+    """The bot served over HTTP, with helpers to post signed webhooks and wait for processing."""
+
+    def __init__(self, app: Any, url: str, standin: LineStandin) -> None:
+        self.app, self.url, self.standin = app, url, standin
+        self.http = httpx.Client(base_url=url, timeout=10)
+
+    def post(self, *events: dict[str, Any], secret: str = SECRET) -> httpx.Response:
+        """Post events as LINE would, issuing a live reply token for each that carries one."""
+        for event in events:
+            if "replyToken" in event:
+                event["replyToken"] = self.standin.issue_reply_token(event["source"]["userId"])
+        raw = body(*events)
+        return self.http.post("/callback", content=raw, headers=signed_headers(raw, secret))
+
+    def post_raw(self, raw: bytes, headers: dict[str, str]) -> httpx.Response:
+        """Post bytes as they are (for bad signatures and malformed bodies)."""
+        return self.http.post("/callback", content=raw, headers=headers)
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait until the bot has handled and answered everything it acknowledged."""
+        loop: asyncio.AbstractEventLoop = self.app.state.loop
+        asyncio.run_coroutine_threadsafe(self.app.state.processor.drain(timeout), loop).result(
+            timeout + 1
+        )
+
+    def texts_to(self, user_id: str) -> list[str]:
+        """Texts (and flex alt texts) the resident has received, in order."""
+        out = []
+        for message in self.standin.messages_to(user_id):
+            out.append(message.get("text") or message.get("altText") or message.get("type"))
+        return out
+
+
+@pytest.fixture
+def bot_factory(db_url: str, standin: LineStandin) -> Iterator[Any]:
+    """Start bots (several, in turn, to simulate restarts) on the same database."""
+    servers: list[StandinServer] = []
+    harnesses: list[BotHarness] = []
+
+    def start(overrides: Overrides | None = None, **settings_overrides: Any) -> BotHarness:
+        settings = make_settings(db_url, standin.url, **settings_overrides)  # type: ignore[attr-defined]
+        app = create_app(settings, overrides)
+        server = StandinServer(app)
+        server.start()
+        servers.append(server)
+        harness = BotHarness(app, server.url, standin)
+        harnesses.append(harness)
+        return harness
+
+    yield start
+    for harness in harnesses:
+        harness.http.close()
+    for server in reversed(servers):
+        server.stop()
+
+
+@pytest.fixture
+def bot(bot_factory: Any) -> BotHarness:
+    """One bot over real HTTP against the stand-in."""
+    return bot_factory()  # type: ignore[no-any-return]
