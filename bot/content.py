@@ -55,9 +55,7 @@ class Content:
 
 def load_content(root: Path) -> Content:
     """Load and validate content/; raises ContentError naming the first problem."""
-    texts = {
-        locale: _flatten(_read_yaml(root / "messages" / f"{locale}.yaml")) for locale in LOCALES
-    }
+    texts = {locale: _read_locale(root / "messages" / locale) for locale in LOCALES}
     _check_same_keys(texts)
     _check_same_placeholders(texts)
     raw_commands = _read_yaml(root / "commands.yaml")
@@ -70,6 +68,20 @@ def load_content(root: Path) -> Content:
         commands=MappingProxyType(commands),
         root=root,
     )
+
+
+def _read_locale(folder: Path) -> dict[str, str]:
+    """Merge every YAML file of a locale (one per domain: common.yaml, join.yaml, …)."""
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        raise ContentError(f"no content files in {folder}")
+    merged: dict[str, str] = {}
+    for path in files:
+        for key, value in _flatten(_read_yaml(path)).items():
+            if key in merged:
+                raise ContentError(f"{path}: key {key!r} is defined twice")
+            merged[key] = value
+    return merged
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

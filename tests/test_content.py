@@ -24,9 +24,9 @@ def test_shipped_content_loads() -> None:
 def test_missing_key_in_a_locale_fails_startup(tmp_path: Path) -> None:
     copy = tmp_path / "content"
     shutil.copytree(CONTENT, copy)
-    en = yaml.safe_load((copy / "messages" / "en.yaml").read_text(encoding="utf-8"))
+    en = yaml.safe_load((copy / "messages" / "en" / "common.yaml").read_text(encoding="utf-8"))
     del en["common"]["greeting"]
-    (copy / "messages" / "en.yaml").write_text(
+    (copy / "messages" / "en" / "common.yaml").write_text(
         yaml.safe_dump(en, allow_unicode=True), encoding="utf-8"
     )
     with pytest.raises(ContentError, match="'en' is missing key 'common.greeting'"):
@@ -36,7 +36,7 @@ def test_missing_key_in_a_locale_fails_startup(tmp_path: Path) -> None:
 def test_placeholder_mismatch_fails(tmp_path: Path) -> None:
     copy = tmp_path / "content"
     shutil.copytree(CONTENT, copy)
-    path = copy / "messages" / "ja-easy.yaml"
+    path = copy / "messages" / "ja-easy" / "common.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["common"]["too_long"] = "ながすぎます {limits}"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

@@ -184,4 +184,4 @@ def test_two_residents_keep_separate_state(runner: Runner, session: Session) -> 
 
 
 def test_content_dir_is_the_repo_one() -> None:
-    assert (Path(REPO_ROOT) / "content" / "messages" / "ja.yaml").exists()
+    assert (Path(REPO_ROOT) / "content" / "messages" / "ja" / "common.yaml").exists()
