@@ -26,6 +26,7 @@ class Content:
     texts: Mapping[str, Mapping[str, str]]
     commands: Mapping[str, frozenset[str]]
     root: Path
+    menu: tuple[Mapping[str, Any], ...] = ()
 
     def text(self, key: str, locale: str = DEFAULT_LOCALE, **params: Any) -> str:
         """Render a text; a missing key raises instead of falling back silently."""
@@ -63,10 +64,12 @@ def load_content(root: Path) -> Content:
         name: frozenset(str(word).strip().lower() for word in words)
         for name, words in raw_commands.items()
     }
+    menu = tuple(MappingProxyType(dict(e)) for e in _read_yaml(root / "menu.yaml").get("main", []))
     return Content(
         texts=MappingProxyType({k: MappingProxyType(v) for k, v in texts.items()}),
         commands=MappingProxyType(commands),
         root=root,
+        menu=menu,
     )
 
 

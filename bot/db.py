@@ -21,8 +21,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    # Ingest and processing each have up to 32 threads; give them connections to match.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 50)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

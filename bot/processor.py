@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import anyio
 from linebot.v3.webhooks import Event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -73,6 +74,7 @@ class Processor:
         wait in the database for a processing replica (or this one's next start).
         """
         self._lanes = [asyncio.Queue() for _ in range(self.settings.processor_lanes)]
+        self._limiter = anyio.CapacityLimiter(self.settings.processor_lanes)
         if not workers:
             return
         self._workers = [asyncio.create_task(self._work(q)) for q in self._lanes]
@@ -135,7 +137,9 @@ class Processor:
 
     async def process(self, seq: int) -> None:
         """Handle one stored event, then send its replies."""
-        pending = await run_in_threadpool(self._handle_in_transaction, seq)
+        pending = await anyio.to_thread.run_sync(
+            self._handle_in_transaction, seq, limiter=self._limiter
+        )
         if pending is None:
             return
         for callback in pending.after_commit:
@@ -179,6 +183,8 @@ class Processor:
         return PendingReply(row.webhook_event_id, token, user_id, messages, ctx.after_commit)
 
     def _render(self, says: list[Say], locale: str) -> list[dict[str, Any]]:
+        if len(says) > 5:
+            log.error("a reply of %d messages was cut to LINE's 5", len(says))
         return self.renderer.messages(says[:5], locale)
 
     def _record_failure(self, seq: int, exc: Exception) -> PendingReply | None:

@@ -7,9 +7,9 @@ import logging
 import time
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from bot import inbox
 from bot.line.signature import is_valid
@@ -39,7 +39,13 @@ async def callback(request: Request) -> JSONResponse:
         log.warning("webhook refused: malformed body", extra={"size": len(body)})
         return _answer(400, {"message": "malformed webhook body"}, started)
     try:
-        fresh = await run_in_threadpool(inbox.store_events, state.engine, events, state.clock.now())
+        fresh = await anyio.to_thread.run_sync(
+            inbox.store_events,
+            state.engine,
+            events,
+            state.clock.now(),
+            limiter=state.ingest_limiter,
+        )
     except inbox.MalformedEvent:
         log.warning("webhook refused: event without id or type")
         return _answer(400, {"message": "event without webhookEventId or type"}, started)
