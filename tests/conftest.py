@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,25 +43,53 @@ def _libpq_url() -> str:
     return _pg_base_url().replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "tsunagari.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_template() -> Iterator[str]:
+    """One PostgreSQL database migrated once; each test gets a database cloned from it."""
+    name = "tsunagari_tmpl_" + uuid.uuid4().hex[:8]
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        migrate.upgrade(_pg_url_for(name))
+        yield name
+    finally:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _pg_url_for(database: str) -> str:
+    base = _pg_base_url()
+    prefix, _, rest = base.rpartition("/")
+    query = "?" + rest.split("?", 1)[1] if "?" in rest else ""
+    return f"{prefix}/{database}{query}"
+
+
+def _pg_admin(sql: str) -> None:
+    with psycopg.connect(_libpq_url(), autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
 @pytest.fixture(params=DB_KINDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A freshly migrated database: a SQLite file, or a private PostgreSQL schema."""
+    """A freshly migrated database: a copy of the SQLite template, or a cloned PostgreSQL one."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/tsunagari.db"
-        migrate.upgrade(url)
-        yield url
+        path = tmp_path / "tsunagari.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
-    schema = "t_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(_libpq_url(), autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in _pg_base_url() else "?"
-    url = f"{_pg_base_url()}{sep}options=-csearch_path%3D{schema}"
+    template = request.getfixturevalue("_pg_template")
+    name = "tsunagari_t_" + uuid.uuid4().hex[:12]
+    _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     try:
-        migrate.upgrade(url)
-        yield url
+        yield _pg_url_for(name)
     finally:
-        with psycopg.connect(_libpq_url(), autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
