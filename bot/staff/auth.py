@@ -1,0 +1,272 @@
+"""Staff accounts: argon2 passwords, throttled log-ins, signed session cookies, CSRF, API tokens.
+
+Nothing here knows FastAPI; bot/staff/deps.py turns these into request dependencies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlmodel import Session, col, delete, func, select
+
+from bot.models.areas import Association, Ward
+from bot.models.staff import ApiToken, LoginFailure, StaffAccount, StaffRole, StaffScope
+
+SESSION_COOKIE = "tsunagari_staff"
+SESSION_MAX_AGE_S = 12 * 3600  # one working day; staff log in again the next morning
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+TOKEN_PREFIX = "tsg_"
+MIN_PASSWORD_LENGTH = 10
+
+_hasher = PasswordHasher()
+# Verified against when the login is unknown, so a wrong login costs as much as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+class AccountError(ValueError):
+    """An account cannot be created as asked (the message says why)."""
+
+
+class TooManyAttempts(Exception):
+    """Log-ins for this login from this address are paused; retry after `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+# --- passwords and accounts ------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash with the library's current recommended parameters."""
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    """True when `password` matches; never raises for a wrong or malformed hash."""
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_account(
+    session: Session,
+    *,
+    login: str,
+    display_name: str,
+    role: StaffRole,
+    password: str,
+    ward_codes: Iterable[str] = (),
+    association_codes: Iterable[str] = (),
+    locale: str = "ja",
+) -> StaffAccount:
+    """Create an account with its scope, given by ward and association codes."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if session.exec(select(StaffAccount).where(StaffAccount.login == login)).first():
+        raise AccountError(f"login {login!r} exists already")
+    ward_ids = _ids_for_codes(session, Ward, ward_codes)
+    association_ids = _ids_for_codes(session, Association, association_codes)
+    _check_scope_fits_role(role, ward_ids, association_ids)
+    account = StaffAccount(
+        login=login,
+        display_name=display_name,
+        role=role.value,
+        password_hash=hash_password(password),
+        locale=locale,
+    )
+    session.add(account)
+    session.flush()
+    for ward_id in ward_ids:
+        session.add(StaffScope(account_id=account.id, ward_id=ward_id))  # type: ignore[arg-type]
+    for association_id in association_ids:
+        session.add(StaffScope(account_id=account.id, association_id=association_id))  # type: ignore[arg-type]
+    session.flush()
+    return account
+
+
+def _ids_for_codes(
+    session: Session, model: type[Ward] | type[Association], codes: Iterable[str]
+) -> list[int]:
+    wanted = list(dict.fromkeys(codes))
+    if not wanted:
+        return []
+    rows = session.exec(select(model).where(col(model.code).in_(wanted))).all()
+    found = {row.code: row.id for row in rows}
+    missing = [code for code in wanted if code not in found]
+    if missing:
+        raise AccountError(f"unknown {model.__tablename__} code(s): {', '.join(missing)}")
+    return [found[code] for code in wanted]  # type: ignore[misc]
+
+
+def _check_scope_fits_role(
+    role: StaffRole, ward_ids: list[int], association_ids: list[int]
+) -> None:
+    if role is StaffRole.CITY_ADMIN and (ward_ids or association_ids):
+        raise AccountError("a city admin covers the whole city: give no wards or associations")
+    if role is StaffRole.WARD_STAFF and (not ward_ids or association_ids):
+        raise AccountError("ward staff need one or more wards (and no associations)")
+    if role in (StaffRole.ASSOCIATION_OFFICER, StaffRole.ORGANISER) and (
+        not association_ids or ward_ids
+    ):
+        raise AccountError(f"{role.value} needs one or more associations (and no wards)")
+
+
+# --- log-in with throttling ------------------------------------------------------------
+
+
+def _failure_key(login: str, client_ip: str) -> str:
+    return hashlib.sha256(f"{login.strip().lower()}|{client_ip}".encode()).hexdigest()
+
+
+def authenticate(
+    session: Session, *, login: str, password: str, client_ip: str, now: datetime
+) -> StaffAccount | None:
+    """The active account for login+password, or None; raises TooManyAttempts when throttled.
+
+    Failures are counted per login and address, so one guesser cannot lock a colleague out
+    from another desk, and a success clears the count.
+    """
+    key = _failure_key(login, client_ip)
+    window_start = now - FAILURE_WINDOW
+    session.exec(delete(LoginFailure).where(col(LoginFailure.at) < window_start))  # type: ignore[call-overload]
+    failures = session.exec(
+        select(func.count(), func.min(LoginFailure.at)).where(LoginFailure.key == key)
+    ).one()
+    if failures[0] >= MAX_FAILURES:
+        oldest: datetime = failures[1]
+        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
+        raise TooManyAttempts(max(1, int((oldest + FAILURE_WINDOW - now).total_seconds()) + 1))
+    account = session.exec(select(StaffAccount).where(StaffAccount.login == login.strip())).first()
+    ok = verify_password(account.password_hash if account else _DUMMY_HASH, password)
+    if not (ok and account and account.active):
+        session.add(LoginFailure(key=key, at=now))
+        return None
+    session.exec(delete(LoginFailure).where(col(LoginFailure.key) == key))  # type: ignore[call-overload]
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    account.last_login_at = now
+    session.add(account)
+    return account
+
+
+# --- signed session cookies and CSRF ----------------------------------------------------
+
+
+@dataclass
+class WebSession:
+    """What the signed cookie carries: who is logged in, the CSRF token, the chosen language."""
+
+    csrf: str
+    account_id: int | None = None
+    epoch: int = 0
+    locale: str | None = None
+
+    @classmethod
+    def fresh(cls, locale: str | None = None) -> WebSession:
+        """A session for a visitor who has not logged in yet (it still needs a CSRF token)."""
+        return cls(csrf=secrets.token_urlsafe(32), locale=locale)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The cookie payload."""
+        return {"c": self.csrf, "a": self.account_id, "e": self.epoch, "l": self.locale}
+
+    def csrf_ok(self, submitted: str | None) -> bool:
+        """True when a form carried this session's CSRF token (constant-time comparison)."""
+        return bool(submitted) and hmac.compare_digest(self.csrf, str(submitted))
+
+
+class SessionCodec:
+    """Signs and reads the session cookie with TSUNAGARI_SESSION_SECRET (itsdangerous)."""
+
+    def __init__(self, secret: str, max_age_s: int = SESSION_MAX_AGE_S) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt="tsunagari-staff-session")
+        self.max_age_s = max_age_s
+
+    def dumps(self, web_session: WebSession) -> str:
+        """The cookie value."""
+        return self._serializer.dumps(web_session.to_dict())
+
+    def loads(self, value: str | None) -> WebSession | None:
+        """The session in a cookie, or None when absent, forged or expired."""
+        if not value:
+            return None
+        try:
+            data = self._serializer.loads(value, max_age=self.max_age_s)
+        except BadSignature:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("c"), str):
+            return None
+        return WebSession(csrf=data["c"], account_id=data.get("a"), epoch=data.get("e") or 0,
+                          locale=data.get("l"))
+
+
+def account_for_session(session: Session, web_session: WebSession | None) -> StaffAccount | None:
+    """The logged-in, still active account; None once deactivated or its sessions were revoked."""
+    if web_session is None or web_session.account_id is None:
+        return None
+    account = session.get(StaffAccount, web_session.account_id)
+    if account is None or not account.active or account.session_epoch != web_session.epoch:
+        return None
+    return account
+
+
+# --- API tokens ------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    # Tokens carry 256 random bits, so a fast hash is enough: nobody can guess the preimage.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_api_token(session: Session, account: StaffAccount, name: str, now: datetime) -> str:
+    """Create a token for `account` and return it; it is shown once and only its hash is kept."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            account_id=account.id,  # type: ignore[arg-type]
+            name=name[:80],
+            token_hash=_token_hash(token),
+            prefix=token[:10],
+            created_at=now,
+        )
+    )
+    session.flush()
+    return token
+
+
+def account_for_token(session: Session, token: str, now: datetime) -> StaffAccount | None:
+    """The active account owning a live token, or None; notes when the token was last used."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    account = session.get(StaffAccount, row.account_id)
+    if account is None or not account.active:
+        return None
+    row.last_used_at = now
+    session.add(row)
+    return account
+
+
+def revoke_api_token(session: Session, account: StaffAccount, token_id: int, now: datetime) -> bool:
+    """Revoke one of the account's own tokens; False when it is not theirs or already revoked."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.account_id != account.id or row.revoked_at is not None:
+        return False
+    row.revoked_at = now
+    session.add(row)
+    return True

@@ -1,0 +1,215 @@
+"""Staff pages: log-in and out, the overview, API tokens, the audit log, and their CSV exports."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import col, select
+
+from bot.db import session_scope
+from bot.models.staff import ApiToken, StaffAccount
+from bot.services.scope import Permission
+from bot.staff import audit, auth
+from bot.staff.charts import Bar, bar_chart
+from bot.staff.deps import (
+    DbId,
+    PageAccess,
+    StaffUser,
+    csrf_checked,
+    engine_of,
+    now_of,
+    web_session_of,
+    words_for,
+)
+from bot.staff.overview import overview_table
+from bot.staff.tables import Column, Table
+from bot.staff.web import NavItem, add_nav, export_response, page, render, set_session_cookie
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+add_nav(NavItem("nav.overview", "/staff/", Permission.VIEW_TALLIES, 10))
+add_nav(NavItem("nav.tokens", "/staff/tokens", Permission.USE_API, 90))
+add_nav(NavItem("nav.audit", "/staff/audit", Permission.VIEW_AUDIT, 95))
+
+Tallies = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES))]
+Export = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES, Permission.EXPORT))]
+ApiUse = Annotated[StaffUser, Depends(PageAccess(Permission.USE_API))]
+Auditor = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_AUDIT))]
+AuditExport = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_AUDIT, Permission.EXPORT))]
+Csrf = Annotated[None, Depends(csrf_checked)]
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths inside the staff web: an open redirect would help phishing.
+    if target and target.startswith("/staff/") and not target.startswith("//"):
+        return target
+    return "/staff/"
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# --- log-in and log-out -------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    """The log-in form (its CSRF token lives in a session cookie set here)."""
+    return render(request, "login.html", web_session=web_session_of(request), next=_safe_next(next))
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_submit(
+    request: Request,
+    csrf: Csrf,
+    login: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    next: Annotated[str, Form()] = "/staff/",
+) -> Response:
+    """Check the password (throttled per login and address) and start a fresh session."""
+    web_session = web_session_of(request)
+    now = now_of(request)
+    with session_scope(engine_of(request)) as db:
+        try:
+            account = auth.authenticate(
+                db, login=login, password=password, client_ip=_client_ip(request), now=now
+            )
+        except auth.TooManyAttempts as exc:
+            response = render(request, "login.html", web_session=web_session, status_code=429,
+                              error="login.throttled", next=_safe_next(next))
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        if account is None:
+            return render(request, "login.html", web_session=web_session, status_code=401,
+                          error="login.failed", next=_safe_next(next))
+        audit.record(db, account_id=account.id, action="login", now=now)
+        # A new token on log-in: a CSRF token planted before log-in is worthless after it.
+        fresh = auth.WebSession.fresh(web_session.locale)
+        fresh.account_id, fresh.epoch = account.id, account.session_epoch
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    set_session_cookie(request, response, fresh)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Csrf) -> Response:
+    """End the session (the cookie is replaced by an anonymous one)."""
+    web_session = web_session_of(request)
+    if web_session.account_id is not None:
+        with session_scope(engine_of(request)) as db:
+            audit.record(db, account_id=web_session.account_id, action="logout",
+                         now=now_of(request))
+    response = RedirectResponse("/staff/login", status_code=303)
+    set_session_cookie(request, response, auth.WebSession.fresh(web_session.locale))
+    return response
+
+
+# --- overview -------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, user: Tallies) -> HTMLResponse:
+    """Associations in scope with members and pending applications, and members per ward."""
+    with session_scope(engine_of(request)) as db:
+        table = overview_table(db, user.scope)
+    t = words_for(request, user.locale)
+    per_ward: dict[str, int] = {}
+    for row in table.rows:
+        per_ward[row["ward"]] = per_ward.get(row["ward"], 0) + row["members"]
+    chart = bar_chart([Bar(k, v) for k, v in per_ward.items()], title=t("overview.chart_wards"))
+    cards = [{"label": f"col.{key}", "value": f"{table.total(key):,}"}
+             for key in ("members", "households", "pending")]
+    return page(request, user, "overview.html", table=table, chart=chart, cards=cards,
+                  export_url="/staff/export/overview.csv")
+
+
+@router.get("/export/overview.csv")
+def overview_csv(request: Request, user: Export) -> Response:
+    """The overview table as CSV (the same rows the page shows)."""
+    with session_scope(engine_of(request)) as db:
+        table = overview_table(db, user.scope)
+    return export_response(request, user, table)
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+@router.get("/tokens", response_class=HTMLResponse)
+def tokens_page(request: Request, user: ApiUse) -> HTMLResponse:
+    """The account's own API tokens (only their prefixes: the secrets are shown once)."""
+    with session_scope(engine_of(request)) as db:
+        tokens = db.exec(
+            select(ApiToken)
+            .where(ApiToken.account_id == user.account.id)
+            .order_by(col(ApiToken.created_at).desc())
+        ).all()
+    return page(request, user, "tokens.html", tokens=tokens, new_token=None)
+
+
+@router.post("/tokens", response_class=HTMLResponse)
+def tokens_create(
+    request: Request, user: ApiUse, csrf: Csrf,
+    name: Annotated[str, Form(min_length=1, max_length=80)] = "token",
+) -> HTMLResponse:
+    """Issue a token and show it this once."""
+    now = now_of(request)
+    with session_scope(engine_of(request)) as db:
+        account = db.get(StaffAccount, user.account.id)
+        token = auth.issue_api_token(db, account, name, now)  # type: ignore[arg-type]
+        audit.record(db, account_id=user.account.id, action="token_issued", now=now,
+                     target_type="api_token", target_id=token[:10])
+        tokens = db.exec(
+            select(ApiToken).where(ApiToken.account_id == user.account.id)
+            .order_by(col(ApiToken.created_at).desc())
+        ).all()
+    return page(request, user, "tokens.html", tokens=tokens, new_token=token)
+
+
+@router.post("/tokens/{token_id}/revoke")
+def tokens_revoke(request: Request, token_id: DbId, user: ApiUse, csrf: Csrf) -> Response:
+    """Revoke one of the account's own tokens."""
+    now = now_of(request)
+    with session_scope(engine_of(request)) as db:
+        if auth.revoke_api_token(db, user.account, token_id, now):
+            audit.record(db, account_id=user.account.id, action="token_revoked", now=now,
+                         target_type="api_token", target_id=token_id)
+    return RedirectResponse("/staff/tokens", status_code=303)
+
+
+# --- audit log ------------------------------------------------------------------------------
+
+
+def _audit_table(request: Request, user: StaffUser) -> Table:
+    with session_scope(engine_of(request)) as db:
+        entries = audit.recent(db, user.scope)
+        logins = dict(db.exec(select(StaffAccount.id, StaffAccount.login)).all())
+    tz = request.app.state.settings.tz
+    rows = [
+        {
+            "at": e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+            "account": logins.get(e.account_id, "-"),
+            "action": e.action,
+            "target": f"{e.target_type}:{e.target_id}" if e.target_type else "",
+        }
+        for e in entries
+    ]
+    columns = [Column("at", "audit.at"), Column("account", "audit.account"),
+               Column("action", "audit.action"), Column("target", "audit.target")]
+    return Table("audit-log", columns, rows)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, user: Auditor) -> HTMLResponse:
+    """Who approved, sent, exported or deleted what, and when."""
+    table = _audit_table(request, user)
+    return page(request, user, "table_page.html", title="audit.title", table=table,
+                export_url="/staff/export/audit-log.csv")
+
+
+@router.get("/export/audit-log.csv")
+def audit_csv(request: Request, user: AuditExport) -> Response:
+    """The audit log as CSV (exporting it is itself audited)."""
+    return export_response(request, user, _audit_table(request, user))

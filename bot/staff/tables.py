@@ -1,0 +1,34 @@
+"""A table as data: the page and its CSV export render the same object, so numbers agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: the row key, the staff-text key of its header, and whether it is a number."""
+
+    key: str
+    label: str
+    numeric: bool = False
+
+
+@dataclass
+class Table:
+    """Rows of plain values under columns; `name` becomes the CSV file name."""
+
+    name: str
+    columns: list[Column]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    # Figures shown beside the table (e.g. walk-ins), not part of its rows or CSV.
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def values(self) -> list[list[Any]]:
+        """Each row's cells in column order (blank for a missing value)."""
+        return [[row.get(c.key, "") for c in self.columns] for row in self.rows]
+
+    def total(self, key: str) -> int | float:
+        """The sum of a numeric column, for footers and charts."""
+        return sum(row.get(key) or 0 for row in self.rows)

@@ -1,0 +1,113 @@
+"""Rendering staff pages: Jinja2 templates, the language switch, navigation, the session cookie."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from bot.db import session_scope
+from bot.services.scope import Permission
+from bot.staff import audit, auth
+from bot.staff.csv_export import csv_response
+from bot.staff.deps import StaffUser, codec_of, words_for
+from bot.staff.i18n import DEFAULT_STAFF_LOCALE
+from bot.staff.tables import Table
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the top navigation, shown to roles holding `permission`."""
+
+    label: str
+    path: str
+    permission: Permission
+    order: int = 50  # position in the bar, whichever module registered it first
+
+
+# Entries are added by the page modules that exist (no links to pages that are not built).
+NAVIGATION: list[NavItem] = []
+
+
+def add_nav(item: NavItem) -> None:
+    """Register a navigation entry once."""
+    if item not in NAVIGATION:
+        NAVIGATION.append(item)
+        NAVIGATION.sort(key=lambda n: n.order)
+
+
+def set_session_cookie(request: Request, response: Response, web_session: auth.WebSession) -> None:
+    """(Re)sign the session into its cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS."""
+    response.set_cookie(
+        auth.SESSION_COOKIE,
+        codec_of(request).dumps(web_session),
+        max_age=auth.SESSION_MAX_AGE_S,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.public_base_url.startswith("https://"),
+        path="/",
+    )
+
+
+def local_time(request: Request, moment: datetime | None) -> str:
+    """A UTC time shown in the city's zone."""
+    if moment is None:
+        return ""
+    return moment.astimezone(request.app.state.settings.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    web_session: auth.WebSession,
+    locale: str | None = None,
+    user: StaffUser | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page in the visitor's language, with navigation for their role and a fresh cookie."""
+    locale = locale or web_session.locale or DEFAULT_STAFF_LOCALE
+    nav = [n for n in NAVIGATION if user and user.scope.can(n.permission)]
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "t": words_for(request, locale),
+            "locale": locale,
+            "csrf_token": web_session.csrf,
+            "user": user,
+            "nav": nav,
+            "local_time": lambda moment: local_time(request, moment),
+            **context,
+        },
+        status_code=status_code,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    set_session_cookie(request, response, web_session)
+    return response
+
+
+def export_response(request: Request, user: StaffUser, table: Table) -> Response:
+    """The table as a CSV download with Japanese headers; the export is audited."""
+    now = request.app.state.clock.now()
+    with session_scope(request.app.state.engine) as db:
+        audit.record(db, account_id=user.account.id, action="export", now=now,
+                     target_type="table", target_id=table.name, rows=len(table.rows))
+    stamp = now.astimezone(request.app.state.settings.tz).strftime("%Y%m%d-%H%M")
+    return csv_response(table, words_for(request, "ja"), stamp)
+
+
+def page(request: Request, user: StaffUser, template: str, **context: Any) -> HTMLResponse:
+    """`render` for a logged-in page request."""
+    assert user.web_session is not None  # pages resolve users from the session cookie
+    return render(request, template, web_session=user.web_session, user=user,
+                  locale=user.locale, **context)
