@@ -1,0 +1,104 @@
+"""Consent before anything personal: the versioned text per locale, and the residents' answers.
+
+Agreeing records one row per scope (the association sees names and contact, the city sees
+counts), so a later consent text can widen or narrow one audience without the other.
+Declining records the refusal alone: the resident stays a subscriber and nothing personal
+is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from sqlmodel import Session, col, select
+
+from bot.content import LOCALES, ContentError
+from bot.models.membership import ConsentDecision, ConsentRecord, ConsentScope
+
+CONSENT_DIR = "consent"
+
+
+@dataclass(frozen=True)
+class ConsentText:
+    """One version of the consent text in every locale."""
+
+    version: str
+    texts: Mapping[str, str]
+
+    def text(self, locale: str) -> str:
+        """The text in a locale (the default locale when the resident's is unknown)."""
+        return self.texts.get(locale) or self.texts[LOCALES[0]]
+
+
+@lru_cache(maxsize=4)
+def load(content_root: Path) -> ConsentText:
+    """Read content/consent/<locale>.yaml; every locale must exist with the same version."""
+    versions: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    for locale in LOCALES:
+        path = content_root / CONSENT_DIR / f"{locale}.yaml"
+        if not path.exists():
+            raise ContentError(f"consent text missing: {path}")
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not raw.get("version") or not raw.get("text"):
+            raise ContentError(f"{path} needs `version` and `text`")
+        versions[locale], texts[locale] = str(raw["version"]), str(raw["text"]).strip()
+    if len(set(versions.values())) != 1:
+        raise ContentError(f"consent versions differ between locales: {versions}")
+    return ConsentText(version=versions[LOCALES[0]], texts=texts)
+
+
+def record(
+    session: Session,
+    resident_id: int,
+    *,
+    agreed: bool,
+    version: str,
+    locale: str,
+    now: datetime,
+) -> list[ConsentRecord]:
+    """Store the answer: a row per scope when agreed, a single refusal row when declined."""
+    if agreed:
+        scopes, decision = list(ConsentScope), ConsentDecision.AGREED
+    else:
+        scopes, decision = [ConsentScope.ASSOCIATION], ConsentDecision.DECLINED
+    rows = [
+        ConsentRecord(
+            resident_id=resident_id, scope=scope, decision=decision,
+            version=version, locale=locale, decided_at=now,
+        )
+        for scope in scopes
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def has_agreed(session: Session, resident_id: int, version: str) -> bool:
+    """True when the resident agreed to this version for the association and not withdrew."""
+    query = select(ConsentRecord.id).where(
+        ConsentRecord.resident_id == resident_id,
+        ConsentRecord.scope == ConsentScope.ASSOCIATION,
+        ConsentRecord.decision == ConsentDecision.AGREED,
+        ConsentRecord.version == version,
+        col(ConsentRecord.withdrawn_at).is_(None),
+    )
+    return session.exec(query).first() is not None
+
+
+def withdraw_all(session: Session, resident_id: int, now: datetime) -> int:
+    """Mark every live agreement withdrawn (the rows stay: they hold nothing personal)."""
+    rows = session.exec(
+        select(ConsentRecord).where(
+            ConsentRecord.resident_id == resident_id, col(ConsentRecord.withdrawn_at).is_(None)
+        )
+    ).all()
+    for row in rows:
+        row.withdrawn_at = now
+        session.add(row)
+    return len(rows)
