@@ -9,12 +9,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
-from bot import migrate, webhook
+from bot import events_web, migrate, webhook
 from bot.clock import Clock, SystemClock
 from bot.content import load_content
 from bot.db import make_engine, ping
@@ -22,9 +23,11 @@ from bot.flows import build_registry
 from bot.flows.registry import Registry
 from bot.flows.render import Renderer
 from bot.flows.runner import Runner
-from bot.line.gateway import LineGateway, SdkLineGateway
+from bot.line.gateway import LineGateway, gateway_from_settings
 from bot.processor import Processor
+from bot.services.richmenu import start_linker, stop_linker
 from bot.settings import Settings, get_settings
+from bot.staff import mount_staff
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +56,8 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auto_migrate:
             await run_in_threadpool(migrate.upgrade, settings.database_url)
-        gateway = overrides.gateway or SdkLineGateway(
-            host=settings.line_api_base_url,
-            access_token=settings.line_channel_access_token.get_secret_value(),
-            timeout_s=settings.line_timeout_s,
-            max_attempts=settings.line_max_attempts,
-            backoff_base_s=settings.line_backoff_base_s,
+        gateway = overrides.gateway or gateway_from_settings(
+            settings, concurrency=settings.processor_lanes + settings.delivery_concurrency
         )
         app.state.gateway = gateway
         app.state.processor = Processor(
@@ -71,11 +70,38 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             clock=app.state.clock,
         )
         app.state.loop = asyncio.get_running_loop()
+        # Storing webhooks gets threads of its own so acknowledgements never queue
+        # behind event processing.
+        app.state.ingest_limiter = anyio.CapacityLimiter(32)
         await app.state.processor.start(workers=overrides.process_events)
+        app.state.richmenu_linker = start_linker(settings, engine)
+        app.state.scheduler = None
+        if settings.run_scheduler:
+            from bot.scheduler.runner import build_runner
+
+            app.state.scheduler = build_runner(
+                engine=engine, settings=settings, content=content, renderer=renderer,
+                quota_source=gateway if hasattr(gateway, "get_quota") else None,
+                clock=app.state.clock,
+            )
+            await app.state.scheduler.start()
+        app.state.sender = None
+        if settings.run_sender:
+            from bot.delivery.sender import Sender
+
+            app.state.sender = Sender(
+                engine=engine, gateway=gateway, settings=settings, clock=app.state.clock
+            )
+            await app.state.sender.start()
         try:
             yield
         finally:
+            if app.state.sender is not None:
+                await app.state.sender.stop()
+            if app.state.scheduler is not None:
+                await app.state.scheduler.stop()
             await app.state.processor.stop()
+            await stop_linker(app.state.richmenu_linker)
             if overrides.gateway is None:
                 await gateway.close()
             engine.dispose()
@@ -91,11 +117,18 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     app.state.runner = Runner(registry, renderer)
     app.state.clock = overrides.clock or SystemClock()
     _include_routes(app)
+    mount_staff(app)
+    if settings.simulator_enabled:
+        # Imported here: the simulator (and the stand-in) exist only in demos and tests.
+        from bot.simulator.routes import mount_simulator
+
+        mount_simulator(app, overrides.extra.get("line_standin"))
     return app
 
 
 def _include_routes(app: FastAPI) -> None:
     app.include_router(webhook.router)
+    app.include_router(events_web.router)
 
     @app.get("/healthz", summary="Liveness", tags=["health"])
     async def healthz() -> dict[str, str]:

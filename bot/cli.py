@@ -37,6 +37,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("seed-demo", help="load the sample city into DATABASE_URL").set_defaults(
         func=_seed_demo
     )
+    sender = sub.add_parser("sender", help="run only the delivery sender (outbox to LINE)")
+    sender.add_argument("--until-idle", action="store_true",
+                        help="exit once no delivery is left waiting (default: run until stopped)")
+    sender.set_defaults(func=_sender)
+    sub.add_parser(
+        "scheduler", help="run only the scheduler (reminders, surveys, quota, retention)"
+    ).set_defaults(func=_scheduler)
+    areas = sub.add_parser("areas", help="the city's area tables (町丁目 → association)")
+    areas_sub = areas.add_subparsers(dest="areas_command", metavar="ACTION", required=True)
+    areas_import = areas_sub.add_parser(
+        "import", help="load content/areas/city.yaml and towns.csv (or --dir) into DATABASE_URL"
+    )
+    areas_import.add_argument("--dir", help="a content folder holding areas/ (default: content/)")
+    areas_import.set_defaults(func=_areas_import)
+    _add_staff_parser(sub)
+    _add_join_parsers(sub)
     return parser
 
 
@@ -71,6 +87,36 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sender(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot import migrate
+    from bot.delivery.sender import run_standalone
+    from bot.observability.logs import configure_logging
+
+    settings = load_settings()
+    if not settings.line_channel_access_token.get_secret_value():
+        raise SettingsError("LINE_CHANNEL_ACCESS_TOKEN is not set (needed to talk to LINE)")
+    configure_logging(
+        settings.log_level, settings.log_format, settings.pseudonym_salt.get_secret_value()
+    )
+    if settings.auto_migrate:
+        migrate.upgrade(settings.database_url)
+    asyncio.run(run_standalone(settings, until_idle=args.until_idle))
+    return 0
+
+
+def _scheduler(args: argparse.Namespace) -> int:
+    from bot.observability.logs import configure_logging
+    from bot.scheduler.runner import run_standalone
+
+    settings = load_settings()
+    configure_logging(
+        settings.log_level, settings.log_format, settings.pseudonym_salt.get_secret_value()
+    )
+    return run_standalone(settings)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from bot.simulator.demo import run_demo
 
@@ -97,8 +143,177 @@ def _seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _areas_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot import migrate
+    from bot.db import make_engine, session_scope
+    from bot.services.area_import import import_city_files
+
+    settings = load_settings()
+    migrate.upgrade(settings.database_url)
+    content_dir = Path(args.dir) if args.dir else settings.content_dir
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as session:
+        changed = import_city_files(session, content_dir)
+    engine.dispose()
+    print(f"area tables imported from {content_dir / 'areas'}: {changed} rows created or changed")
+    return 0
+
+
 def _redacted(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
     return url
+
+
+def _add_staff_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    staff = sub.add_parser("staff", help="staff web accounts")
+    staff_sub = staff.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
+    add = staff_sub.add_parser(
+        "add",
+        help="create a staff account (the password is read from the terminal, "
+        "or from standard input with --password-stdin)",
+    )
+    add.add_argument("login", help="log-in name, e.g. sato.hanako")
+    add.add_argument("--name", required=True, help="display name, e.g. 佐藤花子")
+    add.add_argument(
+        "--role",
+        required=True,
+        choices=["city_admin", "ward_staff", "association_officer", "organiser"],
+    )
+    add.add_argument("--ward", action="append", default=[], metavar="CODE",
+                     help="ward code (ward_staff; repeat for several)")
+    add.add_argument("--association", action="append", default=[], metavar="CODE",
+                     help="association code (officer, organiser; repeat for several)")
+    add.add_argument("--locale", choices=["ja", "en"], default="ja")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of standard input")
+    add.set_defaults(func=_staff_add)
+
+
+def _staff_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    from bot import migrate
+    from bot.db import make_engine, session_scope
+    from bot.models.staff import StaffRole
+    from bot.staff.auth import AccountError, create_account
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("password: ")
+        if password != getpass.getpass("again: "):
+            print("tsunagari: the passwords differ", file=sys.stderr)
+            return 1
+    settings = load_settings()
+    migrate.upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            account = create_account(
+                session, login=args.login, display_name=args.name, role=StaffRole(args.role),
+                password=password, ward_codes=args.ward, association_codes=args.association,
+                locale=args.locale,
+            )
+            print(f"staff account {account.login!r} ({account.role}) created")
+    except AccountError as exc:
+        print(f"tsunagari: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _add_join_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    qr = sub.add_parser(
+        "qr", help="join QR codes (PNG, SVG, A4 poster) for a counter, association or campaign"
+    )
+    target = qr.add_mutually_exclusive_group(required=True)
+    target.add_argument("--counter", metavar="CODE", help="a moving-in counter's code")
+    target.add_argument("--association", metavar="CODE", help="an association's code")
+    target.add_argument("--campaign", metavar="NAME", help="a one-off campaign's name")
+    target.add_argument("--retire", metavar="JOIN_CODE",
+                        help="retire a join code (its posters then get a polite answer)")
+    qr.add_argument("--new", action="store_true", help="issue a fresh code even if one is live")
+    qr.add_argument("--out", default="qr", help="folder for the files (default ./qr)")
+    qr.set_defaults(func=_qr)
+    richmenu = sub.add_parser("richmenu", help="LINE rich menus")
+    rm_sub = richmenu.add_subparsers(dest="richmenu_command", metavar="ACTION", required=True)
+    rm_sub.add_parser(
+        "sync", help="build menus from content/ and upload what changed (safe to re-run)"
+    ).set_defaults(func=_richmenu_sync)
+
+
+def _qr(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot import migrate
+    from bot.clock import SystemClock
+    from bot.content import load_content
+    from bot.db import make_engine, session_scope
+    from bot.services import join_codes
+    from bot.services.qr import issue_for_source
+
+    settings = load_settings()
+    migrate.upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            if args.retire:
+                done = join_codes.retire(session, args.retire, SystemClock().now())
+                print(f"{args.retire}: {'retired' if done else 'unknown or already retired'}")
+                return 0 if done else 1
+            issued = issue_for_source(
+                session, load_content(settings.content_dir), settings.line_bot_basic_id,
+                Path(args.out), SystemClock().now(), counter=args.counter,
+                association=args.association, campaign=args.campaign, fresh=args.new,
+            )
+    except LookupError as exc:
+        print(f"tsunagari: {exc.args[0]}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"code {issued.code} ({'new' if issued.created else 'already live'})")
+    print(f"link {issued.url}")
+    for path in issued.files:
+        print(f"wrote {path}")
+    return 0
+
+
+def _richmenu_sync(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot import migrate
+    from bot.clock import SystemClock
+    from bot.content import load_content
+    from bot.db import make_engine
+    from bot.flows import build_registry
+    from bot.line.richmenu import RichMenuApi
+    from bot.services.richmenu import sync
+
+    settings = load_settings()
+    if not settings.line_channel_access_token.get_secret_value():
+        raise SettingsError("LINE_CHANNEL_ACCESS_TOKEN is not set (needed to talk to LINE)")
+    migrate.upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    api = RichMenuApi.from_settings(settings)
+
+    async def run() -> None:
+        try:
+            report = await sync(api, engine, load_content(settings.content_dir),
+                                build_registry(), SystemClock().now(), settings.richmenu_font)
+        finally:
+            await api.close()
+        for warning in report.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"created: {', '.join(report.created) or '-'}; "
+              f"unchanged: {', '.join(report.unchanged) or '-'}")
+
+    try:
+        asyncio.run(run())
+    finally:
+        engine.dispose()
+    return 0

@@ -20,6 +20,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite begins a transaction only before a write, so a SAVEPOINT issued first
+        # would open (and its RELEASE commit) a transaction of its own; begin one first.
+        event.listen(engine, "savepoint", _sqlite_savepoint)
         return engine
     # Ingest and processing each have up to 32 threads; give them connections to match.
     kwargs.setdefault("pool_size", 20)
@@ -41,6 +44,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_savepoint(connection: Any, name: str) -> None:
+    dbapi_connection = connection.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        # IMMEDIATE takes the write lock now, so a concurrent writer waits (busy_timeout)
+        # rather than failing when two readers try to upgrade at once.
+        dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 @contextmanager

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     conversation_ttl_minutes: int = Field(
         default=30, ge=1, validation_alias="TSUNAGARI_CONVERSATION_TTL_MINUTES"
     )
-    processor_lanes: int = Field(default=8, ge=1, le=256, validation_alias="TSUNAGARI_LANES")
+    processor_lanes: int = Field(default=32, ge=1, le=256, validation_alias="TSUNAGARI_LANES")
     event_lease_seconds: float = Field(
         default=30.0, ge=0, validation_alias="TSUNAGARI_EVENT_LEASE_SECONDS"
     )
@@ -81,11 +81,15 @@ class Settings(BaseSettings):
     delivery_push_rate: float = Field(
         default=2000.0, gt=0, validation_alias="TSUNAGARI_DELIVERY_PUSH_RATE"
     )
+    # Calls the bucket may let through at once: a little slack so that a late wake-up of
+    # the event loop is made up for instead of lost (10 = 50 ms of multicast at 200/s).
     delivery_rate_burst: float = Field(
-        default=1.0, ge=1, validation_alias="TSUNAGARI_DELIVERY_RATE_BURST"
+        default=10.0, ge=1, validation_alias="TSUNAGARI_DELIVERY_RATE_BURST"
     )
+    # Calls in flight per sender: to reach a rate, at least rate × a call's time
+    # (200/s × ~150 ms from Japan, request building included).
     delivery_concurrency: int = Field(
-        default=4, ge=1, le=64, validation_alias="TSUNAGARI_DELIVERY_CONCURRENCY"
+        default=32, ge=1, le=128, validation_alias="TSUNAGARI_DELIVERY_CONCURRENCY"
     )
     delivery_lease_seconds: float = Field(
         default=120.0, ge=0, validation_alias="TSUNAGARI_DELIVERY_LEASE_SECONDS"
@@ -99,6 +103,105 @@ class Settings(BaseSettings):
     delivery_poll_seconds: float = Field(
         default=1.0, gt=0, validation_alias="TSUNAGARI_DELIVERY_POLL_SECONDS"
     )
+    # Scheduler (bot/scheduler) and the send policy (bot/services/send_policy.py).
+    scheduler_poll_seconds: float = Field(
+        default=60.0, gt=0, validation_alias="TSUNAGARI_SCHEDULER_POLL_SECONDS"
+    )
+    scheduler_lease_retry_seconds: float = Field(
+        default=15.0, gt=0, le=50, validation_alias="TSUNAGARI_SCHEDULER_LEASE_RETRY_SECONDS"
+    )
+    quiet_hours_start: str = Field(default="21:00", validation_alias="TSUNAGARI_QUIET_HOURS_START")
+    quiet_hours_end: str = Field(default="08:00", validation_alias="TSUNAGARI_QUIET_HOURS_END")
+    quiet_spread_minutes: int = Field(
+        default=30, ge=0, le=240, validation_alias="TSUNAGARI_QUIET_SPREAD_MINUTES"
+    )
+    weekly_push_budget: int = Field(
+        default=3, ge=1, validation_alias="TSUNAGARI_WEEKLY_PUSH_BUDGET"
+    )
+    quota_warn_share: float = Field(
+        default=0.8, gt=0, le=1, validation_alias="TSUNAGARI_QUOTA_WARN_SHARE"
+    )
+    quota_hold_share: float = Field(
+        default=0.95, gt=0, le=1, validation_alias="TSUNAGARI_QUOTA_HOLD_SHARE"
+    )
+    quota_refresh_minutes: int = Field(
+        default=15, ge=1, validation_alias="TSUNAGARI_QUOTA_REFRESH_MINUTES"
+    )
+    survey_min_cell: int = Field(default=10, ge=1, validation_alias="TSUNAGARI_SURVEY_MIN_CELL")
+    survey_token_secret: SecretStr = Field(
+        default=SecretStr("dev-only-survey-secret"), validation_alias="TSUNAGARI_SURVEY_SECRET"
+    )
+    webhook_retention_days: int = Field(
+        default=7, ge=1, validation_alias="TSUNAGARI_WEBHOOK_RETENTION_DAYS"
+    )
+    survey_invite_retention_days: int = Field(
+        default=90, ge=1, validation_alias="TSUNAGARI_SURVEY_INVITE_RETENTION_DAYS"
+    )
+    retention_purge_at: str = Field(default="03:30", validation_alias="TSUNAGARI_PURGE_AT")
+    # Joining (bot/flows/join*.py, bot/services/membership.py, erasure.py, richmenu.py).
+    unfollow_retention_days: float = Field(
+        default=30.0, ge=0, validation_alias="TSUNAGARI_UNFOLLOW_RETENTION_DAYS"
+    )
+    pending_reminder_days: float = Field(
+        default=3.0, gt=0, validation_alias="TSUNAGARI_PENDING_REMINDER_DAYS"
+    )
+    join_invite_interval_days: float = Field(
+        default=30.0, gt=0, validation_alias="TSUNAGARI_JOIN_INVITE_INTERVAL_DAYS"
+    )
+    line_liff_id: str = Field(default="", validation_alias="LINE_LIFF_ID")
+    richmenu_font: str = Field(default="", validation_alias="TSUNAGARI_RICHMENU_FONT")
+    # Events and RSVPs (bot/services/rsvp.py): how long a freed place is held for the first
+    # on the waitlist before it goes to the next.
+    rsvp_offer_hours: float = Field(
+        default=12.0, gt=0, le=168, validation_alias="TSUNAGARI_RSVP_OFFER_HOURS"
+    )
+    # Volunteering (bot/services/volunteer_matching.py, volunteers.py): ranking weights, how
+    # many are asked per open place, how long an ask waits, and what a shift earns.
+    volunteer_weight_interest: float = Field(
+        default=3.0, ge=0, validation_alias="TSUNAGARI_VOLUNTEER_WEIGHT_INTEREST"
+    )
+    volunteer_weight_skill: float = Field(
+        default=2.0, ge=0, validation_alias="TSUNAGARI_VOLUNTEER_WEIGHT_SKILL"
+    )
+    volunteer_weight_distance: float = Field(
+        default=1.0, ge=0, validation_alias="TSUNAGARI_VOLUNTEER_WEIGHT_DISTANCE"
+    )
+    volunteer_weight_rest: float = Field(
+        default=4.0, ge=0, validation_alias="TSUNAGARI_VOLUNTEER_WEIGHT_REST"
+    )
+    volunteer_weight_load: float = Field(
+        default=3.0, ge=0, validation_alias="TSUNAGARI_VOLUNTEER_WEIGHT_LOAD"
+    )
+    volunteer_rest_full_days: float = Field(
+        default=60.0, gt=0, validation_alias="TSUNAGARI_VOLUNTEER_REST_FULL_DAYS"
+    )
+    volunteer_candidate_pool: int = Field(
+        default=50, ge=1, le=1000, validation_alias="TSUNAGARI_VOLUNTEER_CANDIDATE_POOL"
+    )
+    volunteer_offers_per_place: int = Field(
+        default=2, ge=1, le=10, validation_alias="TSUNAGARI_VOLUNTEER_OFFERS_PER_PLACE"
+    )
+    volunteer_offer_hours: float = Field(
+        default=24.0, gt=0, le=168, validation_alias="TSUNAGARI_VOLUNTEER_OFFER_HOURS"
+    )
+    volunteer_reminder_hours: float = Field(
+        default=24.0, gt=0, le=168, validation_alias="TSUNAGARI_VOLUNTEER_REMINDER_HOURS"
+    )
+    volunteer_grace_hours: float = Field(
+        default=72.0, gt=0, validation_alias="TSUNAGARI_VOLUNTEER_GRACE_HOURS"
+    )
+    volunteer_points_per_hour: int = Field(
+        default=10, ge=0, validation_alias="TSUNAGARI_VOLUNTEER_POINTS_PER_HOUR"
+    )
+
+    @field_validator("quiet_hours_start", "quiet_hours_end", "retention_purge_at")
+    @classmethod
+    def _hh_mm(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2
+                and 0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
+            raise ValueError("must be a time of day as HH:MM")
+        return f"{int(hours):02d}:{minutes}"
 
     @field_validator("database_url")
     @classmethod

@@ -140,6 +140,9 @@ def make_settings(db_url: str, line_url: str, **overrides: Any) -> Settings:
         "run_sender": False,
         "environment": "test",
         "log_format": "text",
+        # No quiet hours unless a test asks: results must not depend on the hour CI runs at.
+        "quiet_hours_start": "00:00",
+        "quiet_hours_end": "00:00",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -13,6 +13,8 @@ from sqlmodel import select
 
 from bot.db import session_scope
 from bot.models.areas import Association, District, MovingInCounter, Town, Ward
+from bot.models.membership import JoinCode
+from bot.models.staff import StaffAccount
 from bot.services.areas import find_towns, haversine_m
 from bot.services.demo_seed import geography_counts, is_empty, read_demo, seed_demo
 from bot.settings import DEFAULT_CONTENT_DIR, REPO_ROOT, Settings
@@ -207,3 +209,22 @@ def test_read_demo_refuses_a_non_mapping(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="mapping"):
         read_demo(tmp_path, "bad")
 
+
+
+def test_seed_adds_staff_and_one_stable_code_per_counter_and_association(
+    db_url: str, engine: Engine
+) -> None:
+    seed_demo(settings_for(db_url))
+    with session_scope(engine) as session:
+        first = {(c.kind, c.counter_id, c.association_id): c.code
+                 for c in session.exec(select(JoinCode))}
+        counts = geography_counts(session)
+        logins = set(session.exec(select(StaffAccount.login)))
+    assert counts["join codes"] == counts["moving-in counters"] + counts["associations"]
+    assert len(first) == counts["join codes"]  # one per source, none twice
+    assert logins == {a["username"] for a in demo("staff")["accounts"]}
+    assert seed_demo(settings_for(db_url)).endswith("(already up to date)")
+    with session_scope(engine) as session:
+        again = {(c.kind, c.counter_id, c.association_id): c.code
+                 for c in session.exec(select(JoinCode))}
+    assert again == first  # printed posters stay valid across runs

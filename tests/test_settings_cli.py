@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +68,23 @@ def test_help_lists_the_commands() -> None:
     assert result.returncode == 0
     for command in ("serve", "demo", "db", "seed-demo"):
         assert command in result.stdout
+
+
+def test_env_example_lists_every_setting() -> None:
+    from bot.settings import REPO_ROOT, Settings
+
+    example = (REPO_ROOT / ".env.example").read_text(encoding="utf-8")
+    names = {line.split("=", 1)[0].lstrip("# ").strip() for line in example.splitlines()
+             if "=" in line}
+    missing = [f.validation_alias for f in Settings.model_fields.values()
+               if f.validation_alias not in names]
+    assert missing == []
+
+
+def test_areas_import_loads_the_tables_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/areas.db"
+    first = _run(["areas", "import"], DATABASE_URL=url)
+    second = _run(["areas", "import"], DATABASE_URL=url)
+    assert first.returncode == 0 and second.returncode == 0
+    assert " 0 rows" not in first.stdout
+    assert ": 0 rows created or changed" in second.stdout

@@ -490,10 +490,11 @@ def test_local_base_url_reaches_a_wildcard_bind_over_loopback() -> None:
     assert local_base_url("::1", 8000) == "http://[::1]:8000"
 
 
-def test_demo_banner_prints_one_url_and_the_staff_accounts() -> None:
+def test_demo_banner_prints_the_simulator_first_then_the_staff_web_and_accounts() -> None:
     settings = demo_settings("127.0.0.1", 8000, configured=Settings.model_construct())
     text = banner(settings, seeded="sample city: 30 districts")
-    assert re.findall(r"https?://\S+", text) == ["http://127.0.0.1:8000/simulator"]
+    assert re.findall(r"https?://\S+", text) == [
+        "http://127.0.0.1:8000/simulator", "http://127.0.0.1:8000/staff/login"]
     accounts = staff_accounts(settings)
     assert accounts, "content/demo/staff.yaml lists the demo staff accounts"
     for account in accounts:

@@ -372,17 +372,10 @@ def _log_outcome(
 async def run_standalone(settings: Settings, *, until_idle: bool = False) -> None:
     """The sender as its own process (`tsunagari sender`): stops cleanly on SIGTERM/SIGINT."""
     from bot.db import make_engine
-    from bot.line.gateway import SdkLineGateway
+    from bot.line.gateway import gateway_from_settings
 
     engine = make_engine(settings.database_url)
-    gateway = SdkLineGateway(
-        host=settings.line_api_base_url,
-        access_token=settings.line_channel_access_token.get_secret_value(),
-        timeout_s=settings.line_timeout_s,
-        max_attempts=settings.line_max_attempts,
-        backoff_base_s=settings.line_backoff_base_s,
-        pool_size=max(64, 2 * settings.delivery_concurrency),
-    )
+    gateway = gateway_from_settings(settings, concurrency=settings.delivery_concurrency)
     sender = Sender(engine=engine, gateway=gateway, settings=settings)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

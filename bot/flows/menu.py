@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-import yaml
-
 from bot.flows import postback
 from bot.flows.context import FlowContext
 from bot.flows.engine import Option, Say
+from bot.services.membership import menu_role
 
 
 def menu_items(ctx: FlowContext) -> list[Option]:
     """Menu entries from content/menu.yaml, for the resident's role."""
-    entries = _load(ctx.content.path("menu.yaml"))
+    entries = ctx.content.menu  # read once at start-up
     role = resident_role(ctx)
     options = []
     for entry in entries:
@@ -38,9 +34,4 @@ def main_menu(ctx: FlowContext, key: str = "menu.title") -> Say:
 
 def resident_role(ctx: FlowContext) -> str:
     """Which menu the resident sees; flows that grant roles extend this via content roles."""
-    return getattr(ctx.resident, "menu_role", None) or "subscriber"
-
-
-def _load(path: Path) -> list[dict[str, Any]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return list(data.get("main", []))
+    return getattr(ctx.resident, "menu_role", None) or menu_role(ctx.session, ctx.resident)

@@ -20,8 +20,11 @@ class Registry:
     flows: dict[str, Flow] = field(default_factory=dict)
     # command name in content/commands.yaml -> flow name
     triggers: dict[str, str] = field(default_factory=dict)
-    # tried in order on free text outside a flow (e.g. a join code inside a QR message)
+    # tried in order on free text outside a flow
     text_hooks: list[TextHook] = field(default_factory=list)
+    # tried on every text, even mid-conversation: codes from scanned QR messages (join,
+    # check-in) must work whatever the resident was doing
+    code_hooks: list[TextHook] = field(default_factory=list)
     # postback `a=<action>` outside flows (RSVP buttons, approvals, …)
     actions: dict[str, PostbackAction] = field(default_factory=dict)
     # extra work on follow / unfollow events (e.g. invitations, retention)

@@ -33,6 +33,11 @@ class Runner:
             return self._run_command(ctx, command, state, user_id)
         if given.kind == "postback" and given.data.get("a"):
             return self._run_action(ctx, given.data, user_id)
+        if given.kind == "text":
+            for hook in self.registry.code_hooks:
+                replies = hook(ctx, given)
+                if replies is not None:
+                    return replies
         if state is not None:
             return self._continue(ctx, state, given, user_id)
         return self._idle(ctx, given, expired, user_id)

@@ -30,7 +30,16 @@ from bot.flows.render import Renderer
 from bot.flows.survey import invite_says, nudge_says
 from bot.scheduler import reminders
 from bot.scheduler.pushes import push
-from bot.services import erasure, membership, rsvp, send_policy, surveys
+from bot.services import (
+    erasure,
+    membership,
+    notices,
+    rsvp,
+    send_policy,
+    surveys,
+    volunteer_shifts,
+    volunteers,
+)
 from bot.services import survey_waves as waves
 from bot.services.send_policy import Policy
 from bot.services.survey_catalog import SurveyCatalog
@@ -38,7 +47,6 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PENDING_APPLICATION_DAYS = 2  # officers are reminded of applications waiting this long
 
 
 @dataclass(frozen=True)
@@ -133,6 +141,11 @@ def core_jobs(settings: Settings, quota_source: QuotaSource | None) -> list[JobS
         JobSpec("survey_nudge", survey_nudge, poll),
         JobSpec("event_reminders", event_reminders, poll),
         JobSpec("offer_timeouts", offer_timeouts, poll),
+        JobSpec("scheduled_notices", scheduled_notices, poll),
+        JobSpec("volunteer_offer_timeouts", volunteer_offer_timeouts, poll),
+        JobSpec("volunteer_matching", volunteer_matching, poll),
+        JobSpec("volunteer_shift_reminders", volunteer_shift_reminders, poll),
+        JobSpec("volunteer_attendance", volunteer_attendance, poll),
         JobSpec("pending_application_reminders", pending_application_reminders,
                 DailyAt(time(9, 0))),
         JobSpec("retention_purge", retention_purge,
@@ -213,18 +226,45 @@ def offer_timeouts(*, now: datetime, session: Session, deps: JobDeps) -> int:
     return rsvp.expire_offers(session, now, renderer=deps.renderer)
 
 
+def scheduled_notices(*, now: datetime, session: Session, deps: JobDeps) -> int:
+    """Send notices whose scheduled time has come (each at most once)."""
+    return notices.send_due_notices(session, now=now, renderer=deps.renderer)
+
+
+def volunteer_offer_timeouts(*, now: datetime, session: Session, deps: JobDeps) -> int:
+    """Expire unanswered volunteer asks and ask the next candidates."""
+    return volunteers.expire_offers(session, now, renderer=deps.renderer, settings=deps.settings)
+
+
+def volunteer_matching(*, now: datetime, session: Session, deps: JobDeps) -> int:
+    """Top up asks for open volunteer slots."""
+    return volunteers.match_open_slots(session, now, renderer=deps.renderer,
+                                       settings=deps.settings)
+
+
+def volunteer_shift_reminders(*, now: datetime, session: Session, deps: JobDeps) -> int:
+    """Remind volunteers of tomorrow's shift, once per slot."""
+    return volunteer_shifts.due_shift_reminders(session, now, renderer=deps.renderer,
+                                                settings=deps.settings)
+
+
+def volunteer_attendance(*, now: datetime, session: Session, deps: JobDeps) -> int:
+    """After the grace period, count unconfirmed shifts as served and thank the volunteers."""
+    return volunteer_shifts.assume_attendance_after_grace(session, now, renderer=deps.renderer,
+                                                          settings=deps.settings)
+
+
 def pending_application_reminders(*, now: datetime, session: Session, deps: JobDeps) -> int:
     """Daily: tell each association's officers how many applications wait for them."""
     waiting: dict[int, int] = defaultdict(int)
-    for application in membership.pending_applications_older_than(
-        session, PENDING_APPLICATION_DAYS, now
-    ):
+    days = deps.settings.pending_reminder_days
+    for application in membership.pending_applications_older_than(session, days, now):
         waiting[application.association_id] += 1
     day = now.astimezone(deps.tz).date().isoformat()
     told = 0
     for association_id, count in sorted(waiting.items()):
         officers = membership.officer_resident_ids(session, association_id)
-        params = {"count": count, "days": PENDING_APPLICATION_DAYS}
+        params = {"count": count, "days": days}
         told += len(push(session, deps, now, key=f"pending-applications:{association_id}:{day}",
                          kind="officer_reminder", resident_ids=officers, use_budget=False,
                          says_for=lambda loc, p=params: [Say("scheduler.pending_applications",

@@ -197,14 +197,13 @@ async def _serve_forever(settings: Settings) -> int:
     from bot import migrate
     from bot.content import load_content
     from bot.db import make_engine
-    from bot.line.gateway import SdkLineGateway
+    from bot.line.gateway import gateway_from_settings
 
     if settings.auto_migrate:
         await asyncio.to_thread(migrate.upgrade, settings.database_url)
     engine = make_engine(settings.database_url)
     token = settings.line_channel_access_token.get_secret_value()
-    gateway = SdkLineGateway(host=settings.line_api_base_url, access_token=token,
-                             timeout_s=settings.line_timeout_s) if token else None
+    gateway = gateway_from_settings(settings, concurrency=1) if token else None
     runner = build_runner(engine=engine, settings=settings,
                           content=load_content(settings.content_dir), quota_source=gateway)
     stop = asyncio.Event()

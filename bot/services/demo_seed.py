@@ -1,10 +1,13 @@
 """The sample city for `tsunagari demo` and `tsunagari seed-demo`, loaded from content/.
 
-Loading is an upsert keyed by each row's code, so running it again changes nothing.
+Loading is an upsert keyed by each row's code, so running it again changes nothing. Beside
+the city it adds the demo staff accounts and one live join code per moving-in counter and
+per association, so the demo has QR codes to scan and officers to approve.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +17,12 @@ from sqlmodel import Session, select
 
 from bot.db import make_engine, session_scope
 from bot.models.areas import Association, District, MovingInCounter, Town, Ward
+from bot.models.membership import JoinCode, JoinCodeKind
+from bot.models.staff import StaffAccount
+from bot.services import join_codes
 from bot.services.area_import import import_city_files
 from bot.settings import Settings
+from bot.staff.seed import seed_staff_accounts
 
 DEMO_DIR = Path("demo")
 _COUNTED = (
@@ -24,6 +31,8 @@ _COUNTED = (
     ("associations", Association),
     ("towns", Town),
     ("moving-in counters", MovingInCounter),
+    ("staff accounts", StaffAccount),
+    ("join codes", JoinCode),
 )
 
 
@@ -33,6 +42,8 @@ def seed_demo(settings: Settings) -> str:
     try:
         with session_scope(engine) as session:
             changed = load_sample_city(session, settings.content_dir)
+            changed += seed_staff_accounts(session, settings.content_dir / DEMO_DIR / "staff.yaml")
+            changed += seed_join_codes(session, datetime.now(UTC))
             totals = geography_counts(session)
     finally:
         engine.dispose()
@@ -46,8 +57,27 @@ def load_sample_city(session: Session, content_dir: Path) -> int:
     return import_city_files(session, content_dir)
 
 
+def seed_join_codes(session: Session, now: datetime) -> int:
+    """A live join code for each counter and association that has none; codes issued.
+
+    An existing live code is kept, so posters printed from an earlier run stay valid.
+    """
+    issued = 0
+    for counter in session.exec(select(MovingInCounter).order_by(MovingInCounter.id)):  # type: ignore[arg-type]
+        if join_codes.active_for(session, JoinCodeKind.COUNTER, counter_id=counter.id) is None:
+            join_codes.create(session, kind=JoinCodeKind.COUNTER, counter_id=counter.id, now=now)
+            issued += 1
+    for assoc in session.exec(select(Association).order_by(Association.id)):  # type: ignore[arg-type]
+        if join_codes.active_for(session, JoinCodeKind.ASSOCIATION,
+                                 association_id=assoc.id) is None:
+            join_codes.create(session, kind=JoinCodeKind.ASSOCIATION,
+                              association_id=assoc.id, now=now)
+            issued += 1
+    return issued
+
+
 def geography_counts(session: Session) -> dict[str, int]:
-    """Rows per geography table, for the summary and for tests."""
+    """Rows per seeded table (geography, staff accounts, join codes), for the summary."""
     return {
         name: int(session.exec(select(func.count()).select_from(model)).one())
         for name, model in _COUNTED

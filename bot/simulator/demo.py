@@ -109,13 +109,15 @@ def staff_accounts(settings: Settings) -> list[Mapping[str, Any]]:
 
 
 def banner(settings: Settings, seeded: str | None) -> str:
-    """What the demo prints at start: one URL to open, then the staff demo accounts."""
+    """What the demo prints at start: the URL to open first, then the staff web and accounts."""
     lines = ["", "Tsunagari demo (LINE simulator; no LINE channel needed)",
              f"  Open: {settings.public_base_url}/simulator", ""]
     if seeded:
         lines += [f"  Loaded {seeded}", ""]
     accounts = staff_accounts(settings)
     if accounts:
+        # Officers approve the simulator's applicants here, in a second tab.
+        lines += [f"  Staff web: {settings.public_base_url}/staff/login", ""]
         lines.append("  Staff demo accounts (sample passwords, demo only):")
         lines += [f"    {a.get('role', ''):<20} {a['username']:<24} {a.get('password', '')}"
                   for a in accounts]

@@ -27,6 +27,7 @@ from bot.line.signature import sign
 from bot.settings import Settings
 from bot.simulator import webhook_events as events
 from bot.simulator.line_links import UnsupportedLink, parse_line_link, same_account
+from bot.simulator.scan_examples import counter_qr_links
 from bot.simulator.session import SimulatorSession, VirtualResident
 from bot.simulator.spec import SpecValidator, find_spec_dir
 from bot.simulator.standin import LineStandin
@@ -87,6 +88,8 @@ def mount_simulator(app: FastAPI, standin: LineStandin | None = None) -> None:
     app.mount(STANDIN_PREFIX, Unprefixed(standin.app), name="line-standin")
     app.mount("/simulator/static", StaticFiles(directory=STATIC_DIR), name="simulator-static")
     app.include_router(router)
+    add_scan_examples(app, lambda settings: counter_qr_links(
+        settings, app.state.engine, app.state.content))
 
 
 # --- request bodies -------------------------------------------------------------

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.db import session_scope
+from bot.flows.officer import tell_applicant
 from bot.services.scope import Permission, visible_associations
 from bot.staff import audit
 from bot.staff.charts import Bar, bar_chart
@@ -101,6 +102,8 @@ def _decide(request: Request, user: StaffUser, membership_id: int, approve: bool
         except NotFound:
             raise HTTPException(status_code=404) from None
         if decision.changed:
+            # The resident hears the decision exactly as when an officer decides in LINE.
+            tell_applicant(db, request.app.state.content, decision.membership, now)
             audit.record(db, account_id=user.account.id, now=now,
                          action="approve" if approve else "decline",
                          target_type="membership", target_id=membership_id,

@@ -34,7 +34,7 @@ SCREENSHOTS = TEST_OUTPUT / "screenshots"
 REPLY_TIMEOUT_MS = 20_000  # the page shows a reply as soon as the long-poll returns it
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # sync Playwright holds an event loop while open
 def browser() -> Iterator[Any]:
     """One headless Chromium for the session; skips when Chromium or Playwright is absent."""
     if not CHROMIUM.exists():
