@@ -234,7 +234,9 @@ class Target:
     kind: str  # "minimal" or "tsunagari"
     db: str | None  # "sqlite", "postgres" or None
     lanes: int | None = None
+    split: bool = False  # an ingest-only process in front, a processing process behind
     proc: Proc | None = None
+    worker: Proc | None = None
     url: str = ""
     db_url: str = ""
     schema: str = ""
@@ -280,15 +282,24 @@ class Target:
         )
         if self.lanes:
             env["TSUNAGARI_LANES"] = str(self.lanes)
+        if self.split:
+            worker_port = free_port()
+            worker_env = {**env, "TSUNAGARI_EVENT_LEASE_SECONDS": "2"}
+            worker_argv = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1",
+                           "--port", str(worker_port)]
+            self.worker = Proc(f"{self.name}-worker", worker_argv, worker_env, dirs)
+            await wait_ready(self.worker, f"http://127.0.0.1:{worker_port}/readyz")
+            env["TSUNAGARI_PROCESS_EVENTS"] = "false"
         argv = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
         self.proc = Proc(self.name, argv, env, dirs)
         await wait_ready(self.proc, f"{self.url}/readyz")
 
     def stop(self) -> None:
         """Stop the process and forget its database."""
-        if self.proc is not None:
-            self.proc.stop()
-            self.proc = None
+        for proc in (self.proc, self.worker):
+            if proc is not None:
+                proc.stop()
+        self.proc = self.worker = None
         self._drop_database()
 
     def _fresh_database(self, work: Path) -> str:
@@ -537,12 +548,15 @@ TARGETS = {
     "minimal": ("minimal-sdk", "minimal", None),
     "sqlite": ("tsunagari-sqlite", "tsunagari", "sqlite"),
     "postgres": ("tsunagari-postgres", "tsunagari", "postgres"),
+    "sqlite-split": ("tsunagari-sqlite-split", "tsunagari", "sqlite"),
+    "postgres-split": ("tsunagari-postgres-split", "tsunagari", "postgres"),
 }
 
 
 def build_targets(args: argparse.Namespace) -> list[Target]:
     """The bots to compare, in the order they run within each repetition."""
-    return [Target(*TARGETS[key], lanes=args.lanes) for key in args.targets]
+    return [Target(*TARGETS[key], lanes=args.lanes, split=key.endswith("-split"))
+            for key in args.targets]
 
 
 @dataclass
@@ -826,7 +840,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--targets",
         type=lambda s: s.split(","),
         default=list(TARGETS),
-        help="bots to run, from minimal,sqlite,postgres (default: all three)",
+        help="bots to run, from minimal,sqlite,postgres,sqlite-split,postgres-split (default: all)",
     )
     p.add_argument(
         "--live-tree",

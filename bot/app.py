@@ -73,7 +73,9 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
         # Storing webhooks gets threads of its own so acknowledgements never queue
         # behind event processing.
         app.state.ingest_limiter = anyio.CapacityLimiter(32)
-        await app.state.processor.start(workers=overrides.process_events)
+        await app.state.processor.start(
+            workers=overrides.process_events and settings.process_events
+        )
         app.state.richmenu_linker = start_linker(settings, engine)
         app.state.scheduler = None
         if settings.run_scheduler:

@@ -32,7 +32,7 @@ def source_key(event: Mapping[str, Any]) -> str:
 
 
 def store_events(
-    engine: Engine, events: Sequence[Mapping[str, Any]], now: datetime
+    engine: Engine, events: Sequence[Mapping[str, Any]], now: datetime, *, claim: bool = True
 ) -> list[tuple[int, str]]:
     """Insert new events; returns (seq, lane key) of those not seen before, in body order."""
     table = WebhookEvent.__table__  # type: ignore[attr-defined]
@@ -41,6 +41,8 @@ def store_events(
     with engine.begin() as conn:
         for event in events:
             row = _row(event, now)
+            if not claim:  # an ingest-only process: any processing replica may take it now
+                row["claimed_at"] = None
             stmt = (
                 dialect.insert(table)
                 .values(**row)

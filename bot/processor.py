@@ -74,11 +74,14 @@ class Processor:
         wait in the database for a processing replica (or this one's next start).
         """
         self._lanes = [asyncio.Queue() for _ in range(self.settings.processor_lanes)]
-        self._limiter = anyio.CapacityLimiter(self.settings.processor_lanes)
+        # Few handler threads at once: they share the GIL with the event loop that
+        # acknowledges webhooks, and many runnable threads delay every acknowledgement.
+        self._limiter = anyio.CapacityLimiter(min(self.settings.processor_lanes, 4))
         if not workers:
             return
         self._workers = [asyncio.create_task(self._work(q)) for q in self._lanes]
         await self.recover(startup=True)
+        self._workers.append(asyncio.create_task(self._recover_periodically()))
 
     async def stop(self) -> None:
         """Stop the workers; unprocessed events stay pending in the database."""
@@ -95,6 +98,21 @@ class Processor:
         self._in_flight += 1
         self._idle.clear()
         self._lanes[lane % len(self._lanes)].put_nowait(seq)
+
+    @property
+    def processes_events(self) -> bool:
+        """False in an ingest-only process: its events wait for a processing replica."""
+        return bool(self._workers)
+
+    async def _recover_periodically(self) -> None:
+        """Take over what another replica (or an ingest-only one) left pending."""
+        interval = max(1.0, self.settings.event_lease_seconds / 2)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.recover()
+            except Exception:  # noqa: BLE001 - the next round tries again
+                log.exception("recovering pending events failed")
 
     async def recover(self, *, startup: bool = False) -> int:
         """Queue pending events; on PostgreSQL only those whose claim lease ran out."""

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     event_lease_seconds: float = Field(
         default=30.0, ge=0, validation_alias="TSUNAGARI_EVENT_LEASE_SECONDS"
     )
+    process_events: bool = Field(default=True, validation_alias="TSUNAGARI_PROCESS_EVENTS")
     auto_migrate: bool = Field(default=True, validation_alias="TSUNAGARI_AUTO_MIGRATE")
     run_scheduler: bool = Field(default=True, validation_alias="TSUNAGARI_RUN_SCHEDULER")
     run_sender: bool = Field(default=True, validation_alias="TSUNAGARI_RUN_SENDER")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from functools import partial
 from typing import Any
 
 import anyio
@@ -39,8 +40,9 @@ async def callback(request: Request) -> JSONResponse:
         log.warning("webhook refused: malformed body", extra={"size": len(body)})
         return _answer(400, {"message": "malformed webhook body"}, started)
     try:
+        store = partial(inbox.store_events, claim=state.processor.processes_events)
         fresh = await anyio.to_thread.run_sync(
-            inbox.store_events,
+            store,
             state.engine,
             events,
             state.clock.now(),

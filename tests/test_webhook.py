@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -160,3 +161,15 @@ def test_health_readiness_and_openapi(bot: BotHarness) -> None:
     assert bot.http.get("/readyz").json() == {"database": "ok"}
     schema = bot.http.get("/openapi.json").json()
     assert "/callback" in schema["paths"]
+
+
+def test_an_ingest_only_replica_leaves_events_to_a_processing_one(bot_factory: Any) -> None:
+    processing = bot_factory(event_lease_seconds=2)  # looks for others' events every second
+    ingest_only = bot_factory(process_events=False)
+    assert ingest_only.post(follow_event(ALICE)).status_code == 200
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not processing.standin.messages_to(ALICE):
+        time.sleep(0.05)
+    assert processing.texts_to(ALICE)[0].startswith("はじめまして")
+    with Session(_engine(processing)) as session:
+        assert session.exec(select(WebhookEvent)).one().status == EventStatus.DONE
