@@ -228,3 +228,26 @@ def test_seed_adds_staff_and_one_stable_code_per_counter_and_association(
         again = {(c.kind, c.counter_id, c.association_id): c.code
                  for c in session.exec(select(JoinCode))}
     assert again == first  # printed posters stay valid across runs
+
+
+def test_demo_events_and_opportunities_load_once(db_url: str) -> None:
+    from sqlmodel import Session, select
+
+    from bot.db import make_engine
+    from bot.models.events import Event
+    from bot.models.volunteers import Opportunity, Slot
+    from bot.services.demo_seed import seed_demo
+    from bot.settings import Settings
+
+    settings = Settings(_env_file=None, database_url=db_url)  # type: ignore[call-arg]
+    seed_demo(settings)
+    seed_demo(settings)
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        events = session.exec(select(Event)).all()
+        opportunities = session.exec(select(Opportunity)).all()
+        slots = session.exec(select(Slot)).all()
+    engine.dispose()
+    assert len(events) == 5 and all(e.status == "published" for e in events)
+    assert all("サンプル" in e.title for e in events)
+    assert len(opportunities) == 4 and len(slots) >= len(opportunities)

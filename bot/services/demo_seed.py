@@ -21,6 +21,7 @@ from bot.models.membership import JoinCode, JoinCodeKind
 from bot.models.staff import StaffAccount
 from bot.services import join_codes
 from bot.services.area_import import import_city_files
+from bot.services.demo_activities import activity_counts, seed_activities
 from bot.settings import Settings
 from bot.staff.seed import seed_staff_accounts
 
@@ -44,7 +45,10 @@ def seed_demo(settings: Settings) -> str:
             changed = load_sample_city(session, settings.content_dir)
             changed += seed_staff_accounts(session, settings.content_dir / DEMO_DIR / "staff.yaml")
             changed += seed_join_codes(session, datetime.now(UTC))
-            totals = geography_counts(session)
+            changed += seed_activities(
+                session, settings.content_dir / DEMO_DIR, datetime.now(UTC), settings.tz
+            )
+            totals = {**geography_counts(session), **activity_counts(session)}
     finally:
         engine.dispose()
     listed = ", ".join(f"{count} {name}" for name, count in totals.items())

@@ -375,4 +375,19 @@ def test_a_resident_joins_from_the_counter_qr_and_is_approved(
     simulator.expect_bot_says(
         first_line(content.text("join.decided.approved", association=officer.association)))
     simulator.screenshot("approved")
+    rsvp_from_the_event_card(simulator, content)
+    simulator.screenshot("rsvp-going")
     assert all(path.stat().st_size > 0 for path in simulator.shots)
+
+
+def rsvp_from_the_event_card(sim: SimulatorPage, content: Content) -> None:
+    """The new member opens the events from the menu and answers 参加 on the flex card."""
+    sim.send_text("メニュー")
+    sim.tap(content.text("menu.items.events"))
+    sim.expect_bot_says(first_line(content.text("rsvp.events_intro")))
+    sim.tap(content.text("events.card.going"))  # a button inside the flex bubble
+    sim.expect_bot_says("ご本人を含みます")
+    sim.tap(content.text("rsvp.count_option", n=2))  # adults
+    sim.expect_bot_says(first_line(content.text("rsvp.ask_children")))
+    sim.tap(content.text("rsvp.count_option", n=1))  # children
+    sim.expect_bot_says("人）で受け付けました")
