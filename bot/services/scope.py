@@ -181,6 +181,15 @@ class Scope:
             raise ScopeDenied(f"association {association_id}")
 
 
+    def require_owned(self, session: Session, association_id: int | None, what: str) -> None:
+        """Raise ScopeDenied unless a row owned by `association_id` is visible (an unowned row
+        is visible city-wide only)."""
+        if self.city_wide:
+            return
+        if association_id is None or not self.allows_association(session, association_id):
+            raise ScopeDenied(what)
+
+
 def _associations_in_wards(ward_ids: Iterable[int]):  # type: ignore[no-untyped-def]
     return (
         select(Association.id)

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select
 from bot.models.areas import Association
 from bot.models.events import CheckIn, Event, Rsvp, RsvpAnswer
 from bot.services import tallies_events
-from bot.services.scope import Scope, ScopeDenied
+from bot.services.scope import Scope
 from bot.staff.tables import Column, Table
 
 LIST_LIMIT = 200
@@ -87,11 +87,7 @@ def scoped_event(session: Session, scope: Scope, event_id: int) -> Event:
     event = session.get(Event, event_id)
     if event is None:
         raise EventNotFound(event_id)
-    if not scope.city_wide and (
-        event.association_id is None
-        or not scope.allows_association(session, event.association_id)
-    ):
-        raise ScopeDenied(f"event {event_id}")
+    scope.require_owned(session, event.association_id, f"event {event_id}")
     return event
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.models.membership import Membership, MembershipStatus
 from bot.services import membership as membership_service
-from bot.services.scope import Scope, ScopeDenied
+from bot.services.scope import Scope
 from bot.staff.tables import Column, Table
 
 
@@ -133,7 +133,6 @@ def decide(
     row = session.get(Membership, membership_id)
     if row is None:
         raise NotFound(membership_id)
-    if not scope.allows_association(session, row.association_id):
-        raise ScopeDenied(f"membership {membership_id}")
+    scope.require_association(session, row.association_id)
     action = membership_service.approve if approve else membership_service.decline
     return action(session, membership_id, now, staff=staff)

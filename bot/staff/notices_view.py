@@ -14,7 +14,7 @@ from bot.models.areas import Association
 from bot.models.notices import Notice, NoticeAck
 from bot.services import notices
 from bot.services.audience import Audience
-from bot.services.scope import Scope, ScopeDenied
+from bot.services.scope import Scope
 from bot.staff.tables import Column, Table
 
 LIST_LIMIT = 200
@@ -73,11 +73,7 @@ def scoped_notice(session: Session, scope: Scope, notice_id: int) -> Notice:
     notice = session.get(Notice, notice_id)
     if notice is None:
         raise NoticeNotFound(notice_id)
-    if not scope.city_wide and (
-        notice.association_id is None
-        or not scope.allows_association(session, notice.association_id)
-    ):
-        raise ScopeDenied(f"notice {notice_id}")
+    scope.require_owned(session, notice.association_id, f"notice {notice_id}")
     return notice
 
 
