@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from bot.delivery import outcomes
 from bot.line import limits
 from bot.models import Resident, ResidentStatus
 from bot.models.delivery import (
@@ -283,7 +284,7 @@ def delivery_status(session: Session, message_id: int) -> DeliveryStatus | None:
     message = session.get(OutboxMessage, message_id)
     if message is None:
         return None
-    recipients = _counts(session, OutboxRecipient, message_id, RecipientStatus)
+    recipients = _recipient_outcomes(session, message_id)
     batches = _counts(session, OutboxBatch, message_id, BatchStatus)
     return DeliveryStatus(
         message_id=message_id,
@@ -297,6 +298,15 @@ def delivery_status(session: Session, message_id: int) -> DeliveryStatus | None:
         created_at=message.created_at,
         finished_at=message.finished_at,
     )
+
+
+def _recipient_outcomes(session: Session, message_id: int) -> dict[str, int]:
+    status = outcomes.recipient_outcome()
+    query = outcomes.with_batches(
+        select(status, func.count()).select_from(OutboxRecipient)
+    ).where(OutboxRecipient.message_id == message_id).group_by(status)  # type: ignore[arg-type]
+    found = {str(s): int(n) for s, n in session.execute(query).all()}
+    return {str(s): found.get(str(s), 0) for s in RecipientStatus}
 
 
 def _counts(

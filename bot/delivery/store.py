@@ -244,7 +244,7 @@ def record(
     max_failures: int,
     retry_delay: float,
 ) -> Recorded:
-    """Write the call's outcome for the batch, its recipients and, when last, its message.
+    """Write the call's outcome for the batch (and so its recipients) and, when last, its message.
 
     Ignored when another sender has claimed the batch since (our lease ran out): its resend
     carries the same retry key, so LINE delivered at most once and its record stands.
@@ -280,17 +280,11 @@ def record(
             return Recorded(False)
         if change["status"] == BatchStatus.QUEUED:  # recipients stay pending for the retry
             return Recorded(True, BatchStatus.QUEUED, retry_in=retry_delay)
+        # The batch's status is its pending recipients' outcome (bot/delivery/outcomes.py);
+        # only those who became unreachable since the enqueue get a row change.
         unreachable = _set_unreachable(conn, audience.unreachable)
-        final = RecipientStatus.SENT if outcome.delivered else RecipientStatus.FAILED
-        done = conn.execute(
-            update(_recipient)
-            .where(
-                _recipient.c.batch_id == claim.batch_id,
-                _recipient.c.status == RecipientStatus.PENDING,
-            )
-            .values(status=final, sent_at=now if outcome.delivered else None)
-        ).rowcount
         finish_messages(conn, now, claim.message_id)
+    done = len(audience.reachable)
     sent, failed = (done, 0) if outcome.delivered else (0, done)
     return Recorded(True, change["status"], sent=sent, unreachable=unreachable, failed=failed)
 

@@ -34,7 +34,7 @@ class BatchStatus(StrEnum):
 
 
 class RecipientStatus(StrEnum):
-    """What became of one resident in one message."""
+    """What became of one resident in one message (`sent`/`failed` read from the batch)."""
 
     PENDING = "pending"
     SENT = "sent"
@@ -113,5 +113,6 @@ class OutboxRecipient(SQLModel, table=True):
     resident_id: int = Field(
         sa_column=Column(ForeignKey("resident.id", ondelete="CASCADE"), nullable=False, index=True)
     )
+    # Stays `pending` while the batch decides (its outcome is theirs: see
+    # bot/delivery/outcomes.py); set here only for what is theirs alone (`unreachable`).
     status: str = Field(default=RecipientStatus.PENDING, max_length=16)
-    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.models.delivery import OutboxMessage, OutboxRecipient, RecipientStatus
+from bot.delivery import outcomes
+from bot.models.delivery import OutboxMessage
 from bot.models.notices import (
     HanHouseholds,
     Notice,
@@ -104,11 +105,8 @@ def _acked(session: Session, notice_id: int) -> set[str]:
 
 
 def _delivered(session: Session, notice: Notice) -> set[str]:
-    sent = (
-        select(OutboxRecipient.resident_id)
-        .join(OutboxMessage, col(OutboxMessage.id) == col(OutboxRecipient.message_id))
-        .where(col(OutboxMessage.key).like(f"notice:{notice.id}:%"),
-               OutboxRecipient.status == RecipientStatus.SENT)
+    sent = outcomes.sent_resident_ids(
+        select(OutboxMessage.id).where(col(OutboxMessage.key).like(f"notice:{notice.id}:%"))
     )
     return set(session.exec(
         select(NoticeRecipient.household_key).where(
