@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from bot import events_web, migrate, webhook
+from bot.background import Background
 from bot.clock import Clock, SystemClock
 from bot.content import load_content
 from bot.db import make_engine, ping
@@ -24,8 +25,6 @@ from bot.flows.registry import Registry
 from bot.flows.render import Renderer
 from bot.flows.runner import Runner
 from bot.line.gateway import LineGateway, gateway_from_settings
-from bot.processor import Processor
-from bot.services.richmenu import start_linker, stop_linker
 from bot.settings import Settings, get_settings
 from bot.staff import mount_staff
 
@@ -40,6 +39,7 @@ class Overrides:
     registry: Registry | None = None
     clock: Clock | None = None
     process_events: bool = True  # False: ingest only, events wait in the database
+    web_only: bool = False  # True: a `tsunagari worker` process does everything but HTTP
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -60,50 +60,27 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             settings, concurrency=settings.processor_lanes + settings.delivery_concurrency
         )
         app.state.gateway = gateway
-        app.state.processor = Processor(
-            engine=engine,
-            settings=settings,
-            content=content,
-            runner=app.state.runner,
-            renderer=renderer,
-            gateway=gateway,
-            clock=app.state.clock,
+        background = Background(
+            engine=engine, settings=settings, content=content, runner=app.state.runner,
+            renderer=renderer, gateway=gateway, clock=app.state.clock,
         )
+        app.state.processor = background.processor
         app.state.loop = asyncio.get_running_loop()
         # Storing webhooks gets threads of its own so acknowledgements never queue
         # behind event processing.
         app.state.ingest_limiter = anyio.CapacityLimiter(32)
-        await app.state.processor.start(
-            workers=overrides.process_events and settings.process_events
+        inline = not overrides.web_only
+        await background.start(
+            process_events=inline and overrides.process_events and settings.process_events,
+            scheduler=inline and settings.run_scheduler,
+            sender=inline and settings.run_sender,
         )
-        app.state.richmenu_linker = start_linker(settings, engine)
-        app.state.scheduler = None
-        if settings.run_scheduler:
-            from bot.scheduler.runner import build_runner
-
-            app.state.scheduler = build_runner(
-                engine=engine, settings=settings, content=content, renderer=renderer,
-                quota_source=gateway if hasattr(gateway, "get_quota") else None,
-                clock=app.state.clock,
-            )
-            await app.state.scheduler.start()
-        app.state.sender = None
-        if settings.run_sender:
-            from bot.delivery.sender import Sender
-
-            app.state.sender = Sender(
-                engine=engine, gateway=gateway, settings=settings, clock=app.state.clock
-            )
-            await app.state.sender.start()
+        app.state.richmenu_linker = background.linker
+        app.state.scheduler, app.state.sender = background.scheduler, background.sender
         try:
             yield
         finally:
-            if app.state.sender is not None:
-                await app.state.sender.stop()
-            if app.state.scheduler is not None:
-                await app.state.scheduler.stop()
-            await app.state.processor.stop()
-            await stop_linker(app.state.richmenu_linker)
+            await background.stop()
             if overrides.gateway is None:
                 await gateway.close()
             engine.dispose()

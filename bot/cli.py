@@ -21,10 +21,17 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Quick start: `tsunagari demo` then open the printed URL.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    serve = sub.add_parser("serve", help="run the webhook, staff web and API on one port")
+    serve = sub.add_parser(
+        "serve", help="run the webhook, staff web and API on one port, and a worker process"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.set_defaults(func=_serve)
+    sub.add_parser(
+        "worker",
+        help="run only event processing, the sender and the scheduler (no HTTP); "
+        "`serve` starts one unless TSUNAGARI_WORKER=inline",
+    ).set_defaults(func=_worker)
     demo = sub.add_parser("demo", help="run the bot with demo data and the LINE simulator")
     demo.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     demo.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -83,7 +90,37 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(
         settings.log_level, settings.log_format, settings.pseudonym_salt.get_secret_value()
     )
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
+    if settings.worker == "inline" or not settings.process_events:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
+        return 0
+    from bot import migrate
+    from bot.app import Overrides
+    from bot.worker import WorkerSupervisor, run_beside
+
+    if settings.auto_migrate:  # before the worker starts: two migrations at once could collide
+        migrate.upgrade(settings.database_url)
+    app = create_app(settings, Overrides(web_only=True))
+    run_beside(app, WorkerSupervisor())
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.observability.logs import configure_logging
+    from bot.worker import run_worker
+
+    settings = load_settings()
+    settings.require_line_credentials()
+    configure_logging(
+        settings.log_level, settings.log_format, settings.pseudonym_salt.get_secret_value()
+    )
+    if settings.auto_migrate:
+        from bot import migrate
+
+        migrate.upgrade(settings.database_url)
+    asyncio.run(run_worker(settings))
     return 0
 
 

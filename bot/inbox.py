@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -18,6 +18,8 @@ from bot.observability import metrics
 from bot.observability.logs import pseudonym
 
 log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "tsunagari_inbox"
 
 
 class MalformedEvent(ValueError):
@@ -55,6 +57,9 @@ def store_events(
                 continue
             metrics.events_stored.labels(row["event_type"]).inc()
             fresh.append((int(seq), row["source_key"]))
+        if fresh and not claim and engine.dialect.name == "postgresql":
+            # Delivered at commit to every processing worker listening (bot/inbox_watch.py).
+            conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
     return fresh
 
 

@@ -114,7 +114,11 @@ class Processor:
             except Exception:  # noqa: BLE001 - the next round tries again
                 log.exception("recovering pending events failed")
 
-    async def recover(self, *, startup: bool = False) -> int:
+    async def take_new(self) -> int:
+        """Queue events another process stored for processing replicas (the inbox watcher)."""
+        return await self.recover(routine=True)
+
+    async def recover(self, *, startup: bool = False, routine: bool = False) -> int:
         """Queue pending events; on PostgreSQL only those whose claim lease ran out."""
         now = self.clock.now()
         # SQLite has one process, so at start-up everything pending is ours; on PostgreSQL
@@ -132,7 +136,8 @@ class Processor:
         for seq, key in found:
             self.submit(seq, key)
         if found:
-            log.info("recovered pending events", extra={"count": len(found)})
+            log.log(logging.DEBUG if routine else logging.INFO, "recovered pending events",
+                    extra={"count": len(found)})
         return len(found)
 
     async def drain(self, timeout: float = 10.0) -> None:

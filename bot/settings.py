@@ -55,6 +55,15 @@ class Settings(BaseSettings):
         default=30.0, ge=0, validation_alias="TSUNAGARI_EVENT_LEASE_SECONDS"
     )
     process_events: bool = Field(default=True, validation_alias="TSUNAGARI_PROCESS_EVENTS")
+    # `process`: `serve` starts `tsunagari worker` beside it for processing, sending and
+    # scheduling, so acknowledgements never wait for a handler; `inline`: all in one process.
+    worker: Literal["process", "inline"] = Field(default="process",
+                                                 validation_alias="TSUNAGARI_WORKER")
+    # How often a worker on SQLite looks for events another process stored (PostgreSQL
+    # wakes it with NOTIFY instead).
+    inbox_poll_seconds: float = Field(
+        default=0.05, gt=0, validation_alias="TSUNAGARI_INBOX_POLL_SECONDS"
+    )
     auto_migrate: bool = Field(default=True, validation_alias="TSUNAGARI_AUTO_MIGRATE")
     run_scheduler: bool = Field(default=True, validation_alias="TSUNAGARI_RUN_SCHEDULER")
     run_sender: bool = Field(default=True, validation_alias="TSUNAGARI_RUN_SENDER")
