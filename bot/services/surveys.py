@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from bot.models import Resident, ResidentStatus
+from bot.models import Conversation, Resident, ResidentStatus
 from bot.models.areas import Association
 from bot.models.events import CheckIn
 from bot.models.membership import Membership, MembershipStatus
@@ -124,6 +124,24 @@ def not_yet_invited(session: Session, wave: SurveyWave, resident_ids: list[int])
         select(SurveyInvite.resident_id).where(SurveyInvite.wave_id == wave.id)
     ).scalars())
     return [rid for rid in resident_ids if rid not in invited]
+
+
+def not_in_conversation(session: Session, resident_ids: list[int], now: datetime) -> list[int]:
+    """The residents of `resident_ids` not in the middle of a flow (a live conversation).
+
+    An invitation's answer chips would replace the chips of the question a resident is
+    answering (joining, RSVP headcounts); they are invited at a later run instead, once the
+    conversation has ended or expired.
+    """
+    busy: set[int] = set()
+    for start in range(0, len(resident_ids), 1000):
+        busy.update(int(r) for r in session.execute(
+            select(Resident.id)
+            .join(Conversation, col(Conversation.line_user_id) == col(Resident.line_user_id))
+            .where(col(Resident.id).in_(resident_ids[start : start + 1000]),
+                   col(Conversation.expires_at) > now)
+        ).scalars())
+    return [rid for rid in resident_ids if rid not in busy]
 
 
 def record_invites(
