@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,12 @@ from sqlmodel import select
 from bot.db import session_scope
 from bot.models.areas import Association, District, MovingInCounter, Town, Ward
 from bot.models.membership import JoinCode
+from bot.models.scheduling import SurveyWave
 from bot.models.staff import StaffAccount
 from bot.services.areas import find_towns, haversine_m
 from bot.services.demo_seed import geography_counts, is_empty, read_demo, seed_demo
+from bot.services.survey_catalog import load_catalog
+from bot.services.survey_waves import close_due_waves, open_waves
 from bot.settings import DEFAULT_CONTENT_DIR, REPO_ROOT, Settings
 
 # Morioka's コミュニティ推進地区, numbered as in ../shared/seeds/003_*.txt.
@@ -188,19 +192,41 @@ def test_volunteer_slots_fit_quick_replies() -> None:
                 assert len(label) <= QUICK_REPLY_LABEL_MAX, label
 
 
-def test_survey_has_short_choices_tied_to_an_indicator() -> None:
-    indicators = {i["code"]: i for i in demo("targets")["indicators"]}
-    (survey,) = demo("surveys")["surveys"]
-    assert SAMPLE in texts(survey["question"])["ja"]
-    codes = {c["code"] for c in survey["choices"]}
-    for choice in survey["choices"]:
-        for label in texts(choice["label"]).values():
-            assert len(label) <= QUICK_REPLY_LABEL_MAX, label
-    indicator = survey["indicator"]
-    assert indicator["code"] in indicators
-    assert set(indicator["yes_choices"]) <= codes
-    target = indicators[indicator["code"]]
-    assert target["baseline"]["value"] < target["target"]["value"]
+def test_demo_survey_wave_opens_an_enabled_survey_of_the_targets_indicator() -> None:
+    targets = {i["code"]: i for i in demo("targets")["indicators"]}
+    (wave,) = demo("surveys")["waves"]
+    survey = load_catalog(DEFAULT_CONTENT_DIR).get(wave["survey"])
+    assert survey is not None and survey.enabled
+    assert 0 <= wave["opens_in_days"] < wave["closes_in_days"]
+    target = targets[wave["indicator"]]
+    assert target["measured_by"] == "survey"
+    (indicator,) = survey.indicators  # the same figures as the city's plan in targets.yaml
+    assert indicator.baseline is not None and indicator.target is not None
+    assert (indicator.baseline.value, indicator.target.value) == (
+        target["baseline"]["value"], target["target"]["value"])
+
+
+def test_seed_opens_one_sample_survey_wave_and_another_once_it_has_closed(
+    db_url: str, engine: Engine
+) -> None:
+    seed_demo(settings_for(db_url))
+    seed_demo(settings_for(db_url))
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        (wave,) = session.exec(select(SurveyWave)).all()
+        assert wave.survey_id == demo("surveys")["waves"][0]["survey"]
+        assert wave.wave_key.startswith("sample-")  # shown as sample data in the tallies
+        assert wave.opens_at <= now < wave.closes_at
+        assert [w.id for w in open_waves(session, now)] == [wave.id]
+        # As if the demo had been loaded fifteen days ago: its wave is over.
+        wave.opens_at, wave.closes_at = now - timedelta(days=15), now - timedelta(days=1)
+        wave.wave_key = f"sample-{(now - timedelta(days=15)).date().isoformat()}"
+        session.add(wave)
+        close_due_waves(session, now)
+    assert "1 open survey waves" in seed_demo(settings_for(db_url))
+    with session_scope(engine) as session:
+        assert len(session.exec(select(SurveyWave)).all()) == 2
+        assert len(open_waves(session, datetime.now(UTC))) == 1
 
 
 def test_read_demo_refuses_a_non_mapping(tmp_path: Path) -> None:

@@ -106,6 +106,19 @@ def test_residents_over_their_weekly_budget_are_invited_later(engine: Engine) ->
     assert recipients_of(engine, "survey_invite") == [busy, calm]
 
 
+def test_a_resident_in_the_middle_of_a_flow_is_invited_once_it_is_over(engine: Engine) -> None:
+    joining, idle = add_residents(engine, 2)
+    with session_scope(engine) as session:
+        session.add(Conversation(line_user_id=f"U{0:032x}", flow="join", step="town",
+                                 updated_at=T0, expires_at=T0 + timedelta(minutes=30)))
+    assert dispatch(engine, T0) == 1  # the invitation's chips would replace the join's
+    assert recipients_of(engine, "survey_invite") == [idle]
+    with session_scope(engine) as session:
+        assert session.execute(select(SurveyInvite.resident_id)).scalars().all() == [idle]
+    assert dispatch(engine, T0 + timedelta(minutes=31)) == 1  # the conversation expired
+    assert sorted(recipients_of(engine, "survey_invite")) == sorted([joining, idle])
+
+
 def test_quota_past_the_hold_share_holds_invitations_until_it_recovers(engine: Engine) -> None:
     add_residents(engine, 3)
     with session_scope(engine) as session:

@@ -19,7 +19,7 @@ from bot.flows import postback
 from bot.flows import survey as survey_flow
 from bot.models import Resident
 from bot.models.events import CheckIn
-from bot.models.scheduling import AnswerChannel, SurveyAnswer, SurveyWave
+from bot.models.scheduling import AnswerChannel, SurveyAnswer, SurveyInvite, SurveyWave
 from bot.services import events, survey_waves, surveys
 from bot.services.survey_catalog import SurveyCatalog, load_catalog
 from tests.factories import postback_event
@@ -135,6 +135,40 @@ def test_the_menu_brings_back_the_next_unanswered_question(engine: Engine) -> No
     with session_scope(engine) as session:
         says = survey_flow.show_next_question(flow_ctx(session, rid, T0, SETTINGS), {})
     assert keys(says) == ["survey.question_of"] and says[0].params["number"] == 2
+
+
+def test_the_menu_invites_a_follower_the_dispatch_has_not_reached_yet(engine: Engine) -> None:
+    newcomer, = add_residents(engine, 1)
+    wave = make_wave(engine, "morioka_participation")  # audience: followers
+    make_wave(engine, "event_satisfaction", key="event-x")  # checked in at no event: not theirs
+    now = T0 + timedelta(hours=1)
+    with session_scope(engine) as session:
+        says = survey_flow.show_next_question(flow_ctx(session, newcomer, now, SETTINGS), {})
+    assert keys(says) == ["survey.question_one"]
+    assert postback.decode(says[0].options[0].value)["w"] == str(wave)
+    with session_scope(engine) as session:
+        invites = session.execute(select(SurveyInvite)).scalars().all()
+        assert [(i.wave_id, i.resident_id, i.responded) for i in invites] == [
+            (wave, newcomer, False)]
+        wave_row = session.get(SurveyWave, wave)
+        assert wave_row is not None
+        assert surveys.not_yet_invited(session, wave_row, [newcomer]) == []  # no push later
+    assert keys(tap(engine, newcomer, wave, 0, 0)) == ["survey.thanks"]
+    with session_scope(engine) as session:
+        says = survey_flow.show_next_question(flow_ctx(session, newcomer, now, SETTINGS), {})
+        assert keys(says) == ["survey.none_open"]
+        assert session.execute(select(SurveyInvite.responded)).scalars().all() == [True]
+    assert count_rows(engine, SurveyAnswer) == 1
+
+
+def test_the_menu_invites_nobody_outside_the_audience(engine: Engine) -> None:
+    resident, = add_residents(engine, 1)
+    make_wave(engine, "event_satisfaction", key="event-x")  # nobody checked in
+    make_wave(engine, "osaka_ward_ties")  # a disabled survey sends no wave to anyone
+    with session_scope(engine) as session:
+        says = survey_flow.show_next_question(flow_ctx(session, resident, T0, SETTINGS), {})
+    assert keys(says) == ["survey.none_open"]
+    assert count_rows(engine, SurveyInvite) == 0
 
 
 def test_only_invited_residents_answer_and_only_while_open(engine: Engine) -> None:

@@ -2,7 +2,8 @@
 
 Stateless on purpose: every chip carries its wave, question and option (`a=sv&w=&q=&o=`), so
 an invitation pushed days ago still works and no conversation has to be kept or expire.
-The menu entry (`a=sv_open`) brings back the next unanswered question of an open wave.
+The menu entry (`a=sv_open`) brings back the next unanswered question of an open wave, and
+invites a resident of its audience whom the dispatch job has not reached yet.
 """
 
 from __future__ import annotations
@@ -91,18 +92,26 @@ def answer_tap(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
 
 
 def show_next_question(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
-    """From the menu: the next unanswered question of any open wave the resident is in."""
+    """From the menu: the next unanswered question of any open wave the resident is in,
+    inviting them first when the dispatch has not reached them yet."""
     catalog = catalog_for(ctx.content)
-    secret = ctx.settings.survey_token_secret.get_secret_value()
     resident_id = ctx.resident.id or 0
+    found = _next_question(ctx, catalog, resident_id)
+    if found is None and surveys.invite_on_request(ctx.session, catalog, resident_id, ctx.now):
+        found = _next_question(ctx, catalog, resident_id)
+    return [found or Say("survey.none_open")]
+
+
+def _next_question(ctx: FlowContext, catalog: SurveyCatalog, resident_id: int) -> Say | None:
+    secret = ctx.settings.survey_token_secret.get_secret_value()
     for wave in surveys.pending_waves_for(ctx.session, resident_id, ctx.now):
         survey = catalog.get(wave.survey_id)
         if survey is None:
             continue
         index = surveys.next_unanswered(ctx.session, survey, wave, resident_id, secret)
         if index is not None:
-            return [question_say(survey, wave, index, ctx.locale)]
-    return [Say("survey.none_open")]
+            return question_say(survey, wave, index, ctx.locale)
+    return None
 
 
 def _resolve(

@@ -169,7 +169,8 @@ def survey_waves(*, now: datetime, session: Session, deps: JobDeps) -> int:
 
 
 def survey_dispatch(*, now: datetime, session: Session, deps: JobDeps) -> int:
-    """Invite each open wave's audience once; residents over their weekly budget wait."""
+    """Invite each open wave's audience once; residents over their weekly budget or in the
+    middle of a conversation wait for a later run."""
     invited = 0
     for wave in waves.open_waves(session, now):
         survey = deps.catalog.get(wave.survey_id)
@@ -180,7 +181,8 @@ def survey_dispatch(*, now: datetime, session: Session, deps: JobDeps) -> int:
             log.warning("survey audience not registered", extra={"survey": survey.id,
                                                                  "audience": survey.audience})
             continue
-        fresh = surveys.not_yet_invited(session, wave, audience)
+        fresh = surveys.not_in_conversation(
+            session, surveys.not_yet_invited(session, wave, audience), now)
         sent = push(session, deps, now, key=f"survey-invite:{wave.id}", kind="survey_invite",
                     resident_ids=fresh, key_by_recipients=True,
                     says_for=lambda loc, s=survey, w=wave: invite_says(s, w, loc, deps.tz))

@@ -110,11 +110,12 @@ def ensure_waves(session: Session, catalog: SurveyCatalog, now: datetime, tz: Zo
         plans = fixed_plans(survey.schedule, now, tz) + event_plans(session, survey.schedule, now)
         plan = calendar_plan(survey.schedule, now, tz)
         for candidate in ([plan] if plan else []) + plans:
-            created += _create_wave(session, survey.id, candidate, now)
+            created += create_wave(session, survey.id, candidate, now)
     return created
 
 
-def _create_wave(session: Session, survey_id: str, plan: WavePlan, now: datetime) -> int:
+def create_wave(session: Session, survey_id: str, plan: WavePlan, now: datetime) -> int:
+    """Add the planned wave unless one with its key exists; 1 when it was added."""
     exists = session.execute(
         select(SurveyWave.id).where(SurveyWave.survey_id == survey_id,
                                     SurveyWave.wave_key == plan.key)

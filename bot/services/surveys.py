@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from bot.models import Resident, ResidentStatus
+from bot.models import Conversation, Resident, ResidentStatus
 from bot.models.areas import Association
 from bot.models.events import CheckIn
 from bot.models.membership import Membership, MembershipStatus
@@ -31,7 +31,8 @@ from bot.models.scheduling import (
     SurveyWave,
     WaveStatus,
 )
-from bot.services.survey_catalog import Question, Survey
+from bot.services import survey_waves
+from bot.services.survey_catalog import Question, Survey, SurveyCatalog
 
 AudienceFn = Callable[[Session, Survey, SurveyWave], list[int]]
 DistrictLookup = Callable[[Session, list[int]], dict[int, int]]
@@ -125,6 +126,24 @@ def not_yet_invited(session: Session, wave: SurveyWave, resident_ids: list[int])
     return [rid for rid in resident_ids if rid not in invited]
 
 
+def not_in_conversation(session: Session, resident_ids: list[int], now: datetime) -> list[int]:
+    """The residents of `resident_ids` not in the middle of a flow (a live conversation).
+
+    An invitation's answer chips would replace the chips of the question a resident is
+    answering (joining, RSVP headcounts); they are invited at a later run instead, once the
+    conversation has ended or expired.
+    """
+    busy: set[int] = set()
+    for start in range(0, len(resident_ids), 1000):
+        busy.update(int(r) for r in session.execute(
+            select(Resident.id)
+            .join(Conversation, col(Conversation.line_user_id) == col(Resident.line_user_id))
+            .where(col(Resident.id).in_(resident_ids[start : start + 1000]),
+                   col(Conversation.expires_at) > now)
+        ).scalars())
+    return [rid for rid in resident_ids if rid not in busy]
+
+
 def record_invites(
     session: Session, wave: SurveyWave, resident_ids: Iterable[int], now: datetime
 ) -> None:
@@ -175,6 +194,33 @@ def pending_waves_for(session: Session, resident_id: int, now: datetime) -> list
                col(SurveyWave.opens_at) <= now, col(SurveyWave.closes_at) > now)
         .order_by(SurveyWave.closes_at)
     ).scalars())
+
+
+def invite_on_request(
+    session: Session, catalog: SurveyCatalog, resident_id: int, now: datetime
+) -> list[SurveyWave]:
+    """Invite the resident, who asked for a survey from the menu, to the open waves whose
+    audience takes them in but that the dispatch job has not reached them for (they followed
+    since its last run, or their weekly push budget held the invitation back); the waves.
+
+    Asked for, so nothing is pushed and no budget is spent; the dispatch then skips them.
+    """
+    invited: list[SurveyWave] = []
+    for wave in survey_waves.open_waves(session, now):
+        survey = catalog.get(wave.survey_id)
+        if survey is None or not survey.enabled:
+            continue
+        if invite_of(session, wave.id or 0, resident_id) is not None:
+            continue
+        if resident_id not in set(audience_of(session, survey, wave) or ()):
+            continue
+        try:
+            with session.begin_nested():
+                record_invites(session, wave, [resident_id], now)
+        except IntegrityError:  # the dispatch job invited them in the meantime
+            pass
+        invited.append(wave)
+    return invited
 
 
 def purge_old_invites(session: Session, now: datetime, keep_days: int) -> int:

@@ -1,9 +1,9 @@
 """One resident in headless Chromium: the demo's simulator page, end to end.
 
-The walks are lists of steps so that flows landing later (RSVP to an event, answer a
-survey) are added as further steps, each ending with a screenshot under
-test-output/screenshots/. The join walk scans a counter's QR, applies, and is approved
-by the association's officer in the staff web in a second browser page.
+The walks are lists of steps so that flows landing later are added as further steps, each
+ending with a screenshot under test-output/screenshots/. The join walk scans a counter's
+QR, applies, is approved by the association's officer in the staff web in a second browser
+page, then answers 参加 on an event card and the demo's open survey from the menu.
 Set UPDATE_DOCS_SCREENSHOT=1 to also refresh docs/simulator.png (mid-join) for the README.
 """
 
@@ -19,8 +19,13 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 import yaml
+from sqlalchemy import select
+from sqlmodel import col
 
 from bot.content import Content
+from bot.db import make_engine, session_scope
+from bot.models.scheduling import SurveyAnswer, SurveyWave
+from bot.services.survey_catalog import load_catalog
 from bot.settings import REPO_ROOT
 from tests.browser.conftest import SCREENSHOTS
 
@@ -377,6 +382,10 @@ def test_a_resident_joins_from_the_counter_qr_and_is_approved(
     simulator.screenshot("approved")
     rsvp_from_the_event_card(simulator, content)
     simulator.screenshot("rsvp-going")
+    answer_the_survey_from_the_menu(simulator, content)
+    simulator.screenshot("survey-answered")
+    assert stored_survey_answers(demo_server) == [
+        (DEMO_SURVEY.questions[0].id, DEMO_SURVEY.questions[0].options[0].id, "line", True)]
     assert all(path.stat().st_size > 0 for path in simulator.shots)
 
 
@@ -391,3 +400,34 @@ def rsvp_from_the_event_card(sim: SimulatorPage, content: Content) -> None:
     sim.expect_bot_says(first_line(content.text("rsvp.ask_children")))
     sim.tap(content.text("rsvp.count_option", n=1))  # children
     sim.expect_bot_says("人）で受け付けました")
+
+
+# The survey round the demo opens (content/demo/surveys.yaml names a shipped survey).
+DEMO_SURVEY = load_catalog(REPO_ROOT / "content").surveys[yaml.safe_load(
+    (REPO_ROOT / "content" / "demo" / "surveys.yaml").read_text(encoding="utf-8")
+)["waves"][0]["survey"]]
+
+
+def answer_the_survey_from_the_menu(sim: SimulatorPage, content: Content) -> None:
+    """Menu chip アンケート, then the first answer chip of each question, then the thanks."""
+    sim.send_text("メニュー")
+    sim.tap(content.text("menu.items.survey"))
+    for question in DEMO_SURVEY.questions:
+        sim.expect_bot_says(first_line(question.text["ja"]))
+        sim.tap(question.options[0].label["ja"])
+    sim.expect_bot_says(first_line(content.text("survey.thanks")))
+
+
+def stored_survey_answers(server: DemoServer) -> list[tuple[str, str, str, bool]]:
+    """(question, option, channel, anonymous) of each answer to the demo's wave."""
+    engine = make_engine(server.settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            rows = session.execute(
+                select(SurveyAnswer).join(SurveyWave, col(SurveyWave.id) == SurveyAnswer.wave_id)
+                .where(SurveyWave.survey_id == DEMO_SURVEY.id).order_by(SurveyAnswer.id)
+            ).scalars().all()
+            return [(a.question_id, a.option_id, str(a.channel), a.resident_id is None)
+                    for a in rows]
+    finally:
+        engine.dispose()
