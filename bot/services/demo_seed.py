@@ -2,7 +2,8 @@
 
 Loading is an upsert keyed by each row's code, so running it again changes nothing. Beside
 the city it adds the demo staff accounts and one live join code per moving-in counter and
-per association, so the demo has QR codes to scan and officers to approve.
+per association, so the demo has QR codes to scan and officers to approve, and a few sample
+volunteers (members without LINE, with profiles) so matching has someone to ask.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bot.models.staff import StaffAccount
 from bot.services import join_codes
 from bot.services.area_import import import_city_files
 from bot.services.demo_activities import activity_counts, seed_activities
+from bot.services.demo_volunteers import seed_volunteer_profiles, volunteer_counts
 from bot.settings import Settings
 from bot.staff.seed import seed_staff_accounts
 
@@ -48,7 +50,10 @@ def seed_demo(settings: Settings) -> str:
             changed += seed_activities(
                 session, settings.content_dir / DEMO_DIR, datetime.now(UTC), settings.tz
             )
-            totals = {**geography_counts(session), **activity_counts(session)}
+            changed += seed_volunteer_profiles(
+                session, settings.content_dir / DEMO_DIR, datetime.now(UTC))
+            totals = {**geography_counts(session), **activity_counts(session),
+                      **volunteer_counts(session)}
     finally:
         engine.dispose()
     listed = ", ".join(f"{count} {name}" for name, count in totals.items())
