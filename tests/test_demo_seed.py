@@ -286,9 +286,10 @@ def test_sample_volunteers_load_once_and_matching_asks_them(db_url: str, engine:
     assert f"{len(profiles)} volunteer profiles" in summary and summary.endswith(
         "(already up to date)")
     with session_scope(engine) as session:
-        rows = session.exec(select(VolunteerProfile, Membership, Resident)
-                            .join(Membership, Membership.resident_id == VolunteerProfile.resident_id)
-                            .join(Resident, Resident.id == VolunteerProfile.resident_id)).all()
+        rows = session.exec(
+            select(VolunteerProfile, Membership, Resident)
+            .join(Membership, Membership.resident_id == VolunteerProfile.resident_id)
+            .join(Resident, Resident.id == VolunteerProfile.resident_id)).all()
         assert len(rows) == len(profiles)
         assert all(m.full_name.endswith(SAMPLE) and r.line_user_id is None  # type: ignore[union-attr]
                    for _p, m, r in rows)
