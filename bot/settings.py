@@ -203,6 +203,10 @@ class Settings(BaseSettings):
     volunteer_points_per_hour: int = Field(
         default=10, ge=0, validation_alias="TSUNAGARI_VOLUNTEER_POINTS_PER_HOUR"
     )
+    # A shift given back this close to its start is still let go, but the organiser is told.
+    volunteer_late_cancel_hours: float = Field(
+        default=24.0, ge=0, le=168, validation_alias="TSUNAGARI_VOLUNTEER_LATE_CANCEL_HOURS"
+    )
 
     @field_validator("quiet_hours_start", "quiet_hours_end", "retention_purge_at")
     @classmethod

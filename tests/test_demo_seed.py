@@ -277,3 +277,61 @@ def test_demo_events_and_opportunities_load_once(db_url: str) -> None:
     assert len(events) == 5 and all(e.status == "published" for e in events)
     assert all("サンプル" in e.title for e in events)
     assert len(opportunities) == 4 and len(slots) >= len(opportunities)
+
+
+def test_volunteer_profiles_use_the_catalog_and_known_associations() -> None:
+    from bot.models.volunteers import Bucket, Reach
+    from bot.services.volunteer_catalog import load_catalog
+
+    associations, _ = area_codes()
+    catalog = load_catalog(DEFAULT_CONTENT_DIR)
+    profiles = demo("volunteers")["profiles"]
+    assert len({p["code"] for p in profiles}) == len(profiles) >= 5
+    for profile in profiles:
+        assert profile["association"] in associations
+        assert profile["name"].endswith(SAMPLE)
+        assert profile["interests"] and set(profile["interests"]) <= set(catalog.interests)
+        assert set(profile.get("skills", [])) <= set(catalog.skills)
+        assert profile["availability"] and set(profile["availability"]) <= set(Bucket)
+        assert profile["reach"] in set(Reach) and 1 <= profile["max_per_month"] <= 8
+    for opportunity in demo("volunteering")["opportunities"]:
+        assert set(opportunity.get("interests", [])) <= set(catalog.interests)
+
+
+def test_sample_volunteers_load_once_and_matching_asks_them(db_url: str, engine: Engine) -> None:
+    from bot.models import Resident
+    from bot.models.delivery import OutboxMessage
+    from bot.models.membership import Membership
+    from bot.models.volunteers import Opportunity, Slot, VolunteerMatchKey, VolunteerProfile
+    from bot.services import volunteers
+
+    settings = settings_for(db_url)
+    seed_demo(settings)
+    summary = seed_demo(settings)
+    profiles = demo("volunteers")["profiles"]
+    assert f"{len(profiles)} volunteer profiles" in summary and summary.endswith(
+        "(already up to date)")
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(VolunteerProfile, Membership, Resident)
+            .join(Membership, Membership.resident_id == VolunteerProfile.resident_id)
+            .join(Resident, Resident.id == VolunteerProfile.resident_id)).all()
+        assert len(rows) == len(profiles)
+        assert all(m.full_name.endswith(SAMPLE) and r.line_user_id is None  # type: ignore[union-attr]
+                   for _p, m, r in rows)
+        paused = {p.id for p, _m, _r in rows if p.paused}
+        keyed = set(session.exec(select(VolunteerMatchKey.profile_id)).all())
+        assert paused and not paused & keyed  # on a break: never asked
+        assert keyed == {p.id for p, _m, _r in rows} - paused
+        sample_residents = {r.id for _p, _m, r in rows}
+        festival = session.exec(select(Opportunity).where(
+            Opportunity.role == "夏祭りのお手伝い（サンプル）")).one()
+        drill = session.exec(select(Opportunity).where(
+            Opportunity.role == "防災訓練の誘導係（サンプル）")).one()
+        now = festival.created_at
+        for opportunity in (festival, drill):
+            for slot in session.exec(select(Slot).where(Slot.opportunity_id == opportunity.id)):
+                asked = volunteers.offer_slot(session, int(slot.id or 0), now, settings=settings)
+                assert asked, (opportunity.role, slot.bucket)
+                assert {o.resident_id for o in asked} <= sample_residents
+        assert session.exec(select(OutboxMessage)).first() is None  # no LINE: nothing pushed

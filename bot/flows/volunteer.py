@@ -1,9 +1,11 @@
 """Volunteering in LINE: the profile conversation, browse and sign up, answers to asks, points.
 
 Postback actions (outside flows): `a=volunteer` (the hub), `a=vo&o=<offer>&v=yes|no`,
-`a=vbrowse`, `a=vsign&s=<slot>`, `a=vpause&v=1|0`, `a=vpoints`. Typing the pause chip's
-words (しばらくお休み) pauses too. The profile flow asks interests, skills and free times
-(several chips each, then 決定), a monthly cap and how far; `edit=1` asks only one of them.
+`a=vbrowse`, `a=vsign&s=<slot>`, `a=vpause&v=1|0`, `a=vpoints` (points and the shifts to come,
+each with a cancel chip), `a=vcancel&o=<offer>[&c=1|0]` (confirm, then cancel or keep).
+Typing the pause chip's words (しばらくお休み) pauses too. The profile flow asks interests,
+skills and free times (several chips each, then 決定), a monthly cap and how far; `edit=1`
+asks only one of them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from bot.flows.engine import Data, Flow, FlowInput, Option, Say, Step
 from bot.flows.menu import main_menu
 from bot.flows.registry import Registry
 from bot.models.volunteers import Bucket, Reach, VolunteerProfile
-from bot.services import volunteer_notify, volunteer_shifts, volunteers
+from bot.services import volunteer_cancel, volunteer_notify, volunteer_shifts, volunteers
 from bot.services.event_pushes import renderer_for
 from bot.services.volunteer_catalog import load_catalog
 
@@ -36,7 +38,7 @@ def register(registry: Registry) -> None:
     registry.add_flow(PROFILE_FLOW)
     registry.actions.update({
         "volunteer": on_hub, "vo": on_offer, "vbrowse": on_browse, "vsign": on_sign_up,
-        "vpause": on_pause, "vpoints": on_points,
+        "vpause": on_pause, "vpoints": on_points, "vcancel": on_cancel,
     })
     registry.text_hooks.append(pause_hook)
 
@@ -172,15 +174,53 @@ def pause_hook(ctx: FlowContext, given: FlowInput) -> list[Say] | None:
 
 
 def on_points(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
-    """地域活動ポイント, hours, and the shifts still to come."""
+    """地域活動ポイント, hours, and the shifts still to come, each with a cancel chip."""
     totals = volunteer_shifts.points_of(ctx.session, _rid(ctx))
-    upcoming = volunteers.commitments(ctx.session, _rid(ctx), ctx.now)
-    lines = [ctx.content.text("volunteer.upcoming_line", ctx.locale, **volunteer_notify.slot_info(
-        s, o, ctx.content, ctx.locale, ctx.settings.tz)) for s, o in upcoming[:5]]
+    upcoming = volunteers.commitments(ctx.session, _rid(ctx), ctx.now)[:5]
+    lines = [ctx.content.text("volunteer.upcoming_line", ctx.locale, n=n,
+                              **_info(ctx, s, o)) for n, (_v, s, o) in enumerate(upcoming, 1)]
     upcoming_text = "\n".join(lines) or ctx.content.text("volunteer.none", ctx.locale)
+    cancels = [Option("volunteer.cancel_chip", postback.encode(a="vcancel", o=v.id or 0),
+                      label_params={"n": n})
+               for n, (v, s, _o) in enumerate(upcoming, 1) if s.starts_at > ctx.now]
     return [Say("volunteer.points", {"points": totals.points, "hours": totals.hours,
                                      "shifts": totals.shifts, "upcoming": upcoming_text},
-                (_chip("volunteer.browse_chip", a="vbrowse"),))]
+                (_chip("volunteer.browse_chip", a="vbrowse"), *cancels))]
+
+
+def _info(ctx: FlowContext, slot: Any, opportunity: Any) -> dict[str, Any]:
+    return volunteer_notify.slot_info(slot, opportunity, ctx.content, ctx.locale,
+                                      ctx.settings.tz)
+
+
+def on_cancel(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+    """Give back an accepted shift: `c` absent asks to confirm, `c=1` cancels, `c=0` keeps."""
+    try:
+        offer_id = int(data.get("o", "0"))
+    except ValueError:
+        return [Say("common.stale_button"), main_menu(ctx)]
+    found = volunteer_cancel.accepted_offer(ctx.session, offer_id=offer_id,
+                                            resident_id=_rid(ctx))
+    if found is None:
+        return [Say("common.stale_button"), main_menu(ctx)]
+    _offer, slot, opportunity = found
+    info = _info(ctx, slot, opportunity)
+    if data.get("c") == "0":
+        return [Say("volunteer.cancel_kept", info)]
+    if data.get("c") != "1":
+        late = volunteer_cancel.is_late(slot, ctx.now, ctx.settings)
+        hours = ctx.settings.volunteer_late_cancel_hours
+        chips = (_chip("volunteer.cancel_yes_chip", a="vcancel", o=offer_id, c=1),
+                 _chip("volunteer.cancel_no_chip", a="vcancel", o=offer_id, c=0))
+        key = "volunteer.cancel_confirm_late" if late else "volunteer.cancel_confirm"
+        return [Say(key, {**info, "hours": f"{hours:g}"}, chips)]
+    done = volunteer_cancel.cancel_place(ctx.session, offer_id=offer_id, resident_id=_rid(ctx),
+                                         now=ctx.now, **_kwargs(ctx))
+    key = {"cancelled": "volunteer.cancelled", "late": "volunteer.cancelled_late",
+           "started": "volunteer.cancel_started"}.get(done.status)
+    if key is None:
+        return [Say("common.stale_button"), main_menu(ctx)]
+    return [Say(key, info)]
 
 
 # --- the profile conversation -------------------------------------------------------------

@@ -135,19 +135,21 @@ class Slot(SQLModel, table=True):
     filled: int = 0
     bucket: str = Field(max_length=24)  # derived from starts_at in the city's time zone
     month: int  # yyyymm of starts_at in the city's time zone
-    status: str = Field(default="open", max_length=16)  # open | filled | done
+    status: str = Field(default="open", max_length=16)  # open | filled | done | cancelled
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class OfferStatus(StrEnum):
-    """An ask's life: pending, then answered, timed out, or withdrawn when the slot filled."""
+    """An ask's life: pending, then answered, timed out, or withdrawn when the slot filled
+    (or the organiser cancelled it); an accepted place the resident gave back is cancelled."""
 
     OFFERED = "offered"
     ACCEPTED = "accepted"
     DECLINED = "declined"
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
 
 
 class VolunteerOffer(SQLModel, table=True):

@@ -2,7 +2,8 @@
 
 Loading is an upsert keyed by each row's code, so running it again changes nothing. Beside
 the city it adds the demo staff accounts and one live join code per moving-in counter and
-per association, so the demo has QR codes to scan and officers to approve, and opens a
+per association, so the demo has QR codes to scan and officers to approve; a few sample
+volunteers (members without LINE, with profiles) so matching has someone to ask; and opens a
 round of the sample survey, so a new member has a survey to answer.
 """
 
@@ -24,6 +25,7 @@ from bot.services import join_codes
 from bot.services.area_import import import_city_files
 from bot.services.demo_activities import activity_counts, seed_activities
 from bot.services.demo_surveys import seed_survey_waves, survey_wave_counts
+from bot.services.demo_volunteers import seed_volunteer_profiles, volunteer_counts
 from bot.settings import Settings
 from bot.staff.seed import seed_staff_accounts
 
@@ -49,9 +51,10 @@ def seed_demo(settings: Settings) -> str:
             now = datetime.now(UTC)
             changed += seed_join_codes(session, now)
             changed += seed_activities(session, settings.content_dir / DEMO_DIR, now, settings.tz)
+            changed += seed_volunteer_profiles(session, settings.content_dir / DEMO_DIR, now)
             changed += seed_survey_waves(session, settings.content_dir, now, settings.tz)
             totals = {**geography_counts(session), **activity_counts(session),
-                      **survey_wave_counts(session, now)}
+                      **volunteer_counts(session), **survey_wave_counts(session, now)}
     finally:
         engine.dispose()
     listed = ", ".join(f"{count} {name}" for name, count in totals.items())

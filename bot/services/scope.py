@@ -27,6 +27,7 @@ class Permission(StrEnum):
     VIEW_MEMBERS = "view_members"  # member lists with names and contacts (officers only)
     APPROVE_MEMBERS = "approve_members"
     VIEW_EVENTS = "view_events"
+    MANAGE_VOLUNTEERS = "manage_volunteers"  # create opportunities and slots, confirm shifts
     SEND_NOTICES = "send_notices"
     EXPORT = "export"
     PRINT_QR = "print_qr"
@@ -56,6 +57,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.VIEW_MEMBERS,
             Permission.APPROVE_MEMBERS,
             Permission.VIEW_EVENTS,
+            Permission.MANAGE_VOLUNTEERS,
             Permission.SEND_NOTICES,
             Permission.EXPORT,
             Permission.PRINT_QR,
@@ -67,6 +69,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
         {
             Permission.VIEW_TALLIES,
             Permission.VIEW_EVENTS,
+            Permission.MANAGE_VOLUNTEERS,
             Permission.SEND_NOTICES,
             Permission.EXPORT,
             Permission.USE_API,

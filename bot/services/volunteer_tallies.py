@@ -45,9 +45,11 @@ def _scoped(query: object, association_ids: Sequence[int] | None) -> object:
 
 def slot_counts(session: Session, association_ids: Sequence[int] | None = None,
                 month: int | None = None) -> SlotCounts:
-    """Slots with every place taken vs. still open (done slots count by their filling)."""
+    """Slots with every place taken vs. still open (done slots count by their filling;
+    slots the organiser cancelled are left out: nobody is needed there any more)."""
     query = select(Slot.filled, Slot.needed).join(
-        Opportunity, col(Opportunity.id) == Slot.opportunity_id)
+        Opportunity, col(Opportunity.id) == Slot.opportunity_id).where(
+        col(Slot.status) != "cancelled")
     if month is not None:
         query = query.where(Slot.month == month)
     rows = session.exec(_scoped(query, association_ids)).all()  # type: ignore[call-overload]
@@ -59,7 +61,8 @@ def slot_counts(session: Session, association_ids: Sequence[int] | None = None,
 def offer_counts(session: Session, association_ids: Sequence[int] | None = None,
                  month: int | None = None) -> dict[str, int]:
     """Asks by outcome: sent (all matched asks), accepted, declined, expired, withdrawn,
-    pending, and sign-ups made by residents themselves."""
+    pending, sign-ups made by residents themselves, and places residents gave back
+    (cancelled, whether first asked or signed up)."""
     query = (select(VolunteerOffer.source, VolunteerOffer.status, func.count())
              .join(Slot, col(Slot.id) == VolunteerOffer.slot_id)
              .join(Opportunity, col(Opportunity.id) == Slot.opportunity_id)
@@ -67,10 +70,11 @@ def offer_counts(session: Session, association_ids: Sequence[int] | None = None,
     if month is not None:
         query = query.where(VolunteerOffer.month == month)
     counts = {"sent": 0, "accepted": 0, "declined": 0, "expired": 0, "withdrawn": 0,
-              "pending": 0, "signups": 0}
+              "pending": 0, "signups": 0, "cancelled": 0}
     for source, status, n in session.exec(_scoped(query, association_ids)).all():  # type: ignore[call-overload]
         if source == "signup":
             counts["signups"] += n if status == "accepted" else 0
+            counts["cancelled"] += n if status == "cancelled" else 0
             continue
         counts["sent"] += n
         counts["pending" if status == "offered" else status] += n

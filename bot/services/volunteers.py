@@ -460,6 +460,41 @@ def _give_back_place(session: Session, slot_id: int) -> None:
                     .values(filled=Slot.filled - 1))
 
 
+def release_place(session: Session, *, slot_id: int, profile_id: int | None,
+                  month: int) -> None:
+    """An accepted place given back: the slot has room again (and reopens if it was full),
+    and the month's commitment no longer counts against the resident's cap."""
+    session.execute(update(Slot).where(col(Slot.id) == slot_id, col(Slot.filled) > 0)
+                    .values(filled=Slot.filled - 1))
+    session.execute(update(Slot).where(col(Slot.id) == slot_id, col(Slot.status) == "filled")
+                    .values(status="open"))
+    if profile_id is not None:
+        release_month(session, profile_id=profile_id, month=month)
+
+
+def release_month(session: Session, *, profile_id: int, month: int) -> None:
+    """A shift no longer counts against the resident's monthly cap (never below zero)."""
+    session.execute(update(VolunteerMonth)
+                    .where(col(VolunteerMonth.profile_id) == profile_id,
+                           col(VolunteerMonth.month) == month,
+                           col(VolunteerMonth.committed) > 0)
+                    .values(committed=VolunteerMonth.committed - 1))
+
+
+def move_offer(session: Session, offer: VolunteerOffer, old: OfferStatus, new: OfferStatus,
+               now: datetime) -> bool:
+    """Change an ask's status only if nobody else changed it first (for sibling services)."""
+    return _move(session, offer, old, new, now)
+
+
+def offers_of_slot(session: Session, slot_id: int,
+                   statuses: Sequence[OfferStatus]) -> list[VolunteerOffer]:
+    """The slot's asks in any of `statuses`, oldest first."""
+    return list(session.exec(select(VolunteerOffer).where(
+        VolunteerOffer.slot_id == slot_id, col(VolunteerOffer.status).in_(list(statuses)))
+        .order_by(col(VolunteerOffer.id))).all())
+
+
 def _move(session: Session, offer: VolunteerOffer, old: OfferStatus, new: OfferStatus,
           now: datetime, unexpired: bool = False) -> bool:
     """Change an ask's status only if nobody else changed it first."""
@@ -530,17 +565,18 @@ def _reachable(profile: VolunteerProfile, opportunity: Opportunity) -> bool:
 
 
 def commitments(session: Session, resident_id: int,
-                now: datetime) -> list[tuple[Slot, Opportunity]]:
-    """The resident's accepted shifts still to come."""
+                now: datetime) -> list[tuple[VolunteerOffer, Slot, Opportunity]]:
+    """The resident's accepted shifts still to come, with the accepted ask (to cancel by)."""
     query = (
-        select(Slot, Opportunity)
+        select(VolunteerOffer, Slot, Opportunity)
         .join(VolunteerOffer, col(VolunteerOffer.slot_id) == Slot.id)
         .join(Opportunity, col(Opportunity.id) == Slot.opportunity_id)
         .where(VolunteerOffer.resident_id == resident_id,
-               VolunteerOffer.status == OfferStatus.ACCEPTED, col(Slot.ends_at) > now)
+               VolunteerOffer.status == OfferStatus.ACCEPTED, col(Slot.ends_at) > now,
+               col(Slot.status).in_(["open", "filled"]))
         .order_by(col(Slot.starts_at))
     )
-    return [(s, o) for s, o in session.exec(query).all()]
+    return [(v, s, o) for v, s, o in session.exec(query).all()]
 
 
 def _slot_and_opportunity(session: Session, slot_id: int) -> tuple[Slot, Opportunity]:

@@ -60,6 +60,7 @@ def mount_staff(app: FastAPI) -> None:
         event_routes,
         member_routes,
         notice_routes,
+        opportunity_routes,
         qr_routes,
         routes,
         survey_routes,
@@ -74,6 +75,7 @@ def mount_staff(app: FastAPI) -> None:
     app.include_router(survey_routes.router)
     app.include_router(admin_routes.router)
     app.include_router(volunteer_routes.router)
+    app.include_router(opportunity_routes.router)
     app.include_router(api.router)
     app.mount("/staff/static", StaticFiles(directory=STATIC_DIR), name="staff-static")
     app.add_exception_handler(LoginRequired, _login_required)

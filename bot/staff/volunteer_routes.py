@@ -1,4 +1,5 @@
-"""Volunteering for staff: places filled, asks answered, hours, and the busiest 10%'s load."""
+"""Volunteering for staff: places filled, asks answered, hours, the busiest 10%'s load, and
+the opportunities in scope with the form to create one (bot/staff/opportunity_routes.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from sqlmodel import Session
 from bot.db import session_scope
 from bot.services import volunteer_tallies
 from bot.services.scope import Permission, Scope, association_ids_in_scope, visible_associations
-from bot.staff.deps import PageAccess, StaffUser, engine_of
+from bot.services.volunteer_catalog import load_catalog
+from bot.staff.deps import PageAccess, StaffUser, engine_of, now_of
+from bot.staff.opportunities_view import events_for_form, opportunities_table
+from bot.staff.opportunity_forms import OpportunityForm
 from bot.staff.tables import Column, Table
 from bot.staff.web import NavItem, add_nav, export_response, page
 
@@ -55,6 +59,7 @@ def volunteer_figures(session: Session, scope: Scope) -> tuple[Table, dict[str, 
         "open_slots": str(slots.open_slots),
         "asks": f"{offers['accepted']} / {offers['sent']}",
         "signups": str(offers["signups"]),
+        "cancelled": str(offers["cancelled"]),
         "volunteer_busiest_share": f"{share:.0%}" if share is not None else "-",
     }
     return Table("volunteer-hours", HOURS_COLUMNS, rows), notes
@@ -65,12 +70,45 @@ def _figures(request: Request, user: StaffUser) -> tuple[Table, dict[str, str]]:
         return volunteer_figures(db, user.scope)
 
 
+def volunteers_view(request: Request, user: StaffUser, *, form: OpportunityForm | None = None,
+                    errors: list[str] | tuple[str, ...] = (),
+                    status_code: int = 200) -> HTMLResponse:
+    """The volunteering page; `form` and `errors` refill a refused opportunity form."""
+    settings = request.app.state.settings
+    can_manage = user.scope.can(Permission.MANAGE_VOLUNTEERS)
+    with session_scope(engine_of(request)) as db:
+        table, notes = volunteer_figures(db, user.scope)
+        opportunities = opportunities_table(db, user.scope, settings.tz)
+        associations = [a for a, _d, _w in visible_associations(db, user.scope)]
+        events = events_for_form(db, user.scope, now_of(request)) if can_manage else []
+        db.expunge_all()
+    catalog = load_catalog(settings.content_dir)
+    content, locale = request.app.state.renderer.content, user.locale
+    choices = {
+        "interests": [(c, content.text(f"volunteer.tags.{c}", locale)) for c in catalog.interests],
+        "skills": [(c, content.text(f"volunteer.skills.{c}", locale)) for c in catalog.skills],
+    }
+    return page(request, user, "volunteers.html", table=table, notes=notes,
+                opportunities=opportunities, associations=associations, events=events,
+                choices=choices, can_manage=can_manage, form=form or OpportunityForm(),
+                errors=list(errors), status_code=status_code,
+                export_url="/staff/export/volunteer-hours.csv",
+                opportunities_export_url="/staff/export/volunteer-opportunities.csv")
+
+
 @router.get("/volunteers", response_class=HTMLResponse)
 def volunteers_page(request: Request, user: Viewer) -> HTMLResponse:
-    """Places filled against needed, asks accepted, hours per association, load concentration."""
-    table, notes = _figures(request, user)
-    return page(request, user, "table_page.html", title="volunteers.title", table=table,
-                notes=notes, export_url="/staff/export/volunteer-hours.csv")
+    """Places filled against needed, asks accepted, hours per association, load concentration,
+    the opportunities in scope, and (for organisers) the form to create one."""
+    return volunteers_view(request, user)
+
+
+@router.get("/export/volunteer-opportunities.csv")
+def opportunities_csv(request: Request, user: ViewerExport) -> Response:
+    """The opportunities list as CSV."""
+    with session_scope(engine_of(request)) as db:
+        table = opportunities_table(db, user.scope, request.app.state.settings.tz)
+    return export_response(request, user, table)
 
 
 @router.get("/export/volunteer-hours.csv")

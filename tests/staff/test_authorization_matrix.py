@@ -111,7 +111,7 @@ def _fill(path: str, values: dict[str, int]) -> str:
 def _anonymous_values(city: City) -> dict[str, int]:
     return {"association_id": city.a, "membership_id": city.pending["a"], "token_id": 1,
             "event_id": city.events["a"], "notice_id": city.notices["a"], "wave_id": 1,
-            "code_id": city.codes["a"]}
+            "code_id": city.codes["a"], "opportunity_id": 1, "slot_id": 1}
 
 
 def test_every_route_declares_access_or_is_public(client: TestClient) -> None:
@@ -155,7 +155,8 @@ def _values_for(login: str, city: City) -> dict[str, int]:
     letter = {"officer_b": "b"}.get(login, "a")
     return {"association_id": getattr(city, letter), "membership_id": city.pending[letter],
             "token_id": 999_999, "event_id": city.events[letter],
-            "notice_id": city.notices[letter], "wave_id": 999_999, "code_id": city.codes[letter]}
+            "notice_id": city.notices[letter], "wave_id": 999_999, "code_id": city.codes[letter],
+            "opportunity_id": 999_999, "slot_id": 999_999}
 
 
 def _token_for(engine: Engine, account_id: int) -> str:
