@@ -55,7 +55,7 @@ def _menu_items(role: str, change: Callable[[list[Any]], None]) -> Callable[[Pat
 BROKEN: dict[str, tuple[Callable[[Path], None], str]] = {
     "consent version differs": (
         _edit("consent/en.yaml", lambda d: d.update(version="2020-01-01")),
-        r"consent/en\.yaml: key 'version' is '2020-01-01' but ja\.yaml has"),
+        r"consent/en\.yaml: key 'version': consent versions differ \('2020-01-01' here"),
     "consent text missing": (
         _edit("consent/ja-easy.yaml", lambda d: d.pop("text")),
         r"consent/ja-easy\.yaml: key 'text' is missing or empty"),

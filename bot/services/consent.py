@@ -54,8 +54,8 @@ def load(content_root: Path) -> ConsentText:
         versions[locale], texts[locale] = str(raw["version"]), str(raw["text"]).strip()
         if versions[locale] != versions[LOCALES[0]]:
             raise ContentError(
-                f"{path}: key 'version' is {versions[locale]!r} but {LOCALES[0]}.yaml has "
-                f"{versions[LOCALES[0]]!r} (every locale must carry the same version)"
+                f"{path}: key 'version': consent versions differ ({versions[locale]!r} here, "
+                f"{versions[LOCALES[0]]!r} in {LOCALES[0]}.yaml)"
             )
     return ConsentText(version=versions[LOCALES[0]], texts=texts)
 
