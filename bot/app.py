@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot import events_web, migrate, webhook
 from bot.background import Background
+from bot.catalogs import check_catalogs
 from bot.clock import Clock, SystemClock
 from bot.content import load_content
 from bot.db import make_engine, ping
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     settings = settings or get_settings()
     overrides = overrides or Overrides()
     content = load_content(settings.content_dir)
+    check_catalogs(content)  # consent, rich menus, surveys, volunteering: fail now, not later
     engine = make_engine(settings.database_url)
     registry = overrides.registry or build_registry()
     renderer = Renderer(content)

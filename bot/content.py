@@ -59,12 +59,12 @@ def load_content(root: Path) -> Content:
     texts = {locale: _read_locale(root / "messages" / locale) for locale in LOCALES}
     _check_same_keys(texts)
     _check_same_placeholders(texts)
-    raw_commands = _read_yaml(root / "commands.yaml")
+    raw_commands = read_yaml(root / "commands.yaml")
     commands = {
         name: frozenset(str(word).strip().lower() for word in words)
         for name, words in raw_commands.items()
     }
-    menu = tuple(MappingProxyType(dict(e)) for e in _read_yaml(root / "menu.yaml").get("main", []))
+    menu = tuple(MappingProxyType(dict(e)) for e in read_yaml(root / "menu.yaml").get("main", []))
     return Content(
         texts=MappingProxyType({k: MappingProxyType(v) for k, v in texts.items()}),
         commands=MappingProxyType(commands),
@@ -80,17 +80,23 @@ def _read_locale(folder: Path) -> dict[str, str]:
         raise ContentError(f"no content files in {folder}")
     merged: dict[str, str] = {}
     for path in files:
-        for key, value in _flatten(_read_yaml(path)).items():
+        for key, value in _flatten(read_yaml(path)).items():
             if key in merged:
                 raise ContentError(f"{path}: key {key!r} is defined twice")
             merged[key] = value
     return merged
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A content YAML file as a mapping; a missing file or bad YAML is a one-line ContentError."""
     if not path.exists():
         raise ContentError(f"content file missing: {path}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ContentError(f"{path}: not valid YAML{where}") from None
     if not isinstance(data, dict):
         raise ContentError(f"{path} must hold a mapping")
     return data

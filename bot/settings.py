@@ -148,6 +148,9 @@ class Settings(BaseSettings):
         default=90, ge=1, validation_alias="TSUNAGARI_SURVEY_INVITE_RETENTION_DAYS"
     )
     retention_purge_at: str = Field(default="03:30", validation_alias="TSUNAGARI_PURGE_AT")
+    # The officers' daily digest (bot/scheduler/digest.py): local time it goes out, covering
+    # the day since the previous one; in quiet hours it waits for their end.
+    officer_digest_at: str = Field(default="19:00", validation_alias="TSUNAGARI_OFFICER_DIGEST_AT")
     # Joining (bot/flows/join*.py, bot/services/membership.py, erasure.py, richmenu.py).
     unfollow_retention_days: float = Field(
         default=30.0, ge=0, validation_alias="TSUNAGARI_UNFOLLOW_RETENTION_DAYS"
@@ -208,7 +211,8 @@ class Settings(BaseSettings):
         default=24.0, ge=0, le=168, validation_alias="TSUNAGARI_VOLUNTEER_LATE_CANCEL_HOURS"
     )
 
-    @field_validator("quiet_hours_start", "quiet_hours_end", "retention_purge_at")
+    @field_validator("quiet_hours_start", "quiet_hours_end", "retention_purge_at",
+                     "officer_digest_at")
     @classmethod
     def _hh_mm(cls, value: str) -> str:
         hours, _, minutes = value.partition(":")

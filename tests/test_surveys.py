@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from bot.flows import survey as survey_flow
 from bot.models import Resident
 from bot.models.events import CheckIn
 from bot.models.scheduling import AnswerChannel, SurveyAnswer, SurveyInvite, SurveyWave
+from bot.scheduler import jobs
 from bot.services import events, survey_waves, surveys
 from bot.services.survey_catalog import SurveyCatalog, load_catalog
 from tests.factories import postback_event
@@ -29,9 +31,12 @@ from tests.scheduler_support import (
     T0,
     add_residents,
     count_rows,
+    deps_for,
     flow_ctx,
     invite,
     make_wave,
+    outbox_messages,
+    recipients_of,
     settings_for,
 )
 
@@ -84,6 +89,51 @@ def test_every_shipped_question_fits_a_quick_reply_in_every_locale() -> None:
                                          locale)
             for item in messages[-1]["quickReply"]["items"]:
                 assert len(item["action"]["data"]) < 300
+
+
+def test_only_the_demo_citys_surveys_are_switched_on() -> None:
+    # The demo city is Morioka (content/areas/city.yaml): Osaka's and Tokorozawa's questions
+    # measure those cities' indicators against their targets, so asking Morioka residents
+    # would spend their push budget on figures that compare with nothing. They stay off,
+    # loaded and checked all the same, until a deployment in those cities turns them on.
+    assert {s.id for s in CATALOG.enabled()} == {"event_satisfaction", "morioka_participation"}
+    assert {"osaka_ward_ties", "tokorozawa_community"} <= set(CATALOG.surveys)
+
+
+@pytest.mark.parametrize(("survey_id", "opens", "questions"), [
+    ("osaka_ward_ties", datetime(2026, 10, 1, 1, 0, tzinfo=UTC), 1),
+    ("tokorozawa_community", datetime(2026, 6, 1, 1, 0, tzinfo=UTC), 3),
+])
+def test_a_city_survey_switched_on_opens_its_wave_and_invites_followers(
+    engine: Engine, survey_id: str, opens: datetime, questions: int,
+) -> None:
+    shipped = {k: v for k, v in CATALOG.surveys.items() if k != "event_satisfaction"}
+    switched_on = SurveyCatalog({**shipped, survey_id: replace(shipped[survey_id], enabled=True)})
+    deps = deps_for(SETTINGS, switched_on)
+    residents = add_residents(engine, 2) + add_residents(engine, 1, locale="en", start=10)
+    for catalog, expected in ((CATALOG, 0), (switched_on, 3)):  # off as shipped, then on
+        with session_scope(engine) as session:
+            survey_waves.ensure_waves(session, catalog, opens, SETTINGS.tz)
+            sent = jobs.survey_dispatch(now=opens, session=session,
+                                        deps=deps_for(SETTINGS, catalog))
+        assert sent == expected
+    with session_scope(engine) as session:
+        wave = session.execute(select(SurveyWave)).scalar_one()
+        assert (wave.survey_id, wave.opens_at) == (survey_id, opens)
+        assert survey_waves.ensure_waves(session, switched_on, opens, SETTINGS.tz) == 0
+        assert jobs.survey_dispatch(now=opens, session=session, deps=deps) == 0
+    messages = outbox_messages(engine, "survey_invite")
+    assert sorted(recipients_of(engine, "survey_invite")) == sorted(residents)
+    survey = switched_on.surveys[survey_id]
+    assert len(survey.questions) == questions
+    first = survey.questions[0]
+    for message in messages:
+        locale = message.key.split(":")[2]
+        text = " ".join(m.get("text", "") for m in message.messages)
+        assert text.startswith(f"【{survey.title['ja']}】" if locale == "ja" else "[")
+        assert first.text[locale] in text
+        chips = message.messages[-1]["quickReply"]["items"]
+        assert [c["action"]["label"] for c in chips] == [o.label[locale] for o in first.options]
 
 
 def test_a_label_too_long_for_line_stops_loading_with_the_file_named(tmp_path: Path) -> None:

@@ -4,5 +4,6 @@
 - `runner`: APScheduler 3.x polling the jobs, `job_run` watermarks, start/stop.
 - `lease`: the PostgreSQL advisory-lock lease (SQLite: single process).
 - `reminders`: event reminder rules from content/reminders.yaml.
+- `digest`: the officers' daily digest as words (figures from services/officer_digest.py).
 - `pushes`: enqueueing from jobs under the send policy (quota, quiet hours, budget).
 """

@@ -5,10 +5,9 @@ rows) and enqueues with stable keys, so running it twice sends nothing new, and 
 was due while no scheduler ran simply finds its work still due. Sending is the delivery
 layer's business; jobs only write outbox rows in their own transaction.
 
-Registration points for domains wired by the lead (`register_job(JobSpec(...))`):
-    "volunteer_shift_reminders"  volunteers: shift reminders
-    "officer_digest"             DailyAt: what happened in each association
-and `register_purge(fn)` for more retention purges (fn(session, now) -> rows removed).
+Other domains add jobs with `register_job(JobSpec(...))` (a name already used here is
+ignored) and more retention purges with `register_purge(fn)` (fn(session, now) -> rows
+removed).
 """
 
 from __future__ import annotations
@@ -29,11 +28,13 @@ from bot.flows.engine import Say
 from bot.flows.render import Renderer
 from bot.flows.survey import invite_says, nudge_says
 from bot.scheduler import reminders
+from bot.scheduler.digest import digest_say
 from bot.scheduler.pushes import push
 from bot.services import (
     erasure,
     membership,
     notices,
+    officer_digest,
     rsvp,
     send_policy,
     surveys,
@@ -148,6 +149,7 @@ def core_jobs(settings: Settings, quota_source: QuotaSource | None) -> list[JobS
         JobSpec("volunteer_attendance", volunteer_attendance, poll),
         JobSpec("pending_application_reminders", pending_application_reminders,
                 DailyAt(time(9, 0))),
+        JobSpec("officer_digest", officer_digest_job, digest_cadence(settings)),
         JobSpec("retention_purge", retention_purge,
                 DailyAt(time.fromisoformat(settings.retention_purge_at))),
     ]
@@ -271,6 +273,34 @@ def pending_application_reminders(*, now: datetime, session: Session, deps: JobD
                          kind="officer_reminder", resident_ids=officers, use_budget=False,
                          says_for=lambda loc, p=params: [Say("scheduler.pending_applications",
                                                              p)]))
+    return told
+
+
+def digest_cadence(settings: Settings) -> DailyAt:
+    """When the officers' digest is due: daily at TSUNAGARI_OFFICER_DIGEST_AT, local time."""
+    return DailyAt(time.fromisoformat(settings.officer_digest_at))
+
+
+def officer_digest_job(*, now: datetime, session: Session, deps: JobDeps) -> int:
+    """Daily: tell each association's officers what happened there since the last digest.
+
+    The day covered ends at today's digest moment, so a scheduler catching up later (or
+    running twice) reports the same day under the same outbox key and sends nothing new.
+    Associations where nothing happened get nothing; quiet hours and the quota hold apply.
+    """
+    until = digest_cadence(deps.settings).slot(now, deps.tz)
+    day = until.astimezone(deps.tz).date()
+    told = 0
+    for association_id in officer_digest.associations_with_officers(session):
+        digest = officer_digest.build(session, association_id, until - timedelta(days=1), until)
+        if not digest.happened:
+            continue
+        # Officers' work messages do not spend their weekly budget as residents.
+        told += len(push(session, deps, now, key=f"officer-digest:{association_id}:{day}",
+                         kind="officer_digest", use_budget=False,
+                         resident_ids=membership.officer_resident_ids(session, association_id),
+                         says_for=lambda loc, d=digest: [digest_say(d, day, deps.renderer.content,
+                                                                    loc)]))
     return told
 
 

@@ -195,17 +195,20 @@ def run_standalone(settings: Settings) -> int:
 
 async def _serve_forever(settings: Settings) -> int:
     from bot import migrate
+    from bot.catalogs import check_catalogs
     from bot.content import load_content
     from bot.db import make_engine
     from bot.line.gateway import gateway_from_settings
 
+    content = load_content(settings.content_dir)
+    check_catalogs(content)
     if settings.auto_migrate:
         await asyncio.to_thread(migrate.upgrade, settings.database_url)
     engine = make_engine(settings.database_url)
     token = settings.line_channel_access_token.get_secret_value()
     gateway = gateway_from_settings(settings, concurrency=1) if token else None
     runner = build_runner(engine=engine, settings=settings,
-                          content=load_content(settings.content_dir), quota_source=gateway)
+                          content=content, quota_source=gateway)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -14,10 +14,9 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from sqlmodel import Session, col, select
 
-from bot.content import LOCALES, ContentError
+from bot.content import LOCALES, ContentError, read_yaml
 from bot.models.membership import ConsentDecision, ConsentRecord, ConsentScope
 
 CONSENT_DIR = "consent"
@@ -37,19 +36,27 @@ class ConsentText:
 
 @lru_cache(maxsize=4)
 def load(content_root: Path) -> ConsentText:
-    """Read content/consent/<locale>.yaml; every locale must exist with the same version."""
+    """Read content/consent/<locale>.yaml; every locale must exist with the same version.
+
+    Checked at start-up (bot/catalogs.py): a problem is a ContentError naming file and key.
+    """
     versions: dict[str, str] = {}
     texts: dict[str, str] = {}
     for locale in LOCALES:
         path = content_root / CONSENT_DIR / f"{locale}.yaml"
         if not path.exists():
             raise ContentError(f"consent text missing: {path}")
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not raw.get("version") or not raw.get("text"):
-            raise ContentError(f"{path} needs `version` and `text`")
+        raw = read_yaml(path)
+        for key in ("version", "text"):
+            value = raw.get(key)
+            if value is None or isinstance(value, dict | list) or not str(value).strip():
+                raise ContentError(f"{path}: key {key!r} is missing or empty")
         versions[locale], texts[locale] = str(raw["version"]), str(raw["text"]).strip()
-    if len(set(versions.values())) != 1:
-        raise ContentError(f"consent versions differ between locales: {versions}")
+        if versions[locale] != versions[LOCALES[0]]:
+            raise ContentError(
+                f"{path}: key 'version': consent versions differ ({versions[locale]!r} here, "
+                f"{versions[LOCALES[0]]!r} in {LOCALES[0]}.yaml)"
+            )
     return ConsentText(version=versions[LOCALES[0]], texts=texts)
 
 

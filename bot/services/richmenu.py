@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -28,6 +27,7 @@ from bot.flows import postback
 from bot.flows.registry import Registry
 from bot.line.richmenu import Linker, RichMenuApi, current, install
 from bot.models.membership import RichMenuRecord
+from bot.services import richmenu_file
 from bot.services.membership import ROLE_SUBSCRIBER, line_user_ids_with_role
 from bot.settings import Settings
 
@@ -103,13 +103,13 @@ def load_definitions(
     content: Content, registry: Registry
 ) -> tuple[list[MenuDefinition], list[str]]:
     """Menus from content/richmenu.yaml; targets the bot lacks become the main menu (warned)."""
-    raw = yaml.safe_load(content.path("richmenu.yaml").read_text(encoding="utf-8")) or {}
+    raw = richmenu_file.read(content)
     style = tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
                          for k, v in (raw.get("style") or {}).items()))
     warnings: list[str] = []
     menus = []
-    for role, spec in (raw.get("menus") or {}).items():
-        items = tuple(_item(content, registry, entry, warnings) for entry in spec["items"][:6])
+    for role, spec in raw["menus"].items():
+        items = tuple(_item(content, registry, entry, warnings) for entry in spec["items"])
         chat_bar = content.text(spec["chat_bar"], "ja")[:CHAT_BAR_LIMIT]
         menus.append(MenuDefinition(str(role), chat_bar, items, style))
     return menus, warnings

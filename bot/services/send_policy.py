@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 HoldReason = Literal["quota", "budget"]
 BUDGET_WINDOW = timedelta(days=7)
+# Pushes an officer receives for their role, not as a resident: they neither spend nor count
+# against the weekly budget (a daily digest would otherwise use it up by Wednesday).
+BUDGET_EXEMPT_KINDS: tuple[str, ...] = ("officer_digest",)
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,7 @@ def pushes_this_week(session: Session, resident_ids: list[int], now: datetime) -
             .where(
                 OutboxRecipient.resident_id.in_(chunk),  # type: ignore[attr-defined]
                 OutboxMessage.urgent.is_(False),  # type: ignore[attr-defined]
+                OutboxMessage.kind.not_in(BUDGET_EXEMPT_KINDS),  # type: ignore[attr-defined]
                 OutboxMessage.created_at >= now - BUDGET_WINDOW,  # type: ignore[operator]
                 OutboxRecipient.status != RecipientStatus.UNREACHABLE,
             )

@@ -14,9 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
-from bot.content import LOCALES, ContentError
+from bot.content import LOCALES, ContentError, read_yaml
 
 LABEL_LIMIT = 20  # LINE's quick-reply label limit
 MAX_OPTIONS = 13  # LINE's quick-reply item limit
@@ -141,8 +139,10 @@ def _load_cached(root: Path) -> SurveyCatalog:
     surveys: dict[str, Survey] = {}
     for path in sorted((root / "surveys").glob("*.yaml")):
         try:
-            survey = parse_survey(path.stem, yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-        except (KeyError, TypeError, ValueError) as exc:
+            survey = parse_survey(path.stem, read_yaml(path))
+        except KeyError as exc:
+            raise ContentError(f"{path}: key {exc.args[0]!r} is missing") from None
+        except (TypeError, ValueError) as exc:
             raise ContentError(f"{path}: {exc}") from None
         surveys[survey.id] = survey
     return SurveyCatalog(surveys)

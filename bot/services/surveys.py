@@ -357,3 +357,8 @@ def forget_resident(session: Session, resident_id: int, now: datetime) -> None:
         update(SurveyAnswer).where(col(SurveyAnswer.resident_id) == resident_id)
         .values(resident_id=None)
     )
+
+
+def known_audiences() -> frozenset[str]:
+    """Audience names a survey YAML may use (checked at start-up, bot/catalogs.py)."""
+    return frozenset(_AUDIENCES)

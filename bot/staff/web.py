@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from bot.db import session_scope
+from bot.services import send_policy
 from bot.services.scope import Permission
 from bot.staff import audit, auth
 from bot.staff.csv_export import csv_response
@@ -64,6 +65,28 @@ def local_time(request: Request, moment: datetime | None) -> str:
     return moment.astimezone(request.app.state.settings.tz).strftime("%Y-%m-%d %H:%M")
 
 
+@dataclass(frozen=True)
+class QuotaBanner:
+    """The banner every staff page shows while LINE's monthly quota runs low."""
+
+    level: str  # "warning" (past the warning share) or "holding" (non-urgent pushes held)
+    percent: int
+    used: int
+    limit: int
+
+
+def quota_banner(request: Request) -> QuotaBanner | None:
+    """This month's quota as the scheduler last read it, if staff should be told about it."""
+    settings = request.app.state.settings
+    with session_scope(request.app.state.engine) as db:
+        status = send_policy.quota_status(db, request.app.state.clock.now(), settings.tz,
+                                          send_policy.Policy.from_settings(settings))
+    if status is None or status.limit is None or not (status.warn or status.holding):
+        return None
+    return QuotaBanner("holding" if status.holding else "warning",
+                       int(100 * (status.share or 0.0)), status.used, status.limit)
+
+
 def render(
     request: Request,
     template: str,
@@ -86,6 +109,7 @@ def render(
             "csrf_token": web_session.csrf,
             "user": user,
             "nav": nav,
+            "quota_banner": quota_banner(request) if user else None,
             "local_time": lambda moment: local_time(request, moment),
             **context,
         },
