@@ -27,6 +27,7 @@ class Permission(StrEnum):
     VIEW_MEMBERS = "view_members"  # member lists with names and contacts (officers only)
     APPROVE_MEMBERS = "approve_members"
     VIEW_EVENTS = "view_events"
+    MANAGE_EVENTS = "manage_events"  # create, edit, publish and cancel events in scope
     SEND_NOTICES = "send_notices"
     EXPORT = "export"
     PRINT_QR = "print_qr"
@@ -45,6 +46,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
         {
             Permission.VIEW_TALLIES,
             Permission.VIEW_EVENTS,
+            Permission.MANAGE_EVENTS,
             Permission.EXPORT,
             Permission.PRINT_QR,
             Permission.USE_API,
@@ -56,6 +58,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.VIEW_MEMBERS,
             Permission.APPROVE_MEMBERS,
             Permission.VIEW_EVENTS,
+            Permission.MANAGE_EVENTS,
             Permission.SEND_NOTICES,
             Permission.EXPORT,
             Permission.PRINT_QR,
@@ -67,6 +70,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
         {
             Permission.VIEW_TALLIES,
             Permission.VIEW_EVENTS,
+            Permission.MANAGE_EVENTS,
             Permission.SEND_NOTICES,
             Permission.EXPORT,
             Permission.USE_API,

@@ -57,6 +57,7 @@ def mount_staff(app: FastAPI) -> None:
     from bot.staff import (
         admin_routes,
         api,
+        event_edit_routes,
         event_routes,
         member_routes,
         notice_routes,
@@ -68,6 +69,7 @@ def mount_staff(app: FastAPI) -> None:
 
     app.include_router(routes.router)
     app.include_router(member_routes.router)
+    app.include_router(event_edit_routes.router)  # before /events/{event_id}
     app.include_router(event_routes.router)
     app.include_router(qr_routes.router)
     app.include_router(notice_routes.router)
