@@ -243,6 +243,26 @@ def open_for_resident(
     return found[:limit]
 
 
+def invites(session: Session, *, event: Event, resident_id: int) -> bool:
+    """Whether the event's audience includes the resident (who may then answer it).
+
+    An event without an audience spec is for its association's members, or for everyone
+    when no association holds it (as `open_for_resident` lists them).
+    """
+    from bot.services.audience import Audience, AudienceError, in_scope
+
+    spec = event.audience or {}
+    if not spec.get("scope"):
+        if event.association_id is None:
+            return True
+        spec = {"scope": "association", "ids": [event.association_id]}
+    try:
+        audience = Audience.from_dict(spec)
+    except (AudienceError, TypeError, ValueError):
+        return False  # a malformed spec invites nobody rather than everybody
+    return in_scope(session, audience, resident_id)
+
+
 def _require(session: Session, event_id: int) -> Event:
     event = session.get(Event, event_id)
     if event is None:
