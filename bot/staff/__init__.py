@@ -61,6 +61,7 @@ def mount_staff(app: FastAPI) -> None:
         event_routes,
         member_routes,
         notice_routes,
+        paper_routes,
         qr_routes,
         routes,
         survey_routes,
@@ -73,6 +74,7 @@ def mount_staff(app: FastAPI) -> None:
     app.include_router(event_routes.router)
     app.include_router(qr_routes.router)
     app.include_router(notice_routes.router)
+    app.include_router(paper_routes.router)
     app.include_router(survey_routes.router)
     app.include_router(admin_routes.router)
     app.include_router(volunteer_routes.router)

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.app import Overrides, create_app
-from bot.clock import FixedClock
 from bot.db import session_scope
 from bot.models import Resident
 from bot.models.events import Event
 from bot.models.membership import Membership
 from bot.models.staff import AuditLog
 from bot.services import rsvp
-from tests.conftest import make_settings
 from tests.events_support import deliver
 from tests.staff.conftest import START, City, csrf_of, log_in
 
@@ -30,16 +25,6 @@ FORM = {
     "headcount_allowed": "true", "rsvp_deadline": "2026-04-10T18:00", "audience": "association",
     "image_url": "https://example.org/clean.png",
 }
-
-
-@pytest.fixture
-def line_client(db_url: str, city: City, standin: Any) -> Iterator[TestClient]:
-    """The staff web with pushes going to the LINE stand-in."""
-    settings = make_settings(db_url, standin.url, staff_session_secret="test-secret")
-    app = create_app(settings, Overrides(clock=FixedClock(START), process_events=False))
-    http = TestClient(app, base_url="http://testserver", follow_redirects=False)
-    yield http
-    http.close()
 
 
 def _member_a(engine: Engine, city: City) -> tuple[int, str]:
