@@ -17,6 +17,9 @@ from bot.services.audience import Audience
 
 CATEGORIES = ("festival", "drill", "cleanup", "cafe", "course", "meeting", "other")
 AUDIENCES = ("association", "everyone")
+# Editing an event whose audience the form cannot express (a district, an interest tag, set by
+# the demo seed or the API) offers "current", which leaves the stored audience as it is.
+KEEP_AUDIENCE = "current"
 FIELDS = (
     "title", "category", "description", "place", "latitude", "longitude", "starts_at",
     "ends_at", "capacity", "headcount_allowed", "rsvp_deadline", "audience", "image_url",
@@ -59,7 +62,9 @@ def parse_event_form(
     _times(form, tz, now)
     _capacity(form)
     audience = form.raw["audience"] or "association"
-    if audience not in AUDIENCES:
+    if audience == KEEP_AUDIENCE and now is None:
+        pass  # an edit that keeps the stored audience
+    elif audience not in AUDIENCES:
         form.errors["audience"] = "audience"
     else:
         spec = (Audience(scope="association", ids=(association_id,)) if audience == "association"
@@ -157,7 +162,17 @@ def raw_of(event: Event, tz: tzinfo) -> dict[str, str]:
         "capacity": "" if event.capacity is None else str(event.capacity),
         "headcount_allowed": "true" if event.headcount_allowed else "",
         "rsvp_deadline": local(event.rsvp_deadline),
-        "audience": "everyone" if event.audience.get("scope") == "everyone" else "association",
+        "audience": _audience_choice(event.audience, event.association_id),
         "image_url": event.image_url or "",
         "association_id": str(event.association_id or ""),
     }
+
+
+def _audience_choice(spec: dict[str, Any], association_id: int | None) -> str:
+    """The form's choice for a stored audience; KEEP_AUDIENCE when it has no plain choice."""
+    if spec.get("scope") == "everyone" and not spec.get("interest"):
+        return "everyone" if not spec.get("never_participated") else KEEP_AUDIENCE
+    plain = {"scope": "association", "ids": [association_id]}
+    if not spec or {k: v for k, v in spec.items() if v} == plain:
+        return "association"
+    return KEEP_AUDIENCE

@@ -158,3 +158,21 @@ def test_ward_staff_edit_only_within_their_ward(client: TestClient, city: City) 
     log_in(client, "ward1")
     assert client.get(f"/staff/events/{city.events['b']}/edit").status_code == 200
     assert client.get(f"/staff/events/{city.events['c']}/edit").status_code == 403
+
+
+def test_editing_keeps_an_audience_the_form_cannot_express(client: TestClient, city: City,
+                                                           engine: Engine) -> None:
+    district = {"scope": "district", "ids": [1], "interest": "防災", "never_participated": False}
+    with session_scope(engine) as db:
+        event = db.get(Event, city.events["a"])
+        assert event is not None
+        event.audience = district
+        db.add(event)
+    log_in(client, "organiser_a")
+    url = f"/staff/events/{city.events['a']}/edit"
+    assert '<option value="current" selected>' in client.get(url).text
+    saved = client.post(url, data={**FORM, "csrf_token": csrf_of(client, url),
+                                   "audience": "current", "title": "地区の防災訓練"})
+    assert saved.status_code == 303
+    [event] = _events_titled(engine, "地区の防災訓練")
+    assert event.audience == district
