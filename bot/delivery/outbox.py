@@ -268,8 +268,8 @@ class DeliveryStatus:
     status: str
     urgent: bool
     error: str | None
-    recipients: dict[str, int]  # pending / sent / unreachable / failed
-    batches: dict[str, int]  # queued / sending / sent / failed
+    recipients: dict[str, int]  # pending / sent / unreachable / failed (/ cancelled)
+    batches: dict[str, int]  # queued / sending / sent / failed (/ cancelled)
     created_at: datetime
     finished_at: datetime | None
 
@@ -318,4 +318,7 @@ def _counts(
         .group_by(model.status)
     ).all()
     found = {str(status): int(count) for status, count in rows}
-    return {str(status): found.get(str(status), 0) for status in statuses}
+    # "cancelled" is listed only when something was withdrawn (see bot/delivery/withdraw.py),
+    # so the usual shape of a status stays pending / sent / unreachable / failed.
+    return {str(status): found.get(str(status), 0) for status in statuses
+            if status != "cancelled" or found.get(str(status))}

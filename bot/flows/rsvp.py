@@ -56,6 +56,8 @@ def on_rsvp(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
         return [Say("common.stale_button"), main_menu(ctx)]
     if not rsvp.is_open(event, ctx.now):
         return [Say(_closed_key(event), _info(ctx, event))]
+    if not rsvp.may_answer(ctx.session, event=event, resident_id=_resident_id(ctx), choice=choice):
+        return [Say("rsvp.not_invited", _info(ctx, event))]  # before asking any headcount
     if choice == "going" and event.headcount_allowed:
         return start_flow(ctx, HEADCOUNT_FLOW, {"e": str(event.id)})
     return _answer(ctx, event, choice)
@@ -88,6 +90,8 @@ def result_says(ctx: FlowContext, event: Event, result: rsvp.RsvpResult) -> list
     info = _info(ctx, event)
     if result.status in ("closed", "not_open"):
         return [Say(_closed_key(event), info)]
+    if result.status == "not_invited":
+        return [Say("rsvp.not_invited", info)]
     if result.status == "invalid":
         return [Say("rsvp.invalid", info)]
     if result.status == "full":

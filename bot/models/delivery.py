@@ -22,6 +22,7 @@ class MessageStatus(StrEnum):
     QUEUED = "queued"  # batches wait or are being sent
     SENT = "sent"  # every batch ended and none failed
     FAILED = "failed"  # at least one batch gave up; `error` says why
+    CANCELLED = "cancelled"  # withdrawn before any batch was sent (its cause went away)
 
 
 class BatchStatus(StrEnum):
@@ -31,6 +32,7 @@ class BatchStatus(StrEnum):
     SENDING = "sending"  # claimed by a sender; reclaimed when its lease runs out
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # withdrawn while still queued: never sent
 
 
 class RecipientStatus(StrEnum):
@@ -40,6 +42,7 @@ class RecipientStatus(StrEnum):
     SENT = "sent"
     UNREACHABLE = "unreachable"  # unfollowed (or erased) before the send
     FAILED = "failed"
+    CANCELLED = "cancelled"  # the message was withdrawn before its batch was sent
 
 
 class OutboxMessage(SQLModel, table=True):

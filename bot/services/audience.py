@@ -80,6 +80,23 @@ def resolve(session: Session, audience: Audience) -> list[Member]:
     return list(seen.values())
 
 
+def in_scope(session: Session, audience: Audience, resident_id: int) -> bool:
+    """Whether a resident falls within the audience's scope (everyone, or an approved member
+    of an association in it). The interest and never-participated filters choose whom to
+    *invite*; they do not bar a resident of the scope from answering, so they are ignored."""
+    if audience.scope == "everyone":
+        return True
+    query = (
+        select(Membership.id)
+        .join(Association, col(Association.id) == col(Membership.association_id))
+        .where(Membership.resident_id == resident_id,
+               Membership.status == MembershipStatus.APPROVED)
+        .where(_scope_filter(audience))
+        .limit(1)
+    )
+    return session.execute(query).first() is not None
+
+
 def count(session: Session, audience: Audience) -> int:
     """How many residents `resolve` would return (the preview the organiser sees)."""
     return len(resolve(session, audience))

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot.content import Content
+from bot.delivery.withdraw import withdraw_queued
 from bot.flows.engine import Say
 from bot.flows.render import Renderer
 from bot.models.events import Event, EventStatus, Rsvp, RsvpAnswer
@@ -120,6 +121,8 @@ def cancel_event(session: Session, *, event_id: int, renderer: Renderer, now: da
     from bot.services import rsvp
 
     rsvp.withdraw_offers(session, event_id=event_id, now=now)
+    withdraw_queued(session, key_prefixes=queued_key_prefixes(session, event), now=now,
+                    reason=f"event {event_id} cancelled")
     if not was_published:
         return 0
     params = describe(event, renderer.content, "ja")
@@ -129,6 +132,22 @@ def cancel_event(session: Session, *, event_id: int, renderer: Renderer, now: da
                             {**params, **describe(event, renderer.content, locale)})],
         now,
     )
+
+
+def queued_key_prefixes(session: Session, event: Event) -> list[str]:
+    """Outbox key prefixes of pushes about the event that are pointless once it is cancelled:
+    reminders (bot/scheduler/reminders.py), change notices, waitlist offers and notices
+    linked to it. The cancellation notice itself (`event-cancelled:`) is not among them."""
+    from bot.models.events import WaitlistOffer
+    from bot.models.notices import Notice
+
+    offers = session.exec(select(WaitlistOffer.id).where(WaitlistOffer.event_id == event.id)).all()
+    notices = session.exec(select(Notice.id).where(Notice.event_id == event.id)).all()
+    return [
+        f"event-reminder:{event.id}:", f"event-changed:{event.id}:",
+        *(f"waitlist-offer:{offer_id}:" for offer_id in offers),
+        *(f"notice:{notice_id}:" for notice_id in notices),
+    ]
 
 
 def _tell_answerers(
@@ -222,6 +241,26 @@ def open_for_resident(
         if public or event.association_id in mine:
             found.append(event)
     return found[:limit]
+
+
+def invites(session: Session, *, event: Event, resident_id: int) -> bool:
+    """Whether the event's audience includes the resident (who may then answer it).
+
+    An event without an audience spec is for its association's members, or for everyone
+    when no association holds it (as `open_for_resident` lists them).
+    """
+    from bot.services.audience import Audience, AudienceError, in_scope
+
+    spec = event.audience or {}
+    if not spec.get("scope"):
+        if event.association_id is None:
+            return True
+        spec = {"scope": "association", "ids": [event.association_id]}
+    try:
+        audience = Audience.from_dict(spec)
+    except (AudienceError, TypeError, ValueError):
+        return False  # a malformed spec invites nobody rather than everybody
+    return in_scope(session, audience, resident_id)
 
 
 def _require(session: Session, event_id: int) -> Event:

@@ -267,6 +267,10 @@ def tick_paper_delivery(
 ) -> bool:
     """A 班長 ticks a household as handed the paper copy; False when already ticked."""
     _require(session, notice_id)
+    # Compare what is stored: "12 " and "12" are the same household.
+    household, han = household.strip()[:60], han.strip()[:40]
+    if not household:
+        return False
     exists = session.exec(select(PaperDelivery.id).where(
         PaperDelivery.notice_id == notice_id, PaperDelivery.association_id == association_id,
         PaperDelivery.han == han, PaperDelivery.household == household,
@@ -277,7 +281,7 @@ def tick_paper_delivery(
         with session.begin_nested():
             session.add(PaperDelivery(
                 notice_id=notice_id, association_id=association_id, han=han,
-                household=household.strip()[:60], ticked_by_resident_id=by_resident_id,
+                household=household, ticked_by_resident_id=by_resident_id,
                 ticked_by_staff_id=by_staff_id, at=now,
             ))
     except IntegrityError:

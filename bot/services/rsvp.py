@@ -23,6 +23,7 @@ from bot.models import Resident
 from bot.models.events import Event, EventStatus, OfferStatus, Rsvp, RsvpAnswer, WaitlistOffer
 from bot.services import event_pushes
 from bot.services.events import describe, when_text
+from bot.services.events import invites as events_invites
 
 DEFAULT_OFFER_TIME = timedelta(hours=12)
 MIN_OFFER_TIME = timedelta(minutes=30)
@@ -33,7 +34,8 @@ class RsvpResult:
     """What an answer did.
 
     `status`: saved, waitlisted, closed (deadline passed), not_open (draft/cancelled/unknown),
-    invalid (party size out of range), full (a going party could not grow).
+    invalid (party size out of range), full (a going party could not grow), not_invited (the
+    resident is outside the event's audience; nothing stored).
     """
 
     status: str
@@ -74,6 +76,9 @@ def answer(
         return RsvpResult("not_open")
     if now >= deadline_of(event):
         return RsvpResult("closed", find(session, event_id=event_id, resident_id=resident_id))
+    proxy = entered_by_resident_id is not None or entered_by_staff_id is not None
+    if not proxy and not may_answer(session, event=event, resident_id=resident_id, choice=choice):
+        return RsvpResult("not_invited")
     if not event.headcount_allowed:
         adults, children = 1, 0
     if adults < 1 or children < 0 or adults + children > event.max_party:
@@ -94,6 +99,15 @@ def answer(
     offers = fill_free_places(session, event=event, renderer=renderer, now=now,
                               offer_for=offer_for)
     return RsvpResult(result.status, result.rsvp, result.position, offers)
+
+
+def may_answer(session: Session, *, event: Event, resident_id: int, choice: str) -> bool:
+    """A resident in the event's audience may answer; one who answered before (and has since
+    left the audience, e.g. moved away) may still withdraw with 不参加."""
+    if events_invites(session, event=event, resident_id=resident_id):
+        return True
+    return choice == RsvpAnswer.NOT and find(
+        session, event_id=int(event.id or 0), resident_id=resident_id) is not None
 
 
 def _going(

@@ -28,6 +28,7 @@ class Permission(StrEnum):
     APPROVE_MEMBERS = "approve_members"
     VIEW_EVENTS = "view_events"
     MANAGE_VOLUNTEERS = "manage_volunteers"  # create opportunities and slots, confirm shifts
+    MANAGE_EVENTS = "manage_events"  # create, edit, publish and cancel events in scope
     SEND_NOTICES = "send_notices"
     EXPORT = "export"
     PRINT_QR = "print_qr"
@@ -46,6 +47,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
         {
             Permission.VIEW_TALLIES,
             Permission.VIEW_EVENTS,
+            Permission.MANAGE_EVENTS,
             Permission.EXPORT,
             Permission.PRINT_QR,
             Permission.USE_API,
@@ -58,6 +60,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.APPROVE_MEMBERS,
             Permission.VIEW_EVENTS,
             Permission.MANAGE_VOLUNTEERS,
+            Permission.MANAGE_EVENTS,
             Permission.SEND_NOTICES,
             Permission.EXPORT,
             Permission.PRINT_QR,
@@ -70,6 +73,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.VIEW_TALLIES,
             Permission.VIEW_EVENTS,
             Permission.MANAGE_VOLUNTEERS,
+            Permission.MANAGE_EVENTS,
             Permission.SEND_NOTICES,
             Permission.EXPORT,
             Permission.USE_API,

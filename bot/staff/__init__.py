@@ -57,10 +57,12 @@ def mount_staff(app: FastAPI) -> None:
     from bot.staff import (
         admin_routes,
         api,
+        event_edit_routes,
         event_routes,
         member_routes,
         notice_routes,
         opportunity_routes,
+        paper_routes,
         qr_routes,
         routes,
         survey_routes,
@@ -69,9 +71,11 @@ def mount_staff(app: FastAPI) -> None:
 
     app.include_router(routes.router)
     app.include_router(member_routes.router)
+    app.include_router(event_edit_routes.router)  # before /events/{event_id}
     app.include_router(event_routes.router)
     app.include_router(qr_routes.router)
     app.include_router(notice_routes.router)
+    app.include_router(paper_routes.router)
     app.include_router(survey_routes.router)
     app.include_router(admin_routes.router)
     app.include_router(volunteer_routes.router)

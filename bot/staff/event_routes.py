@@ -65,7 +65,9 @@ def event_page(request: Request, event_id: DbId, user: Events) -> HTMLResponse:
                       title=t("events.chart"))
     return page(request, user, "table_page.html", title="events.tally_title", subtitle=title,
                 table=table, chart=chart, notes=table.notes,
-                export_url=f"/staff/events/{event_id}/tally.csv")
+                export_url=f"/staff/events/{event_id}/tally.csv",
+                edit_url=(f"/staff/events/{event_id}/edit"
+                          if user.scope.can(Permission.MANAGE_EVENTS) else None))
 
 
 @router.get("/events/{event_id}/tally.csv")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -174,6 +175,16 @@ def client(db_url: str, city: City, clock: FixedClock) -> Iterator[TestClient]:
     settings = make_settings(db_url, "http://127.0.0.1:9", staff_session_secret="test-secret")
     app = create_app(settings, Overrides(clock=clock, process_events=False))
     # Not entered as a context manager: the lifespan (LINE gateway, processor) is not needed.
+    http = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    yield http
+    http.close()
+
+
+@pytest.fixture
+def line_client(db_url: str, city: City, standin: Any) -> Iterator[TestClient]:
+    """The staff web with its pushes going to the LINE stand-in (sent by `deliver`)."""
+    settings = make_settings(db_url, standin.url, staff_session_secret="test-secret")
+    app = create_app(settings, Overrides(clock=FixedClock(START), process_events=False))
     http = TestClient(app, base_url="http://testserver", follow_redirects=False)
     yield http
     http.close()

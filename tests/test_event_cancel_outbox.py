@@ -1,0 +1,89 @@
+"""Cancelling an event withdraws its queued, unsent pushes: reminders and change notices."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel import select
+
+from bot.clock import FixedClock
+from bot.db import session_scope
+from bot.delivery import outbox
+from bot.models.delivery import OutboxMessage
+from bot.scheduler import jobs
+from bot.services import events
+from tests.events_support import (
+    T0,
+    add_member,
+    clocked_bot,
+    deliver,
+    make_area,
+    make_event,
+    tap,
+    uid,
+)
+from tests.factories import postback_event
+from tests.scheduler_support import deps_for
+
+# The event starts 2 December 10:00 Tokyo; its day-before reminder is due 1 December 18:00.
+DAY_BEFORE = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def _messages(engine: Any) -> dict[str, OutboxMessage]:
+    with session_scope(engine) as session:
+        return {m.key: m for m in session.exec(select(OutboxMessage)).all()}
+
+
+def test_cancelling_an_event_withdraws_its_queued_reminder_and_change_notice(
+    bot_factory: Any, engine: Any, standin: Any
+) -> None:
+    (assoc, _) = make_area(engine)
+    for name in ("aoi", "ren"):
+        add_member(engine, assoc, name)
+    event_id = make_event(engine)
+    other_id = make_event(engine, title="別の行事")
+    bot = clocked_bot(bot_factory, FixedClock(T0))
+    for name in ("aoi", "ren"):
+        for target in (event_id, other_id):
+            bot.post(postback_event(uid(name), tap("rsvp", e=target, v="going")))
+    bot.drain()
+    settings, renderer = bot.app.state.settings, bot.app.state.renderer
+    deliver(engine, standin, settings, T0)  # the RSVP replies are replies; nothing queued
+    before = {name: len(standin.messages_to(uid(name))) for name in ("aoi", "ren")}
+
+    with session_scope(engine) as session:  # both reminders queued, not yet sent
+        assert jobs.event_reminders(now=DAY_BEFORE, session=session, deps=deps_for(settings)) == 4
+        events.update_event(session, event_id=event_id, renderer=renderer, now=DAY_BEFORE,
+                            changes={"place": "第二公民館"})
+    queued = _messages(engine)
+    reminder_key = next(k for k in queued if k.startswith(f"event-reminder:{event_id}:"))
+    assert queued[reminder_key].status == "queued"
+    assert queued[f"event-changed:{event_id}:1:ja"].status == "queued"
+
+    with session_scope(engine) as session:
+        events.cancel_event(session, event_id=event_id, renderer=renderer, now=DAY_BEFORE)
+    deliver(engine, standin, settings, DAY_BEFORE)
+
+    for name in ("aoi", "ren"):
+        got = [m.get("text", "") for m in standin.messages_to(uid(name))][before[name]:]
+        assert len(got) == 2, got  # the cancellation, and the other event's reminder
+        assert sum("中止のお知らせ" in t for t in got) == 1
+        assert sum("リマインド" in t and "別の行事" in t for t in got) == 1
+        assert not any("変更のお知らせ" in t or "秋の防災訓練" in t and "リマインド" in t
+                       for t in got)
+    after = _messages(engine)
+    for key in (reminder_key, f"event-changed:{event_id}:1:ja"):
+        assert after[key].status == "cancelled"
+        with session_scope(engine) as session:
+            status = outbox.delivery_status(session, after[key].id or 0)
+        assert status is not None
+        assert status.recipients["cancelled"] == 2 and status.recipients["sent"] == 0
+    assert after[f"event-cancelled:{event_id}:ja"].status == "sent"
+    other_reminder = next(k for k in after if k.startswith(f"event-reminder:{other_id}:"))
+    assert after[other_reminder].status == "sent"
+
+    with session_scope(engine) as session:  # cancelling again changes nothing
+        assert events.cancel_event(session, event_id=event_id, renderer=renderer,
+                                   now=DAY_BEFORE + timedelta(minutes=1)) == 0
+    assert _messages(engine).keys() == after.keys()
