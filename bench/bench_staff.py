@@ -401,7 +401,7 @@ def explain(city: City) -> list[str]:
     assert city.engine is not None
     lines = []
     member_of = ("(SELECT m.association_id FROM membership m WHERE m.resident_id = {}"
-                 " AND m.status = 'approved' ORDER BY m.id DESC LIMIT 1)")
+                 " AND m.status = 'approved' LIMIT 1)")
     queries = {
         "overview counts": """
             SELECT association_id, status, memberships, people FROM membership_tally

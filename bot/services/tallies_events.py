@@ -53,12 +53,15 @@ class EventTally:
 
 def _association_of(resident_id: Any) -> Any:
     """The resident's current association, looked up per row through the (resident, status)
-    index: a join would let the planner hash the city's memberships for one event's answers."""
+    index: a join would let the planner hash the city's memberships for one event's answers.
+
+    A resident has at most one approved membership (approving one ends the others), so
+    LIMIT 1 needs no ORDER BY, which would add a sort to every lookup.
+    """
     return (
         select(Membership.association_id)
         .where(col(Membership.resident_id) == resident_id,
                Membership.status == MembershipStatus.APPROVED)
-        .order_by(col(Membership.id).desc())
         .limit(1)
         .scalar_subquery()
     )
