@@ -1,5 +1,6 @@
 """SQLModel tables, one module per domain; importing this package registers them all."""
 
+from bot.models import membership_tally as _membership_tally  # noqa: F401 - its flush hook
 from bot.models.areas import Association, District, MovingInCounter, Town, Ward  # noqa: F401
 from bot.models.core import Conversation, Resident, ResidentStatus, WebhookEvent
 from bot.models.delivery import OutboxBatch, OutboxMessage, OutboxRecipient  # noqa: F401

@@ -203,3 +203,18 @@ class RichMenuRecord(SQLModel, table=True):
     rich_menu_id: str = Field(max_length=80)
     definition_hash: str = Field(max_length=64)
     synced_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class MembershipTally(SQLModel, table=True):
+    """Memberships per association and status, kept in step with `membership` on every flush.
+
+    The staff overview reads these few rows instead of counting the city's memberships per
+    request (bot/models/membership_tally.py keeps them; issue 8's benchmark measures it).
+    """
+
+    __tablename__ = "membership_tally"
+
+    association_id: int = Field(foreign_key="association.id", primary_key=True)
+    status: str = Field(max_length=16, primary_key=True)
+    memberships: int = 0  # rows: one per household
+    people: int = 0  # sum of household_size

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.models import Resident, ResidentStatus
+from bot.models import Resident, ResidentStatus, membership_tally
 from bot.models.areas import Association
 from bot.models.membership import (
     EndReason,
@@ -129,7 +129,15 @@ def _decide(
     if row is None:
         raise MembershipError("not_found")
     session.refresh(row)
-    return Decision(row, changed=result.rowcount == 1)  # type: ignore[attr-defined]
+    changed = result.rowcount == 1  # type: ignore[attr-defined]
+    if changed:
+        # A bulk UPDATE bypasses the flush hook that keeps the overview's tally.
+        people = row.household_size or 0
+        membership_tally.apply_deltas(session.connection(), [
+            ((row.association_id, MembershipStatus.PENDING.value), -1, -people),
+            ((row.association_id, status.value), +1, people),
+        ])
+    return Decision(row, changed=changed)
 
 
 def _end_other_memberships(session: Session, joined: Membership, now: datetime) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from bot.models.events import CheckIn, Event, EventStatus, Rsvp, WalkIn
@@ -51,20 +51,36 @@ class EventTally:
         return self.total.checked_in + self.walk_in_adults + self.walk_in_children
 
 
-def _member_join() -> Any:
-    return and_(col(Membership.resident_id) == col(Rsvp.resident_id),
-                Membership.status == MembershipStatus.APPROVED)
+def _association_of(resident_id: Any) -> Any:
+    """The resident's current association, looked up per row through the (resident, status)
+    index: a join would let the planner hash the city's memberships for one event's answers.
+
+    A resident has at most one approved membership (approving one ends the others), so
+    LIMIT 1 needs no ORDER BY, which would add a sort to every lookup.
+    """
+    return (
+        select(Membership.association_id)
+        .where(col(Membership.resident_id) == resident_id,
+               Membership.status == MembershipStatus.APPROVED)
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def event_tally(session: Session, *, event_id: int) -> EventTally:
     """going / maybe / not / waitlisted / headcount / checked-in, in total and by association."""
-    rows = session.exec(
-        select(Membership.association_id, Rsvp.answer, func.count(),
-               func.sum(Rsvp.adults), func.sum(Rsvp.children),
-               func.sum(case((func.length(Rsvp.needs) > 0, 1), else_=0)))
-        .select_from(Rsvp).outerjoin(Membership, _member_join())
+    answers = (
+        select(_association_of(Rsvp.resident_id).label("association_id"),
+               col(Rsvp.answer).label("answer"), col(Rsvp.adults).label("adults"),
+               col(Rsvp.children).label("children"), col(Rsvp.needs).label("needs"))
         .where(Rsvp.event_id == event_id)
-        .group_by(Membership.association_id, Rsvp.answer)
+        .subquery()
+    )
+    rows = session.execute(
+        select(answers.c.association_id, answers.c.answer, func.count(),
+               func.sum(answers.c.adults), func.sum(answers.c.children),
+               func.sum(case((func.length(answers.c.needs) > 0, 1), else_=0)))
+        .group_by(answers.c.association_id, answers.c.answer)
     ).all()
     tally = EventTally(event_id, AnswerCounts())
     for association_id, answer, n, adults, children, needs in rows:
@@ -72,11 +88,13 @@ def event_tally(session: Session, *, event_id: int) -> EventTally:
                                                                     AnswerCounts())):
             _add(target, str(answer), int(n), int(adults or 0), int(children or 0),
                  int(needs or 0))
-    checked = session.exec(
-        select(Membership.association_id, func.count()).select_from(CheckIn)
-        .outerjoin(Membership, and_(col(Membership.resident_id) == col(CheckIn.resident_id),
-                                    Membership.status == MembershipStatus.APPROVED))
-        .where(CheckIn.event_id == event_id).group_by(Membership.association_id)
+    checked_in = (
+        select(_association_of(CheckIn.resident_id).label("association_id"))
+        .where(CheckIn.event_id == event_id)
+        .subquery()
+    )
+    checked = session.execute(
+        select(checked_in.c.association_id, func.count()).group_by(checked_in.c.association_id)
     ).all()
     for association_id, n in checked:
         tally.total.checked_in += int(n)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
-from bot.models.membership import Membership, MembershipStatus
+from bot.models.membership import Membership, MembershipStatus, MembershipTally
 from bot.services import membership as membership_service
 from bot.services.scope import Scope
 from bot.staff.tables import Column, Table
@@ -31,19 +31,17 @@ class Counts:
 
 
 def counts_by_association(session: Session, scope: Scope) -> dict[int, Counts]:
-    """One grouped query over the association/status index, filtered by scope."""
-    query = (
-        select(
-            Membership.association_id,
-            Membership.status,
-            func.count(),
-            func.coalesce(func.sum(Membership.household_size), 0),
-        )
-        .where(
-            col(Membership.status).in_([MembershipStatus.APPROVED, MembershipStatus.PENDING]),
-            scope.association_filter(Membership.association_id),
-        )
-        .group_by(col(Membership.association_id), col(Membership.status))
+    """Read from the pre-aggregated tally (a few rows per association), filtered by scope.
+
+    Counting `membership` itself would scan the city's memberships on every page view; the
+    tally is kept in step with it on every write (bot/models/membership_tally.py).
+    """
+    query = select(
+        MembershipTally.association_id, MembershipTally.status,
+        MembershipTally.memberships, MembershipTally.people,
+    ).where(
+        col(MembershipTally.status).in_([MembershipStatus.APPROVED, MembershipStatus.PENDING]),
+        scope.association_filter(MembershipTally.association_id),
     )
     out: dict[int, Counts] = {}
     for association_id, status, count, households in session.exec(query).all():
