@@ -4,8 +4,8 @@ The overview counted the city's memberships on every page view (a scan that grow
 the city; bench/bench_staff.py, issue 8). This table holds the counts, kept in step on
 every write by bot/models/membership_tally.py, and is filled here from what exists.
 
-Revision ID: 0002_staffbench
-Revises: 0001
+Revision ID: 0003_membership_tally
+Revises: 0002_delivery
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0002_staffbench"
-down_revision: str | None = "0001"
+revision: str = "0003_membership_tally"
+down_revision: str | None = "0002_delivery"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
