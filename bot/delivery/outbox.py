@@ -305,8 +305,7 @@ def _recipient_outcomes(session: Session, message_id: int) -> dict[str, int]:
     query = outcomes.with_batches(
         select(status, func.count()).select_from(OutboxRecipient)
     ).where(OutboxRecipient.message_id == message_id).group_by(status)  # type: ignore[arg-type]
-    found = {str(s): int(n) for s, n in session.execute(query).all()}
-    return {str(s): found.get(str(s), 0) for s in RecipientStatus}
+    return _shape({str(s): int(n) for s, n in session.execute(query).all()}, RecipientStatus)
 
 
 def _counts(
@@ -317,7 +316,10 @@ def _counts(
         .where(model.message_id == message_id)
         .group_by(model.status)
     ).all()
-    found = {str(status): int(count) for status, count in rows}
+    return _shape({str(status): int(count) for status, count in rows}, statuses)
+
+
+def _shape(found: dict[str, int], statuses: type[StrEnum]) -> dict[str, int]:
     # "cancelled" is listed only when something was withdrawn (see bot/delivery/withdraw.py),
     # so the usual shape of a status stays pending / sent / unreachable / failed.
     return {str(status): found.get(str(status), 0) for status in statuses
