@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot.content import ContentError
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -79,10 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from bot.app import create_app
+def _service_settings() -> Settings:
+    """Settings of a long-running command that talks to LINE, with logging configured."""
     from bot.observability.logs import configure_logging
 
     settings = load_settings()
@@ -90,6 +88,15 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(
         settings.log_level, settings.log_format, settings.pseudonym_salt.get_secret_value()
     )
+    return settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.app import create_app
+
+    settings = _service_settings()
     if settings.worker == "inline" or not settings.process_events:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
         return 0
@@ -108,17 +115,11 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot.observability.logs import configure_logging
+    from bot import migrate
     from bot.worker import run_worker
 
-    settings = load_settings()
-    settings.require_line_credentials()
-    configure_logging(
-        settings.log_level, settings.log_format, settings.pseudonym_salt.get_secret_value()
-    )
+    settings = _service_settings()
     if settings.auto_migrate:
-        from bot import migrate
-
         migrate.upgrade(settings.database_url)
     asyncio.run(run_worker(settings))
     return 0
