@@ -96,10 +96,11 @@ class Settings(BaseSettings):
     delivery_rate_burst: float = Field(
         default=10.0, ge=1, validation_alias="TSUNAGARI_DELIVERY_RATE_BURST"
     )
-    # Calls in flight per sender: to reach a rate, at least rate × a call's time
-    # (200/s × ~150 ms from Japan, request building included).
+    # Batches a sender holds at once: those on the wire (rate × a call's time: 200/s ×
+    # ~150 ms from Japan), those waiting for the rate limit and those being recorded. Fewer
+    # than 64 left the wire idle while the next claim read its recipients (bench_delivery).
     delivery_concurrency: int = Field(
-        default=32, ge=1, le=128, validation_alias="TSUNAGARI_DELIVERY_CONCURRENCY"
+        default=64, ge=1, le=128, validation_alias="TSUNAGARI_DELIVERY_CONCURRENCY"
     )
     delivery_lease_seconds: float = Field(
         default=120.0, ge=0, validation_alias="TSUNAGARI_DELIVERY_LEASE_SECONDS"

@@ -12,7 +12,7 @@ import logging
 import random
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -24,6 +24,7 @@ from sqlmodel import Session
 from bot.clock import Clock, SystemClock
 from bot.delivery import outbox, store
 from bot.delivery.ratelimit import EndpointLimits
+from bot.delivery.recorder import GroupRecorder
 from bot.delivery.singleton import SqliteSenderLock
 from bot.delivery.store import Audience, Claim, Outcome
 from bot.line.gateway import LineGateway, SendResult
@@ -77,6 +78,7 @@ class Sender:
         self._last_upkeep = float("-inf")
         self._executor: ThreadPoolExecutor | None = None
         self._policy = send_policy.Policy.from_settings(settings)
+        self._recorder = GroupRecorder(self._record_group)
         self._quota: tuple[float, str, send_policy.Quota | None] | None = None
 
     # --- lifecycle -----------------------------------------------------------
@@ -275,18 +277,17 @@ class Sender:
                                                            "until": held_until.isoformat()})
                 return
             outcome = await self._call(claim, audience)
-        recorded = await self._db(
-            store.record,
-            self.engine,
-            claim,
-            audience,
-            outcome,
-            self.clock.now(),
-            max_failures=self.settings.delivery_max_attempts,
-            retry_delay=self._retry_delay(claim),
+        recorded = await self._recorder.record(
+            store.Report(claim, audience, outcome, self._retry_delay(claim))
         )
         self._count(claim, recorded)
         _log_outcome(claim, audience, outcome, recorded)
+
+    async def _record_group(self, reports: Sequence[store.Report]) -> list[store.Recorded]:
+        return await self._db(
+            store.record_many, self.engine, reports, self.clock.now(),
+            max_failures=self.settings.delivery_max_attempts,
+        )
 
     async def _current_quota(self) -> send_policy.Quota | None:
         """This month's stored quota reading, re-read at most every QUOTA_CACHE_S seconds."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -234,6 +234,16 @@ def anything_waiting(engine: Engine) -> bool:
         )
 
 
+@dataclass(frozen=True)
+class Report:
+    """One call's outcome, waiting to be recorded (see `record_many`)."""
+
+    claim: Claim
+    audience: Audience
+    outcome: Outcome
+    retry_delay: float = 0.0
+
+
 def record(
     engine: Engine,
     claim: Claim,
@@ -244,11 +254,35 @@ def record(
     max_failures: int,
     retry_delay: float,
 ) -> Recorded:
-    """Write the call's outcome for the batch (and so its recipients) and, when last, its message.
+    """Write one call's outcome for its batch (and so its recipients) and, when last, its message.
 
     Ignored when another sender has claimed the batch since (our lease ran out): its resend
     carries the same retry key, so LINE delivered at most once and its record stands.
     """
+    report = Report(claim, audience, outcome, retry_delay)
+    return record_many(engine, [report], now, max_failures=max_failures)[0]
+
+
+def record_many(
+    engine: Engine, reports: Sequence[Report], now: datetime, *, max_failures: int
+) -> list[Recorded]:
+    """`record` for several calls in one transaction: the sender records the calls that
+    finished while it was recording the previous ones together, instead of paying a
+    transaction per call. Each is guarded by its own claim, as in `record`."""
+    with _transaction(engine) as conn:
+        results = [_record_in(conn, report, now, max_failures) for report in reports]
+        ended = {
+            report.claim.message_id
+            for report, result in zip(reports, results, strict=True)
+            if result.applied and result.batch_status != BatchStatus.QUEUED
+        }
+        if ended:
+            finish_messages(conn, now, ended)
+    return results
+
+
+def _record_in(conn: Connection, report: Report, now: datetime, max_failures: int) -> Recorded:
+    claim, audience, outcome = report.claim, report.audience, report.outcome
     if outcome.delivered:
         change: dict[str, Any] = {"status": BatchStatus.SENT, "sent_at": now, "error": None}
     elif outcome.final or claim.failures + 1 >= max_failures:
@@ -263,27 +297,25 @@ def record(
             "status": BatchStatus.QUEUED,
             "failures": claim.failures + 1,
             "error": outcome.detail[:200] or None,
-            "due_at": now + timedelta(seconds=retry_delay),
+            "due_at": now + timedelta(seconds=report.retry_delay),
         }
-    with _transaction(engine) as conn:
-        # The guard: only the current holder of the claim may record.
-        held = conn.execute(
-            update(_batch)
-            .where(
-                _batch.c.id == claim.batch_id,
-                _batch.c.claim_token == claim.token,
-                _batch.c.status.in_(_WAITING),
-            )
-            .values(last_status=outcome.status, **change)
+    # The guard: only the current holder of the claim may record.
+    held = conn.execute(
+        update(_batch)
+        .where(
+            _batch.c.id == claim.batch_id,
+            _batch.c.claim_token == claim.token,
+            _batch.c.status.in_(_WAITING),
         )
-        if held.rowcount != 1:
-            return Recorded(False)
-        if change["status"] == BatchStatus.QUEUED:  # recipients stay pending for the retry
-            return Recorded(True, BatchStatus.QUEUED, retry_in=retry_delay)
-        # The batch's status is its pending recipients' outcome (bot/delivery/outcomes.py);
-        # only those who became unreachable since the enqueue get a row change.
-        unreachable = _set_unreachable(conn, audience.unreachable)
-        finish_messages(conn, now, claim.message_id)
+        .values(last_status=outcome.status, **change)
+    )
+    if held.rowcount != 1:
+        return Recorded(False)
+    if change["status"] == BatchStatus.QUEUED:  # recipients stay pending for the retry
+        return Recorded(True, BatchStatus.QUEUED, retry_in=report.retry_delay)
+    # The batch's status is its pending recipients' outcome (bot/delivery/outcomes.py);
+    # only those who became unreachable since the enqueue get a row change.
+    unreachable = _set_unreachable(conn, audience.unreachable)
     done = len(audience.reachable)
     sent, failed = (done, 0) if outcome.delivered else (0, done)
     return Recorded(True, change["status"], sent=sent, unreachable=unreachable, failed=failed)
@@ -311,7 +343,9 @@ def _reason(outcome: Outcome, failures: int) -> str:
     return text[:200]
 
 
-def finish_messages(conn: Connection, now: datetime, message_id: int | None = None) -> int:
+def finish_messages(
+    conn: Connection, now: datetime, message_ids: Collection[int] | None = None
+) -> int:
     """Mark messages whose batches have all ended: failed (with the first reason) or sent.
 
     Called after each record for its message and swept periodically for all: two senders
@@ -324,8 +358,8 @@ def finish_messages(conn: Connection, now: datetime, message_id: int | None = No
         exists().where(mine),
         ~exists().where(mine, _batch.c.status.in_(_WAITING)),
     )
-    if message_id is not None:
-        condition = and_(condition, _message.c.id == message_id)
+    if message_ids is not None:
+        condition = and_(condition, _message.c.id.in_(sorted(message_ids)))
     result = conn.execute(
         update(_message)
         .where(condition)
