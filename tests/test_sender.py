@@ -213,6 +213,33 @@ async def test_an_outcome_from_a_sender_whose_claim_was_taken_over_is_ignored(
     assert (late.applied, current.applied, current.sent) == (False, True, 2)
 
 
+async def test_outcomes_recorded_together_each_keep_their_guard_and_finish_the_message(
+    engine: Engine,
+) -> None:
+    # 1,001 recipients: three batches, recorded in one transaction as the sender groups them.
+    message_id = enqueue_notice(engine, add_residents(engine, 1001))
+    claims = store.claim_due(engine, T0, limit=3)
+    assert len(claims) == 3
+    (first, first_to), (second, second_to), (third, third_to) = claims
+    stale = store.Claim(**{**second.__dict__, "token": "someone-else"})
+    sent = store.Outcome(True, True, 200)
+
+    results = store.record_many(
+        engine,
+        [store.Report(first, first_to, sent), store.Report(stale, second_to, sent),
+         store.Report(third, third_to, sent)],
+        T0, max_failures=3,
+    )
+
+    assert [(r.applied, r.sent) for r in results] == [(True, 500), (False, 0), (True, 1)]
+    status = _status(engine, message_id)
+    assert status.status == "queued"  # the second batch is still out with its holder
+    assert status.recipients["sent"] == 501 and status.recipients["pending"] == 500
+    store.record_many(engine, [store.Report(second, second_to, sent)], T0, max_failures=3)
+    assert (_status(engine, message_id).status, _status(engine, message_id).recipients["sent"]) == (
+        "sent", 1001)
+
+
 async def test_a_batch_that_keeps_killing_its_sender_is_abandoned_with_a_reason(
     engine: Engine, standin: LineStandin, settings: Settings
 ) -> None:
