@@ -4,7 +4,8 @@ On PostgreSQL the ingesting process sends `NOTIFY tsunagari_inbox` in the transa
 stores the events (see `inbox.store_events`), so any processing replica hears of them at
 commit; the notification carries nothing but the wake-up. On SQLite, where ingest and worker
 share one machine, the worker looks at the inbox every `inbox_poll_seconds`, a read that WAL
-lets run beside the writers.
+lets run beside the writers. Either way the worker then waits `inbox_poll_seconds` for more
+events to arrive, so that one claim takes many of them.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class InboxWatcher:
     async def _take_when_woken(self) -> None:
         while True:
             await self._wake.wait()
+            # Gather what else arrives in the next moment: one claim for many events.
+            await asyncio.sleep(self.poll_s)
             # Cleared before taking: a wake-up arriving meanwhile makes one more round.
             self._wake.clear()
             try:
