@@ -7,7 +7,7 @@ from bot.flows.registry import Registry
 
 def build_registry() -> Registry:
     """The registry of every flow, trigger word and postback action."""
-    from bot.flows import join, language, officer
+    from bot.flows import hancho, join, language, officer
     from bot.flows import membership as membership_flows
     from bot.flows import organiser as organiser_flows
     from bot.flows import rsvp as rsvp_flows
@@ -23,4 +23,5 @@ def build_registry() -> Registry:
     organiser_flows.register(registry)
     survey_flows.register(registry)
     volunteer_flows.register(registry)
+    hancho.register(registry)
     return registry

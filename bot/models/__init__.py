@@ -6,7 +6,13 @@ from bot.models.core import Conversation, Resident, ResidentStatus, WebhookEvent
 from bot.models.delivery import OutboxBatch, OutboxMessage, OutboxRecipient  # noqa: F401
 from bot.models.events import CheckIn, Event, Rsvp, WaitlistOffer, WalkIn  # noqa: F401
 from bot.models.membership import ConsentRecord, JoinCode, Membership, Officer  # noqa: F401
-from bot.models.notices import Notice, NoticeAck, NoticeRecipient, PaperDelivery  # noqa: F401
+from bot.models.notices import (  # noqa: F401
+    HanLeader,
+    Notice,
+    NoticeAck,
+    NoticeRecipient,
+    PaperDelivery,
+)
 from bot.models.scheduling import JobRun, QuotaSnapshot, SurveyAnswer, SurveyWave  # noqa: F401
 from bot.models.staff import ApiToken, AuditLog, StaffAccount, StaffScope  # noqa: F401
 from bot.models.volunteers import (  # noqa: F401

@@ -136,3 +136,22 @@ class ResidentInterest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     resident_id: int = Field(foreign_key="resident.id")
     tag: str = Field(max_length=32)
+
+
+class HanLeader(SQLModel, table=True):
+    """A member an officer named team leader (班長) of one 班: ticks paper, enters RSVPs.
+
+    Not an `Officer`: a 班長 approves no applications and sees no member list. One live row
+    per resident and association; the April hand-over sets `revoked_at`.
+    """
+
+    __tablename__ = "han_leader"
+    __table_args__ = (UniqueConstraint("association_id", "resident_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    association_id: int = Field(foreign_key="association.id")
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    han: str = Field(default="", max_length=40)
+    appointed_at: datetime = Field(sa_type=UTCDateTime)
+    appointed_by_staff: str | None = Field(default=None, max_length=64)  # staff login, for audit
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

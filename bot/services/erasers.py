@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, col, update
 
 from bot.models.events import Rsvp
-from bot.services import erasure, surveys, volunteers
+from bot.services import erasure, hancho, surveys, volunteers
 
 
 def forget_event_answers(session: Session, resident_id: int, now: datetime) -> None:
@@ -22,3 +22,4 @@ def install() -> None:
     erasure.register_eraser(surveys.forget_resident)
     erasure.register_eraser(volunteers.forget)
     erasure.register_eraser(forget_event_answers)
+    erasure.register_eraser(hancho.forget)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.db import session_scope
 from bot.flows.officer import tell_applicant
+from bot.services.hancho import HanchoError
 from bot.services.scope import Permission, visible_associations
 from bot.staff import audit
 from bot.staff.charts import Bar, bar_chart
 from bot.staff.deps import DbId, PageAccess, StaffUser, csrf_checked, engine_of, now_of, words_for
 from bot.staff.funnel_view import funnel_table
-from bot.staff.members import NotFound, decide, members_table, pending_table
+from bot.staff.members import NotFound, decide, members_table, pending_table, set_han_leader
 from bot.staff.overview import overview_table
 from bot.staff.web import NavItem, add_nav, export_response, page
 
@@ -59,11 +60,42 @@ def _members(request: Request, user: StaffUser, association_id: int):  # type: i
 
 
 @router.get("/associations/{association_id}/members", response_class=HTMLResponse)
-def members_page(request: Request, association_id: DbId, user: Members) -> HTMLResponse:
-    """Approved members of one association (403 outside the officer's associations)."""
+def members_page(
+    request: Request, association_id: DbId, user: Members, done: str | None = None
+) -> HTMLResponse:
+    """Approved members of one association (403 outside the officer's associations), with the
+    form that names a member 班長 of a 班 (officers who may approve members only)."""
     table, name = _members(request, user, association_id)
-    return page(request, user, "table_page.html", title="members.title", subtitle=name,
-                table=table, export_url=f"/staff/associations/{association_id}/members.csv")
+    return page(request, user, "members.html", title="members.title", subtitle=name,
+                table=table, export_url=f"/staff/associations/{association_id}/members.csv",
+                association_id=association_id,
+                can_edit=user.scope.can(Permission.APPROVE_MEMBERS),
+                done=done if done in ("set", "revoked", "unchanged", "invalid") else None)
+
+
+@router.post("/associations/{association_id}/han-leaders")
+def han_leader(
+    request: Request, association_id: DbId, user: Approver, csrf: Csrf,
+    membership_id: Annotated[int, Form(ge=1, le=2_147_483_647)],
+    han: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Name a member 班長 of a 班, or (班 left blank) end their role; audit-logged."""
+    now = now_of(request)
+    with session_scope(engine_of(request)) as db:
+        try:
+            changed = set_han_leader(db, user.scope, association_id, membership_id, han=han,
+                                     staff=user.account.login, now=now)
+        except HanchoError:
+            changed = None
+        if changed:
+            audit.record(db, account_id=user.account.id, now=now,
+                         action="han_leader_set" if han.strip() else "han_leader_revoke",
+                         target_type="membership", target_id=membership_id,
+                         association_id=association_id, han=han.strip())
+    done = "invalid" if changed is None else (
+        ("set" if han.strip() else "revoked") if changed else "unchanged")
+    return RedirectResponse(f"/staff/associations/{association_id}/members?done={done}",
+                            status_code=303)
 
 
 @router.get("/associations/{association_id}/members.csv")

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.models.membership import Membership, MembershipStatus, MembershipTally
+from bot.services import hancho
 from bot.services import membership as membership_service
 from bot.services.scope import Scope
 from bot.staff.tables import Column, Table
@@ -60,6 +61,7 @@ MEMBER_COLUMNS = [
     Column("household", "col.household", numeric=True),
     Column("contact", "col.contact"),
     Column("since", "col.since"),
+    Column("han_leader", "col.han_leader"),  # the 班 this member leads as 班長, if any
 ]
 
 
@@ -75,7 +77,9 @@ def members_table(session: Session, scope: Scope, association_id: int, tz: objec
         )
         .order_by(col(Membership.decided_at), col(Membership.id))
     ).all()
-    return Table(f"members-{association_id}", MEMBER_COLUMNS, [_member_row(m, tz) for m in rows])
+    leaders = hancho.leaders_by_resident(session, association_id=association_id)
+    out = [{**_member_row(m, tz), "han_leader": leaders.get(m.resident_id, "")} for m in rows]
+    return Table(f"members-{association_id}", MEMBER_COLUMNS, out)
 
 
 def _local(moment: datetime | None, tz: object) -> str:
@@ -134,3 +138,20 @@ def decide(
     scope.require_association(session, row.association_id)
     action = membership_service.approve if approve else membership_service.decline
     return action(session, membership_id, now, staff=staff)
+
+
+def set_han_leader(
+    session: Session, scope: Scope, association_id: int, membership_id: int, *, han: str,
+    staff: str, now: datetime,
+) -> bool:
+    """Name a member 班長 of `han` (han blank: end their role); False when nothing changed.
+
+    Raises ScopeDenied outside the caller's associations, HanchoError for a bad 班 or member.
+    """
+    scope.require_association(session, association_id)
+    if not han.strip():
+        return hancho.revoke(session, association_id=association_id,
+                             membership_id=membership_id, now=now)
+    hancho.designate(session, association_id=association_id, membership_id=membership_id,
+                     han=han, now=now, staff=staff)
+    return True
