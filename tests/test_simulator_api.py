@@ -311,15 +311,17 @@ def _uuid() -> str:
 
 def test_refused_requests_show_in_the_panel_without_a_bubble(harness: Harness) -> None:
     user_id = harness.add_resident()
+    # A wrong channel token: refused whether or not LINE's spec folder is there to check
+    # bodies against (a user's fresh clone has none).
     refused = httpx.post(
         f"{harness.settings.line_api_base_url}/v2/bot/message/push",
-        json={"to": user_id, "messages": []},
-        headers={"authorization": f"Bearer {TOKEN}"},
+        json={"to": user_id, "messages": [{"type": "text", "text": "届かないはず"}]},
+        headers={"authorization": "Bearer not-the-channel-token"},
     )
-    assert refused.status_code == 400
+    assert refused.status_code == 401
     entries = harness.wait_for(user_id, lambda es: any(e["kind"] == "api" for e in es))
     assert received(entries) == []
-    assert next(e for e in entries if e["kind"] == "api")["status"] == 400
+    assert next(e for e in entries if e["kind"] == "api")["status"] == 401
 
 
 # --- scanning a QR code -----------------------------------------------------------------
