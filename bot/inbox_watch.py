@@ -11,7 +11,6 @@ events to arrive, so that one claim takes many of them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -99,5 +98,4 @@ class InboxWatcher:
                 if self._stop.is_set():
                     return
                 log.warning("inbox listener lost its connection; reconnecting")
-                with contextlib.suppress(Exception):
-                    self._stop.wait(LISTEN_RECONNECT_S)
+                self._stop.wait(LISTEN_RECONNECT_S)
