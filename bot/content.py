@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -36,6 +36,10 @@ class Content:
         except KeyError:
             raise ContentError(f"missing content key {key!r} for locale {locale!r}") from None
         return template.format_map(params) if params else template
+
+    def join(self, items: Iterable[str], locale: str = DEFAULT_LOCALE) -> str:
+        """A list in a sentence, joined with the locale's separator (「、」, ", ")."""
+        return self.text("common.list_separator", locale).join(items)
 
     def has(self, key: str) -> bool:
         """True when the key exists (in every locale, as validation guarantees)."""

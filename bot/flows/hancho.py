@@ -96,7 +96,7 @@ def _parse_households(given: FlowInput, data: Data, ctx: FlowContext) -> list[st
 
 def _paper_summary(data: Data, ctx: FlowContext) -> dict[str, Any]:
     households = list(data.get("households") or [])
-    return {"count": len(households), "households": "、".join(households)}
+    return {"count": len(households), "households": ctx.content.join(households, ctx.locale)}
 
 
 def _paper_done(ctx: FlowContext, data: Data) -> list[Say]:

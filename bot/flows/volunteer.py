@@ -82,11 +82,12 @@ def summary(ctx: FlowContext, profile: VolunteerProfile) -> dict[str, Any]:
     loc = ctx.locale
     none = text("volunteer.none", loc)
     return {
-        "interests": "、".join(text(f"volunteer.tags.{t}", loc) for t in profile.interests)
-        or none,
-        "skills": "、".join(text(f"volunteer.skills.{s}", loc) for s in profile.skills) or none,
-        "times": "、".join(text(f"volunteer.times.{b}", loc) for b in profile.availability)
-        or none,
+        "interests": ctx.content.join((text(f"volunteer.tags.{t}", loc)
+                                       for t in profile.interests), loc) or none,
+        "skills": ctx.content.join((text(f"volunteer.skills.{s}", loc)
+                                    for s in profile.skills), loc) or none,
+        "times": ctx.content.join((text(f"volunteer.times.{b}", loc)
+                                   for b in profile.availability), loc) or none,
         "cap": profile.max_per_month,
         "reach": text(f"volunteer.reach.{profile.reach}", loc),
         "state": text("volunteer.state_paused" if profile.paused else "volunteer.state_active",
@@ -267,7 +268,8 @@ def _multi_prompt(step: str) -> Callable[[Data, Any], Mapping[str, Any]]:
     def params(data: Data, ctx: FlowContext) -> Mapping[str, Any]:
         names = [ctx.content.text(_label_key(step, c), ctx.locale)
                  for c in data.get(MULTI[step], [])]
-        return {"chosen": "、".join(names) or ctx.content.text("volunteer.none", ctx.locale)}
+        return {"chosen": ctx.content.join(names, ctx.locale)
+                or ctx.content.text("volunteer.none", ctx.locale)}
 
     return params
 
