@@ -308,10 +308,10 @@ class Sender:
     ) -> datetime | None:
         """When quiet hours or the quota hold say to wait, the moment to look again."""
         now = self.clock.now()
-        push = send_policy.Push(
-            urgent=claim.urgent, spread_key=claim.retry_key, recipients=len(audience.reachable)
+        decision = send_policy.decide_for_batch(
+            quota, urgent=claim.urgent, spread_key=claim.retry_key,
+            recipients=len(audience.reachable), now=now, tz=self.settings.tz, policy=self._policy,
         )
-        decision = send_policy.decide(push, None, now, self.settings.tz, quota, self._policy)
         if isinstance(decision, send_policy.DeferUntil):
             return decision.at
         if isinstance(decision, send_policy.Hold):

@@ -202,14 +202,23 @@ def decide_for_send(
     session: Session, *, urgent: bool, spread_key: str, recipients: int, now: datetime,
     settings: Settings,
 ) -> Decision:
-    """`decide` for a batch about to be sent: reads this month's quota, then decides.
+    """`decide_for_batch` reading this month's quota first, for a caller that holds none.
 
-    The sender's hook: call it after claiming a batch and before calling LINE, with the
-    batch's retry key as `spread_key` and its reachable recipients' count.
+    The sender keeps a recent reading instead and calls `decide_for_batch` with the batch's
+    retry key as `spread_key` and its reachable recipients' count.
     """
     quota = current_quota(session, now, settings.tz)
+    return decide_for_batch(quota, urgent=urgent, spread_key=spread_key, recipients=recipients,
+                            now=now, tz=settings.tz, policy=Policy.from_settings(settings))
+
+
+def decide_for_batch(
+    quota: Quota | None, *, urgent: bool, spread_key: str, recipients: int, now: datetime,
+    tz: ZoneInfo, policy: Policy,
+) -> Decision:
+    """`decide` for a batch, given the quota reading the sender already holds."""
     push = Push(urgent=urgent, spread_key=spread_key, recipients=recipients)
-    return decide(push, None, now, settings.tz, quota, Policy.from_settings(settings))
+    return decide(push, None, now, tz, quota, policy)
 
 
 
