@@ -28,7 +28,7 @@ def validator() -> SpecValidator:
     spec_dir = find_spec_dir()
     if spec_dir is None:
         pytest.skip(SPEC_SKIP_REASON)
-    return SpecValidator.load(spec_dir)
+    return SpecValidator.load(spec_dir, crosscheck=True)
 
 
 def text(body: str = "こんにちは") -> dict[str, Any]:
@@ -134,6 +134,27 @@ def test_nonconforming_message_is_reported(
 ) -> None:
     errors = errors_for_push(validator, message)
     assert any(expected in error for error in errors), errors
+
+
+ALL_MESSAGES = {**GOOD_MESSAGES, **{name: case[0] for name, case in BAD_MESSAGES.items()}}
+
+
+@pytest.mark.parametrize("message", ALL_MESSAGES.values(), ids=ALL_MESSAGES.keys())
+def test_fast_and_exhaustive_validators_agree(
+    validator: SpecValidator, message: dict[str, Any]
+) -> None:
+    body = push(message)
+    exhaustive = validator.exhaustive_errors("PushMessageRequest", body)
+    assert validator.conforms("PushMessageRequest", body) == (exhaustive == [])
+
+
+def test_a_disagreement_between_validators_is_an_error(
+    validator: SpecValidator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(validator, "conforms", lambda name, instance: True)
+    errors = errors_for_push(validator, {"type": "text"})
+    assert "messages[0]: 'text' is a required property" in errors
+    assert any("validators disagree on PushMessageRequest" in e for e in errors), errors
 
 
 def test_six_messages_are_too_many(validator: SpecValidator) -> None:

@@ -9,15 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import aiohttp
-from linebot.v3.messaging import (
-    AsyncApiClient,
-    AsyncMessagingApi,
-    Configuration,
-    Message,
-    MulticastRequest,
-    PushMessageRequest,
-    ReplyMessageRequest,
-)
+from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi, Configuration
 from linebot.v3.messaging.exceptions import ApiException
 from tenacity import (
     AsyncRetrying,
@@ -28,6 +20,7 @@ from tenacity import (
 )
 
 from bot.line import limits
+from bot.line.prepared import multicast_request, push_request, reply_request
 from bot.observability import metrics
 from bot.settings import Settings
 
@@ -106,7 +99,7 @@ class SdkLineGateway:
     async def reply(self, reply_token: str, messages: Sequence[dict[str, Any]]) -> SendResult:
         """Reply once; an expired or used token is reported `invalid` for the caller to push."""
         limits.check_messages(messages)
-        request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
+        request = reply_request(reply_token, messages)
         try:
             await self._api.reply_message(request, _request_timeout=self._timeout)
         except ApiException as exc:
@@ -123,7 +116,7 @@ class SdkLineGateway:
     async def push(self, to: str, messages: Sequence[dict[str, Any]], retry_key: str) -> SendResult:
         """Push with retries that keep one retry key."""
         limits.check_messages(messages)
-        request = PushMessageRequest.from_dict({"to": to, "messages": messages})
+        request = push_request(to, messages)
         return await self._with_retries(
             "push",
             lambda: self._api.push_message(
@@ -137,11 +130,7 @@ class SdkLineGateway:
         """Multicast to at most 500 users with retries that keep one retry key."""
         limits.check_messages(messages)
         limits.check_recipients(to)
-        # Built without re-validating 500 recipient IDs three times over (limits are checked
-        # above): the SDK's validation was the sender's largest CPU cost per call.
-        request = MulticastRequest.construct(
-            to=list(to), messages=[Message.from_dict(m) for m in messages]
-        )
+        request = multicast_request(to, messages)
         return await self._with_retries(
             "multicast",
             lambda: self._api.multicast(
