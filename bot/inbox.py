@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, text, update
+from sqlalchemy import bindparam, null, or_, text, update
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -80,6 +82,68 @@ def _row(event: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         "received_at": now,
         "claimed_at": now,
     }
+
+
+@dataclass(frozen=True)
+class TakenEvent:
+    """A pending event taken for handling inside the caller's transaction."""
+
+    seq: int
+    webhook_event_id: str
+    event_type: str
+    payload: dict[str, Any]
+
+
+_TABLE = WebhookEvent.__table__  # type: ignore[attr-defined]
+# Built once: they run for every event, so they skip the ORM and statement construction.
+_TAKE = core_select(
+    _TABLE.c.seq, _TABLE.c.webhook_event_id, _TABLE.c.event_type, _TABLE.c.payload
+).where(_TABLE.c.seq == bindparam("seq"), _TABLE.c.status == EventStatus.PENDING.value)
+_TAKE_LOCKED = _TAKE.with_for_update(skip_locked=True)
+_FINISH = (
+    update(_TABLE)
+    .where(_TABLE.c.seq == bindparam("b_seq"), _TABLE.c.status == EventStatus.PENDING.value)
+    .values(
+        status=bindparam("b_status"),
+        processed_at=bindparam("b_at"),
+        error=bindparam("b_error"),
+        attempts=_TABLE.c.attempts + 1,
+        payload=null(),  # message texts are not kept once handled
+    )
+)
+
+
+class AlreadyHandled(Exception):
+    """Another process finished the event first; this transaction must not commit."""
+
+
+def take(session: Session, seq: int) -> TakenEvent | None:
+    """The event if it is still pending; on PostgreSQL also row-locked, and None while
+    another replica holds it."""
+    locked = session.get_bind().dialect.name == "postgresql"
+    row = session.execute(_TAKE_LOCKED if locked else _TAKE, {"seq": seq}).first()
+    if row is None:
+        return None
+    return TakenEvent(int(row.seq), row.webhook_event_id, row.event_type, row.payload or {})
+
+
+def finish(
+    session: Session,
+    seq: int,
+    status: EventStatus,
+    now: datetime,
+    outcome: str,
+    error: str | None = None,
+) -> None:
+    """Mark the event handled and forget its payload, in the transaction of its effects.
+
+    Conditional on it still being pending: should two processes ever handle one event (two
+    SQLite processes, which have no row locks), the later one raises and rolls back.
+    """
+    params = {"b_seq": seq, "b_status": status.value, "b_at": now, "b_error": error}
+    if session.execute(_FINISH, params).rowcount != 1:
+        raise AlreadyHandled(seq)
+    metrics.events_processed.labels(outcome).inc()
 
 
 def pending_events(session: Session, now: datetime, lease: timedelta | None) -> list[WebhookEvent]:

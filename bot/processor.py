@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 from linebot.v3.webhooks import Event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot import inbox
@@ -26,9 +26,7 @@ from bot.flows.runner import Runner
 from bot.handlers import route
 from bot.line.gateway import LineGateway, retry_key_for
 from bot.line.limits import LimitError
-from bot.models import WebhookEvent
 from bot.models.core import EventStatus
-from bot.observability import metrics
 from bot.services import residents
 from bot.settings import Settings
 
@@ -74,9 +72,7 @@ class Processor:
         wait in the database for a processing replica (or this one's next start).
         """
         self._lanes = [asyncio.Queue() for _ in range(self.settings.processor_lanes)]
-        # Few handler threads at once: they share the GIL with the event loop that
-        # acknowledges webhooks, and many runnable threads delay every acknowledgement.
-        self._limiter = anyio.CapacityLimiter(min(self.settings.processor_lanes, 4))
+        self._limiter = anyio.CapacityLimiter(handler_threads(self.engine))
         if not workers:
             return
         self._workers = [asyncio.create_task(self._work(q)) for q in self._lanes]
@@ -173,37 +169,42 @@ class Processor:
     def _handle_in_transaction(self, seq: int) -> PendingReply | None:
         try:
             with session_scope(self.engine) as session:
-                row = _lock_pending(session, seq)
-                if row is None:
+                taken = inbox.take(session, seq)
+                if taken is None:
                     return None
-                return self._handle_row(session, row)
+                return self._handle_taken(session, taken)
+        except inbox.AlreadyHandled:
+            log.warning("event already handled elsewhere; effects rolled back",
+                        extra={"seq": seq})
+            return None
         except Exception as exc:  # noqa: BLE001 - record, apologise, keep the lane going
             log.exception("event handler failed", extra={"seq": seq})
             return self._record_failure(seq, exc)
 
-    def _handle_row(self, session: Session, row: WebhookEvent) -> PendingReply | None:
-        payload = row.payload or {}
+    def _handle_taken(self, session: Session, taken: inbox.TakenEvent) -> PendingReply | None:
         now = self.clock.now()
-        row.attempts += 1
         try:
-            event = Event.from_dict(payload)
+            event = Event.from_dict(taken.payload)
         except (ValueError, TypeError, AttributeError):
             log.info(
                 "unknown or unparsable event acknowledged",
-                extra={"type": row.event_type, "seq": row.seq},
+                extra={"type": taken.event_type, "seq": taken.seq},
             )
-            return _finish(session, row, EventStatus.SKIPPED, now, "skipped")
+            inbox.finish(session, taken.seq, EventStatus.SKIPPED, now, "skipped")
+            return None
         handler = route(event)
         user_id = getattr(event.source, "user_id", None) if event.source else None
         if handler is None or user_id is None or getattr(event, "mode", "active") == "standby":
-            return _finish(session, row, EventStatus.SKIPPED, now, "ignored")
+            inbox.finish(session, taken.seq, EventStatus.SKIPPED, now, "ignored")
+            return None
         resident = residents.get_or_create(session, user_id, now, self.settings.default_locale)
         ctx = FlowContext(session, resident, self.content, self.settings, now)
         says = handler(ctx, event, self.runner)
         messages = self._render(says, resident.locale)
-        _finish(session, row, EventStatus.DONE, now, "done")
+        # Last, so that on SQLite the write lock is taken as late as the handler allows.
+        inbox.finish(session, taken.seq, EventStatus.DONE, now, "done")
         token = getattr(event, "reply_token", None)
-        return PendingReply(row.webhook_event_id, token, user_id, messages, ctx.after_commit)
+        return PendingReply(taken.webhook_event_id, token, user_id, messages, ctx.after_commit)
 
     def _render(self, says: list[Say], locale: str) -> list[dict[str, Any]]:
         if len(says) > 5:
@@ -211,24 +212,20 @@ class Processor:
         return self.renderer.messages(says[:5], locale)
 
     def _record_failure(self, seq: int, exc: Exception) -> PendingReply | None:
-        with session_scope(self.engine) as session:
-            row = session.get(WebhookEvent, seq)
-            if row is None or row.status != EventStatus.PENDING:
-                return None
-            payload = row.payload or {}
-            row.attempts += 1
-            row.error = type(exc).__name__[:200]
-            _finish(session, row, EventStatus.FAILED, self.clock.now(), "failed")
-            user_id = (payload.get("source") or {}).get("userId")
-            apology = [
-                {
-                    "type": "text",
-                    "text": self.content.text("common.apology", self.settings.default_locale),
-                }
-            ]
-            return PendingReply(
-                row.webhook_event_id, payload.get("replyToken"), user_id, apology, []
-            )
+        try:
+            with session_scope(self.engine) as session:
+                taken = inbox.take(session, seq)
+                if taken is None:
+                    return None
+                error = type(exc).__name__[:200]
+                inbox.finish(session, seq, EventStatus.FAILED, self.clock.now(), "failed", error)
+        except inbox.AlreadyHandled:
+            return None
+        payload = taken.payload
+        user_id = (payload.get("source") or {}).get("userId")
+        text = self.content.text("common.apology", self.settings.default_locale)
+        apology = [{"type": "text", "text": text}]
+        return PendingReply(taken.webhook_event_id, payload.get("replyToken"), user_id, apology, [])
 
     async def _send(self, pending: PendingReply) -> None:
         try:
@@ -244,21 +241,12 @@ class Processor:
             log.exception("reply would break LINE limits; not sent")
 
 
-def _lock_pending(session: Session, seq: int) -> WebhookEvent | None:
-    query = select(WebhookEvent).where(WebhookEvent.seq == seq)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    row = session.exec(query).first()
-    if row is None or row.status != EventStatus.PENDING:
-        return None
-    return row
+def handler_threads(engine: Engine) -> int:
+    """How many events are handled at once (their replies are sent concurrently anyway).
 
-
-def _finish(
-    session: Session, row: WebhookEvent, status: EventStatus, now: Any, outcome: str
-) -> None:
-    row.status = status
-    row.processed_at = now
-    row.payload = None  # message texts are not kept once handled
-    session.add(row)
-    metrics.events_processed.labels(outcome).inc()
+    Handlers are mostly Python holding one GIL. On SQLite a handler holds the database's
+    single write lock from its first write to its commit, and a second handler thread only
+    stretches that time (it takes the GIL mid-transaction) while webhooks wait to be stored.
+    On PostgreSQL a second thread uses the network round trips of the first.
+    """
+    return 2 if is_postgres(engine) else 1

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot.flows.engine import State
 from bot.models import Conversation
 
+# Built once: every message a resident sends reads their state.
+_OF_USER = select(Conversation).where(col(Conversation.line_user_id) == bindparam("user_id"))
+
 
 def load_state(session: Session, user_id: str, now: datetime) -> tuple[State | None, bool]:
     """The resident's live state, and whether an expired one was found (and dropped)."""
-    row = session.get(Conversation, user_id)
+    row = session.execute(_OF_USER, {"user_id": user_id}).scalars().first()
     if row is None:
         return None, False
     if row.expires_at <= now:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, exists, update
 from sqlmodel import Session, col, select
 
 from bot.models import Resident, ResidentStatus, membership_tally
@@ -20,6 +21,7 @@ from bot.models.membership import (
     MembershipStatus,
     Officer,
 )
+from bot.models.notices import HanLeader
 
 ROLE_SUBSCRIBER, ROLE_MEMBER, ROLE_OFFICER = "subscriber", "member", "officer"
 MAX_HOUSEHOLD = 20
@@ -204,15 +206,50 @@ def _latest(session: Session, resident_id: int, status: MembershipStatus) -> Mem
     return session.exec(query).first()
 
 
+@dataclass(frozen=True)
+class MenuStanding:
+    """What decides a resident's menu: their role, and whether they lead a 班 (班長)."""
+
+    role: str
+    leads_han: bool = False
+
+
+def _standing_query() -> Any:
+    rid = bindparam("rid")
+    approved_here = exists().where(
+        col(Membership.resident_id) == rid,
+        col(Membership.association_id) == col(HanLeader.association_id),
+        col(Membership.status) == MembershipStatus.APPROVED,
+    )
+    return select(
+        exists().where(col(Officer.resident_id) == rid, col(Officer.revoked_at).is_(None)),
+        exists().where(
+            col(Membership.resident_id) == rid,
+            col(Membership.status) == MembershipStatus.APPROVED,
+        ),
+        # as `hancho.leadership_of`: a live 班長 who is still an approved member there
+        exists().where(
+            col(HanLeader.resident_id) == rid, col(HanLeader.revoked_at).is_(None), approved_here
+        ),
+    )
+
+
+# Built once: this runs for every message a resident sends, in one round trip.
+_STANDING = _standing_query()
+
+
+def menu_standing(session: Session, resident: Resident) -> MenuStanding:
+    """The resident's menu role and 班長 standing, read in one query."""
+    if resident.id is None:
+        return MenuStanding(ROLE_SUBSCRIBER)
+    officer, member, leader = session.execute(_STANDING, {"rid": resident.id}).one()
+    role = ROLE_OFFICER if officer else ROLE_MEMBER if member else ROLE_SUBSCRIBER
+    return MenuStanding(role, bool(leader))
+
+
 def menu_role(session: Session, resident: Resident) -> str:
     """Which menu a resident sees: officer, member or subscriber."""
-    if resident.id is None:
-        return ROLE_SUBSCRIBER
-    if active_officerships(session, resident.id):
-        return ROLE_OFFICER
-    if current_membership(session, resident.id) is not None:
-        return ROLE_MEMBER
-    return ROLE_SUBSCRIBER
+    return menu_standing(session, resident).role
 
 
 def line_user_ids_with_role(session: Session, role: str) -> list[str]:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
 
 from bot.models import Resident, ResidentStatus
+
+# Built once: every event looks its resident up.
+_BY_LINE_ID = select(Resident).where(col(Resident.line_user_id) == bindparam("line_user_id"))
 
 
 def get_or_create(session: Session, line_user_id: str, now: datetime, locale: str) -> Resident:
     """The resident behind a LINE user ID, created on first contact."""
-    resident = session.exec(select(Resident).where(Resident.line_user_id == line_user_id)).first()
+    found = session.execute(_BY_LINE_ID, {"line_user_id": line_user_id})
+    resident = found.scalars().first()
     if resident is None:
         resident = Resident(line_user_id=line_user_id, locale=locale, created_at=now)
         session.add(resident)
