@@ -95,10 +95,13 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.app import create_app
+    from bot.heap import freeze_after_startup
 
     settings = _service_settings()
     if settings.worker == "inline" or not settings.process_events:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
+        app = create_app(settings)
+        freeze_after_startup(app)
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None)
         return 0
     from bot import migrate
     from bot.app import Overrides
@@ -108,6 +111,7 @@ def _serve(args: argparse.Namespace) -> int:
         migrate.upgrade(settings.database_url)
     app = create_app(settings, Overrides(web_only=True))
     run_beside(app, WorkerSupervisor())
+    freeze_after_startup(app)
     uvicorn.run(app, host=args.host, port=args.port, log_config=None)
     return 0
 

@@ -24,6 +24,25 @@ log = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "tsunagari_inbox"
 
 
+_TABLE = WebhookEvent.__table__  # type: ignore[attr-defined]
+
+
+def _insert_once(dialect: Any) -> Any:
+    """INSERT … ON CONFLICT (webhookEventId) DO NOTHING RETURNING seq, values bound per row."""
+    columns = ("webhook_event_id", "event_type", "source_key", "payload", "is_redelivery",
+               "status", "attempts", "received_at", "claimed_at")
+    return (
+        dialect.insert(_TABLE)
+        .values({name: bindparam(name, type_=_TABLE.c[name].type) for name in columns})
+        .on_conflict_do_nothing(index_elements=["webhook_event_id"])
+        .returning(_TABLE.c.seq)
+    )
+
+
+# Built once per dialect (keyed by "is PostgreSQL"): every webhook runs it.
+_INSERT_ONCE = {True: _insert_once(postgresql), False: _insert_once(sqlite)}
+
+
 class MalformedEvent(ValueError):
     """An event without the fields every LINE event carries."""
 
@@ -39,21 +58,14 @@ def store_events(
     engine: Engine, events: Sequence[Mapping[str, Any]], now: datetime, *, claim: bool = True
 ) -> list[tuple[int, str]]:
     """Insert new events; returns (seq, lane key) of those not seen before, in body order."""
-    table = WebhookEvent.__table__  # type: ignore[attr-defined]
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    insert_once = _INSERT_ONCE[engine.dialect.name == "postgresql"]
     fresh: list[tuple[int, str]] = []
     with engine.begin() as conn:
         for event in events:
             row = _row(event, now)
             if not claim:  # an ingest-only process: any processing replica may take it now
                 row["claimed_at"] = None
-            stmt = (
-                dialect.insert(table)
-                .values(**row)
-                .on_conflict_do_nothing(index_elements=["webhook_event_id"])
-                .returning(table.c.seq)
-            )
-            seq = conn.execute(stmt).scalar()
+            seq = conn.execute(insert_once, row).scalar()
             if seq is None:
                 metrics.events_duplicate.inc()
                 continue
@@ -94,7 +106,6 @@ class TakenEvent:
     payload: dict[str, Any]
 
 
-_TABLE = WebhookEvent.__table__  # type: ignore[attr-defined]
 # Built once: they run for every event, so they skip the ORM and statement construction.
 _TAKE = core_select(
     _TABLE.c.seq, _TABLE.c.webhook_event_id, _TABLE.c.event_type, _TABLE.c.payload
