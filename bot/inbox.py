@@ -157,14 +157,20 @@ def finish(
     metrics.events_processed.labels(outcome).inc()
 
 
-def pending_events(session: Session, now: datetime, lease: timedelta | None) -> list[WebhookEvent]:
-    """Pending events to recover: all of them (single process) or those whose lease ran out."""
-    query = select(WebhookEvent).where(WebhookEvent.status == EventStatus.PENDING)
+def pending_events(
+    session: Session, now: datetime, lease: timedelta | None
+) -> list[tuple[int, str]]:
+    """(seq, lane key) of pending events to queue: all of them (single process) or those
+    whose lease ran out, oldest first. Payloads stay in the table until each is taken."""
+    query = core_select(_TABLE.c.seq, _TABLE.c.source_key).where(
+        _TABLE.c.status == EventStatus.PENDING.value
+    )
     if lease is not None:
         query = query.where(
-            or_(col(WebhookEvent.claimed_at).is_(None), col(WebhookEvent.claimed_at) < now - lease)
+            or_(_TABLE.c.claimed_at.is_(None), _TABLE.c.claimed_at < now - lease)
         )
-    return list(session.exec(query.order_by(col(WebhookEvent.seq))).all())
+    rows = session.execute(query.order_by(_TABLE.c.seq)).all()
+    return [(int(seq), str(key)) for seq, key in rows]
 
 
 def reclaim(session: Session, seqs: Iterable[int], now: datetime) -> None:

@@ -124,9 +124,9 @@ class Processor:
 
         def claim() -> list[tuple[int, str]]:
             with session_scope(self.engine) as session:
-                rows = inbox.pending_events(session, now, lease)
-                inbox.reclaim(session, [r.seq for r in rows if r.seq is not None], now)
-                return [(int(r.seq or 0), r.source_key) for r in rows]
+                found = inbox.pending_events(session, now, lease)
+                inbox.reclaim(session, [seq for seq, _ in found], now)
+                return found
 
         found = await run_in_threadpool(claim)
         for seq, key in found:
