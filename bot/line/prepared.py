@@ -15,40 +15,32 @@ from collections.abc import Sequence
 from typing import Any
 
 from linebot.v3.messaging import MulticastRequest, PushMessageRequest, ReplyMessageRequest
-from pydantic.v1 import BaseModel
 
 
-def _as_sent(model: BaseModel) -> dict[str, Any]:
-    """The model's fields under LINE's names, values untouched, unset ones left out."""
-    return {
-        field.alias: value
-        for name, field in model.__fields__.items()
-        if (value := getattr(model, name, None)) is not None
-    }
+class _AsSent:
+    """Serialises a request model's fields under LINE's names, values untouched."""
+
+    __fields__: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The request body as sent; unset fields are left out, as the SDK does."""
+        return {
+            field.alias: value
+            for name, field in self.__fields__.items()
+            if (value := getattr(self, name, None)) is not None
+        }
 
 
-class PreparedReply(ReplyMessageRequest):
+class PreparedReply(_AsSent, ReplyMessageRequest):
     """A reply whose messages are checked dicts."""
 
-    def to_dict(self) -> dict[str, Any]:
-        """The request body as sent."""
-        return _as_sent(self)
 
-
-class PreparedPush(PushMessageRequest):
+class PreparedPush(_AsSent, PushMessageRequest):
     """A push whose messages are checked dicts."""
 
-    def to_dict(self) -> dict[str, Any]:
-        """The request body as sent."""
-        return _as_sent(self)
 
-
-class PreparedMulticast(MulticastRequest):
+class PreparedMulticast(_AsSent, MulticastRequest):
     """A multicast whose messages are checked dicts and recipients a checked list."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The request body as sent."""
-        return _as_sent(self)
 
 
 def reply_request(reply_token: str, messages: Sequence[dict[str, Any]]) -> PreparedReply:
