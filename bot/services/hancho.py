@@ -18,6 +18,7 @@ from bot.models.events import Event, EventStatus, Rsvp, RsvpAnswer
 from bot.models.membership import Membership, MembershipStatus
 from bot.models.notices import HanLeader, Notice, NoticeRecipient, NoticeStatus
 from bot.services import paper_rounds, rsvp
+from bot.services.membership import live_han_leadership
 from bot.services.paper_rounds import MAX_HAN
 
 MAX_LABEL = 60  # Rsvp.proxy_label
@@ -92,14 +93,8 @@ def leadership_of(session: Session, resident_id: int | None) -> HanLeader | None
     """The resident's live 班長 role, only while they are still an approved member there."""
     if resident_id is None:
         return None
-    member = select(Membership.id).where(
-        Membership.resident_id == resident_id,
-        col(Membership.association_id) == col(HanLeader.association_id),
-        Membership.status == MembershipStatus.APPROVED,
-    )
-    return session.exec(select(HanLeader).where(
-        HanLeader.resident_id == resident_id, col(HanLeader.revoked_at).is_(None),
-        member.exists()).order_by(col(HanLeader.id))).first()
+    query = select(HanLeader).where(*live_han_leadership(resident_id))
+    return session.exec(query.order_by(col(HanLeader.id))).first()
 
 
 def recent_notices(session: Session, *, association_id: int) -> list[Notice]:

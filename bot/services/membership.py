@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, update
+from sqlalchemy import ColumnElement, bindparam, exists, update
 from sqlmodel import Session, col, select
 
 from bot.models import Resident, ResidentStatus, membership_tally
@@ -214,23 +214,31 @@ class MenuStanding:
     leads_han: bool = False
 
 
-def _standing_query() -> Any:
-    rid = bindparam("rid")
-    approved_here = exists().where(
-        col(Membership.resident_id) == rid,
+def live_han_leadership(resident_id: Any) -> tuple[ColumnElement[bool], ...]:
+    """Conditions on `HanLeader` rows for the resident's live 班長 role: not revoked, and the
+    resident still an approved member of that association. `resident_id` is a value or a
+    bound parameter."""
+    approved_there = exists().where(
+        col(Membership.resident_id) == resident_id,
         col(Membership.association_id) == col(HanLeader.association_id),
         col(Membership.status) == MembershipStatus.APPROVED,
     )
+    return (
+        col(HanLeader.resident_id) == resident_id,
+        col(HanLeader.revoked_at).is_(None),
+        approved_there,
+    )
+
+
+def _standing_query() -> Any:
+    rid = bindparam("rid")
     return select(
         exists().where(col(Officer.resident_id) == rid, col(Officer.revoked_at).is_(None)),
         exists().where(
             col(Membership.resident_id) == rid,
             col(Membership.status) == MembershipStatus.APPROVED,
         ),
-        # as `hancho.leadership_of`: a live 班長 who is still an approved member there
-        exists().where(
-            col(HanLeader.resident_id) == rid, col(HanLeader.revoked_at).is_(None), approved_here
-        ),
+        exists().where(*live_han_leadership(rid)),
     )
 
 
