@@ -109,11 +109,11 @@ class SpecValidator:
         self._crosscheck = crosscheck
         schemas = to_json_schemas(document.get("components", {}).get("schemas", {}))
         _require_documented_fields(schemas)
+        self._document = {"components": {"schemas": schemas}}
         self._registry: Registry = Registry().with_resource(
-            _DOC_URI, DRAFT7.create_resource({"components": {"schemas": schemas}})
+            _DOC_URI, DRAFT7.create_resource(self._document)
         )
         self._validators: dict[str, Draft7Validator] = {}
-        self._document = {"components": {"schemas": schemas}}
         self._fast: dict[str, Callable[[Any], Any]] = {}
         global_security = bool(document.get("security"))
         self._operations = sorted(
