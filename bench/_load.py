@@ -213,9 +213,10 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.08)
     parser.add_argument("--token", default="bench-channel-token")
     args = parser.parse_args()
+    from bot.heap import freeze
+
     app = standin_app(args.latency, args.token)
-    gc.collect()
-    gc.freeze()  # LINE's spec and the app: no later collection walks them
+    freeze()  # LINE's spec and the app: no later collection walks them
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 
