@@ -213,7 +213,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.08)
     parser.add_argument("--token", default="bench-channel-token")
     args = parser.parse_args()
-    from bot.heap import freeze
+    from bot.platform.heap import freeze
 
     app = standin_app(args.latency, args.token)
     freeze()  # LINE's spec and the app: no later collection walks them

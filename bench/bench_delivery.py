@@ -45,10 +45,10 @@ from sqlalchemy import insert, select
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot import migrate  # noqa: E402
+from bot.core.models.residents import Resident  # noqa: E402
 from bot.db import make_engine, session_scope  # noqa: E402
-from bot.delivery import outbox  # noqa: E402
-from bot.models import Resident  # noqa: E402
+from bot.platform import migrate  # noqa: E402
+from bot.platform.delivery import outbox  # noqa: E402
 from bot.simulator.server import StandinServer  # noqa: E402
 from bot.simulator.spec import SpecValidator, find_spec_dir  # noqa: E402
 from bot.simulator.standin import LINE_RATE_LIMITS, LineStandin  # noqa: E402

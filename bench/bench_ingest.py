@@ -99,7 +99,7 @@ def _snapshot_problem(src: Path) -> str:
     """Why the copy cannot start a bot (content, registry, app), or "" when it can."""
     check = (
         "from bot.settings import Settings; from bot.content import load_content; "
-        "from bot.flows import build_registry; import bot.app; "
+        "from bot.features import build_registry; import bot.app; "
         "load_content(Settings(_env_file=None).content_dir); build_registry()"
     )
     done = subprocess.run(  # noqa: S603 - our own interpreter
@@ -579,8 +579,10 @@ TARGETS = {
 
 def build_targets(args: argparse.Namespace) -> list[Target]:
     """The bots to compare, in the order they run within each repetition."""
-    return [Target(*TARGETS[key], lanes=args.lanes, inline=key.endswith("-inline"))
-            for key in args.targets]
+    return [
+        Target(*TARGETS[key], lanes=args.lanes, inline=key.endswith("-inline"))
+        for key in args.targets
+    ]
 
 
 @dataclass

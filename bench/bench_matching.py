@@ -41,13 +41,14 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot import migrate  # noqa: E402
 from bot.content import load_content  # noqa: E402
+from bot.conversation.render import Renderer  # noqa: E402
+from bot.core.models.areas import Association, District, Ward  # noqa: E402
+from bot.core.models.residents import Resident  # noqa: E402
 from bot.db import make_engine, session_scope  # noqa: E402
-from bot.flows.render import Renderer  # noqa: E402
-from bot.models import Resident  # noqa: E402
-from bot.models.areas import Association, District, Ward  # noqa: E402
-from bot.models.volunteers import (  # noqa: E402
+from bot.features.volunteers import matching as matching  # noqa: E402
+from bot.features.volunteers import volunteers  # noqa: E402
+from bot.features.volunteers.models import (
     NEVER,
     Bucket,
     Opportunity,
@@ -55,12 +56,22 @@ from bot.models.volunteers import (  # noqa: E402
     VolunteerMatchKey,
     VolunteerProfile,
 )
-from bot.services import volunteer_matching as matching  # noqa: E402
-from bot.services import volunteers  # noqa: E402
+from bot.platform import migrate  # noqa: E402
 from bot.settings import REPO_ROOT, Settings  # noqa: E402
 
-TAGS = ["bousai", "kodomo", "mimamori", "seisou", "matsuri", "cafe", "it", "translation",
-        "driving", "koureisha", "midori"]
+TAGS = [
+    "bousai",
+    "kodomo",
+    "mimamori",
+    "seisou",
+    "matsuri",
+    "cafe",
+    "it",
+    "translation",
+    "driving",
+    "koureisha",
+    "midori",
+]
 BUCKETS = [b.value for b in Bucket]
 NOW = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 DECEMBER = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # 1 December 00:00 in Tokyo
@@ -102,72 +113,131 @@ def build_city(engine: Engine) -> list[tuple[int, int, int]]:
                 session.add(district)
                 session.flush()
                 for a in range(10):
-                    assoc = Association(code=f"A{w}-{d}-{a}", district_id=int(district.id or 0),
-                                        name=f"町内会{a}")
+                    assoc = Association(
+                        code=f"A{w}-{d}-{a}", district_id=int(district.id or 0), name=f"町内会{a}"
+                    )
                     session.add(assoc)
                     session.flush()
                     areas.append((int(assoc.id or 0), int(district.id or 0), int(ward.id or 0)))
     return areas
 
 
-def build_profiles(engine: Engine, count: int, areas: list[tuple[int, int, int]],
-                   rng: random.Random) -> int:
+def build_profiles(
+    engine: Engine, count: int, areas: list[tuple[int, int, int]], rng: random.Random
+) -> int:
     """Residents with profiles and their match-index rows, inserted in bulk; returns keys."""
     keys = 0
     for start in range(0, count, BATCH):
         n = min(BATCH, count - start)
         with session_scope(engine) as session:
-            session.execute(insert(Resident), [
-                {"line_user_id": f"U{start + i:032x}", "locale": "ja", "status": "active",
-                 "created_at": NOW} for i in range(n)])
-            ids = session.execute(select(Resident.id).where(
-                Resident.line_user_id.in_([f"U{start + i:032x}" for i in range(n)])  # type: ignore[union-attr]
-            )).scalars().all()
-            rows = [_profile_row(int(rid), areas[(start + i) % len(areas)], rng)
-                    for i, rid in enumerate(ids)]
+            session.execute(
+                insert(Resident),
+                [
+                    {
+                        "line_user_id": f"U{start + i:032x}",
+                        "locale": "ja",
+                        "status": "active",
+                        "created_at": NOW,
+                    }
+                    for i in range(n)
+                ],
+            )
+            ids = (
+                session.execute(
+                    select(Resident.id).where(
+                        Resident.line_user_id.in_([f"U{start + i:032x}" for i in range(n)])  # type: ignore[union-attr]
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            rows = [
+                _profile_row(int(rid), areas[(start + i) % len(areas)], rng)
+                for i, rid in enumerate(ids)
+            ]
             session.execute(insert(VolunteerProfile), rows)
-            profiles = session.execute(select(
-                VolunteerProfile.id, VolunteerProfile.interests, VolunteerProfile.availability,
-                VolunteerProfile.reach, VolunteerProfile.association_id,
-                VolunteerProfile.district_id, VolunteerProfile.ward_id,
-            ).where(VolunteerProfile.resident_id.in_(ids))).all()  # type: ignore[attr-defined]
+            profiles = session.execute(
+                select(
+                    VolunteerProfile.id,
+                    VolunteerProfile.interests,
+                    VolunteerProfile.availability,
+                    VolunteerProfile.reach,
+                    VolunteerProfile.association_id,
+                    VolunteerProfile.district_id,
+                    VolunteerProfile.ward_id,
+                ).where(VolunteerProfile.resident_id.in_(ids))
+            ).all()  # type: ignore[attr-defined]
             key_rows = [
-                {"profile_id": pid, "tag": tag, "bucket": bucket, "area_kind": reach,
-                 "area_id": {"association": a, "district": d, "ward": w}[reach],
-                 "rest_since": NEVER}
+                {
+                    "profile_id": pid,
+                    "tag": tag,
+                    "bucket": bucket,
+                    "area_kind": reach,
+                    "area_id": {"association": a, "district": d, "ward": w}[reach],
+                    "rest_since": NEVER,
+                }
                 for pid, tags, buckets, reach, a, d, w in profiles
-                for tag in tags for bucket in buckets]
+                for tag in tags
+                for bucket in buckets
+            ]
             session.execute(insert(VolunteerMatchKey), key_rows)
             keys += len(key_rows)
     return keys
 
 
-def _profile_row(resident_id: int, area: tuple[int, int, int],
-                 rng: random.Random) -> dict[str, object]:
+def _profile_row(
+    resident_id: int, area: tuple[int, int, int], rng: random.Random
+) -> dict[str, object]:
     reach = rng.choices(["association", "district", "ward"], weights=[6, 3, 1])[0]
-    return {"resident_id": resident_id, "interests": rng.sample(TAGS, rng.randint(1, 3)),
-            "skills": [], "availability": rng.sample(BUCKETS, rng.randint(1, 3)),
-            "max_per_month": rng.randint(1, 4), "reach": reach, "paused": False,
-            "association_id": area[0], "district_id": area[1], "ward_id": area[2],
-            "rest_since": NEVER, "points": 0, "created_at": NOW, "updated_at": NOW}
+    return {
+        "resident_id": resident_id,
+        "interests": rng.sample(TAGS, rng.randint(1, 3)),
+        "skills": [],
+        "availability": rng.sample(BUCKETS, rng.randint(1, 3)),
+        "max_per_month": rng.randint(1, 4),
+        "reach": reach,
+        "paused": False,
+        "association_id": area[0],
+        "district_id": area[1],
+        "ward_id": area[2],
+        "rest_since": NEVER,
+        "points": 0,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
 
 
-def build_slots(engine: Engine, count: int, areas: list[tuple[int, int, int]],
-                rng: random.Random, settings: Settings) -> list[int]:
+def build_slots(
+    engine: Engine,
+    count: int,
+    areas: list[tuple[int, int, int]],
+    rng: random.Random,
+    settings: Settings,
+) -> list[int]:
     """One open slot per opportunity, spread over the city and over December."""
     ids = []
     with session_scope(engine) as session:
         for n in range(count):
             assoc, district, ward = rng.choice(areas)
-            opportunity = Opportunity(role=f"お手伝い{n}", interests=rng.sample(TAGS, 2),
-                                      association_id=assoc, district_id=district, ward_id=ward,
-                                      created_at=NOW)
+            opportunity = Opportunity(
+                role=f"お手伝い{n}",
+                interests=rng.sample(TAGS, 2),
+                association_id=assoc,
+                district_id=district,
+                ward_id=ward,
+                created_at=NOW,
+            )
             session.add(opportunity)
             session.flush()
             start = DECEMBER + timedelta(days=rng.randint(0, 30), hours=rng.choice([0, 5, 10]))
-            slot = volunteers.add_slot(session, opportunity_id=int(opportunity.id or 0),
-                                       starts_at=start, ends_at=start + timedelta(hours=2),
-                                       needed=rng.randint(1, 3), tz=settings.tz)
+            slot = volunteers.add_slot(
+                session,
+                opportunity_id=int(opportunity.id or 0),
+                starts_at=start,
+                ends_at=start + timedelta(hours=2),
+                needed=rng.randint(1, 3),
+                tz=settings.tz,
+            )
             ids.append(int(slot.id or 0))
     return ids
 
@@ -189,8 +259,11 @@ def measure(url: str, backend: str, profiles: int, slots: int, seed: int) -> Run
         for slot_id in slot_ids:
             t0 = time.perf_counter()
             with session_scope(engine) as session:
-                run.offers += len(volunteers.offer_slot(session, slot_id, NOW, renderer=renderer,
-                                                        settings=settings))
+                run.offers += len(
+                    volunteers.offer_slot(
+                        session, slot_id, NOW, renderer=renderer, settings=settings
+                    )
+                )
             run.offer_s.append(time.perf_counter() - t0)
         weights = matching.Weights.from_settings(settings)
         for slot_id in slot_ids:
@@ -201,8 +274,9 @@ def measure(url: str, backend: str, profiles: int, slots: int, seed: int) -> Run
                 opportunity = session.get(Opportunity, slot.opportunity_id)
                 assert opportunity is not None
                 need = volunteers.need_of(slot, opportunity)
-                found = matching.find_candidates(session, need,
-                                                 pool=settings.volunteer_candidate_pool)
+                found = matching.find_candidates(
+                    session, need, pool=settings.volunteer_candidate_pool
+                )
                 matching.rank(need, found, weights, NOW)
             run.rank_s.append(time.perf_counter() - t0)
     finally:
@@ -227,7 +301,8 @@ def postgres_database(base_url: str) -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         yield base.set(drivername="postgresql+psycopg", database=name).render_as_string(
-            hide_password=False)
+            hide_password=False
+        )
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -235,14 +310,19 @@ def postgres_database(base_url: str) -> Iterator[str]:
 
 def report(runs: list[Run], slots: int) -> str:
     """A markdown table: ms per slot at each size, and the ratio largest/smallest."""
-    lines = [f"Volunteer matching, {slots} open slots, median (p95) ms per slot",
-             "", "| backend | profiles | match-index rows | setup s | offers made | "
-             "offer_slot ms | rank only ms |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"Volunteer matching, {slots} open slots, median (p95) ms per slot",
+        "",
+        "| backend | profiles | match-index rows | setup s | offers made | "
+        "offer_slot ms | rank only ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in runs:
         lines.append(
             f"| {r.backend} | {r.profiles:,} | {r.match_keys:,} | {r.setup_s:.1f} | {r.offers:,} "
             f"| {r.median_ms('offer'):.2f} ({r.p95_ms('offer'):.2f}) "
-            f"| {r.median_ms('rank'):.2f} ({r.p95_ms('rank'):.2f}) |")
+            f"| {r.median_ms('rank'):.2f} ({r.p95_ms('rank'):.2f}) |"
+        )
     lines.append("")
     for backend in dict.fromkeys(r.backend for r in runs):
         mine = sorted((r for r in runs if r.backend == backend), key=lambda r: r.profiles)
@@ -250,8 +330,10 @@ def report(runs: list[Run], slots: int) -> str:
         for what in ("offer", "rank"):
             ratio = large.median_ms(what) / small.median_ms(what)
             verdict = "within" if ratio <= 20 else "OVER"
-            lines.append(f"- {backend} {what}: {large.profiles:,} vs {small.profiles:,} "
-                         f"profiles = {ratio:.2f}x ({verdict} the 20x target)")
+            lines.append(
+                f"- {backend} {what}: {large.profiles:,} vs {small.profiles:,} "
+                f"profiles = {ratio:.2f}x ({verdict} the 20x target)"
+            )
     return "\n".join(lines)
 
 
@@ -261,8 +343,12 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, nargs="+", default=[1000, 100_000])
     parser.add_argument("--slots", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"],
-                        help="postgres runs only when TSUNAGARI_BENCH_POSTGRES_URL is set")
+    parser.add_argument(
+        "--backends",
+        nargs="+",
+        default=["sqlite", "postgres"],
+        help="postgres runs only when TSUNAGARI_BENCH_POSTGRES_URL is set",
+    )
     args = parser.parse_args()
     runs = []
     backends = [("sqlite", sqlite_database, ())] if "sqlite" in args.backends else []
@@ -274,8 +360,11 @@ def main() -> None:
             with database(*extra) as url:
                 run = measure(url, backend, profiles, args.slots, args.seed)
             runs.append(run)
-            print(f"{backend} {profiles:,} profiles: setup {run.setup_s:.1f}s, "
-                  f"offer {run.median_ms('offer'):.2f} ms/slot", flush=True)
+            print(
+                f"{backend} {profiles:,} profiles: setup {run.setup_s:.1f}s, "
+                f"offer {run.median_ms('offer'):.2f} ms/slot",
+                flush=True,
+            )
     text = report(runs, args.slots)
     print("\n" + text)
     out = Path(__file__).parent / "results" / f"matching-{time.strftime('%Y-%m-%d-%H%M')}.md"

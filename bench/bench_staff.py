@@ -56,19 +56,19 @@ from sqlalchemy import make_url, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot import migrate
 from bot.app import Overrides, create_app
+from bot.core.models.areas import Association
+from bot.core.models.staff import StaffAccount
+from bot.core.scope import Scope, scope_for
 from bot.db import make_engine, session_scope
-from bot.models import membership_tally
-from bot.models.areas import Association
-from bot.models.staff import StaffAccount
-from bot.services import tallies_events
-from bot.services.demo_seed import load_sample_city
-from bot.services.scope import Scope, scope_for
+from bot.demo.seed import load_sample_city
+from bot.demo.staff import seed_staff_accounts
+from bot.features.events import tallies as tallies_events
+from bot.features.events.staff.views import tally_table
+from bot.features.membership import tally as membership_tally
+from bot.features.membership.staff.overview import overview_table
+from bot.platform import migrate
 from bot.settings import DEFAULT_CONTENT_DIR, Settings
-from bot.staff.events_view import tally_table
-from bot.staff.overview import overview_table
-from bot.staff.seed import seed_staff_accounts
 
 FULL = {"residents": 100_000, "events": 2_000, "rsvps": 1_000_000}
 ADMIN_LOGIN, ADMIN_PASSWORD = "city-admin", "demo-city-admin-2026"  # content/demo/staff.yaml
@@ -86,8 +86,9 @@ def _sizes(scale: float) -> dict[str, int]:
 
 
 def _name(scale: float) -> str:
-    return "tsunagari_bench_" + ("full" if scale == 1 else "small" if scale == 0.01
-                                 else f"s{str(scale).replace('.', '_')}")
+    return "tsunagari_bench_" + (
+        "full" if scale == 1 else "small" if scale == 0.01 else f"s{str(scale).replace('.', '_')}"
+    )
 
 
 # Each statement is formatted with n (residents), e (events), per (RSVPs per event),
@@ -218,9 +219,18 @@ def drop_database(server_url: str, name: str) -> None:
 def row_counts(url: str) -> dict[str, int]:
     """Rows in the tables the load fills."""
     with psycopg.connect(_pg(url)) as conn:
-        return {t: int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # type: ignore[index]
-                for t in ("resident", "membership", "event", "rsvp", "check_in", "walk_in",
-                          "staff_account")}
+        return {
+            t: int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # type: ignore[index]
+            for t in (
+                "resident",
+                "membership",
+                "event",
+                "rsvp",
+                "check_in",
+                "walk_in",
+                "staff_account",
+            )
+        }
 
 
 def load(url: str, sizes: dict[str, int], content_dir: Path) -> dict[str, float]:
@@ -234,14 +244,23 @@ def load(url: str, sizes: dict[str, int], content_dir: Path) -> dict[str, float]
             load_sample_city(session, content_dir)
             seed_staff_accounts(session, content_dir / "demo" / "staff.yaml")
         with Session(engine) as session:
-            ids = [int(i) for i in session.exec(select(Association.id).order_by(
-                Association.id)).all() if i is not None]  # type: ignore[arg-type]
+            ids = [
+                int(i)
+                for i in session.exec(select(Association.id).order_by(Association.id)).all()
+                if i is not None
+            ]  # type: ignore[arg-type]
     finally:
         engine.dispose()
     steps["schema + city"] = time.perf_counter() - start
-    params = {"n": sizes["residents"], "e": sizes["events"],
-              "per": sizes["rsvps"] // sizes["events"], "a": len(ids), "skew": SKEW,
-              "ids": "ARRAY[" + ",".join(map(str, ids)) + "]", "now": NOW.isoformat()}
+    params = {
+        "n": sizes["residents"],
+        "e": sizes["events"],
+        "per": sizes["rsvps"] // sizes["events"],
+        "a": len(ids),
+        "skew": SKEW,
+        "ids": "ARRAY[" + ",".join(map(str, ids)) + "]",
+        "now": NOW.isoformat(),
+    }
     with psycopg.connect(_pg(url), autocommit=True) as conn:
         for sql in LOAD_SQL:
             table = sql.split("INSERT INTO ")[1].split()[0]
@@ -286,24 +305,36 @@ class City:
     def open(self, content_dir: Path) -> None:
         """The app in-process (no lifespan: staff pages need only the database), logged in."""
         settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, database_url=self.url, content_dir=content_dir,
-            line_channel_secret="bench-secret", line_channel_access_token="bench-token",
-            line_api_base_url="http://127.0.0.1:9", line_data_api_base_url="http://127.0.0.1:9",
-            staff_session_secret="bench-session-secret", run_scheduler=False, run_sender=False,
-            auto_migrate=False, environment="test", log_format="text", log_level="WARNING",
+            _env_file=None,
+            database_url=self.url,
+            content_dir=content_dir,
+            line_channel_secret="bench-secret",
+            line_channel_access_token="bench-token",
+            line_api_base_url="http://127.0.0.1:9",
+            line_data_api_base_url="http://127.0.0.1:9",
+            staff_session_secret="bench-session-secret",
+            run_scheduler=False,
+            run_sender=False,
+            auto_migrate=False,
+            environment="test",
+            log_format="text",
+            log_level="WARNING",
         )
         app = create_app(settings, Overrides(process_events=False))
         self.http = TestClient(app, base_url="http://testserver", follow_redirects=False)
         form = self.http.get("/staff/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
         assert token, form.text[:300]
-        answer = self.http.post("/staff/login", data={
-            "login": ADMIN_LOGIN, "password": ADMIN_PASSWORD, "csrf_token": token.group(1)})
+        answer = self.http.post(
+            "/staff/login",
+            data={"login": ADMIN_LOGIN, "password": ADMIN_PASSWORD, "csrf_token": token.group(1)},
+        )
         assert answer.status_code == 303, answer.text[:300]
         self.engine = make_engine(self.url)
         with Session(self.engine) as session:
-            account = session.exec(select(StaffAccount).where(
-                StaffAccount.login == ADMIN_LOGIN)).one()
+            account = session.exec(
+                select(StaffAccount).where(StaffAccount.login == ADMIN_LOGIN)
+            ).one()
             self.scope = scope_for(session, account)
             self.event_id, self.event_rsvps = pick_event(session)
 
@@ -318,20 +349,39 @@ class City:
 
 def pick_event(session: Session) -> tuple[int, int]:
     """The latest past published event of the median-sized association, and its RSVPs."""
-    sizes = session.execute(text(
-        "SELECT association_id FROM membership WHERE status = 'approved' "
-        "GROUP BY association_id ORDER BY count(*), association_id")).scalars().all()
-    hosts = session.execute(text(
-        "SELECT DISTINCT association_id FROM event WHERE status = 'published' "
-        "AND ends_at <= :now"), {"now": NOW}).scalars().all()
+    sizes = (
+        session.execute(
+            text(
+                "SELECT association_id FROM membership WHERE status = 'approved' "
+                "GROUP BY association_id ORDER BY count(*), association_id"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    hosts = (
+        session.execute(
+            text(
+                "SELECT DISTINCT association_id FROM event WHERE status = 'published' "
+                "AND ends_at <= :now"
+            ),
+            {"now": NOW},
+        )
+        .scalars()
+        .all()
+    )
     candidates = [a for a in sizes if a in set(hosts)]
     host = candidates[len(candidates) // 2]
-    event_id = session.execute(text(
-        "SELECT id FROM event WHERE association_id = :a AND status = 'published' "
-        "AND ends_at <= :now ORDER BY starts_at DESC LIMIT 1"),
-        {"a": host, "now": NOW}).scalar_one()
-    rsvps = session.execute(text("SELECT count(*) FROM rsvp WHERE event_id = :e"),
-                            {"e": event_id}).scalar_one()
+    event_id = session.execute(
+        text(
+            "SELECT id FROM event WHERE association_id = :a AND status = 'published' "
+            "AND ends_at <= :now ORDER BY starts_at DESC LIMIT 1"
+        ),
+        {"a": host, "now": NOW},
+    ).scalar_one()
+    rsvps = session.execute(
+        text("SELECT count(*) FROM rsvp WHERE event_id = :e"), {"e": event_id}
+    ).scalar_one()
     return int(event_id), int(rsvps)
 
 
@@ -340,6 +390,7 @@ def _page(city: City, path: str) -> Callable[[], None]:
         assert city.http is not None
         response = city.http.get(path)
         assert response.status_code == 200, (path, response.status_code)
+
     return call
 
 
@@ -348,6 +399,7 @@ def _overview_call(city: City) -> Callable[[], None]:
         assert city.engine is not None and city.scope is not None
         with Session(city.engine) as session:
             overview_table(session, city.scope)
+
     return call
 
 
@@ -356,6 +408,7 @@ def _tally_call(city: City) -> Callable[[], None]:
         assert city.engine is not None
         with Session(city.engine) as session:
             tallies_events.event_tally(session, event_id=city.event_id)
+
     return call
 
 
@@ -364,6 +417,7 @@ def _tally_table_call(city: City) -> Callable[[], None]:
         assert city.engine is not None and city.scope is not None
         with Session(city.engine) as session:
             tally_table(session, city.scope, city.event_id, non_members="-", total="計")
+
     return call
 
 
@@ -400,8 +454,10 @@ def explain(city: City) -> list[str]:
     """The plans of the overview's counts and the tally's main query (are indexes used?)."""
     assert city.engine is not None
     lines = []
-    member_of = ("(SELECT m.association_id FROM membership m WHERE m.resident_id = {}"
-                 " AND m.status = 'approved' LIMIT 1)")
+    member_of = (
+        "(SELECT m.association_id FROM membership m WHERE m.resident_id = {}"
+        " AND m.status = 'approved' LIMIT 1)"
+    )
     queries = {
         "overview counts": """
             SELECT association_id, status, memberships, people FROM membership_tally
@@ -431,22 +487,34 @@ def explain(city: City) -> list[str]:
 def report(cities: list[City], rounds: int, per_round: int, loads: float | None) -> str:
     """Markdown: sizes, medians per measure and size, the ratio of the largest to the smallest."""
     small, full = cities[0], cities[-1]
-    out = [f"# Staff web at scale ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-           f"{os.cpu_count()} CPUs, load average {loads if loads is not None else '?'})", ""]
-    out.append("| scale | residents | memberships | events | RSVPs | check-ins "
-               "| RSVPs of the timed event |")
+    out = [
+        f"# Staff web at scale ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} CPUs, load average {loads if loads is not None else '?'})",
+        "",
+    ]
+    out.append(
+        "| scale | residents | memberships | events | RSVPs | check-ins "
+        "| RSVPs of the timed event |"
+    )
     out.append("|---|---:|---:|---:|---:|---:|---:|")
     for c in cities:
         n = c.counts
-        out.append(f"| {c.scale:g} | {n['resident']:,} | {n['membership']:,} | {n['event']:,} | "
-                   f"{n['rsvp']:,} | {n['check_in']:,} | {c.event_rsvps:,} |")
+        out.append(
+            f"| {c.scale:g} | {n['resident']:,} | {n['membership']:,} | {n['event']:,} | "
+            f"{n['rsvp']:,} | {n['check_in']:,} | {c.event_rsvps:,} |"
+        )
     out.append("")
     samples = len(small.times["overview page"])
-    out.append(f"Median ms ({rounds} alternating rounds × {per_round} calls = {samples} per cell; "
-               "p90 in brackets):")
+    out.append(
+        f"Median ms ({rounds} alternating rounds × {per_round} calls = {samples} per cell; "
+        "p90 in brackets):"
+    )
     out.append("")
-    header = "| measure | " + " | ".join(f"scale {c.scale:g}" for c in cities) + \
-        f" | ratio {full.scale:g} / {small.scale:g} |"
+    header = (
+        "| measure | "
+        + " | ".join(f"scale {c.scale:g}" for c in cities)
+        + f" | ratio {full.scale:g} / {small.scale:g} |"
+    )
     out += [header, "|---|" + "---:|" * (len(cities) + 1)]
     for name in MEASURES:
         cells = []
@@ -469,8 +537,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, nargs="+", default=[0.01, 1.0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--per-round", type=int, default=5)
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the databases, and reuse them when their row counts match")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the databases, and reuse them when their row counts match",
+    )
     parser.add_argument("--explain", action="store_true", help="print the queries' plans")
     args = parser.parse_args()
     server = os.environ.get("TSUNAGARI_BENCH_POSTGRES_URL", DEFAULT_URL)
@@ -482,8 +553,11 @@ def main() -> None:
             url, existed = create_database(server, name, reuse=args.keep)
             load_s: dict[str, float] = {}
             counts = row_counts(url) if existed else {}
-            if not existed or (counts.get("resident"), counts.get("event"), counts.get("rsvp")) \
-                    != (sizes["residents"], sizes["events"], sizes["rsvps"]):
+            if not existed or (counts.get("resident"), counts.get("event"), counts.get("rsvp")) != (
+                sizes["residents"],
+                sizes["events"],
+                sizes["rsvps"],
+            ):
                 if existed:
                     url, _ = create_database(server, name, reuse=False)
                 print(f"loading {name}: {sizes}", flush=True)
@@ -498,8 +572,9 @@ def main() -> None:
         loads = round(os.getloadavg()[0], 1)
         text_out = report(cities, args.rounds, args.per_round, loads)
         if args.explain:
-            text_out += "\n\n```\n" + "\n".join(
-                line for c in cities for line in explain(c)) + "\n```"
+            text_out += (
+                "\n\n```\n" + "\n".join(line for c in cities for line in explain(c)) + "\n```"
+            )
         print(text_out)
         results = Path(__file__).parent / "results"
         results.mkdir(exist_ok=True)

@@ -37,10 +37,10 @@ from sqlalchemy import make_url, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import migrate
+from bot.core.areas import find_towns, import_area_table, nearest_associations
+from bot.core.models.areas import District, Ward
 from bot.db import make_engine, session_scope
-from bot.models.areas import District, Ward
-from bot.services.areas import find_towns, import_area_table, nearest_associations
+from bot.platform import migrate
 
 # Kanji with one reading each; three of them make a town name (64,000 possible names).
 SYLLABLES = [

@@ -15,17 +15,18 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
-from bot import events_web, migrate, webhook
-from bot.background import Background
-from bot.catalogs import check_catalogs
 from bot.clock import Clock, SystemClock
 from bot.content import load_content
+from bot.conversation.registry import Registry
+from bot.conversation.render import Renderer
+from bot.conversation.runner import Runner
 from bot.db import make_engine, ping
-from bot.flows import build_registry
-from bot.flows.registry import Registry
-from bot.flows.render import Renderer
-from bot.flows.runner import Runner
-from bot.line.gateway import LineGateway, gateway_from_settings
+from bot.features import build_registry
+from bot.features.catalogs import check_catalogs
+from bot.features.events import public_routes as events_web
+from bot.platform import migrate, webhook
+from bot.platform.background import Background
+from bot.platform.line.gateway import LineGateway, gateway_from_settings
 from bot.settings import Settings, get_settings
 from bot.staff import mount_staff
 
@@ -63,8 +64,13 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
         )
         app.state.gateway = gateway
         background = Background(
-            engine=engine, settings=settings, content=content, runner=app.state.runner,
-            renderer=renderer, gateway=gateway, clock=app.state.clock,
+            engine=engine,
+            settings=settings,
+            content=content,
+            runner=app.state.runner,
+            renderer=renderer,
+            gateway=gateway,
+            clock=app.state.clock,
         )
         app.state.processor = background.processor
         app.state.loop = asyncio.get_running_loop()

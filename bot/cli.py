@@ -45,8 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
         func=_seed_demo
     )
     sender = sub.add_parser("sender", help="run only the delivery sender (outbox to LINE)")
-    sender.add_argument("--until-idle", action="store_true",
-                        help="exit once no delivery is left waiting (default: run until stopped)")
+    sender.add_argument(
+        "--until-idle",
+        action="store_true",
+        help="exit once no delivery is left waiting (default: run until stopped)",
+    )
     sender.set_defaults(func=_sender)
     sub.add_parser(
         "scheduler", help="run only the scheduler (reminders, surveys, quota, retention)"
@@ -81,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _service_settings() -> Settings:
     """Settings of a long-running command that talks to LINE, with logging configured."""
-    from bot.observability.logs import configure_logging
+    from bot.platform.observability.logs import configure_logging
 
     settings = load_settings()
     settings.require_line_credentials()
@@ -95,7 +98,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.app import create_app
-    from bot.heap import freeze_after_startup
+    from bot.platform.heap import freeze_after_startup
 
     settings = _service_settings()
     if settings.worker == "inline" or not settings.process_events:
@@ -103,9 +106,9 @@ def _serve(args: argparse.Namespace) -> int:
         freeze_after_startup(app)
         uvicorn.run(app, host=args.host, port=args.port, log_config=None)
         return 0
-    from bot import migrate
     from bot.app import Overrides
-    from bot.worker import WorkerSupervisor, run_beside
+    from bot.platform import migrate
+    from bot.platform.worker import WorkerSupervisor, run_beside
 
     if settings.auto_migrate:  # before the worker starts: two migrations at once could collide
         migrate.upgrade(settings.database_url)
@@ -119,8 +122,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot import migrate
-    from bot.worker import run_worker
+    from bot.platform import migrate
+    from bot.platform.worker import run_worker
 
     settings = _service_settings()
     if settings.auto_migrate:
@@ -132,9 +135,9 @@ def _worker(args: argparse.Namespace) -> int:
 def _sender(args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot import migrate
-    from bot.delivery.sender import run_standalone
-    from bot.observability.logs import configure_logging
+    from bot.platform import migrate
+    from bot.platform.delivery.sender import run_standalone
+    from bot.platform.observability.logs import configure_logging
 
     settings = load_settings()
     if not settings.line_channel_access_token.get_secret_value():
@@ -149,8 +152,8 @@ def _sender(args: argparse.Namespace) -> int:
 
 
 def _scheduler(args: argparse.Namespace) -> int:
-    from bot.observability.logs import configure_logging
-    from bot.scheduler.runner import run_standalone
+    from bot.platform.observability.logs import configure_logging
+    from bot.platform.scheduler.runner import run_standalone
 
     settings = load_settings()
     configure_logging(
@@ -166,7 +169,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from bot import migrate
+    from bot.platform import migrate
 
     settings = load_settings()
     migrate.upgrade(settings.database_url)
@@ -175,8 +178,8 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _seed_demo(args: argparse.Namespace) -> int:
-    from bot import migrate
-    from bot.services.demo_seed import seed_demo
+    from bot.demo.seed import seed_demo
+    from bot.platform import migrate
 
     settings = load_settings()
     migrate.upgrade(settings.database_url)
@@ -188,9 +191,9 @@ def _seed_demo(args: argparse.Namespace) -> int:
 def _areas_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot import migrate
+    from bot.core.area_import import import_city_files
     from bot.db import make_engine, session_scope
-    from bot.services.area_import import import_city_files
+    from bot.platform import migrate
 
     settings = load_settings()
     migrate.upgrade(settings.database_url)
@@ -225,22 +228,35 @@ def _add_staff_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
         required=True,
         choices=["city_admin", "ward_staff", "association_officer", "organiser"],
     )
-    add.add_argument("--ward", action="append", default=[], metavar="CODE",
-                     help="ward code (ward_staff; repeat for several)")
-    add.add_argument("--association", action="append", default=[], metavar="CODE",
-                     help="association code (officer, organiser; repeat for several)")
+    add.add_argument(
+        "--ward",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="ward code (ward_staff; repeat for several)",
+    )
+    add.add_argument(
+        "--association",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="association code (officer, organiser; repeat for several)",
+    )
     add.add_argument("--locale", choices=["ja", "en"], default="ja")
-    add.add_argument("--password-stdin", action="store_true",
-                     help="read the password from the first line of standard input")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
     add.set_defaults(func=_staff_add)
 
 
 def _staff_add(args: argparse.Namespace) -> int:
     import getpass
 
-    from bot import migrate
+    from bot.core.models.staff import StaffRole
     from bot.db import make_engine, session_scope
-    from bot.models.staff import StaffRole
+    from bot.platform import migrate
     from bot.staff.auth import AccountError, create_account
 
     if args.password_stdin:
@@ -256,8 +272,13 @@ def _staff_add(args: argparse.Namespace) -> int:
     try:
         with session_scope(engine) as session:
             account = create_account(
-                session, login=args.login, display_name=args.name, role=StaffRole(args.role),
-                password=password, ward_codes=args.ward, association_codes=args.association,
+                session,
+                login=args.login,
+                display_name=args.name,
+                role=StaffRole(args.role),
+                password=password,
+                ward_codes=args.ward,
+                association_codes=args.association,
                 locale=args.locale,
             )
             print(f"staff account {account.login!r} ({account.role}) created")
@@ -277,8 +298,11 @@ def _add_join_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     target.add_argument("--counter", metavar="CODE", help="a moving-in counter's code")
     target.add_argument("--association", metavar="CODE", help="an association's code")
     target.add_argument("--campaign", metavar="NAME", help="a one-off campaign's name")
-    target.add_argument("--retire", metavar="JOIN_CODE",
-                        help="retire a join code (its posters then get a polite answer)")
+    target.add_argument(
+        "--retire",
+        metavar="JOIN_CODE",
+        help="retire a join code (its posters then get a polite answer)",
+    )
     qr.add_argument("--new", action="store_true", help="issue a fresh code even if one is live")
     qr.add_argument("--out", default="qr", help="folder for the files (default ./qr)")
     qr.set_defaults(func=_qr)
@@ -292,12 +316,12 @@ def _add_join_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[
 def _qr(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot import migrate
     from bot.clock import SystemClock
     from bot.content import load_content
     from bot.db import make_engine, session_scope
-    from bot.services import join_codes
-    from bot.services.qr import issue_for_source
+    from bot.features.membership import join_codes
+    from bot.features.membership.qr import issue_for_source
+    from bot.platform import migrate
 
     settings = load_settings()
     migrate.upgrade(settings.database_url)
@@ -309,9 +333,15 @@ def _qr(args: argparse.Namespace) -> int:
                 print(f"{args.retire}: {'retired' if done else 'unknown or already retired'}")
                 return 0 if done else 1
             issued = issue_for_source(
-                session, load_content(settings.content_dir), settings.line_bot_basic_id,
-                Path(args.out), SystemClock().now(), counter=args.counter,
-                association=args.association, campaign=args.campaign, fresh=args.new,
+                session,
+                load_content(settings.content_dir),
+                settings.line_bot_basic_id,
+                Path(args.out),
+                SystemClock().now(),
+                counter=args.counter,
+                association=args.association,
+                campaign=args.campaign,
+                fresh=args.new,
             )
     except LookupError as exc:
         print(f"tsunagari: {exc.args[0]}", file=sys.stderr)
@@ -328,13 +358,13 @@ def _qr(args: argparse.Namespace) -> int:
 def _richmenu_sync(args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot import migrate
     from bot.clock import SystemClock
     from bot.content import load_content
+    from bot.conversation.richmenu import sync
     from bot.db import make_engine
-    from bot.flows import build_registry
-    from bot.line.richmenu import RichMenuApi
-    from bot.services.richmenu import sync
+    from bot.features import build_registry
+    from bot.platform import migrate
+    from bot.platform.line.richmenu import RichMenuApi
 
     settings = load_settings()
     if not settings.line_channel_access_token.get_secret_value():
@@ -345,14 +375,22 @@ def _richmenu_sync(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         try:
-            report = await sync(api, engine, load_content(settings.content_dir),
-                                build_registry(), SystemClock().now(), settings.richmenu_font)
+            report = await sync(
+                api,
+                engine,
+                load_content(settings.content_dir),
+                build_registry(),
+                SystemClock().now(),
+                settings.richmenu_font,
+            )
         finally:
             await api.close()
         for warning in report.warnings:
             print(f"warning: {warning}", file=sys.stderr)
-        print(f"created: {', '.join(report.created) or '-'}; "
-              f"unchanged: {', '.join(report.unchanged) or '-'}")
+        print(
+            f"created: {', '.join(report.created) or '-'}; "
+            f"unchanged: {', '.join(report.unchanged) or '-'}"
+        )
 
     try:
         asyncio.run(run())

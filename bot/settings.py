@@ -57,8 +57,9 @@ class Settings(BaseSettings):
     process_events: bool = Field(default=True, validation_alias="TSUNAGARI_PROCESS_EVENTS")
     # `process`: `serve` starts `tsunagari worker` beside it for processing, sending and
     # scheduling, so acknowledgements never wait for a handler; `inline`: all in one process.
-    worker: Literal["process", "inline"] = Field(default="process",
-                                                 validation_alias="TSUNAGARI_WORKER")
+    worker: Literal["process", "inline"] = Field(
+        default="process", validation_alias="TSUNAGARI_WORKER"
+    )
     # How often a worker on SQLite looks for events another process stored (PostgreSQL
     # wakes it with NOTIFY instead).
     inbox_poll_seconds: float = Field(
@@ -114,7 +115,7 @@ class Settings(BaseSettings):
     delivery_poll_seconds: float = Field(
         default=1.0, gt=0, validation_alias="TSUNAGARI_DELIVERY_POLL_SECONDS"
     )
-    # Scheduler (bot/scheduler) and the send policy (bot/services/send_policy.py).
+    # Scheduler (bot/scheduler) and the send policy (bot/platform/delivery/send_policy.py).
     scheduler_poll_seconds: float = Field(
         default=60.0, gt=0, validation_alias="TSUNAGARI_SCHEDULER_POLL_SECONDS"
     )
@@ -149,10 +150,10 @@ class Settings(BaseSettings):
         default=90, ge=1, validation_alias="TSUNAGARI_SURVEY_INVITE_RETENTION_DAYS"
     )
     retention_purge_at: str = Field(default="03:30", validation_alias="TSUNAGARI_PURGE_AT")
-    # The officers' daily digest (bot/scheduler/digest.py): local time it goes out, covering
-    # the day since the previous one; in quiet hours it waits for their end.
+    # The officers' daily digest (bot/features/membership/digest_words.py): local time it goes
+    # out, covering the day since the previous one; in quiet hours it waits for their end.
     officer_digest_at: str = Field(default="19:00", validation_alias="TSUNAGARI_OFFICER_DIGEST_AT")
-    # Joining (bot/flows/join*.py, bot/services/membership.py, erasure.py, richmenu.py).
+    # Joining (bot/flows/join*.py, bot/features/membership/memberships.py, erasure.py, richmenu.py).
     unfollow_retention_days: float = Field(
         default=30.0, ge=0, validation_alias="TSUNAGARI_UNFOLLOW_RETENTION_DAYS"
     )
@@ -164,12 +165,12 @@ class Settings(BaseSettings):
     )
     line_liff_id: str = Field(default="", validation_alias="LINE_LIFF_ID")
     richmenu_font: str = Field(default="", validation_alias="TSUNAGARI_RICHMENU_FONT")
-    # Events and RSVPs (bot/services/rsvp.py): how long a freed place is held for the first
+    # Events and RSVPs (bot/features/events/rsvp.py): how long a freed place is held for the first
     # on the waitlist before it goes to the next.
     rsvp_offer_hours: float = Field(
         default=12.0, gt=0, le=168, validation_alias="TSUNAGARI_RSVP_OFFER_HOURS"
     )
-    # Volunteering (bot/services/volunteer_matching.py, volunteers.py): ranking weights, how
+    # Volunteering (bot/features/volunteers/matching.py, volunteers.py): ranking weights, how
     # many are asked per open place, how long an ask waits, and what a shift earns.
     volunteer_weight_interest: float = Field(
         default=3.0, ge=0, validation_alias="TSUNAGARI_VOLUNTEER_WEIGHT_INTEREST"
@@ -212,13 +213,19 @@ class Settings(BaseSettings):
         default=24.0, ge=0, le=168, validation_alias="TSUNAGARI_VOLUNTEER_LATE_CANCEL_HOURS"
     )
 
-    @field_validator("quiet_hours_start", "quiet_hours_end", "retention_purge_at",
-                     "officer_digest_at")
+    @field_validator(
+        "quiet_hours_start", "quiet_hours_end", "retention_purge_at", "officer_digest_at"
+    )
     @classmethod
     def _hh_mm(cls, value: str) -> str:
         hours, _, minutes = value.partition(":")
-        if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2
-                and 0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
+        if not (
+            hours.isdigit()
+            and minutes.isdigit()
+            and len(minutes) == 2
+            and 0 <= int(hours) <= 23
+            and 0 <= int(minutes) <= 59
+        ):
             raise ValueError("must be a time of day as HH:MM")
         return f"{int(hours):02d}:{minutes}"
 

@@ -16,9 +16,9 @@ import psycopg
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot import migrate
 from bot.app import Overrides, create_app
 from bot.db import make_engine
+from bot.platform import migrate
 from bot.settings import Settings
 from bot.simulator.server import StandinServer
 from bot.simulator.spec import SPEC_SKIP_REASON, SpecValidator, find_spec_dir

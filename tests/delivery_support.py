@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
+from bot.core.models.residents import Resident
 from bot.db import session_scope
-from bot.delivery import outbox
-from bot.delivery.ratelimit import EndpointLimits
-from bot.delivery.sender import Sender
-from bot.line.gateway import SdkLineGateway
-from bot.models import Resident
-from bot.models.delivery import OutboxBatch, OutboxMessage
+from bot.platform.delivery import outbox
+from bot.platform.delivery.models import OutboxBatch, OutboxMessage
+from bot.platform.delivery.ratelimit import EndpointLimits
+from bot.platform.delivery.sender import Sender
+from bot.platform.line.gateway import SdkLineGateway
 from bot.settings import Settings
 from bot.simulator.standin import LineStandin
 

@@ -12,13 +12,13 @@ from sqlmodel import Session
 
 from bot.app import Overrides
 from bot.clock import FixedClock
+from bot.conversation import postback
+from bot.core.models.areas import Association, District, Ward
+from bot.core.models.membership import Membership, MembershipStatus
+from bot.core.models.residents import Resident
 from bot.db import session_scope
-from bot.flows import postback
-from bot.models import Resident
-from bot.models.areas import Association, District, Ward
-from bot.models.events import Event
-from bot.models.membership import Membership, MembershipStatus
-from bot.services import events
+from bot.features.events import events
+from bot.features.events.models import Event
 from tests.delivery_support import sender_for
 
 T0 = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 10:00 in Tokyo
@@ -40,8 +40,12 @@ def make_area(engine: Engine, associations: int = 2) -> list[int]:
         session.flush()
         ids = []
         for n in range(associations):
-            assoc = Association(code=f"A{n}", district_id=int(district.id or 0),
-                                name=f"テスト町内会{n}", is_sample=True)
+            assoc = Association(
+                code=f"A{n}",
+                district_id=int(district.id or 0),
+                name=f"テスト町内会{n}",
+                is_sample=True,
+            )
             session.add(assoc)
             session.flush()
             ids.append(int(assoc.id or 0))
@@ -49,7 +53,11 @@ def make_area(engine: Engine, associations: int = 2) -> list[int]:
 
 
 def add_member(
-    engine: Engine, association_id: int, name: str, *, locale: str = "ja",
+    engine: Engine,
+    association_id: int,
+    name: str,
+    *,
+    locale: str = "ja",
     status: str = MembershipStatus.APPROVED,
 ) -> int:
     """A resident (LINE user `uid(name)`) with a membership; returns the resident id."""
@@ -57,8 +65,14 @@ def add_member(
         resident = Resident(line_user_id=uid(name), locale=locale, created_at=T0)
         session.add(resident)
         session.flush()
-        session.add(Membership(resident_id=int(resident.id or 0), association_id=association_id,
-                               status=status, applied_at=T0))
+        session.add(
+            Membership(
+                resident_id=int(resident.id or 0),
+                association_id=association_id,
+                status=status,
+                applied_at=T0,
+            )
+        )
         return int(resident.id or 0)
 
 
@@ -66,14 +80,30 @@ def add_members_bulk(engine: Engine, association_id: int, count: int, prefix: st
     """Many members at once (the 1,201-recipient push-count test)."""
     users = [uid(f"{prefix}{n}") for n in range(count)]
     with session_scope(engine) as session:
-        session.execute(insert(Resident), [
-            {"line_user_id": u, "locale": "ja", "status": "active", "created_at": T0}
-            for u in users])
-        ids = session.execute(select(Resident.id).where(
-            Resident.line_user_id.in_(users))).scalars().all()  # type: ignore[union-attr]
-        session.execute(insert(Membership), [
-            {"resident_id": rid, "association_id": association_id, "status": "approved",
-             "applied_at": T0} for rid in ids])
+        session.execute(
+            insert(Resident),
+            [
+                {"line_user_id": u, "locale": "ja", "status": "active", "created_at": T0}
+                for u in users
+            ],
+        )
+        ids = (
+            session.execute(select(Resident.id).where(Resident.line_user_id.in_(users)))
+            .scalars()
+            .all()
+        )  # type: ignore[union-attr]
+        session.execute(
+            insert(Membership),
+            [
+                {
+                    "resident_id": rid,
+                    "association_id": association_id,
+                    "status": "approved",
+                    "applied_at": T0,
+                }
+                for rid in ids
+            ],
+        )
 
 
 def add_resident(engine: Engine, name: str, locale: str = "ja") -> int:

@@ -7,7 +7,7 @@ import time
 import uuid
 from typing import Any
 
-from bot.line.signature import sign
+from bot.platform.line.signature import sign
 
 
 def _base(

@@ -11,11 +11,12 @@ from sqlalchemy import MetaData, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.core import areas
+from bot.core.models.areas import Association, District, MovingInCounter
+from bot.core.models.residents import Resident
 from bot.db import session_scope
-from bot.models import Resident
-from bot.models.areas import Association, District, MovingInCounter
-from bot.models.membership import JoinCode, JoinCodeKind
-from bot.services import areas, join_codes, officers, qr
+from bot.features.membership import join_codes, officers, qr
+from bot.features.membership.models import JoinCode, JoinCodeKind
 from bot.settings import REPO_ROOT
 from tests.delivery_support import sender_for
 from tests.factories import postback_event, text_event
@@ -36,8 +37,9 @@ def counter_code(engine: Engine, counter: str, now: datetime) -> str:
         row = session.execute(
             select(MovingInCounter).where(MovingInCounter.code == counter)  # type: ignore[arg-type]
         ).scalar_one()
-        return join_codes.create(session, kind=JoinCodeKind.COUNTER, counter_id=row.id,
-                                 now=now).code
+        return join_codes.create(
+            session, kind=JoinCodeKind.COUNTER, counter_id=row.id, now=now
+        ).code
 
 
 def association_code(engine: Engine, association: str, now: datetime) -> str:
@@ -45,8 +47,9 @@ def association_code(engine: Engine, association: str, now: datetime) -> str:
     with session_scope(engine) as session:
         found = areas.association(session, association)
         assert found is not None
-        return join_codes.create(session, kind=JoinCodeKind.ASSOCIATION,
-                                 association_id=found.id, now=now).code
+        return join_codes.create(
+            session, kind=JoinCodeKind.ASSOCIATION, association_id=found.id, now=now
+        ).code
 
 
 def association_id(engine: Engine, code: str) -> int:
@@ -128,6 +131,7 @@ def tap(bot: Any, user: str, label: str, message: dict[str, Any] | None = None) 
 
 def deliver(bot: Any, engine: Engine) -> None:
     """Send whatever the outbox holds, through the real sender, to the stand-in."""
+
     async def run() -> None:
         sender = sender_for(engine, bot.standin, bot.app.state.settings)  # needs the loop
         try:
@@ -175,8 +179,14 @@ def join_code_row(engine: Engine, code: str) -> JoinCode:
         return row
 
 
-def apply_through_chat(bot: Any, engine: Engine, user: str, code: str,
-                       name: str = "山田 花子", phone: str = "090-1111-2222") -> None:
+def apply_through_chat(
+    bot: Any,
+    engine: Engine,
+    user: str,
+    code: str,
+    name: str = "山田 花子",
+    phone: str = "090-1111-2222",
+) -> None:
     """Scan a counter QR, agree, find 上田三丁目 by typing, fill the form and send it."""
     say(bot, user, code_message(bot, code))
     tap(bot, user, "同意する")

@@ -10,15 +10,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.content import load_content
+from bot.conversation.context import FlowContext
+from bot.conversation.render import Renderer
+from bot.core.models.residents import Resident
 from bot.db import session_scope
-from bot.flows.context import FlowContext
-from bot.flows.render import Renderer
-from bot.models import Resident
-from bot.models.delivery import OutboxMessage, OutboxRecipient
-from bot.models.scheduling import SurveyInvite, SurveyWave
-from bot.scheduler.jobs import JobDeps
-from bot.services.send_policy import Policy
-from bot.services.survey_catalog import SurveyCatalog, load_catalog, parse_survey
+from bot.features.scheduled import JobDeps
+from bot.features.surveys.catalog import SurveyCatalog, load_catalog, parse_survey
+from bot.features.surveys.models import SurveyInvite, SurveyWave
+from bot.platform.delivery.models import OutboxMessage, OutboxRecipient
+from bot.platform.delivery.send_policy import Policy
 from bot.settings import REPO_ROOT, Settings
 
 CONTENT = load_content(REPO_ROOT / "content")
@@ -29,39 +29,72 @@ T0 = datetime(2026, 7, 10, 1, 0, tzinfo=UTC)
 
 def settings_for(db_url: str = "sqlite://", **overrides: Any) -> Settings:
     """Explicit test settings, never read from a developer's .env."""
-    values: dict[str, Any] = {"database_url": db_url, "environment": "test",
-                              "run_scheduler": False, "run_sender": False, "log_format": "text"}
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "environment": "test",
+        "run_scheduler": False,
+        "run_sender": False,
+        "log_format": "text",
+    }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 def deps_for(settings: Settings, catalog: SurveyCatalog | None = None) -> JobDeps:
     """Job dependencies over the shipped content (or a given survey catalog)."""
-    return JobDeps(settings=settings, renderer=RENDERER,
-                   catalog=catalog or load_catalog(CONTENT.root),
-                   policy=Policy.from_settings(settings))
+    return JobDeps(
+        settings=settings,
+        renderer=RENDERER,
+        catalog=catalog or load_catalog(CONTENT.root),
+        policy=Policy.from_settings(settings),
+    )
 
 
 def one_survey(**changes: Any) -> SurveyCatalog:
     """A catalog with one enabled two-question survey, schedule and fields overridable."""
     raw: dict[str, Any] = {
-        "enabled": True, "anonymous": True, "audience": "followers",
+        "enabled": True,
+        "anonymous": True,
+        "audience": "followers",
         "title": {"ja": "テスト", "en": "test", "ja-easy": "てすと"},
-        "schedule": {"every": "quarter", "start_month": 4, "open_day": 10, "send_at": "10:00",
-                     "days_open": 14, "nudge_days_before_close": 4},
+        "schedule": {
+            "every": "quarter",
+            "start_month": 4,
+            "open_day": 10,
+            "send_at": "10:00",
+            "days_open": 14,
+            "nudge_days_before_close": 4,
+        },
         "questions": [
-            {"id": "q1", "text": {"ja": "一", "en": "one", "ja-easy": "いち"},
-             "options": [{"id": "a", "label": {"ja": "あ", "en": "A", "ja-easy": "あ"}},
-                         {"id": "b", "label": {"ja": "い", "en": "B", "ja-easy": "い"}}]},
-            {"id": "q2", "text": {"ja": "二", "en": "two", "ja-easy": "に"},
-             "options": [{"id": "c", "label": {"ja": "う", "en": "C", "ja-easy": "う"}},
-                         {"id": "d", "label": {"ja": "え", "en": "D", "ja-easy": "え"}}]},
+            {
+                "id": "q1",
+                "text": {"ja": "一", "en": "one", "ja-easy": "いち"},
+                "options": [
+                    {"id": "a", "label": {"ja": "あ", "en": "A", "ja-easy": "あ"}},
+                    {"id": "b", "label": {"ja": "い", "en": "B", "ja-easy": "い"}},
+                ],
+            },
+            {
+                "id": "q2",
+                "text": {"ja": "二", "en": "two", "ja-easy": "に"},
+                "options": [
+                    {"id": "c", "label": {"ja": "う", "en": "C", "ja-easy": "う"}},
+                    {"id": "d", "label": {"ja": "え", "en": "D", "ja-easy": "え"}},
+                ],
+            },
         ],
-        "indicators": [{"id": "ind", "question": "q1", "positive": ["a"],
-                        "name": {"ja": "指標", "en": "indicator", "ja-easy": "しひょう"},
-                        "city": "テスト市", "source": "test",
-                        "baseline": {"value": 45.2, "label": "R1"},
-                        "target": {"value": 56.5, "label": "R6"}}],
+        "indicators": [
+            {
+                "id": "ind",
+                "question": "q1",
+                "positive": ["a"],
+                "name": {"ja": "指標", "en": "indicator", "ja-easy": "しひょう"},
+                "city": "テスト市",
+                "source": "test",
+                "baseline": {"value": 45.2, "label": "R1"},
+                "target": {"value": 56.5, "label": "R6"},
+            }
+        ],
     }
     raw.update(changes)
     return SurveyCatalog({"probe": parse_survey("probe", raw)})
@@ -70,34 +103,55 @@ def one_survey(**changes: Any) -> SurveyCatalog:
 def add_residents(engine: Engine, count: int, *, locale: str = "ja", start: int = 0) -> list[int]:
     """Residents who follow the bot; returns their ids."""
     with session_scope(engine) as session:
-        rows = [Resident(line_user_id=f"U{start + i:032x}", locale=locale, created_at=T0)
-                for i in range(count)]
+        rows = [
+            Resident(line_user_id=f"U{start + i:032x}", locale=locale, created_at=T0)
+            for i in range(count)
+        ]
         session.add_all(rows)
         session.flush()
         return [int(r.id or 0) for r in rows]
 
 
 def make_wave(
-    engine: Engine, survey_id: str, *, opens: datetime = T0, days: int = 14, key: str = "w1",
-    nudge: datetime | None = None, event_id: int | None = None,
+    engine: Engine,
+    survey_id: str,
+    *,
+    opens: datetime = T0,
+    days: int = 14,
+    key: str = "w1",
+    nudge: datetime | None = None,
+    event_id: int | None = None,
 ) -> int:
     """An open wave; returns its id."""
     with session_scope(engine) as session:
-        wave = SurveyWave(survey_id=survey_id, wave_key=key, opens_at=opens,
-                          closes_at=opens + timedelta(days=days), nudge_at=nudge,
-                          event_id=event_id, created_at=opens)
+        wave = SurveyWave(
+            survey_id=survey_id,
+            wave_key=key,
+            opens_at=opens,
+            closes_at=opens + timedelta(days=days),
+            nudge_at=nudge,
+            event_id=event_id,
+            created_at=opens,
+        )
         session.add(wave)
         session.flush()
         return int(wave.id or 0)
 
 
-def invite(engine: Engine, wave_id: int, resident_ids: list[int],
-           districts: dict[int, int] | None = None) -> None:
+def invite(
+    engine: Engine, wave_id: int, resident_ids: list[int], districts: dict[int, int] | None = None
+) -> None:
     """Record invitations as the dispatch job would."""
     with session_scope(engine) as session:
         for rid in resident_ids:
-            session.add(SurveyInvite(wave_id=wave_id, resident_id=rid, invited_at=T0,
-                                     district_id=(districts or {}).get(rid)))
+            session.add(
+                SurveyInvite(
+                    wave_id=wave_id,
+                    resident_id=rid,
+                    invited_at=T0,
+                    district_id=(districts or {}).get(rid),
+                )
+            )
 
 
 def flow_ctx(session: Session, resident_id: int, now: datetime, settings: Settings) -> FlowContext:
@@ -132,4 +186,3 @@ def count_rows(engine: Engine, model: Any) -> int:
     """Rows in a table."""
     with session_scope(engine) as session:
         return int(session.execute(select(func.count()).select_from(model)).scalar_one())
-

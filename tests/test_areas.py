@@ -11,10 +11,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.core import areas
+from bot.core.areas import AreaTableError, association_ids, find_towns
+from bot.core.models.areas import Association, District, MovingInCounter, Town, Ward
 from bot.db import session_scope
-from bot.models.areas import Association, District, MovingInCounter, Town, Ward
-from bot.services import areas
-from bot.services.areas import AreaTableError, association_ids, find_towns
 
 CITY_YAML = """\
 wards:
@@ -29,8 +29,7 @@ counters:
 """
 
 HEADER = (
-    "地区コード,町内会コード,町内会名,町内会名（英語）,サンプル,"
-    "町名,丁目,表示名,よみ,緯度,経度\n"
+    "地区コード,町内会コード,町内会名,町内会名（英語）,サンプル,町名,丁目,表示名,よみ,緯度,経度\n"
 )
 ROWS = """\
 # 試験用の区域表
@@ -242,7 +241,8 @@ def test_inactive_association_is_not_offered(city: Engine) -> None:
     with session_scope(city) as session:
         assert {m.association_code for m in find_towns(session, "上田")} == {"A3"}
         assert [a.code for a in areas.associations(session, district_id(session, "02"))] == [
-            "A3", "A5"
+            "A3",
+            "A5",
         ]
 
 

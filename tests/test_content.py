@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from bot.content import LOCALES, ContentError, load_content
-from bot.flows import build_registry
-from bot.flows.engine import Step
+from bot.conversation.engine import Step
+from bot.features import build_registry
 from bot.settings import REPO_ROOT
 
 CONTENT = REPO_ROOT / "content"

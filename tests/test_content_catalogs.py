@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from bot.app import create_app
-from bot.catalogs import check_catalogs
 from bot.content import ContentError, load_content
+from bot.features.catalogs import check_catalogs
 from bot.settings import REPO_ROOT
 from tests.scheduler_support import settings_for
 
@@ -55,44 +55,57 @@ def _menu_items(role: str, change: Callable[[list[Any]], None]) -> Callable[[Pat
 BROKEN: dict[str, tuple[Callable[[Path], None], str]] = {
     "consent version differs": (
         _edit("consent/en.yaml", lambda d: d.update(version="2020-01-01")),
-        r"consent/en\.yaml: key 'version': consent versions differ \('2020-01-01' here"),
+        r"consent/en\.yaml: key 'version': consent versions differ \('2020-01-01' here",
+    ),
     "consent text missing": (
         _edit("consent/ja-easy.yaml", lambda d: d.pop("text")),
-        r"consent/ja-easy\.yaml: key 'text' is missing or empty"),
+        r"consent/ja-easy\.yaml: key 'text' is missing or empty",
+    ),
     "consent not YAML": (
         _write("consent/ja.yaml", "version: '1'\ntext: [unclosed\n"),
-        r"consent/ja\.yaml: not valid YAML at line \d+"),
+        r"consent/ja\.yaml: not valid YAML at line \d+",
+    ),
     "rich menu too many tiles": (
         _menu_items("member", lambda items: items.append(items[0])),
-        r"richmenu\.yaml: menus\.member\.items: must list 1-6 tiles"),
+        r"richmenu\.yaml: menus\.member\.items: must list 1-6 tiles",
+    ),
     "rich menu label key unknown": (
         _menu_items("officer", lambda items: items[1].update(label="richmenu.nope")),
-        r"richmenu\.yaml: menus\.officer\.items\[1\]\.label: content key 'richmenu\.nope'"),
+        r"richmenu\.yaml: menus\.officer\.items\[1\]\.label: content key 'richmenu\.nope'",
+    ),
     "rich menu tile with two targets": (
         _menu_items("subscriber", lambda items: items[0].update(command="menu")),
-        r"richmenu\.yaml: menus\.subscriber\.items\[0\]: needs exactly one of start"),
+        r"richmenu\.yaml: menus\.subscriber\.items\[0\]: needs exactly one of start",
+    ),
     "rich menu unknown role": (
         _edit("richmenu.yaml", lambda d: d["menus"].update(visitor=d["menus"]["member"])),
-        r"richmenu\.yaml: menus\.visitor: unknown role"),
+        r"richmenu\.yaml: menus\.visitor: unknown role",
+    ),
     "rich menu bad colour": (
         _edit("richmenu.yaml", lambda d: d["style"]["tiles"].__setitem__(2, "orange")),
-        r"richmenu\.yaml: style\.tiles\[2\]: 'orange' is not a #RRGGBB colour"),
+        r"richmenu\.yaml: style\.tiles\[2\]: 'orange' is not a #RRGGBB colour",
+    ),
     "disabled survey with unknown audience": (
         _edit("surveys/tokorozawa_community.yaml", lambda d: d.update(audience="neighbours")),
-        r"surveys/tokorozawa_community\.yaml: key 'audience': unknown audience 'neighbours'"),
+        r"surveys/tokorozawa_community\.yaml: key 'audience': unknown audience 'neighbours'",
+    ),
     "disabled survey without questions": (
         _edit("surveys/osaka_ward_ties.yaml", lambda d: d.pop("questions")),
-        r"surveys/osaka_ward_ties\.yaml: key 'questions' is missing"),
+        r"surveys/osaka_ward_ties\.yaml: key 'questions' is missing",
+    ),
     "volunteer code twice": (
         _edit("volunteer/interests.yaml", lambda d: d["interests"].append("bousai")),
-        r"volunteer/interests\.yaml: key 'interests' lists 'bousai' twice"),
+        r"volunteer/interests\.yaml: key 'interests' lists 'bousai' twice",
+    ),
     "volunteer code without words": (
         _edit("volunteer/interests.yaml", lambda d: d["skills"].append("knitting")),
         r"volunteer/interests\.yaml: skills code 'knitting' has no words: add "
-        r"'volunteer\.skills\.knitting'"),
+        r"'volunteer\.skills\.knitting'",
+    ),
     "volunteer catalog missing": (
         _remove("volunteer/interests.yaml"),
-        r"content file missing: .*volunteer/interests\.yaml"),
+        r"content file missing: .*volunteer/interests\.yaml",
+    ),
 }
 
 
@@ -121,15 +134,32 @@ def test_a_broken_catalog_stops_start_up_naming_file_and_key(tmp_path: Path, cas
 def test_serve_prints_the_catalog_fault_in_one_line(tmp_path: Path) -> None:
     breakage, _ = BROKEN["rich menu label key unknown"]
     copy = _broken_copy(tmp_path, breakage)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("LINE_", "TSUNAGARI_", "DATABASE_URL"))}
-    env.update(LINE_CHANNEL_SECRET="s", LINE_CHANNEL_ACCESS_TOKEN="t",
-               TSUNAGARI_CONTENT_DIR=str(copy), DATABASE_URL=f"sqlite:///{tmp_path}/t.db",
-               TSUNAGARI_AUTO_MIGRATE="false", LOG_FORMAT="text")
-    result = subprocess.run([sys.executable, "-m", "bot", "serve", "--port", "0"],
-                            capture_output=True, text=True, env=env, timeout=60, cwd="/tmp")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LINE_", "TSUNAGARI_", "DATABASE_URL"))
+    }
+    env.update(
+        LINE_CHANNEL_SECRET="s",
+        LINE_CHANNEL_ACCESS_TOKEN="t",
+        TSUNAGARI_CONTENT_DIR=str(copy),
+        DATABASE_URL=f"sqlite:///{tmp_path}/t.db",
+        TSUNAGARI_AUTO_MIGRATE="false",
+        LOG_FORMAT="text",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--port", "0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd="/tmp",
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert re.match(r"tsunagari: configuration error: .*richmenu\.yaml: "
-                    r"menus\.officer\.items\[1\]\.label: content key 'richmenu\.nope'", lines[0])
+    assert re.match(
+        r"tsunagari: configuration error: .*richmenu\.yaml: "
+        r"menus\.officer\.items\[1\]\.label: content key 'richmenu\.nope'",
+        lines[0],
+    )

@@ -21,11 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.clock import FixedClock
+from bot.core import residents
+from bot.core.models.residents import Resident
 from bot.db import is_postgres, session_scope
-from bot.delivery import outbox
-from bot.models import Resident
-from bot.models.delivery import OutboxBatch, OutboxRecipient
-from bot.services import residents
+from bot.platform.delivery import outbox
+from bot.platform.delivery.models import OutboxBatch, OutboxRecipient
 from bot.simulator.server import StandinServer
 from bot.simulator.spec import SpecValidator
 from bot.simulator.standin import LineStandin
@@ -164,6 +164,10 @@ def _sender_env(db_url: str, line_url: str, **extra: str) -> dict[str, str]:
             "TSUNAGARI_DELIVERY_RETRY_BASE_SECONDS": "0",
             "TSUNAGARI_DELIVERY_POLL_SECONDS": "0.1",
             "TSUNAGARI_DELIVERY_LEASE_SECONDS": "1",
+            # The sender runs on the real clock: without this, a run in the city's evening
+            # would defer every batch to the morning and the test would wait for nothing.
+            "TSUNAGARI_QUIET_HOURS_START": "00:00",
+            "TSUNAGARI_QUIET_HOURS_END": "00:00",
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "INFO",
             **extra,

@@ -12,22 +12,49 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.core.areas import find_towns, haversine_m
+from bot.core.models.areas import Association, District, MovingInCounter, Town, Ward
+from bot.core.models.staff import StaffAccount
 from bot.db import session_scope
-from bot.models.areas import Association, District, MovingInCounter, Town, Ward
-from bot.models.membership import JoinCode
-from bot.models.scheduling import SurveyWave
-from bot.models.staff import StaffAccount
-from bot.services.areas import find_towns, haversine_m
-from bot.services.demo_seed import geography_counts, is_empty, read_demo, seed_demo
-from bot.services.survey_catalog import load_catalog
-from bot.services.survey_waves import close_due_waves, open_waves
+from bot.demo.seed import geography_counts, is_empty, read_demo, seed_demo
+from bot.features.membership.models import JoinCode
+from bot.features.surveys.catalog import load_catalog
+from bot.features.surveys.models import SurveyWave
+from bot.features.surveys.waves import close_due_waves, open_waves
 from bot.settings import DEFAULT_CONTENT_DIR, REPO_ROOT, Settings
 
 # Morioka's コミュニティ推進地区, numbered as in ../shared/seeds/003_*.txt.
 MORIOKA_DISTRICTS = [
-    "仁王", "桜城", "上田", "緑が丘", "松園", "青山", "みたけ", "北厨川", "西厨川", "土淵",
-    "東厨川", "城南", "加賀野", "山岸", "杜陵", "大慈寺", "米内", "仙北", "本宮", "太田",
-    "つなぎ", "中野", "築川", "見前", "飯岡", "乙部", "巻堀姫神", "好摩", "渋民", "玉山薮川",
+    "仁王",
+    "桜城",
+    "上田",
+    "緑が丘",
+    "松園",
+    "青山",
+    "みたけ",
+    "北厨川",
+    "西厨川",
+    "土淵",
+    "東厨川",
+    "城南",
+    "加賀野",
+    "山岸",
+    "杜陵",
+    "大慈寺",
+    "米内",
+    "仙北",
+    "本宮",
+    "太田",
+    "つなぎ",
+    "中野",
+    "築川",
+    "見前",
+    "飯岡",
+    "乙部",
+    "巻堀姫神",
+    "好摩",
+    "渋民",
+    "玉山薮川",
 ]
 SAMPLE = "（サンプル）"
 ROLES = {"city_admin", "ward_staff", "association_officer", "organiser"}
@@ -203,7 +230,9 @@ def test_demo_survey_wave_opens_an_enabled_survey_of_the_targets_indicator() -> 
     (indicator,) = survey.indicators  # the same figures as the city's plan in targets.yaml
     assert indicator.baseline is not None and indicator.target is not None
     assert (indicator.baseline.value, indicator.target.value) == (
-        target["baseline"]["value"], target["target"]["value"])
+        target["baseline"]["value"],
+        target["target"]["value"],
+    )
 
 
 def test_seed_opens_one_sample_survey_wave_and_another_once_it_has_closed(
@@ -236,14 +265,14 @@ def test_read_demo_refuses_a_non_mapping(tmp_path: Path) -> None:
         read_demo(tmp_path, "bad")
 
 
-
 def test_seed_adds_staff_and_one_stable_code_per_counter_and_association(
     db_url: str, engine: Engine
 ) -> None:
     seed_demo(settings_for(db_url))
     with session_scope(engine) as session:
-        first = {(c.kind, c.counter_id, c.association_id): c.code
-                 for c in session.exec(select(JoinCode))}
+        first = {
+            (c.kind, c.counter_id, c.association_id): c.code for c in session.exec(select(JoinCode))
+        }
         counts = geography_counts(session)
         logins = set(session.exec(select(StaffAccount.login)))
     assert counts["join codes"] == counts["moving-in counters"] + counts["associations"]
@@ -251,8 +280,9 @@ def test_seed_adds_staff_and_one_stable_code_per_counter_and_association(
     assert logins == {a["username"] for a in demo("staff")["accounts"]}
     assert seed_demo(settings_for(db_url)).endswith("(already up to date)")
     with session_scope(engine) as session:
-        again = {(c.kind, c.counter_id, c.association_id): c.code
-                 for c in session.exec(select(JoinCode))}
+        again = {
+            (c.kind, c.counter_id, c.association_id): c.code for c in session.exec(select(JoinCode))
+        }
     assert again == first  # printed posters stay valid across runs
 
 
@@ -260,9 +290,9 @@ def test_demo_events_and_opportunities_load_once(db_url: str) -> None:
     from sqlmodel import Session, select
 
     from bot.db import make_engine
-    from bot.models.events import Event
-    from bot.models.volunteers import Opportunity, Slot
-    from bot.services.demo_seed import seed_demo
+    from bot.demo.seed import seed_demo
+    from bot.features.events.models import Event
+    from bot.features.volunteers.models import Opportunity, Slot
     from bot.settings import Settings
 
     settings = Settings(_env_file=None, database_url=db_url)  # type: ignore[call-arg]
@@ -280,8 +310,8 @@ def test_demo_events_and_opportunities_load_once(db_url: str) -> None:
 
 
 def test_volunteer_profiles_use_the_catalog_and_known_associations() -> None:
-    from bot.models.volunteers import Bucket, Reach
-    from bot.services.volunteer_catalog import load_catalog
+    from bot.features.volunteers.catalog import load_catalog
+    from bot.features.volunteers.models import Bucket, Reach
 
     associations, _ = area_codes()
     catalog = load_catalog(DEFAULT_CONTENT_DIR)
@@ -299,35 +329,46 @@ def test_volunteer_profiles_use_the_catalog_and_known_associations() -> None:
 
 
 def test_sample_volunteers_load_once_and_matching_asks_them(db_url: str, engine: Engine) -> None:
-    from bot.models import Resident
-    from bot.models.delivery import OutboxMessage
-    from bot.models.membership import Membership
-    from bot.models.volunteers import Opportunity, Slot, VolunteerMatchKey, VolunteerProfile
-    from bot.services import volunteers
+    from bot.core.models.membership import Membership
+    from bot.core.models.residents import Resident
+    from bot.features.volunteers import volunteers
+    from bot.features.volunteers.models import (
+        Opportunity,
+        Slot,
+        VolunteerMatchKey,
+        VolunteerProfile,
+    )
+    from bot.platform.delivery.models import OutboxMessage
 
     settings = settings_for(db_url)
     seed_demo(settings)
     summary = seed_demo(settings)
     profiles = demo("volunteers")["profiles"]
     assert f"{len(profiles)} volunteer profiles" in summary and summary.endswith(
-        "(already up to date)")
+        "(already up to date)"
+    )
     with session_scope(engine) as session:
         rows = session.exec(
             select(VolunteerProfile, Membership, Resident)
             .join(Membership, Membership.resident_id == VolunteerProfile.resident_id)
-            .join(Resident, Resident.id == VolunteerProfile.resident_id)).all()
+            .join(Resident, Resident.id == VolunteerProfile.resident_id)
+        ).all()
         assert len(rows) == len(profiles)
-        assert all(m.full_name.endswith(SAMPLE) and r.line_user_id is None  # type: ignore[union-attr]
-                   for _p, m, r in rows)
+        assert all(
+            m.full_name.endswith(SAMPLE) and r.line_user_id is None  # type: ignore[union-attr]
+            for _p, m, r in rows
+        )
         paused = {p.id for p, _m, _r in rows if p.paused}
         keyed = set(session.exec(select(VolunteerMatchKey.profile_id)).all())
         assert paused and not paused & keyed  # on a break: never asked
         assert keyed == {p.id for p, _m, _r in rows} - paused
         sample_residents = {r.id for _p, _m, r in rows}
-        festival = session.exec(select(Opportunity).where(
-            Opportunity.role == "夏祭りのお手伝い（サンプル）")).one()
-        drill = session.exec(select(Opportunity).where(
-            Opportunity.role == "防災訓練の誘導係（サンプル）")).one()
+        festival = session.exec(
+            select(Opportunity).where(Opportunity.role == "夏祭りのお手伝い（サンプル）")
+        ).one()
+        drill = session.exec(
+            select(Opportunity).where(Opportunity.role == "防災訓練の誘導係（サンプル）")
+        ).one()
         now = festival.created_at
         for opportunity in (festival, drill):
             for slot in session.exec(select(Slot).where(Slot.opportunity_id == opportunity.id)):

@@ -9,10 +9,10 @@ from sqlmodel import select
 
 from bot.clock import FixedClock
 from bot.db import session_scope
-from bot.delivery import outbox
-from bot.models.delivery import OutboxMessage
-from bot.scheduler import jobs
-from bot.services import events
+from bot.features import scheduled as jobs
+from bot.features.events import events
+from bot.platform.delivery import outbox
+from bot.platform.delivery.models import OutboxMessage
 from tests.events_support import (
     T0,
     add_member,
@@ -54,8 +54,13 @@ def test_cancelling_an_event_withdraws_its_queued_reminder_and_change_notice(
 
     with session_scope(engine) as session:  # both reminders queued, not yet sent
         assert jobs.event_reminders(now=DAY_BEFORE, session=session, deps=deps_for(settings)) == 4
-        events.update_event(session, event_id=event_id, renderer=renderer, now=DAY_BEFORE,
-                            changes={"place": "第二公民館"})
+        events.update_event(
+            session,
+            event_id=event_id,
+            renderer=renderer,
+            now=DAY_BEFORE,
+            changes={"place": "第二公民館"},
+        )
     queued = _messages(engine)
     reminder_key = next(k for k in queued if k.startswith(f"event-reminder:{event_id}:"))
     assert queued[reminder_key].status == "queued"
@@ -66,12 +71,13 @@ def test_cancelling_an_event_withdraws_its_queued_reminder_and_change_notice(
     deliver(engine, standin, settings, DAY_BEFORE)
 
     for name in ("aoi", "ren"):
-        got = [m.get("text", "") for m in standin.messages_to(uid(name))][before[name]:]
+        got = [m.get("text", "") for m in standin.messages_to(uid(name))][before[name] :]
         assert len(got) == 2, got  # the cancellation, and the other event's reminder
         assert sum("中止のお知らせ" in t for t in got) == 1
         assert sum("リマインド" in t and "別の行事" in t for t in got) == 1
-        assert not any("変更のお知らせ" in t or "秋の防災訓練" in t and "リマインド" in t
-                       for t in got)
+        assert not any(
+            "変更のお知らせ" in t or "秋の防災訓練" in t and "リマインド" in t for t in got
+        )
     after = _messages(engine)
     for key in (reminder_key, f"event-changed:{event_id}:1:ja"):
         assert after[key].status == "cancelled"
@@ -84,6 +90,10 @@ def test_cancelling_an_event_withdraws_its_queued_reminder_and_change_notice(
     assert after[other_reminder].status == "sent"
 
     with session_scope(engine) as session:  # cancelling again changes nothing
-        assert events.cancel_event(session, event_id=event_id, renderer=renderer,
-                                   now=DAY_BEFORE + timedelta(minutes=1)) == 0
+        assert (
+            events.cancel_event(
+                session, event_id=event_id, renderer=renderer, now=DAY_BEFORE + timedelta(minutes=1)
+            )
+            == 0
+        )
     assert _messages(engine).keys() == after.keys()

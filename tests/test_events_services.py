@@ -9,13 +9,16 @@ import icalendar
 import pytest
 from sqlmodel import Session
 
+from bot.conversation.render import Renderer
+from bot.core.audience import Audience, AudienceError, resolve
+from bot.core.models.areas import Association, District, Ward
+from bot.core.models.han import HanAssignment
+from bot.core.models.residents import ResidentInterest
 from bot.db import session_scope
-from bot.flows.render import Renderer
-from bot.models.areas import Association, District, Ward
-from bot.models.events import Event
-from bot.models.notices import HanAssignment, ResidentInterest
-from bot.services import event_checkin, events, ics, rsvp, tallies_events
-from bot.services.audience import Audience, AudienceError, resolve
+from bot.features.events import checkin as event_checkin
+from bot.features.events import events, ics, rsvp
+from bot.features.events import tallies as tallies_events
+from bot.features.events.models import Event
 from tests.events_support import T0, add_member, add_resident, make_area, make_event
 
 
@@ -44,8 +47,10 @@ def _second_ward(engine: Any) -> int:
 def test_audience_scopes_and_filters(engine: Any) -> None:
     (a1, a2) = make_area(engine)
     north = _second_ward(engine)
-    ids = {name: add_member(engine, assoc, name) for name, assoc in
-           (("p", a1), ("q", a1), ("r", a2), ("s", north))}
+    ids = {
+        name: add_member(engine, assoc, name)
+        for name, assoc in (("p", a1), ("q", a1), ("r", a2), ("s", north))
+    }
     loner = add_resident(engine, "loner")
     with session_scope(engine) as session:
         session.add(ResidentInterest(resident_id=ids["q"], tag="防災"))
@@ -70,7 +75,9 @@ def test_audience_scopes_and_filters(engine: Any) -> None:
     assert who(Audience("everyone")) == {*ids.values(), loner}
     assert who(Audience("everyone", interest="防災")) == {ids["q"], ids["s"]}
     assert who(Audience("district", (district_id,), never_participated=True)) == {
-        ids["q"], ids["r"]}
+        ids["q"],
+        ids["r"],
+    }
     with pytest.raises(AudienceError):
         Audience("association")
 
@@ -84,16 +91,34 @@ def test_event_tally_by_association_with_walk_ins_and_proxy_entry(
     r = add_member(engine, a2, "r")
     event_id = make_event(engine, headcount_allowed=True, capacity=10)
     with session_scope(engine) as session:
-        rsvp.answer(session, event_id=event_id, resident_id=p, choice="going", adults=2,
-                    children=2, needs="車いす", now=T0, renderer=renderer)
-        rsvp.answer(session, event_id=event_id, resident_id=q, choice="maybe", now=T0,
-                    renderer=renderer)
-        rsvp.answer(session, event_id=event_id, resident_id=r, choice="going", now=T0,
-                    renderer=renderer)
+        rsvp.answer(
+            session,
+            event_id=event_id,
+            resident_id=p,
+            choice="going",
+            adults=2,
+            children=2,
+            needs="車いす",
+            now=T0,
+            renderer=renderer,
+        )
+        rsvp.answer(
+            session, event_id=event_id, resident_id=q, choice="maybe", now=T0, renderer=renderer
+        )
+        rsvp.answer(
+            session, event_id=event_id, resident_id=r, choice="going", now=T0, renderer=renderer
+        )
         paper = rsvp.offline_resident(session, now=T0)
-        proxy = rsvp.answer(session, event_id=event_id, resident_id=int(paper.id or 0),
-                            choice="going", now=T0, renderer=renderer,
-                            entered_by_resident_id=q, proxy_label="3班 山田")
+        proxy = rsvp.answer(
+            session,
+            event_id=event_id,
+            resident_id=int(paper.id or 0),
+            choice="going",
+            now=T0,
+            renderer=renderer,
+            entered_by_resident_id=q,
+            proxy_label="3班 山田",
+        )
         assert proxy.rsvp is not None and proxy.rsvp.entered_by_resident_id == q
         event_checkin.mark_attended(session, event_id=event_id, resident_id=p, now=T0, staff_id=7)
         event_checkin.record_walk_ins(session, event_id=event_id, adults=3, children=1, now=T0)
@@ -114,17 +139,19 @@ def test_association_months_count_held_events_and_participants(
     p = add_member(engine, a1, "p")
     nov = make_event(engine, association_id=a1, starts_at=datetime(2026, 11, 20, 1, 0, tzinfo=UTC))
     dec = make_event(engine, association_id=a1, starts_at=datetime(2026, 12, 6, 1, 0, tzinfo=UTC))
-    make_event(engine, association_id=a1, starts_at=datetime(2026, 12, 7, 1, tzinfo=UTC),
-               publish=False)
+    make_event(
+        engine, association_id=a1, starts_at=datetime(2026, 12, 7, 1, tzinfo=UTC), publish=False
+    )
     with session_scope(engine) as session:
         event_checkin.mark_attended(session, event_id=nov, resident_id=p, now=T0)
         event_checkin.mark_attended(session, event_id=dec, resident_id=p, now=T0)
         event_checkin.record_walk_ins(session, event_id=dec, adults=4, now=T0)
     with Session(engine) as session:
-        rows = tallies_events.association_months(
-            session, now=datetime(2026, 12, 31, tzinfo=UTC))
+        rows = tallies_events.association_months(session, now=datetime(2026, 12, 31, tzinfo=UTC))
     assert [(r.month, r.events_held, r.participants, r.distinct_residents) for r in rows] == [
-        ("2026-11", 1, 1, 1), ("2026-12", 1, 5, 1)]
+        ("2026-11", 1, 1, 1),
+        ("2026-12", 1, 5, 1),
+    ]
 
 
 def test_cancelled_event_ics_says_cancelled(engine: Any, renderer: Renderer) -> None:
@@ -145,21 +172,44 @@ def test_answers_refused_for_drafts_and_bad_party_sizes(engine: Any, renderer: R
     draft = make_event(engine, publish=False)
     open_event = make_event(engine, headcount_allowed=True, max_party=3)
     with session_scope(engine) as session:
-        assert rsvp.answer(session, event_id=draft, resident_id=p, choice="going", now=T0,
-                           renderer=renderer).status == "not_open"
-        assert rsvp.answer(session, event_id=open_event, resident_id=p, choice="going",
-                           adults=3, children=1, now=T0, renderer=renderer).status == "invalid"
-        assert rsvp.answer(session, event_id=open_event, resident_id=p, choice="going",
-                           adults=0, now=T0, renderer=renderer).status == "invalid"
+        assert (
+            rsvp.answer(
+                session, event_id=draft, resident_id=p, choice="going", now=T0, renderer=renderer
+            ).status
+            == "not_open"
+        )
+        assert (
+            rsvp.answer(
+                session,
+                event_id=open_event,
+                resident_id=p,
+                choice="going",
+                adults=3,
+                children=1,
+                now=T0,
+                renderer=renderer,
+            ).status
+            == "invalid"
+        )
+        assert (
+            rsvp.answer(
+                session,
+                event_id=open_event,
+                resident_id=p,
+                choice="going",
+                adults=0,
+                now=T0,
+                renderer=renderer,
+            ).status
+            == "invalid"
+        )
 
 
-def test_announcements_enqueue_once_however_often_called(
-    engine: Any, renderer: Renderer
-) -> None:
+def test_announcements_enqueue_once_however_often_called(engine: Any, renderer: Renderer) -> None:
     from sqlalchemy import func, select
 
-    from bot.models.delivery import OutboxMessage
-    from bot.services import notices
+    from bot.features.notices import notices
+    from bot.platform.delivery.models import OutboxMessage
 
     (a1, _) = make_area(engine)
     add_member(engine, a1, "p")
@@ -170,8 +220,11 @@ def test_announcements_enqueue_once_however_often_called(
         again = notices.announce_event(session, event_id=event_id, renderer=renderer, now=T0)
     assert (first.sent, first.recipients, again.sent) == (True, 2, False)
     with Session(engine) as session:
-        kinds = dict(session.execute(
-            select(OutboxMessage.kind, func.count()).group_by(OutboxMessage.kind)).all())
+        kinds = dict(
+            session.execute(
+                select(OutboxMessage.kind, func.count()).group_by(OutboxMessage.kind)
+            ).all()
+        )
     assert kinds == {"notice": 1}
 
 
@@ -182,13 +235,22 @@ def test_raising_capacity_offers_places_to_the_waitlist_in_order(
     people = [add_member(engine, a1, n) for n in ("p", "q", "r")]
     event_id = make_event(engine, capacity=1)
     with session_scope(engine) as session:
-        results = [rsvp.answer(session, event_id=event_id, resident_id=rid, choice="going",
-                               now=T0 + timedelta(minutes=i), renderer=renderer)
-                   for i, rid in enumerate(people)]
+        results = [
+            rsvp.answer(
+                session,
+                event_id=event_id,
+                resident_id=rid,
+                choice="going",
+                now=T0 + timedelta(minutes=i),
+                renderer=renderer,
+            )
+            for i, rid in enumerate(people)
+        ]
         assert [r.status for r in results] == ["saved", "waitlisted", "waitlisted"]
         assert [r.position for r in results[1:]] == [1, 2]
-        events.update_event(session, event_id=event_id, renderer=renderer, now=T0,
-                            changes={"capacity": 2})
+        events.update_event(
+            session, event_id=event_id, renderer=renderer, now=T0, changes={"capacity": 2}
+        )
         offered = session.exec(select_offers(event_id)).all()
     assert [o.resident_id for o in offered] == [people[1]]
 
@@ -197,10 +259,11 @@ def select_offers(event_id: int) -> Any:
     """Open offers of an event."""
     from sqlmodel import select
 
-    from bot.models.events import OfferStatus, WaitlistOffer
+    from bot.features.events.models import OfferStatus, WaitlistOffer
 
-    return select(WaitlistOffer).where(WaitlistOffer.event_id == event_id,
-                                       WaitlistOffer.status == OfferStatus.OPEN)
+    return select(WaitlistOffer).where(
+        WaitlistOffer.event_id == event_id, WaitlistOffer.status == OfferStatus.OPEN
+    )
 
 
 def test_concurrent_answers_never_overfill_capacity(engine: Any, renderer: Renderer) -> None:
@@ -208,7 +271,7 @@ def test_concurrent_answers_never_overfill_capacity(engine: Any, renderer: Rende
 
     from sqlmodel import select
 
-    from bot.models.events import Rsvp
+    from bot.features.events.models import Rsvp
 
     (a1, _) = make_area(engine)
     people = [add_member(engine, a1, f"c{n}") for n in range(8)]
@@ -216,8 +279,14 @@ def test_concurrent_answers_never_overfill_capacity(engine: Any, renderer: Rende
 
     def going(resident_id: int) -> str:
         with session_scope(engine) as session:
-            return rsvp.answer(session, event_id=event_id, resident_id=resident_id,
-                               choice="going", now=T0, renderer=renderer).status
+            return rsvp.answer(
+                session,
+                event_id=event_id,
+                resident_id=resident_id,
+                choice="going",
+                now=T0,
+                renderer=renderer,
+            ).status
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(going, people))
@@ -236,13 +305,21 @@ def test_a_going_party_may_shrink_but_not_grow_past_capacity(
 
     def going(adults: int) -> str:
         with session_scope(engine) as session:
-            return rsvp.answer(session, event_id=event_id, resident_id=p, choice="going",
-                               adults=adults, now=T0, renderer=renderer).status
+            return rsvp.answer(
+                session,
+                event_id=event_id,
+                resident_id=p,
+                choice="going",
+                adults=adults,
+                now=T0,
+                renderer=renderer,
+            ).status
 
     assert going(2) == "saved"
     with session_scope(engine) as session:
-        events.update_event(session, event_id=event_id, renderer=renderer, now=T0,
-                            changes={"capacity": 1})
+        events.update_event(
+            session, event_id=event_id, renderer=renderer, now=T0, changes={"capacity": 1}
+        )
     assert going(2) == "saved"  # tapping again changes nothing
     assert going(4) == "full"
     assert going(1) == "saved"
@@ -253,7 +330,7 @@ def test_a_going_party_may_shrink_but_not_grow_past_capacity(
 def test_roster_shows_names_needs_proxy_entries_and_check_ins(
     engine: Any, renderer: Renderer
 ) -> None:
-    from bot.services.event_roster import roster
+    from bot.features.events.roster import roster
 
     (a1, _) = make_area(engine)
     p = add_member(engine, a1, "p")
@@ -264,12 +341,26 @@ def test_roster_shows_names_needs_proxy_entries_and_check_ins(
         session.add(member)
     event_id = make_event(engine, capacity=1)
     with session_scope(engine) as session:
-        rsvp.answer(session, event_id=event_id, resident_id=p, choice="going", needs="手話通訳",
-                    now=T0, renderer=renderer)
+        rsvp.answer(
+            session,
+            event_id=event_id,
+            resident_id=p,
+            choice="going",
+            needs="手話通訳",
+            now=T0,
+            renderer=renderer,
+        )
         offline = rsvp.offline_resident(session, now=T0)
-        rsvp.answer(session, event_id=event_id, resident_id=int(offline.id or 0),
-                    choice="going", now=T0, renderer=renderer, entered_by_resident_id=leader,
-                    proxy_label="3班 佐藤")
+        rsvp.answer(
+            session,
+            event_id=event_id,
+            resident_id=int(offline.id or 0),
+            choice="going",
+            now=T0,
+            renderer=renderer,
+            entered_by_resident_id=leader,
+            proxy_label="3班 佐藤",
+        )
         event_checkin.mark_attended(session, event_id=event_id, resident_id=p, now=T0)
     with Session(engine) as session:
         rows = roster(session, event_id=event_id)
@@ -283,6 +374,6 @@ def select_membership(resident_id: int) -> Any:
     """The membership row of a resident."""
     from sqlmodel import select
 
-    from bot.models.membership import Membership
+    from bot.core.models.membership import Membership
 
     return select(Membership).where(Membership.resident_id == resident_id)

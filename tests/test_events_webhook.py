@@ -10,11 +10,12 @@ import icalendar
 from sqlmodel import Session, select
 
 from bot.clock import FixedClock
+from bot.core.models.membership import Officer
 from bot.db import session_scope
-from bot.models.events import CheckIn, Event
-from bot.models.membership import Officer
-from bot.services import event_checkin, events
-from bot.services.event_cards import event_card_say
+from bot.features.events import checkin as event_checkin
+from bot.features.events import events
+from bot.features.events.cards import event_card_say
+from bot.features.events.models import CheckIn, Event
 from bot.simulator.line_links import parse_line_link
 from tests.events_support import (
     T0,
@@ -48,14 +49,26 @@ def test_edited_event_tells_answerers_what_changed_and_cancel_tells_them_too(
     renderer, settings = bot.app.state.renderer, bot.app.state.settings
 
     with session_scope(engine) as session:  # a description edit is not worth a push
-        assert events.update_event(session, event_id=event_id, renderer=renderer, now=T0,
-                                   changes={"description": "雨天決行"}) == ["description"]
+        assert events.update_event(
+            session,
+            event_id=event_id,
+            renderer=renderer,
+            now=T0,
+            changes={"description": "雨天決行"},
+        ) == ["description"]
     new_start = T0 + timedelta(days=3)  # 12/3 10:00 Tokyo
     with session_scope(engine) as session:
         changed = events.update_event(
-            session, event_id=event_id, renderer=renderer, now=T0,
-            changes={"starts_at": new_start, "ends_at": new_start + timedelta(hours=2),
-                     "place": "第二公民館"})
+            session,
+            event_id=event_id,
+            renderer=renderer,
+            now=T0,
+            changes={
+                "starts_at": new_start,
+                "ends_at": new_start + timedelta(hours=2),
+                "place": "第二公民館",
+            },
+        )
     assert changed == ["starts_at", "ends_at", "place"]
     deliver(engine, standin, settings, T0)
     for name in ("going", "maybe"):
@@ -74,9 +87,7 @@ def test_edited_event_tells_answerers_what_changed_and_cancel_tells_them_too(
     assert "中止" in bot.texts_to(uid("silent"))[-1]
 
 
-def test_check_in_by_the_venue_qr_text_marks_attendance_once(
-    bot_factory: Any, engine: Any
-) -> None:
+def test_check_in_by_the_venue_qr_text_marks_attendance_once(bot_factory: Any, engine: Any) -> None:
     (assoc, _) = make_area(engine)
     add_member(engine, assoc, "kenji")
     event_id = make_event(engine, starts_at=T0 + timedelta(hours=1))
@@ -110,12 +121,11 @@ def test_check_in_on_another_day_is_refused(bot_factory: Any, engine: Any) -> No
     assert "前後の時間だけ" in bot.texts_to(uid("mari"))[-1]
 
 
-def test_ics_parses_with_icalendar_and_drafts_are_not_public(
-    bot_factory: Any, engine: Any
-) -> None:
+def test_ics_parses_with_icalendar_and_drafts_are_not_public(bot_factory: Any, engine: Any) -> None:
     make_area(engine)
-    event_id = make_event(engine, description="軍手をお持ちください", latitude=39.70,
-                          longitude=141.15)
+    event_id = make_event(
+        engine, description="軍手をお持ちください", latitude=39.70, longitude=141.15
+    )
     draft_id = make_event(engine, publish=False)
     bot = clocked_bot(bot_factory, FixedClock(T0))
     response = bot.http.get(f"/events/{event_id}.ics")
@@ -133,23 +143,30 @@ def test_ics_parses_with_icalendar_and_drafts_are_not_public(
 
 def make_area_other(engine: Any) -> int:
     """Another association (in a second area), for events members elsewhere must not see."""
-    from bot.models.areas import Association, District
+    from bot.core.models.areas import Association, District
 
     with session_scope(engine) as session:
         district = session.exec(select(District)).first()
-        assoc = Association(code="Z9", district_id=int(district.id or 0),  # type: ignore[union-attr]
-                            name="よその町内会")
+        assoc = Association(
+            code="Z9",
+            district_id=int(district.id or 0),  # type: ignore[union-attr]
+            name="よその町内会",
+        )
         session.add(assoc)
         session.flush()
         return int(assoc.id or 0)
 
 
-def test_event_card_carries_rsvp_buttons_and_passes_the_spec(
-    bot_factory: Any, engine: Any
-) -> None:
+def test_event_card_carries_rsvp_buttons_and_passes_the_spec(bot_factory: Any, engine: Any) -> None:
     make_area(engine)
-    event_id = make_event(engine, capacity=20, image_url="https://example.org/drill.png",
-                          latitude=39.7, longitude=141.1, description='"引用" と改行\nも')
+    event_id = make_event(
+        engine,
+        capacity=20,
+        image_url="https://example.org/drill.png",
+        latitude=39.7,
+        longitude=141.1,
+        description='"引用" と改行\nも',
+    )
     private = make_event(engine, association_id=make_area_other(engine))
     bot = clocked_bot(bot_factory, FixedClock(T0))
     _post(bot, postback_event(uid("newcomer"), tap("events")))
@@ -161,8 +178,9 @@ def test_event_card_carries_rsvp_buttons_and_passes_the_spec(
         assert f"a=rsvp&e={event_id}&v={answer}" in footer
     assert f"/events/{event_id}.ics" in footer
     for locale in ("en", "ja-easy"):  # every locale renders valid JSON
-        say = event_card_say(get_event(engine, event_id), bot.app.state.content, locale,
-                             "https://example.org")
+        say = event_card_say(
+            get_event(engine, event_id), bot.app.state.content, locale, "https://example.org"
+        )
         assert bot.app.state.renderer.message(say, locale)["type"] == "flex"
 
 
@@ -198,10 +216,18 @@ def test_organiser_flow_creates_publishes_and_announces_an_event(
     with Session(engine) as session:
         event = session.exec(select(Event).where(Event.title == "年末夜回り")).one()
     assert (event.status, event.capacity, event.association_id, event.category) == (
-        "published", 25, assoc, "drill")
+        "published",
+        25,
+        assoc,
+        "drill",
+    )
     assert event.starts_at == T0.replace(month=12, day=20, hour=10)  # 19:00 Tokyo
-    assert event.audience == {"scope": "association", "ids": [assoc], "interest": None,
-                              "never_participated": False}
+    assert event.audience == {
+        "scope": "association",
+        "ids": [assoc],
+        "interest": None,
+        "never_participated": False,
+    }
 
 
 def test_organiser_flow_refuses_non_officers(bot_factory: Any, engine: Any) -> None:

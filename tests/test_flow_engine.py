@@ -10,12 +10,13 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.content import load_content
-from bot.flows import build_registry
-from bot.flows.context import FlowContext
-from bot.flows.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
-from bot.flows.render import Renderer
-from bot.flows.runner import Runner
-from bot.models import Conversation, Resident
+from bot.conversation.context import FlowContext
+from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
+from bot.conversation.models import Conversation
+from bot.conversation.render import Renderer
+from bot.conversation.runner import Runner
+from bot.core.models.residents import Resident
+from bot.features import build_registry
 from bot.settings import REPO_ROOT, Settings
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)

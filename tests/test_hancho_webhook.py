@@ -8,34 +8,50 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from bot.clock import FixedClock
+from bot.conversation import postback
+from bot.conversation.models import Conversation
+from bot.core.audience import Audience
+from bot.core.models.membership import Membership
+from bot.core.models.residents import Resident
 from bot.db import session_scope
-from bot.flows import postback
-from bot.models import Conversation, Resident
-from bot.models.events import Rsvp
-from bot.models.membership import Membership
-from bot.models.notices import PaperDelivery
-from bot.services import hancho, notice_coverage, notices, tallies_events
-from bot.services.audience import Audience
+from bot.features.events import tallies as tallies_events
+from bot.features.events.models import Rsvp
+from bot.features.hancho import leaders as hancho
+from bot.features.notices import coverage as notice_coverage
+from bot.features.notices import notices
+from bot.features.notices.models import PaperDelivery
 from tests.events_support import T0, add_member, clocked_bot, make_area, make_event, uid
 from tests.factories import postback_event, sticker_event, text_event
 
 
 def _leader(engine: Any, association_id: int, resident_id: int, han: str = "3班") -> None:
     with session_scope(engine) as session:
-        membership_id = session.exec(select(Membership.id).where(
-            Membership.resident_id == resident_id)).one()
-        hancho.designate(session, association_id=association_id,
-                         membership_id=int(membership_id or 0), han=han, now=T0, staff="test")
+        membership_id = session.exec(
+            select(Membership.id).where(Membership.resident_id == resident_id)
+        ).one()
+        hancho.designate(
+            session,
+            association_id=association_id,
+            membership_id=int(membership_id or 0),
+            han=han,
+            now=T0,
+            staff="test",
+        )
 
 
 def _notice(engine: Any, bot: Any, association_id: int) -> int:
     with session_scope(engine) as session:
         notice = notices.create_notice(
-            session, title="ごみ集積所の清掃", body="日曜 9 時に集まってください。",
-            audience=Audience("association", (association_id,)), now=T0,
-            association_id=association_id)
-        notices.send_notice(session, notice_id=int(notice.id or 0),
-                            renderer=bot.app.state.renderer, now=T0)
+            session,
+            title="ごみ集積所の清掃",
+            body="日曜 9 時に集まってください。",
+            audience=Audience("association", (association_id,)),
+            now=T0,
+            association_id=association_id,
+        )
+        notices.send_notice(
+            session, notice_id=int(notice.id or 0), renderer=bot.app.state.renderer, now=T0
+        )
         return int(notice.id or 0)
 
 
@@ -54,8 +70,9 @@ def _texts(messages: list[dict[str, Any]]) -> str:
 def _chips(messages: list[dict[str, Any]]) -> dict[str, str]:
     """Quick-reply chips of the last message: label → postback data (or text)."""
     items = messages[-1].get("quickReply", {}).get("items", []) if messages else []
-    return {i["action"]["label"]: i["action"].get("data") or i["action"].get("text", "")
-            for i in items}
+    return {
+        i["action"]["label"]: i["action"].get("data") or i["action"].get("text", "") for i in items
+    }
 
 
 def _menu(bot: Any, user: str) -> dict[str, str]:
@@ -99,11 +116,13 @@ def test_hancho_ticks_two_households_and_coverage_counts_them_for_their_han(
     assert "3班の2軒を「紙で配った」と記録しました" in _texts(done)
     with Session(engine) as session:
         ticks = session.exec(select(PaperDelivery)).all()
-        assert sorted((t.association_id, t.han, t.household, t.ticked_by_resident_id)
-                      for t in ticks) == [(assoc, "3班", "3-12", leader_id),
-                                          (assoc, "3班", "3-14", leader_id)]
-        rows = {(r.association_id, r.han): r
-                for r in notice_coverage.read_coverage(session, notice_id=notice_id)}
+        assert sorted(
+            (t.association_id, t.han, t.household, t.ticked_by_resident_id) for t in ticks
+        ) == [(assoc, "3班", "3-12", leader_id), (assoc, "3班", "3-14", leader_id)]
+        rows = {
+            (r.association_id, r.han): r
+            for r in notice_coverage.read_coverage(session, notice_id=notice_id)
+        }
     assert (rows[(assoc, "3班")].paper, rows[(assoc, "3班")].covered) == (2, 2)
     whole = rows[(assoc, None)]
     # Two LINE member households (pushes not yet delivered) and two paper households.
@@ -138,15 +157,19 @@ def test_proxy_rsvp_is_stored_with_who_entered_it_and_shows_in_the_tallies(
         (row,) = session.exec(select(Rsvp)).all()
         household = session.get(Resident, row.resident_id)
         assert household is not None and household.line_user_id is None
-        assert (row.event_id, row.answer, row.adults, row.proxy_label,
-                row.entered_by_resident_id) == (event_id, "going", 2, "3-20", leader_id)
+        assert (
+            row.event_id,
+            row.answer,
+            row.adults,
+            row.proxy_label,
+            row.entered_by_resident_id,
+        ) == (event_id, "going", 2, "3-20", leader_id)
         tally = tallies_events.event_tally(session, event_id=event_id)
     assert (tally.total.going, tally.total.headcount) == (1, 2)
 
     # The same household answered again changes its answer: still one row.
     _send(bot, user, postback_event(user, postback.encode(a="start", f="hancho_rsvp")))
-    _send(bot, user, postback_event(user, postback.encode(f="hancho_rsvp", s="event",
-                                                          v=event_id)))
+    _send(bot, user, postback_event(user, postback.encode(f="hancho_rsvp", s="event", v=event_id)))
     _send(bot, user, text_event(user, "3-20"))
     _send(bot, user, text_event(user, "不参加"))
     _send(bot, user, text_event(user, "記録する"))
@@ -164,10 +187,12 @@ def test_a_plain_members_forged_postbacks_are_refused_and_store_nothing(
     former = add_member(engine, assoc, "former")
     _leader(engine, assoc, former)
     with session_scope(engine) as session:
-        membership_id = session.exec(select(Membership.id).where(
-            Membership.resident_id == former)).one()
-        assert hancho.revoke(session, association_id=assoc, membership_id=int(membership_id or 0),
-                             now=T0)
+        membership_id = session.exec(
+            select(Membership.id).where(Membership.resident_id == former)
+        ).one()
+        assert hancho.revoke(
+            session, association_id=assoc, membership_id=int(membership_id or 0), now=T0
+        )
     event_id = make_event(engine, association_id=assoc)
     bot = clocked_bot(bot_factory, FixedClock(T0))
     notice_id = _notice(engine, bot, assoc)
@@ -179,10 +204,12 @@ def test_a_plain_members_forged_postbacks_are_refused_and_store_nothing(
         for flow in ("hancho_paper", "hancho_rsvp"):
             refused = _send(bot, user, postback_event(user, postback.encode(a="start", f=flow)))
             assert "班長の方のためのメニュー" in _texts(refused)
-        forged = [postback.encode(f="hancho_paper", s="notice", v=notice_id),
-                  postback.encode(f="hancho_paper", s="confirm", v="yes"),
-                  postback.encode(f="hancho_rsvp", s="event", v=event_id),
-                  postback.encode(f="hancho_rsvp", s="confirm", v="yes")]
+        forged = [
+            postback.encode(f="hancho_paper", s="notice", v=notice_id),
+            postback.encode(f="hancho_paper", s="confirm", v="yes"),
+            postback.encode(f="hancho_rsvp", s="event", v=event_id),
+            postback.encode(f="hancho_rsvp", s="confirm", v="yes"),
+        ]
         for data in forged:
             assert "以前のご案内" in _texts(_send(bot, user, postback_event(user, data)))
         _send(bot, user, text_event(user, "3-12, 3-14"))

@@ -9,15 +9,15 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from bot import inbox
 from bot.clock import SystemClock
 from bot.content import load_content
-from bot.flows import build_registry
-from bot.flows.render import Renderer
-from bot.flows.runner import Runner
-from bot.models import Resident, WebhookEvent
-from bot.models.core import EventStatus
-from bot.processor import Processor
+from bot.conversation.render import Renderer
+from bot.conversation.runner import Runner
+from bot.core.models.residents import Resident
+from bot.features import build_registry
+from bot.platform import inbox
+from bot.platform.inbox_models import EventStatus, WebhookEvent
+from bot.platform.processor import Processor
 from bot.settings import REPO_ROOT
 from tests.conftest import make_settings
 from tests.factories import follow_event
@@ -31,8 +31,11 @@ def _processor(engine: Engine) -> Processor:
     settings = make_settings(str(engine.url), "http://127.0.0.1:9")
     renderer = Renderer(CONTENT)
     return Processor(
-        engine=engine, settings=settings, content=CONTENT,
-        runner=Runner(build_registry(), renderer), renderer=renderer,
+        engine=engine,
+        settings=settings,
+        content=CONTENT,
+        runner=Runner(build_registry(), renderer),
+        renderer=renderer,
         gateway=None,  # type: ignore[arg-type]
         clock=SystemClock(),
     )

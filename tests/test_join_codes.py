@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from bot.db import session_scope
-from bot.models.membership import JoinCodeKind, ResidentSource
-from bot.services import join_codes
-from bot.services.join_codes import ALPHABET, LENGTH, Found
+from bot.features.membership import join_codes
+from bot.features.membership.join_codes import ALPHABET, LENGTH, Found
+from bot.features.membership.models import JoinCodeKind, ResidentSource
 from tests.join_support import (
     association_code,
     association_name,

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.content import LOCALES, ContentError
+from bot.core import consent
+from bot.core.residents import get_or_create
 from bot.db import session_scope
-from bot.services import consent
-from bot.services.residents import get_or_create
 from bot.settings import REPO_ROOT
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
@@ -30,8 +30,9 @@ def test_versions_must_agree(tmp_path: Path) -> None:
     copy = tmp_path / "content"
     shutil.copytree(REPO_ROOT / "content" / "consent", copy / "consent")
     path = copy / "consent" / "en.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace('version: "', 'version: "x'),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('version: "', 'version: "x'), encoding="utf-8"
+    )
     with pytest.raises(ContentError, match="versions differ"):
         consent.load(copy)
 

@@ -8,16 +8,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from bot.conversation.models import Conversation
+from bot.core.models.consent import ConsentRecord
+from bot.core.models.membership import Membership, MembershipStatus, Officer
 from bot.db import session_scope
-from bot.models import Conversation
-from bot.models.membership import (
-    ConsentRecord,
-    Membership,
-    MembershipStatus,
-    Officer,
-    ResidentSource,
-)
-from bot.services import funnel, membership
+from bot.features.membership import funnel
+from bot.features.membership import memberships as membership
+from bot.features.membership.models import ResidentSource
 from tests.factories import follow_event, location_event
 from tests.join_support import (
     association_id,
@@ -101,8 +98,12 @@ def test_counter_qr_to_approved_member(bot: Any, engine: Engine) -> None:
         assert membership.menu_role(session, resident(session, ALICE)) == "member"
         rows = funnel.funnel(session)
     counter_row = next(r for r in rows if r.kind == "counter" and r.follows)
-    assert (counter_row.follows, counter_row.consented, counter_row.applied,
-            counter_row.approved) == (1, 1, 1, 1)
+    assert (
+        counter_row.follows,
+        counter_row.consented,
+        counter_row.applied,
+        counter_row.approved,
+    ) == (1, 1, 1, 1)
 
 
 def test_declined_consent_stores_nothing_personal(bot: Any, engine: Engine) -> None:

@@ -6,8 +6,13 @@ from typing import Any
 
 import pytest
 
-from bot.flows.engine import FlowInput, Invalid
-from bot.flows.join_form import parse_household, parse_name, parse_phone, parse_room
+from bot.conversation.engine import FlowInput, Invalid
+from bot.features.membership.join_form_flow import (
+    parse_household,
+    parse_name,
+    parse_phone,
+    parse_room,
+)
 
 
 def _text(value: str) -> FlowInput:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.line.limits import LimitError, check_messages, check_recipients
-from bot.line.signature import is_valid, sign
+from bot.platform.line.limits import LimitError, check_messages, check_recipients
+from bot.platform.line.signature import is_valid, sign
 
 
 def _text(text: str = "hi", **extra: object) -> dict[str, object]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from linebot.v3.messaging import ApiClient, Configuration, ReplyMessageRequest
 
-from bot.line.prepared import multicast_request, push_request, reply_request
+from bot.platform.line.prepared import multicast_request, push_request, reply_request
 
 MENU = {
     "type": "text",
@@ -13,8 +13,12 @@ MENU = {
         "items": [
             {
                 "type": "action",
-                "action": {"type": "postback", "label": "参加", "data": "a=cmd&v=menu",
-                           "displayText": "参加"},
+                "action": {
+                    "type": "postback",
+                    "label": "参加",
+                    "data": "a=cmd&v=menu",
+                    "displayText": "参加",
+                },
             }
         ]
     },
@@ -29,13 +33,19 @@ def _wire(request: object) -> object:
 
 def test_reply_push_and_multicast_carry_the_dicts_unchanged() -> None:
     assert _wire(reply_request("token-1", [MENU])) == {
-        "replyToken": "token-1", "messages": [MENU], "notificationDisabled": False,
+        "replyToken": "token-1",
+        "messages": [MENU],
+        "notificationDisabled": False,
     }
     assert _wire(push_request("U1", [MENU])) == {
-        "to": "U1", "messages": [MENU], "notificationDisabled": False,
+        "to": "U1",
+        "messages": [MENU],
+        "notificationDisabled": False,
     }
     assert _wire(multicast_request(["U1", "U2"], [MENU])) == {
-        "to": ["U1", "U2"], "messages": [MENU], "notificationDisabled": False,
+        "to": ["U1", "U2"],
+        "messages": [MENU],
+        "notificationDisabled": False,
     }
 
 

@@ -10,16 +10,13 @@ from sqlalchemy.engine import Engine
 
 from bot.app import Overrides
 from bot.clock import FixedClock
+from bot.core import erasure
+from bot.core.models.consent import ConsentRecord
+from bot.core.models.membership import EndReason, Membership, MembershipStatus
+from bot.core.models.residents import PurgeSchedule, Resident, ResidentStatus
 from bot.db import session_scope
-from bot.models import Resident, ResidentStatus
-from bot.models.membership import (
-    ConsentRecord,
-    EndReason,
-    Membership,
-    MembershipStatus,
-    PurgeSchedule,
-)
-from bot.services import erasure, funnel, membership
+from bot.features.membership import funnel
+from bot.features.membership import memberships as membership
 from tests.factories import follow_event, unfollow_event
 from tests.join_support import (
     apply_through_chat,
@@ -75,7 +72,8 @@ def test_data_deletion_erases_personal_fields_in_every_table(bot: Any, engine: E
     assert "消去しました" in bot.texts_to(ALICE)[-1]
 
     leftovers = [
-        (table, column) for table, column, value in every_value(engine)
+        (table, column)
+        for table, column, value in every_value(engine)
         if any(secret in value for secret in (ALICE, NAME, PHONE, ROOM, "山田"))
     ]
     assert leftovers == []

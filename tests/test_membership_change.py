@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from bot.core.models.membership import EndReason, Membership, MembershipStatus
 from bot.db import session_scope
-from bot.models.membership import EndReason, Membership, MembershipStatus
 from tests.join_support import (
     apply_through_chat,
     association_id,
@@ -71,5 +71,6 @@ def test_joining_again_as_a_member_offers_the_change(bot: Any, engine: Engine) -
     tap(bot, OLD_OFFICER, "承認する", last(bot, OLD_OFFICER))
     say(bot, ALICE, "入会")
     assert "すでに" in bot.texts_to(ALICE)[-1]
-    assert "町内会を変更する" in [i["action"]["label"]
-                               for i in last(bot, ALICE)["quickReply"]["items"]]
+    assert "町内会を変更する" in [
+        i["action"]["label"] for i in last(bot, ALICE)["quickReply"]["items"]
+    ]

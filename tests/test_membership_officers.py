@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from bot.core.models.membership import Membership, MembershipStatus, Officer
+from bot.core.residents import get_or_create
 from bot.db import session_scope
-from bot.models.membership import Membership, MembershipStatus, Officer
-from bot.services import officers
-from bot.services.officers import LinkResult
-from bot.services.residents import get_or_create
+from bot.features.membership import officers
+from bot.features.membership.officers import LinkResult
 from tests.factories import postback_event
 from tests.join_support import (
     apply_through_chat,
@@ -54,15 +54,16 @@ def test_expired_or_mistyped_codes_are_refused(engine: Engine) -> None:
     now = datetime(2026, 12, 1, tzinfo=UTC)
     with session_scope(engine) as session:
         someone = get_or_create(session, OFFICER, now, "ja")
-        code = officers.issue_link_code(session, association_id(engine, "A0101"), now,
-                                        ttl=timedelta(days=1))
+        code = officers.issue_link_code(
+            session, association_id(engine, "A0101"), now, ttl=timedelta(days=1)
+        )
         assert officers.find_link_code(f"code: {code.lower()}") == code.replace("-", "")
         assert officers.redeem(session, someone, "ZZZZZZZZZZ", now)[0] == LinkResult.INVALID
         late = now + timedelta(days=1, seconds=1)
-        assert officers.redeem(session, someone, code.replace("-", ""), late)[0] == \
-            LinkResult.INVALID
-        assert officers.redeem(session, someone, code.replace("-", ""), now)[0] == \
-            LinkResult.LINKED
+        assert (
+            officers.redeem(session, someone, code.replace("-", ""), late)[0] == LinkResult.INVALID
+        )
+        assert officers.redeem(session, someone, code.replace("-", ""), now)[0] == LinkResult.LINKED
 
 
 def test_link_flow_asks_for_the_code(bot: Any, engine: Engine) -> None:

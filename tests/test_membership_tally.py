@@ -9,32 +9,40 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.core import erasure
+from bot.core.models.areas import Association, District, Ward
+from bot.core.models.membership import Membership, MembershipStatus
+from bot.core.models.residents import Resident
+from bot.core.models.staff import StaffRole
+from bot.core.scope import Scope
 from bot.db import session_scope
-from bot.models import Resident
-from bot.models import membership_tally as tally_hook
-from bot.models.areas import Association, District, Ward
-from bot.models.membership import Membership, MembershipStatus, MembershipTally
-from bot.models.staff import StaffRole
-from bot.services import erasure, membership
-from bot.services.scope import Scope
-from bot.staff.members import Counts, counts_by_association
+from bot.features.membership import memberships as membership
+from bot.features.membership import tally as tally_hook
+from bot.features.membership.models import MembershipTally
+from bot.features.membership.staff.members import Counts, counts_by_association
 
 NOW = datetime(2026, 4, 1, 1, 0, tzinfo=UTC)
 
 
 def _recount(session: Session) -> dict[tuple[int, str], tuple[int, int]]:
     rows = session.execute(
-        select(Membership.association_id, Membership.status, func.count(),
-               func.coalesce(func.sum(Membership.household_size), 0))
-        .group_by(Membership.association_id, Membership.status)
+        select(
+            Membership.association_id,
+            Membership.status,
+            func.count(),
+            func.coalesce(func.sum(Membership.household_size), 0),
+        ).group_by(Membership.association_id, Membership.status)
     ).all()
     return {(int(a), str(s)): (int(n), int(p)) for a, s, n, p in rows}
 
 
 def _tally(session: Session) -> dict[tuple[int, str], tuple[int, int]]:
     rows = session.execute(select(MembershipTally)).scalars().all()
-    return {(r.association_id, r.status): (r.memberships, r.people) for r in rows
-            if r.memberships or r.people}
+    return {
+        (r.association_id, r.status): (r.memberships, r.people)
+        for r in rows
+        if r.memberships or r.people
+    }
 
 
 def _assert_in_step(engine: Engine) -> dict[tuple[int, str], tuple[int, int]]:
@@ -69,8 +77,12 @@ def _resident(session: Session, n: int) -> Resident:
 
 
 def _apply(session: Session, resident: Resident, association_id: int, household: int) -> int:
-    form = membership.Application(association_id=association_id, full_name="試験 花子",
-                                  household_size=household, contact_method="line")
+    form = membership.Application(
+        association_id=association_id,
+        full_name="試験 花子",
+        household_size=household,
+        contact_method="line",
+    )
     return int(membership.apply(session, resident, form, NOW).id)  # type: ignore[arg-type]
 
 
@@ -88,7 +100,10 @@ def test_tally_follows_every_change_of_a_membership(engine: Engine) -> None:
         # Deciding twice changes nothing (the bulk UPDATE matches no pending row).
         assert not membership.approve(session, applications[0], NOW, staff="admin").changed
     assert _assert_in_step(engine) == {
-        (a, "approved"): (4, 10), (a, "declined"): (1, 5), (a, "pending"): (1, 6)}
+        (a, "approved"): (4, 10),
+        (a, "declined"): (1, 5),
+        (a, "pending"): (1, 6),
+    }
 
     later = NOW + timedelta(days=1)
     with session_scope(engine) as session:
@@ -105,13 +120,18 @@ def test_tally_follows_every_change_of_a_membership(engine: Engine) -> None:
         grown.household_size = 7
         session.add(grown)
     assert _assert_in_step(engine) == {
-        (a, "approved"): (1, 7), (a, "declined"): (1, 5), (a, "ended"): (3, 6),
-        (a, "withdrawn"): (1, 6), (b, "approved"): (1, 2)}
+        (a, "approved"): (1, 7),
+        (a, "declined"): (1, 5),
+        (a, "ended"): (3, 6),
+        (a, "withdrawn"): (1, 6),
+        (b, "approved"): (1, 2),
+    }
 
     with session_scope(engine) as session:
         # An ORM delete (tests and tools do this) takes its row out of the tally too.
-        row = session.execute(select(Membership).where(
-            Membership.status == MembershipStatus.DECLINED)).scalar_one()
+        row = session.execute(
+            select(Membership).where(Membership.status == MembershipStatus.DECLINED)
+        ).scalar_one()
         session.delete(row)
     counts = _assert_in_step(engine)
     assert (a, "declined") not in counts
@@ -135,9 +155,19 @@ def test_rebuild_recounts_rows_written_around_the_orm(engine: Engine) -> None:
     with session_scope(engine) as session:
         ids = [_resident(session, n).id for n in range(3)]
         # A bulk insert bypasses the flush hook (as the benchmark's loader does) ...
-        session.execute(Membership.__table__.insert(), [  # type: ignore[attr-defined]
-            {"resident_id": rid, "association_id": a if n else b, "status": "approved",
-             "household_size": 2, "applied_at": NOW} for n, rid in enumerate(ids)])
+        session.execute(
+            Membership.__table__.insert(),
+            [  # type: ignore[attr-defined]
+                {
+                    "resident_id": rid,
+                    "association_id": a if n else b,
+                    "status": "approved",
+                    "household_size": 2,
+                    "applied_at": NOW,
+                }
+                for n, rid in enumerate(ids)
+            ],
+        )
         assert _tally(session) == {}
         # ... and rebuild brings the tally back in step.
         tally_hook.rebuild(session.connection())
@@ -156,7 +186,9 @@ def test_overview_counts_come_from_the_tally(engine: Engine) -> None:
         city = Scope(role=StaffRole.CITY_ADMIN)
         assert counts_by_association(session, city) == {
             a: Counts(members=1, households=2, pending=1),
-            b: Counts(members=0, households=0, pending=1)}
+            b: Counts(members=0, households=0, pending=1),
+        }
         officer_b = Scope(role=StaffRole.ASSOCIATION_OFFICER, association_ids=frozenset({b}))
         assert counts_by_association(session, officer_b) == {
-            b: Counts(members=0, households=0, pending=1)}
+            b: Counts(members=0, households=0, pending=1)
+        }

@@ -7,8 +7,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401 - registers every table
-from bot import migrate
+import bot.features  # noqa: F401 - registers every table
+from bot.platform import migrate
 
 
 def test_migrations_match_models(engine: Engine) -> None:

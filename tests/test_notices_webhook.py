@@ -9,9 +9,10 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.clock import FixedClock
+from bot.core.audience import Audience
 from bot.db import session_scope
-from bot.services import notice_coverage, notices
-from bot.services.audience import Audience
+from bot.features.notices import coverage as notice_coverage
+from bot.features.notices import notices
 from tests.delivery_support import message_calls
 from tests.events_support import (
     T0,
@@ -30,10 +31,14 @@ from tests.factories import postback_event
 def _notice(engine: Any, audience: Audience, **fields: Any) -> int:
     with session_scope(engine) as session:
         notice = notices.create_notice(
-            session, title="ごみ集積所の清掃", body="日曜 9 時に集まってください。",
-            audience=audience, now=T0,
-            translations={"en": {"title": "Cleaning the waste point",
-                                 "body": "Please gather on Sunday at 9."}},
+            session,
+            title="ごみ集積所の清掃",
+            body="日曜 9 時に集まってください。",
+            audience=audience,
+            now=T0,
+            translations={
+                "en": {"title": "Cleaning the waste point", "body": "Please gather on Sunday at 9."}
+            },
             **fields,
         )
         return int(notice.id or 0)
@@ -41,8 +46,9 @@ def _notice(engine: Any, audience: Audience, **fields: Any) -> int:
 
 def _send(engine: Any, bot: Any, notice_id: int) -> notices.SendResult:
     with session_scope(engine) as session:
-        return notices.send_notice(session, notice_id=notice_id,
-                                   renderer=bot.app.state.renderer, now=T0)
+        return notices.send_notice(
+            session, notice_id=notice_id, renderer=bot.app.state.renderer, now=T0
+        )
 
 
 def test_notice_to_an_association_reaches_exactly_its_members_once_even_sent_twice(
@@ -59,14 +65,18 @@ def test_notice_to_an_association_reaches_exactly_its_members_once_even_sent_twi
     notice_id = _notice(engine, Audience("association", (assoc_a,)))
 
     with Session(engine) as session:
-        cost = notices.preview(session, audience=Audience("association", (assoc_a,)),
-                               content=bot.app.state.content)
+        cost = notices.preview(
+            session, audience=Audience("association", (assoc_a,)), content=bot.app.state.content
+        )
     first, second = _send(engine, bot, notice_id), _send(engine, bot, notice_id)
     deliver(engine, standin, bot.app.state.settings, T0)
     deliver(engine, standin, bot.app.state.settings, T0)
 
-    got = Counter(d.user_id for d in standin.deliveries if "清掃" in str(d.message)
-                  or "waste point" in str(d.message))
+    got = Counter(
+        d.user_id
+        for d in standin.deliveries
+        if "清掃" in str(d.message) or "waste point" in str(d.message)
+    )
     assert got == Counter({uid("ichiro"): 1, uid("jiro"): 1, uid("emma"): 1})
     assert cost.recipients == first.recipients == 3 == sum(got.values())
     assert (first.sent, second.sent) == (True, False)
@@ -82,8 +92,7 @@ def test_push_count_for_1201_recipients_is_three_multicasts(
     bot = clocked_bot(bot_factory, FixedClock(T0))
     notice_id = _notice(engine, Audience("association", (assoc,)))
     with Session(engine) as session:
-        cost = notices.preview_notice(session, notice_id=notice_id,
-                                      renderer=bot.app.state.renderer)
+        cost = notices.preview_notice(session, notice_id=notice_id, renderer=bot.app.state.renderer)
     assert (cost.recipients, cost.multicast_calls, cost.api_calls) == (1201, 3, 3)
     _send(engine, bot, notice_id)
     deliver(engine, standin, bot.app.state.settings, T0)
@@ -100,8 +109,13 @@ def test_acknowledgement_and_read_coverage_count_line_and_paper(
     for name in ("sato", "suzuki", "tanaka"):
         add_member(engine, assoc, name)
     bot = clocked_bot(bot_factory, FixedClock(T0))
-    notice_id = _notice(engine, Audience("association", (assoc,)), ack_requested=True,
-                        association_id=assoc, image_url="https://example.org/map.png")
+    notice_id = _notice(
+        engine,
+        Audience("association", (assoc,)),
+        ack_requested=True,
+        association_id=assoc,
+        image_url="https://example.org/map.png",
+    )
     _send(engine, bot, notice_id)
     deliver(engine, standin, bot.app.state.settings, T0)
 
@@ -118,20 +132,26 @@ def test_acknowledgement_and_read_coverage_count_line_and_paper(
 
     with session_scope(engine) as session:
         assert notices.ack_count(session, notice_id=notice_id) == (1, 3)
-        assert notices.tick_paper_delivery(session, notice_id=notice_id, association_id=assoc,
-                                           household="3-2", now=T0)
-        assert not notices.tick_paper_delivery(session, notice_id=notice_id,
-                                               association_id=assoc, household="3-2", now=T0)
-        notices.tick_paper_delivery(session, notice_id=notice_id, association_id=assoc,
-                                    household="3-5", now=T0)
-        notice_coverage.set_han_households(session, association_id=assoc, han="",
-                                           households=10)
+        assert notices.tick_paper_delivery(
+            session, notice_id=notice_id, association_id=assoc, household="3-2", now=T0
+        )
+        assert not notices.tick_paper_delivery(
+            session, notice_id=notice_id, association_id=assoc, household="3-2", now=T0
+        )
+        notices.tick_paper_delivery(
+            session, notice_id=notice_id, association_id=assoc, household="3-5", now=T0
+        )
+        notice_coverage.set_han_households(session, association_id=assoc, han="", households=10)
     with Session(engine) as session:
         rows = notice_coverage.read_coverage(session, notice_id=notice_id)
     total = rows[0]
     assert (total.association_id, total.han) == (assoc, None)
     assert (total.households, total.line_households, total.line_reached, total.paper) == (
-        10, 3, 1, 2)
+        10,
+        3,
+        1,
+        2,
+    )
     assert total.rate == 0.3
 
 
@@ -156,14 +176,19 @@ def test_scheduled_notice_goes_once_when_due(bot_factory: Any, engine: Any) -> N
 def test_print_page_is_large_print_escaped_and_needs_the_signed_link(
     bot_factory: Any, engine: Any
 ) -> None:
-    from bot.events_web import print_url
+    from bot.features.events.public_routes import print_url
 
     (assoc, _) = make_area(engine)
     bot = clocked_bot(bot_factory, FixedClock(T0))
     with session_scope(engine) as session:
-        notice = notices.create_notice(session, title="<b>夏祭り</b>", body="持ち物：うちわ",
-                                       audience=Audience("association", (assoc,)), now=T0,
-                                       association_id=assoc)
+        notice = notices.create_notice(
+            session,
+            title="<b>夏祭り</b>",
+            body="持ち物：うちわ",
+            audience=Audience("association", (assoc,)),
+            now=T0,
+            association_id=assoc,
+        )
         notice_id = int(notice.id or 0)
     url = print_url(bot.app.state.settings, notice_id)
     page = bot.http.get(url.removeprefix(bot.app.state.settings.public_base_url))

@@ -10,18 +10,17 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.clock import FixedClock
+from bot.core.models.areas import Association, District, Ward
+from bot.core.models.membership import Membership, MembershipStatus, Officer
 from bot.db import session_scope
-from bot.models.areas import Association, District, Ward
-from bot.models.delivery import OutboxBatch, OutboxMessage, OutboxRecipient
-from bot.models.events import Event, Rsvp, RsvpAnswer
-from bot.models.membership import Membership, MembershipStatus, Officer
-from bot.models.notices import Notice, NoticeAck, NoticeRecipient
-from bot.models.scheduling import QuotaSnapshot
-from bot.models.volunteers import Opportunity, Slot
-from bot.scheduler import jobs
-from bot.scheduler.lease import LocalLease
-from bot.scheduler.runner import SchedulerRunner
-from bot.services import send_policy
+from bot.features import scheduled as jobs
+from bot.features.events.models import Event, Rsvp, RsvpAnswer
+from bot.features.notices.models import Notice, NoticeAck, NoticeRecipient
+from bot.features.volunteers.models import Opportunity, Slot
+from bot.platform.delivery import send_policy
+from bot.platform.delivery.models import OutboxBatch, OutboxMessage, OutboxRecipient, QuotaSnapshot
+from bot.platform.scheduler.lease import LocalLease
+from bot.platform.scheduler.runner import SchedulerRunner
 from tests.scheduler_support import (
     add_residents,
     count_rows,
@@ -54,8 +53,10 @@ def _associations(engine: Engine, *names: str) -> list[int]:
         district = District(code="D", ward_id=ward.id or 0, name="地区")
         session.add(district)
         session.flush()
-        rows = [Association(code=f"A{n}", district_id=district.id or 0, name=name)
-                for n, name in enumerate(names)]
+        rows = [
+            Association(code=f"A{n}", district_id=district.id or 0, name=name)
+            for n, name in enumerate(names)
+        ]
         session.add_all(rows)
         session.flush()
         return [int(a.id or 0) for a in rows]
@@ -64,19 +65,34 @@ def _associations(engine: Engine, *names: str) -> list[int]:
 def _officer(engine: Engine, association_id: int, *, locale: str = "ja", start: int) -> int:
     (resident,) = add_residents(engine, 1, locale=locale, start=start)
     with session_scope(engine) as session:
-        session.add(Officer(resident_id=resident, association_id=association_id,
-                            linked_at=tokyo(1, 9)))
+        session.add(
+            Officer(resident_id=resident, association_id=association_id, linked_at=tokyo(1, 9))
+        )
     return resident
 
 
-def _membership(engine: Engine, association_id: int, status: str, *, applied: datetime,
-                decided: datetime | None = None, ended: datetime | None = None,
-                start: int) -> int:
+def _membership(
+    engine: Engine,
+    association_id: int,
+    status: str,
+    *,
+    applied: datetime,
+    decided: datetime | None = None,
+    ended: datetime | None = None,
+    start: int,
+) -> int:
     (resident,) = add_residents(engine, 1, start=start)
     with session_scope(engine) as session:
-        session.add(Membership(resident_id=resident, association_id=association_id,
-                               status=status, applied_at=applied, decided_at=decided,
-                               ended_at=ended))
+        session.add(
+            Membership(
+                resident_id=resident,
+                association_id=association_id,
+                status=status,
+                applied_at=applied,
+                decided_at=decided,
+                ended_at=ended,
+            )
+        )
     return resident
 
 
@@ -85,27 +101,63 @@ def _busy_day(engine: Engine, association_id: int, day: int, *, start: int) -> N
     a notice asking for stamps sent to two members, one of whom stamps it."""
     morning = tokyo(day, 10)
     _membership(engine, association_id, MembershipStatus.PENDING, applied=morning, start=start)
-    joined = _membership(engine, association_id, MembershipStatus.APPROVED,
-                         applied=morning - timedelta(days=2), decided=morning, start=start + 1)
-    _membership(engine, association_id, MembershipStatus.ENDED, applied=tokyo(1, 9),
-                decided=tokyo(1, 10), ended=morning, start=start + 2)
+    joined = _membership(
+        engine,
+        association_id,
+        MembershipStatus.APPROVED,
+        applied=morning - timedelta(days=2),
+        decided=morning,
+        start=start + 1,
+    )
+    _membership(
+        engine,
+        association_id,
+        MembershipStatus.ENDED,
+        applied=tokyo(1, 9),
+        decided=tokyo(1, 10),
+        ended=morning,
+        start=start + 2,
+    )
     voters = add_residents(engine, 2, start=start + 3)
     with session_scope(engine) as session:
-        event = Event(association_id=association_id, title="清掃", status="published",
-                      starts_at=tokyo(day + 5, 9), ends_at=tokyo(day + 5, 11),
-                      checkin_code=f"c{start}")
-        notice = Notice(association_id=association_id, title="回覧", body="本文",
-                        ack_requested=True, status="sent", sent_at=morning, recipient_count=2)
+        event = Event(
+            association_id=association_id,
+            title="清掃",
+            status="published",
+            starts_at=tokyo(day + 5, 9),
+            ends_at=tokyo(day + 5, 11),
+            checkin_code=f"c{start}",
+        )
+        notice = Notice(
+            association_id=association_id,
+            title="回覧",
+            body="本文",
+            ack_requested=True,
+            status="sent",
+            sent_at=morning,
+            recipient_count=2,
+        )
         session.add_all([event, notice])
         session.flush()
         for rid, answer in zip(voters, (RsvpAnswer.GOING, RsvpAnswer.NOT), strict=True):
-            session.add(Rsvp(event_id=event.id or 0, resident_id=rid, answer=answer,
-                             created_at=morning, updated_at=morning))
+            session.add(
+                Rsvp(
+                    event_id=event.id or 0,
+                    resident_id=rid,
+                    answer=answer,
+                    created_at=morning,
+                    updated_at=morning,
+                )
+            )
         for rid in (joined, voters[0]):
-            session.add(NoticeRecipient(notice_id=notice.id or 0, resident_id=rid,
-                                        association_id=association_id))
-        session.add(NoticeAck(notice_id=notice.id or 0, resident_id=joined,
-                              at=morning + timedelta(hours=1)))
+            session.add(
+                NoticeRecipient(
+                    notice_id=notice.id or 0, resident_id=rid, association_id=association_id
+                )
+            )
+        session.add(
+            NoticeAck(notice_id=notice.id or 0, resident_id=joined, at=morning + timedelta(hours=1))
+        )
 
 
 def _open_slot(engine: Engine, association_id: int, starts: datetime) -> None:
@@ -114,9 +166,17 @@ def _open_slot(engine: Engine, association_id: int, starts: datetime) -> None:
         opportunity = Opportunity(role="受付", association_id=association_id, ward_id=ward)
         session.add(opportunity)
         session.flush()
-        session.add(Slot(opportunity_id=opportunity.id or 0, starts_at=starts,
-                         ends_at=starts + timedelta(hours=2), needed=3, filled=1,
-                         bucket="weekend_morning", month=202609))
+        session.add(
+            Slot(
+                opportunity_id=opportunity.id or 0,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=2),
+                needed=3,
+                filled=1,
+                bucket="weekend_morning",
+                month=202609,
+            )
+        )
 
 
 def _texts(engine: Engine) -> list[str]:
@@ -129,8 +189,9 @@ async def test_the_digest_fires_once_at_the_configured_local_time(engine: Engine
     _busy_day(engine, association, 10, start=100)
     clock = FixedClock(tokyo(10, 18, 59))
     digest = next(s for s in jobs.core_jobs(SETTINGS, None) if s.name == "officer_digest")
-    runner = SchedulerRunner(engine=engine, deps=DEPS, jobs=[digest], lease=LocalLease(),
-                             clock=clock)
+    runner = SchedulerRunner(
+        engine=engine, deps=DEPS, jobs=[digest], lease=LocalLease(), clock=clock
+    )
     # Before 19:00 the due slot is yesterday's, and nothing happened in that day.
     assert (await runner.run_due())["officer_digest"] == 0
     clock.set(tokyo(10, 19))
@@ -184,23 +245,32 @@ def test_an_officer_of_a_hears_only_about_a(engine: Engine) -> None:
     officer_b = _officer(engine, b, locale="en", start=901)
     _officer(engine, c, start=902)  # C had a quiet day
     _busy_day(engine, a, 10, start=100)
-    _membership(engine, b, MembershipStatus.APPROVED, applied=tokyo(8, 9), decided=tokyo(10, 9),
-                start=200)
+    _membership(
+        engine, b, MembershipStatus.APPROVED, applied=tokyo(8, 9), decided=tokyo(10, 9), start=200
+    )
     _open_slot(engine, b, tokyo(20, 9))
     _open_slot(engine, a, tokyo(9, 9))  # already past: not open any more
     assert run(engine, tokyo(10, 19)) == 2
     by_key = {m.key.split(":")[1]: m for m in outbox_messages(engine, "officer_digest")}
     assert set(by_key) == {str(a), str(b)}
     with session_scope(engine) as session:
-        to = {key: [r.resident_id for r in session.execute(
-                  select(OutboxRecipient).where(OutboxRecipient.message_id == m.id)).scalars()]
-              for key, m in by_key.items()}
+        to = {
+            key: [
+                r.resident_id
+                for r in session.execute(
+                    select(OutboxRecipient).where(OutboxRecipient.message_id == m.id)
+                ).scalars()
+            ]
+            for key, m in by_key.items()
+        }
     assert to == {str(a): [officer_a], str(b): [officer_b]}
     text_a, text_b = (by_key[str(x)].messages[0]["text"] for x in (a, b))
     assert "青葉町内会" in text_a and "文化町内会" not in text_a and "ボランティア" not in text_a
-    assert text_b == ("[文化町内会] Summary for 9/10\n- Joined: 1\n"
-                      "- Volunteer slots still open: 1 (2 people needed)\n"
-                      "See the officer menu or the staff web for details.")
+    assert text_b == (
+        "[文化町内会] Summary for 9/10\n- Joined: 1\n"
+        "- Volunteer slots still open: 1 (2 people needed)\n"
+        "See the officer menu or the staff web for details."
+    )
 
 
 def test_a_digest_due_in_quiet_hours_waits_for_eight_and_spends_no_budget(

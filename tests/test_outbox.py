@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from bot.db import is_postgres, session_scope
-from bot.delivery import outbox
-from bot.line.limits import LimitError
-from bot.models.delivery import OutboxBatch, OutboxRecipient
+from bot.platform.delivery import outbox
+from bot.platform.delivery.models import OutboxBatch, OutboxRecipient
+from bot.platform.line.limits import LimitError
 from tests.delivery_support import (
     NOTICE,
     T0,

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from bot.cli import main
 from bot.content import load_content
 from bot.db import session_scope
-from bot.services import join_codes, qr
+from bot.features.membership import join_codes, qr
 from bot.settings import REPO_ROOT
 from bot.simulator.line_links import parse_line_link, same_account
 from tests.join_support import seed_city
@@ -58,7 +58,10 @@ def test_poster_has_the_code_three_languages_and_escapes_names() -> None:
 
 
 def test_cli_writes_files_and_reuses_the_live_code(
-    engine: Engine, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    engine: Engine,
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     seed_city(engine)
@@ -70,7 +73,8 @@ def test_cli_writes_files_and_reuses_the_live_code(
     code = first.split()[1]
     assert "(new)" in first and "https://line.me/R/oaMessage/@city/?" in first
     assert sorted(p.name for p in out.iterdir()) == [
-        "counter-counter-morioka.html", "counter-counter-morioka.png",
+        "counter-counter-morioka.html",
+        "counter-counter-morioka.png",
         "counter-counter-morioka.svg",
     ]
     assert main(["qr", "--counter", "counter-morioka", "--out", str(out)]) == 0

@@ -15,12 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.content import Content, load_content
+from bot.conversation import richmenu
+from bot.conversation.models import RichMenuRecord
+from bot.core.models.membership import ContactMethod
+from bot.core.residents import get_or_create
 from bot.db import session_scope
-from bot.flows import build_registry
-from bot.line.richmenu import RichMenuApi
-from bot.models.membership import ContactMethod, RichMenuRecord
-from bot.services import membership, richmenu
-from bot.services.residents import get_or_create
+from bot.features import build_registry
+from bot.features.membership import memberships as membership
+from bot.platform.line.richmenu import RichMenuApi
 from bot.settings import REPO_ROOT
 from bot.simulator.standin import LineStandin
 from tests.conftest import TOKEN
@@ -43,8 +45,11 @@ OFFICER = "U" + "0f" * 16
 
 def _sync(standin: LineStandin, engine: Engine, content: Content) -> richmenu.SyncReport:
     async def run() -> richmenu.SyncReport:
-        api = RichMenuApi(host=standin.url, data_host=standin.url,  # type: ignore[attr-defined]
-                          access_token=TOKEN)
+        api = RichMenuApi(
+            host=standin.url,
+            data_host=standin.url,  # type: ignore[attr-defined]
+            access_token=TOKEN,
+        )
         try:
             return await richmenu.sync(api, engine, content, build_registry(), T0)
         finally:
@@ -65,9 +70,12 @@ def _writes(standin: LineStandin) -> list[tuple[str, str]]:
 def _member(engine: Engine, user: str) -> None:
     with session_scope(engine) as session:
         who = get_or_create(session, user, T0, "ja")
-        form = membership.Application(association_id=association_id(engine, "A0101"),
-                                      full_name="名前", household_size=1,
-                                      contact_method=ContactMethod.LINE)
+        form = membership.Application(
+            association_id=association_id(engine, "A0101"),
+            full_name="名前",
+            household_size=1,
+            contact_method=ContactMethod.LINE,
+        )
         row = membership.apply(session, who, form, T0)
         membership.approve(session, row.id or 0, T0, staff="t")
 

@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 
 from bot.clock import FixedClock
 from bot.db import session_scope
-from bot.models.events import Rsvp
-from bot.services import events
+from bot.features.events import events
+from bot.features.events.models import Rsvp
 from tests.events_support import (
     T0,
     add_member,
@@ -36,8 +36,10 @@ def _say(bot: Any, name: str, data: str) -> list[str]:
 
 def _answers(engine: Any, event_id: int) -> list[tuple[int, str]]:
     with Session(engine) as session:
-        return [(r.resident_id, r.answer) for r in session.exec(
-            select(Rsvp).where(Rsvp.event_id == event_id)).all()]
+        return [
+            (r.resident_id, r.answer)
+            for r in session.exec(select(Rsvp).where(Rsvp.event_id == event_id)).all()
+        ]
 
 
 def test_residents_outside_the_audience_are_refused_and_nothing_is_stored(
@@ -48,14 +50,17 @@ def test_residents_outside_the_audience_are_refused_and_nothing_is_stored(
     add_member(engine, assoc_b, "sota")  # a member, but of another association
     add_resident(engine, "kai")  # follows the bot, belongs to no association
     add_member(engine, assoc_a, "rin", status="pending")  # not yet approved
-    members_only = make_event(engine, association_id=assoc_a, headcount_allowed=True,
-                              audience={"scope": "association", "ids": [assoc_a]})
+    members_only = make_event(
+        engine,
+        association_id=assoc_a,
+        headcount_allowed=True,
+        audience={"scope": "association", "ids": [assoc_a]},
+    )
     legacy = make_event(engine, title="総会", association_id=assoc_a)  # no spec: its members
     bot = clocked_bot(bot_factory, FixedClock(T0))
 
     for name in ("sota", "kai", "rin"):
-        for event_id, choice in ((members_only, "going"), (members_only, "maybe"),
-                                 (legacy, "not")):
+        for event_id, choice in ((members_only, "going"), (members_only, "maybe"), (legacy, "not")):
             replies = _say(bot, name, tap("rsvp", e=event_id, v=choice))
             assert len(replies) == 1 and REFUSAL in replies[0], (name, replies)
             assert "人数" not in replies[0]  # no headcount question before the refusal
@@ -71,8 +76,12 @@ def test_an_open_event_takes_anyone_and_a_former_answerer_may_still_withdraw(
     assoc_a, assoc_b = make_area(engine)
     outsider = add_member(engine, assoc_b, "sota")
     open_event = make_event(engine, association_id=assoc_a, audience={"scope": "everyone"})
-    district = make_event(engine, title="地区運動会", association_id=assoc_a,
-                          audience={"scope": "district", "ids": [_district_of(engine, assoc_b)]})
+    district = make_event(
+        engine,
+        title="地区運動会",
+        association_id=assoc_a,
+        audience={"scope": "district", "ids": [_district_of(engine, assoc_b)]},
+    )
     bot = clocked_bot(bot_factory, FixedClock(T0))
     replies = _say(bot, "sota", tap("rsvp", e=open_event, v="going"))
     assert not any(REFUSAL in r for r in replies)
@@ -92,7 +101,7 @@ def test_an_open_event_takes_anyone_and_a_former_answerer_may_still_withdraw(
 
 
 def _district_of(engine: Any, association_id: int) -> int:
-    from bot.models.areas import Association
+    from bot.core.models.areas import Association
 
     with Session(engine) as session:
         association = session.get(Association, association_id)

@@ -8,9 +8,9 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.clock import FixedClock
-from bot.flows import postback
-from bot.models.events import OfferStatus, Rsvp, WaitlistOffer
-from bot.services import rsvp
+from bot.conversation import postback
+from bot.features.events import rsvp
+from bot.features.events.models import OfferStatus, Rsvp, WaitlistOffer
 from tests.events_support import (
     T0,
     add_member,
@@ -26,12 +26,15 @@ from tests.factories import postback_event
 
 def _rsvp(engine: Any, event_id: int, name: str) -> Rsvp | None:
     with Session(engine) as session:
-        return session.exec(select(Rsvp).where(
-            Rsvp.event_id == event_id, Rsvp.resident_id == _resident_id(engine, name))).first()
+        return session.exec(
+            select(Rsvp).where(
+                Rsvp.event_id == event_id, Rsvp.resident_id == _resident_id(engine, name)
+            )
+        ).first()
 
 
 def _resident_id(engine: Any, name: str) -> int:
-    from bot.models import Resident
+    from bot.core.models.residents import Resident
 
     with Session(engine) as session:
         found = session.exec(select(Resident.id).where(Resident.line_user_id == uid(name))).one()
@@ -50,8 +53,9 @@ def test_rsvp_yes_with_headcount_change_to_no_and_deadline_refuses(
 ) -> None:
     (assoc, _) = make_area(engine)
     add_member(engine, assoc, "hanako")
-    event_id = make_event(engine, headcount_allowed=True, max_party=5,
-                          rsvp_deadline=T0 + timedelta(days=1))
+    event_id = make_event(
+        engine, headcount_allowed=True, max_party=5, rsvp_deadline=T0 + timedelta(days=1)
+    )
     clock = FixedClock(T0)
     bot = clocked_bot(bot_factory, clock)
     user = uid("hanako")
@@ -62,11 +66,11 @@ def test_rsvp_yes_with_headcount_change_to_no_and_deadline_refuses(
     saved = _say(bot, user, postback.encode(f="rsvp_count", s="children", v="1"))
     assert any("参加（3人）" in text for text in saved)
     answer = _rsvp(engine, event_id, "hanako")
-    assert answer is not None and (answer.answer, answer.adults, answer.children) == (
-        "going", 2, 1)
+    assert answer is not None and (answer.answer, answer.adults, answer.children) == ("going", 2, 1)
 
-    assert any("不参加で受け付けました" in t
-               for t in _say(bot, user, tap("rsvp", e=event_id, v="not")))
+    assert any(
+        "不参加で受け付けました" in t for t in _say(bot, user, tap("rsvp", e=event_id, v="not"))
+    )
     assert _rsvp(engine, event_id, "hanako").answer == "not"  # type: ignore[union-attr]
 
     clock.set(T0 + timedelta(days=1, minutes=1))
@@ -113,8 +117,9 @@ def test_capacity_two_waitlists_the_third_offers_on_cancel_then_next_on_expiry(
     assert len(offers_to_d) == 1
 
     with Session(engine) as session:
-        offer = session.exec(select(WaitlistOffer).where(
-            WaitlistOffer.status == OfferStatus.OPEN)).one()
+        offer = session.exec(
+            select(WaitlistOffer).where(WaitlistOffer.status == OfferStatus.OPEN)
+        ).one()
     taken = _say(bot, uid("d"), tap("offer", o=int(offer.id or 0), v="yes"))
     assert any("参加が決まりました" in t for t in taken)
     assert _rsvp(engine, event_id, "d").answer == "going"  # type: ignore[union-attr]
@@ -123,14 +128,12 @@ def test_capacity_two_waitlists_the_third_offers_on_cancel_then_next_on_expiry(
 
 def rsvp_get(session: Session, event_id: int) -> Any:
     """The event, loaded in `session`."""
-    from bot.models.events import Event
+    from bot.features.events.models import Event
 
     return session.get(Event, event_id)
 
 
-def test_tapping_going_twice_keeps_one_answer_and_one_place(
-    bot_factory: Any, engine: Any
-) -> None:
+def test_tapping_going_twice_keeps_one_answer_and_one_place(bot_factory: Any, engine: Any) -> None:
     (assoc, _) = make_area(engine)
     add_member(engine, assoc, "taro")
     add_member(engine, assoc, "jiro")
@@ -146,9 +149,7 @@ def test_tapping_going_twice_keeps_one_answer_and_one_place(
     assert sorted(r.answer for r in rows) == ["going", "waitlisted"]
 
 
-def test_my_events_lists_upcoming_and_needs_reach_the_answer(
-    bot_factory: Any, engine: Any
-) -> None:
+def test_my_events_lists_upcoming_and_needs_reach_the_answer(bot_factory: Any, engine: Any) -> None:
     (assoc, _) = make_area(engine)
     add_member(engine, assoc, "yuki")
     event_id = make_event(engine, title="地域カフェ")

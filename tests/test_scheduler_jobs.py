@@ -11,17 +11,18 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from bot.conversation.models import Conversation
+from bot.core.models.areas import Association, District, Ward
+from bot.core.models.membership import Membership, MembershipStatus, Officer
 from bot.db import session_scope
-from bot.delivery import outbox
-from bot.models import Conversation, WebhookEvent
-from bot.models.areas import Association, District, Ward
-from bot.models.core import EventStatus as InboxStatus
-from bot.models.delivery import OutboxBatch, OutboxMessage, OutboxRecipient
-from bot.models.events import Rsvp, RsvpAnswer
-from bot.models.membership import Membership, MembershipStatus, Officer
-from bot.models.scheduling import QuotaSnapshot, SurveyInvite, SurveyWave
-from bot.scheduler import jobs
-from bot.services import events
+from bot.features import scheduled as jobs
+from bot.features.events import events
+from bot.features.events.models import Rsvp, RsvpAnswer
+from bot.features.surveys.models import SurveyInvite, SurveyWave
+from bot.platform.delivery import outbox
+from bot.platform.delivery.models import OutboxBatch, OutboxMessage, OutboxRecipient, QuotaSnapshot
+from bot.platform.inbox_models import EventStatus as InboxStatus
+from bot.platform.inbox_models import WebhookEvent
 from tests.scheduler_support import (
     RENDERER,
     T0,
@@ -44,8 +45,9 @@ def tokyo(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=TOKYO).astimezone(UTC)
 
 
-def run(job: Any, now: datetime, deps: jobs.JobDeps = DEPS, engine: Engine | None = None,
-        **extra: Any) -> int:
+def run(
+    job: Any, now: datetime, deps: jobs.JobDeps = DEPS, engine: Engine | None = None, **extra: Any
+) -> int:
     assert engine is not None
     with session_scope(engine) as session:
         return int(job(now=now, session=session, deps=deps, **extra))
@@ -83,8 +85,11 @@ def test_a_wave_invites_each_resident_once_in_their_own_language(engine: Engine)
 def test_a_wave_opening_at_night_is_queued_for_after_eight_and_spread(engine: Engine) -> None:
     add_residents(engine, 2)
     add_residents(engine, 2, locale="en", start=10)
-    night = one_survey(schedule={"waves": [{"key": "late", "opens": "2026-07-10T22:00",
-                                            "closes": "2026-07-20T22:00"}]})
+    night = one_survey(
+        schedule={
+            "waves": [{"key": "late", "opens": "2026-07-10T22:00", "closes": "2026-07-20T22:00"}]
+        }
+    )
     deps = deps_for(SETTINGS, night)
     assert dispatch(engine, tokyo(7, 10, 22), deps) == 4
     with session_scope(engine) as session:
@@ -98,8 +103,14 @@ def test_residents_over_their_weekly_budget_are_invited_later(engine: Engine) ->
     busy, calm = add_residents(engine, 2)
     with session_scope(engine) as session:
         for n in range(3):
-            outbox.enqueue(session, key=f"notice:{n}", kind="notice", recipient_ids=[busy],
-                           messages=[{"type": "text", "text": "回覧"}], now=T0 - timedelta(days=2))
+            outbox.enqueue(
+                session,
+                key=f"notice:{n}",
+                kind="notice",
+                recipient_ids=[busy],
+                messages=[{"type": "text", "text": "回覧"}],
+                now=T0 - timedelta(days=2),
+            )
     assert dispatch(engine, T0) == 1
     assert recipients_of(engine, "survey_invite") == [calm]
     assert dispatch(engine, T0 + timedelta(days=5, minutes=1)) == 1  # the notices aged out
@@ -109,8 +120,15 @@ def test_residents_over_their_weekly_budget_are_invited_later(engine: Engine) ->
 def test_a_resident_in_the_middle_of_a_flow_is_invited_once_it_is_over(engine: Engine) -> None:
     joining, idle = add_residents(engine, 2)
     with session_scope(engine) as session:
-        session.add(Conversation(line_user_id=f"U{0:032x}", flow="join", step="town",
-                                 updated_at=T0, expires_at=T0 + timedelta(minutes=30)))
+        session.add(
+            Conversation(
+                line_user_id=f"U{0:032x}",
+                flow="join",
+                step="town",
+                updated_at=T0,
+                expires_at=T0 + timedelta(minutes=30),
+            )
+        )
     assert dispatch(engine, T0) == 1  # the invitation's chips would replace the join's
     assert recipients_of(engine, "survey_invite") == [idle]
     with session_scope(engine) as session:
@@ -147,16 +165,29 @@ def test_the_closing_nudge_goes_once_to_those_who_have_not_answered(engine: Engi
 # --- event reminders -----------------------------------------------------------------------
 
 
-def _event(engine: Engine, starts: datetime, going: list[int], category: str = "festival",
-           published: datetime | None = None) -> int:
+def _event(
+    engine: Engine,
+    starts: datetime,
+    going: list[int],
+    category: str = "festival",
+    published: datetime | None = None,
+) -> int:
     with session_scope(engine) as session:
-        event = events.create_event(session, title="盆踊り", starts_at=starts,
-                                    ends_at=starts + timedelta(hours=2),
-                                    now=published or starts - timedelta(days=10), publish=True,
-                                    category=category)
+        event = events.create_event(
+            session,
+            title="盆踊り",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            now=published or starts - timedelta(days=10),
+            publish=True,
+            category=category,
+        )
         for rid in going:
-            session.add(Rsvp(event_id=event.id or 0, resident_id=rid, answer=RsvpAnswer.GOING,
-                             created_at=T0))
+            session.add(
+                Rsvp(
+                    event_id=event.id or 0, resident_id=rid, answer=RsvpAnswer.GOING, created_at=T0
+                )
+            )
         return int(event.id or 0)
 
 
@@ -186,8 +217,13 @@ def test_a_moved_event_is_reminded_at_its_new_time(engine: Engine) -> None:
     going = add_residents(engine, 1)
     event_id = _event(engine, tokyo(8, 15, 18), going)
     with session_scope(engine) as session:
-        events.update_event(session, event_id=event_id, renderer=RENDERER, now=tokyo(8, 1, 9),
-                            changes={"starts_at": tokyo(8, 22, 18), "ends_at": tokyo(8, 22, 20)})
+        events.update_event(
+            session,
+            event_id=event_id,
+            renderer=RENDERER,
+            now=tokyo(8, 1, 9),
+            changes={"starts_at": tokyo(8, 22, 18), "ends_at": tokyo(8, 22, 20)},
+        )
     assert run(jobs.event_reminders, tokyo(8, 14, 18), engine=engine) == 0
     assert run(jobs.event_reminders, tokyo(8, 15, 16), engine=engine) == 0
     assert run(jobs.event_reminders, tokyo(8, 21, 18), engine=engine) == 1
@@ -225,9 +261,15 @@ def test_a_reminder_due_in_quiet_hours_waits_for_eight_unless_the_event_starts_f
     _event(engine, tokyo(8, 15, 9), going)  # 09:00: two hours before is 07:00
     assert run(jobs.event_reminders, tokyo(8, 15, 7), engine=engine) == 1
     with session_scope(engine) as session:
-        due = session.execute(select(OutboxBatch.due_at)
-                              .join(OutboxMessage, OutboxMessage.id == OutboxBatch.message_id)
-                              .where(OutboxMessage.kind == "event_reminder")).scalars().all()
+        due = (
+            session.execute(
+                select(OutboxBatch.due_at)
+                .join(OutboxMessage, OutboxMessage.id == OutboxBatch.message_id)
+                .where(OutboxMessage.kind == "event_reminder")
+            )
+            .scalars()
+            .all()
+        )
     assert len(due) == 1 and tokyo(8, 15, 8) <= due[0] < tokyo(8, 15, 8, 30)
     early = add_residents(engine, 1, start=30)
     _event(engine, tokyo(8, 16, 7), early, category="drill")  # 07:00 drill: reminder at 06:00
@@ -258,8 +300,14 @@ def test_officers_hear_about_waiting_applications_once_a_day(engine: Engine) -> 
     with session_scope(engine) as session:
         session.add(Officer(resident_id=officer, association_id=association, linked_at=T0))
         for rid, applied in ((applicant, T0 - timedelta(days=3)), (fresh, T0)):
-            session.add(Membership(resident_id=rid, association_id=association,
-                                   status=MembershipStatus.PENDING, applied_at=applied))
+            session.add(
+                Membership(
+                    resident_id=rid,
+                    association_id=association,
+                    status=MembershipStatus.PENDING,
+                    applied_at=applied,
+                )
+            )
     assert run(jobs.pending_application_reminders, T0, engine=engine) == 1
     assert run(jobs.pending_application_reminders, T0 + timedelta(hours=3), engine=engine) == 0
     assert run(jobs.pending_application_reminders, T0 + timedelta(days=1), engine=engine) == 1
@@ -269,8 +317,9 @@ def test_officers_hear_about_waiting_applications_once_a_day(engine: Engine) -> 
 
 def test_quota_readings_are_stored_and_warn_once(engine: Engine, caplog: Any) -> None:
     assert run(jobs.quota_check, T0, engine=engine, reading=(1000, 850)) == 850
-    assert run(jobs.quota_check, T0 + timedelta(minutes=15), engine=engine,
-               reading=(1000, 860)) == 860
+    assert (
+        run(jobs.quota_check, T0 + timedelta(minutes=15), engine=engine, reading=(1000, 860)) == 860
+    )
     warnings = [r for r in caplog.records if "warning share" in r.getMessage()]
     assert len(warnings) == 1
     with session_scope(engine) as session:
@@ -281,13 +330,33 @@ def test_quota_readings_are_stored_and_warn_once(engine: Engine, caplog: Any) ->
 def test_retention_purge_forgets_old_events_and_stale_conversations_once(engine: Engine) -> None:
     with session_scope(engine) as session:
         for n, received in enumerate([T0 - timedelta(days=8), T0 - timedelta(days=1)]):
-            session.add(WebhookEvent(webhook_event_id=f"e{n}", event_type="message",
-                                     source_key="u", status=InboxStatus.DONE,
-                                     received_at=received))
-        session.add(Conversation(line_user_id="Uold", flow="language", step="locale",
-                                 updated_at=T0, expires_at=T0 - timedelta(days=2)))
-        session.add(Conversation(line_user_id="Unew", flow="language", step="locale",
-                                 updated_at=T0, expires_at=T0 - timedelta(hours=2)))
+            session.add(
+                WebhookEvent(
+                    webhook_event_id=f"e{n}",
+                    event_type="message",
+                    source_key="u",
+                    status=InboxStatus.DONE,
+                    received_at=received,
+                )
+            )
+        session.add(
+            Conversation(
+                line_user_id="Uold",
+                flow="language",
+                step="locale",
+                updated_at=T0,
+                expires_at=T0 - timedelta(days=2),
+            )
+        )
+        session.add(
+            Conversation(
+                line_user_id="Unew",
+                flow="language",
+                step="locale",
+                updated_at=T0,
+                expires_at=T0 - timedelta(hours=2),
+            )
+        )
     assert run(jobs.retention_purge, T0, engine=engine) == 2
     assert run(jobs.retention_purge, T0, engine=engine) == 0
     assert count_rows(engine, WebhookEvent) == 1 and count_rows(engine, Conversation) == 1
@@ -297,8 +366,11 @@ def test_retention_purge_forgets_old_events_and_stale_conversations_once(engine:
 
 
 def _outbox_state(engine: Engine) -> tuple[int, int, int]:
-    return (count_rows(engine, OutboxMessage), count_rows(engine, OutboxBatch),
-            count_rows(engine, OutboxRecipient))
+    return (
+        count_rows(engine, OutboxMessage),
+        count_rows(engine, OutboxBatch),
+        count_rows(engine, OutboxRecipient),
+    )
 
 
 class FixedQuota:
@@ -316,8 +388,14 @@ def test_running_a_job_twice_sends_nothing_new(engine: Engine, spec: jobs.JobSpe
     now = tokyo(7, 20, 10)  # the wave's nudge moment, two hours before the event
     with session_scope(engine) as session:
         session.add(Officer(resident_id=residents[0], association_id=association, linked_at=T0))
-        session.add(Membership(resident_id=residents[1], association_id=association,
-                               status=MembershipStatus.PENDING, applied_at=T0 - timedelta(days=9)))
+        session.add(
+            Membership(
+                resident_id=residents[1],
+                association_id=association,
+                status=MembershipStatus.PENDING,
+                applied_at=T0 - timedelta(days=9),
+            )
+        )
     _event(engine, tokyo(7, 20, 12), residents[:2])
     run(jobs.survey_waves, T0, engine=engine)
     with session_scope(engine) as session:
@@ -327,8 +405,12 @@ def test_running_a_job_twice_sends_nothing_new(engine: Engine, spec: jobs.JobSpe
     before = _outbox_state(engine)
     second = run(spec.run, now, engine=engine, **_extra(spec))
     assert _outbox_state(engine) == before
-    if spec.name in ("survey_dispatch", "survey_nudge", "event_reminders",
-                     "pending_application_reminders"):
+    if spec.name in (
+        "survey_dispatch",
+        "survey_nudge",
+        "event_reminders",
+        "pending_application_reminders",
+    ):
         assert first > 0 and second == 0  # it had work, and did it once
 
 

@@ -22,11 +22,11 @@ import yaml
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
-from bot import migrate
 from bot.db import make_engine, session_scope
-from bot.models.delivery import OutboxMessage, OutboxRecipient
-from bot.models.scheduling import SurveyInvite
-from bot.scheduler.lease import LEASE_NAME, AdvisoryLease, lease_key
+from bot.features.surveys.models import SurveyInvite
+from bot.platform import migrate
+from bot.platform.delivery.models import OutboxMessage, OutboxRecipient
+from bot.platform.scheduler.lease import LEASE_NAME, AdvisoryLease, lease_key
 from bot.settings import REPO_ROOT
 from tests.scheduler_support import add_residents
 
@@ -62,9 +62,13 @@ def _lock_holders(engine: Engine, schema: str) -> list[int]:
     """Backend pids holding the scheduler's advisory lock for `schema`."""
     key = lease_key(LEASE_NAME, schema)
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND ((classid::bigint << 32) | objid::bigint) = :k"), {"k": key}).all()
+        rows = conn.execute(
+            text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND ((classid::bigint << 32) | objid::bigint) = :k"
+            ),
+            {"k": key},
+        ).all()
     return [int(r[0]) for r in rows]
 
 
@@ -101,24 +105,49 @@ def _content_with_probe(tmp_path: Path) -> Path:
     for path in (copy / "surveys").glob("*.yaml"):
         path.unlink()
     now = datetime.now(ZoneInfo("Asia/Tokyo")).replace(tzinfo=None, microsecond=0)
-    source = yaml.safe_load((REPO_ROOT / "content/surveys/morioka_participation.yaml")
-                            .read_text(encoding="utf-8"))
-    source.update(id="replica_probe", indicators=[], schedule={"waves": [{
-        "key": "probe", "opens": (now - timedelta(hours=1)).isoformat(),
-        "closes": (now + timedelta(days=1)).isoformat()}]})
+    source = yaml.safe_load(
+        (REPO_ROOT / "content/surveys/morioka_participation.yaml").read_text(encoding="utf-8")
+    )
+    source.update(
+        id="replica_probe",
+        indicators=[],
+        schedule={
+            "waves": [
+                {
+                    "key": "probe",
+                    "opens": (now - timedelta(hours=1)).isoformat(),
+                    "closes": (now + timedelta(days=1)).isoformat(),
+                }
+            ]
+        },
+    )
     (copy / "surveys" / "replica_probe.yaml").write_text(
-        yaml.safe_dump(source, allow_unicode=True), encoding="utf-8")
+        yaml.safe_dump(source, allow_unicode=True), encoding="utf-8"
+    )
     return copy
 
 
 def _start(url: str, content: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": url, "TSUNAGARI_CONTENT_DIR": str(content),
-           "TSUNAGARI_SCHEDULER_POLL_SECONDS": "1", "TSUNAGARI_SCHEDULER_LEASE_RETRY_SECONDS": "1",
-           "TSUNAGARI_AUTO_MIGRATE": "false", "LOG_FORMAT": "text", "LOG_LEVEL": "INFO",
-           "LINE_CHANNEL_ACCESS_TOKEN": "", "TSUNAGARI_ENV": "test"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "TSUNAGARI_CONTENT_DIR": str(content),
+        "TSUNAGARI_SCHEDULER_POLL_SECONDS": "1",
+        "TSUNAGARI_SCHEDULER_LEASE_RETRY_SECONDS": "1",
+        "TSUNAGARI_AUTO_MIGRATE": "false",
+        "LOG_FORMAT": "text",
+        "LOG_LEVEL": "INFO",
+        "LINE_CHANNEL_ACCESS_TOKEN": "",
+        "TSUNAGARI_ENV": "test",
+    }
     handle = log.open("wb")
-    return subprocess.Popen([sys.executable, "-m", "bot", "scheduler"], env=env, cwd=REPO_ROOT,
-                            stdout=handle, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "scheduler"],
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _wait_for(condition: Callable[[], bool], what: str) -> None:
@@ -164,8 +193,10 @@ def test_two_scheduler_processes_share_one_lease_and_hand_over(
         other = _start(url, content, logs[1])
         _wait_for(lambda: len(_invited(engine)) == 3, "the wave's invitations")
         # The second tried the lease before logging its start, and was refused.
-        _wait_for(lambda: "scheduler started" in logs[1].read_text(encoding="utf-8"),
-                  "the second scheduler to start")
+        _wait_for(
+            lambda: "scheduler started" in logs[1].read_text(encoding="utf-8"),
+            "the second scheduler to start",
+        )
         assert not _acquired(logs[1])
         assert len(_lock_holders(engine, schema)) == 1
         assert _invited(engine) == Counter(first_residents)  # each exactly once

@@ -13,14 +13,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.clock import FixedClock
+from bot.conversation.models import Conversation
 from bot.db import session_scope
-from bot.line.gateway import SdkLineGateway
-from bot.models import Conversation, WebhookEvent
-from bot.models.core import EventStatus as InboxStatus
-from bot.models.scheduling import JobRun, QuotaSnapshot, SurveyInvite
-from bot.scheduler.jobs import DailyAt, Every, JobDeps, JobSpec, core_jobs
-from bot.scheduler.lease import LocalLease
-from bot.scheduler.runner import LEASE_JOB, SchedulerRunner, build_runner
+from bot.features.scheduled import DailyAt, Every, JobDeps, JobSpec, core_jobs
+from bot.features.surveys.models import SurveyInvite
+from bot.platform.delivery.models import QuotaSnapshot
+from bot.platform.inbox_models import EventStatus as InboxStatus
+from bot.platform.inbox_models import WebhookEvent
+from bot.platform.line.gateway import SdkLineGateway
+from bot.platform.scheduler.lease import LocalLease
+from bot.platform.scheduler.models import JobRun
+from bot.platform.scheduler.runner import LEASE_JOB, SchedulerRunner, build_runner
 from tests.scheduler_support import (
     CONTENT,
     T0,
@@ -40,12 +43,20 @@ def tokyo(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 7, day, hour, minute, tzinfo=TOKYO).astimezone(UTC)
 
 
-def runner_for(engine: Engine, clock: FixedClock, jobs: list[JobSpec] | None = None,
-               deps: JobDeps | None = None) -> SchedulerRunner:
+def runner_for(
+    engine: Engine,
+    clock: FixedClock,
+    jobs: list[JobSpec] | None = None,
+    deps: JobDeps | None = None,
+) -> SchedulerRunner:
     """A fresh runner, as a restarted process would build it."""
-    return SchedulerRunner(engine=engine, deps=deps or deps_for(SETTINGS, one_survey()),
-                           jobs=jobs or core_jobs(SETTINGS, None), lease=LocalLease(),
-                           clock=clock)
+    return SchedulerRunner(
+        engine=engine,
+        deps=deps or deps_for(SETTINGS, one_survey()),
+        jobs=jobs or core_jobs(SETTINGS, None),
+        lease=LocalLease(),
+        clock=clock,
+    )
 
 
 def test_daily_and_interval_slots_follow_the_city_clock() -> None:
@@ -58,8 +69,15 @@ def test_daily_and_interval_slots_follow_the_city_clock() -> None:
 
 async def test_a_job_due_during_downtime_runs_once_after_restart(engine: Engine) -> None:
     with session_scope(engine) as session:  # handled on 3 July: kept 7 days
-        session.add(WebhookEvent(webhook_event_id="e1", event_type="message", source_key="u",
-                                 status=InboxStatus.DONE, received_at=tokyo(3, 10)))
+        session.add(
+            WebhookEvent(
+                webhook_event_id="e1",
+                event_type="message",
+                source_key="u",
+                status=InboxStatus.DONE,
+                received_at=tokyo(3, 10),
+            )
+        )
     clock = FixedClock(tokyo(10, 4))
     first = runner_for(engine, clock)
     assert (await first.run_due())["retention_purge"] == 0  # ran today's 03:30 slot
@@ -94,8 +112,11 @@ async def test_a_failed_run_leaves_its_slot_due_and_its_writes_undone(engine: En
     failures = [RuntimeError("database hiccup")]
 
     def flaky(*, now: datetime, session: Session, deps: JobDeps) -> int:
-        session.add(Conversation(line_user_id="U1", flow="language", step="locale",
-                                 updated_at=now, expires_at=now))
+        session.add(
+            Conversation(
+                line_user_id="U1", flow="language", step="locale", updated_at=now, expires_at=now
+            )
+        )
         session.flush()
         if failures:
             raise failures.pop()
@@ -123,9 +144,13 @@ async def test_a_process_without_the_lease_runs_nothing(engine: Engine) -> None:
             return False
 
     add_residents(engine, 2)
-    runner = SchedulerRunner(engine=engine, deps=deps_for(SETTINGS, one_survey()),
-                             jobs=core_jobs(SETTINGS, None), lease=Elsewhere(),
-                             clock=FixedClock(T0))
+    runner = SchedulerRunner(
+        engine=engine,
+        deps=deps_for(SETTINGS, one_survey()),
+        jobs=core_jobs(SETTINGS, None),
+        lease=Elsewhere(),
+        clock=FixedClock(T0),
+    )
     assert await runner.run_due() == {}
     assert await runner.run_job(runner.jobs[0]) is None
     assert outbox_messages(engine) == [] and count_rows(engine, JobRun) == 0
@@ -135,10 +160,10 @@ async def test_apscheduler_polls_each_job_coalesced_one_at_a_time(
     engine: Engine, caplog: Any
 ) -> None:
     caplog.set_level(logging.INFO)
-    settings = settings_for(str(engine.url), scheduler_poll_seconds=45,
-                            scheduler_lease_retry_seconds=10)
-    runner = build_runner(engine=engine, settings=settings, content=CONTENT,
-                          clock=FixedClock(T0))
+    settings = settings_for(
+        str(engine.url), scheduler_poll_seconds=45, scheduler_lease_retry_seconds=10
+    )
+    runner = build_runner(engine=engine, settings=settings, content=CONTENT, clock=FixedClock(T0))
     await runner.start()
     try:
         scheduler = runner.apscheduler
@@ -161,8 +186,14 @@ async def test_the_quota_check_reads_line_through_the_sdk(engine: Engine, standi
     standin.set_quota(1000, 850)
     gateway = SdkLineGateway(host=standin.url, access_token="test-channel-token")
     try:
-        runner = build_runner(engine=engine, settings=SETTINGS, content=CONTENT,
-                              quota_source=gateway, clock=FixedClock(T0), lease=LocalLease())
+        runner = build_runner(
+            engine=engine,
+            settings=SETTINGS,
+            content=CONTENT,
+            quota_source=gateway,
+            clock=FixedClock(T0),
+            lease=LocalLease(),
+        )
         spec = next(s for s in runner.jobs if s.name == "quota_check")
         assert await runner.run_job(spec) == 850
         assert await runner.run_job(spec) is None  # one reading per 15 minutes
@@ -171,8 +202,10 @@ async def test_the_quota_check_reads_line_through_the_sdk(engine: Engine, standi
     with session_scope(engine) as session:
         row = session.get_one(QuotaSnapshot, "2026-07")
         assert (row.limit, row.used, row.warned_at) == (1000, 850, T0)
-    assert [r.path for r in standin.requests] == ["/v2/bot/message/quota",
-                                                  "/v2/bot/message/quota/consumption"]
+    assert [r.path for r in standin.requests] == [
+        "/v2/bot/message/quota",
+        "/v2/bot/message/quota/consumption",
+    ]
 
 
 def test_serve_starts_the_scheduler_and_stops_it(bot_factory: Any) -> None:

@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.db import session_scope
-from bot.delivery import outbox
-from bot.services import send_policy
-from bot.services.send_policy import (
+from bot.platform.delivery import outbox, send_policy
+from bot.platform.delivery.send_policy import (
     SEND_NOW,
     Budget,
     DeferUntil,
@@ -42,8 +41,7 @@ def test_daytime_pushes_go_now(hour: int, minute: int) -> None:
     assert decide(push(), None, tokyo(hour, minute), TOKYO, None) == SEND_NOW
 
 
-@pytest.mark.parametrize("hour,minute,day_after", [(21, 0, 1), (23, 30, 1), (0, 5, 0),
-                                                   (7, 59, 0)])
+@pytest.mark.parametrize("hour,minute,day_after", [(21, 0, 1), (23, 30, 1), (0, 5, 0), (7, 59, 0)])
 def test_quiet_hours_defer_to_the_next_0800_tokyo(hour: int, minute: int, day_after: int) -> None:
     decision = decide(push(), None, tokyo(hour, minute), TOKYO, None)
     assert isinstance(decision, DeferUntil)
@@ -96,8 +94,12 @@ def test_a_hold_wins_over_a_quiet_hours_deferral() -> None:
 
 
 def test_quiet_hours_and_budget_come_from_settings() -> None:
-    settings = settings_for(quiet_hours_start="22:30", quiet_hours_end="7:00",
-                            weekly_push_budget=5, quiet_spread_minutes=0)
+    settings = settings_for(
+        quiet_hours_start="22:30",
+        quiet_hours_end="7:00",
+        weekly_push_budget=5,
+        quiet_spread_minutes=0,
+    )
     policy = Policy.from_settings(settings)
     assert (policy.quiet_start, policy.quiet_end) == (time(22, 30), time(7, 0))
     assert decide(push(), None, tokyo(22, 0), TOKYO, None, policy) == SEND_NOW
@@ -118,10 +120,18 @@ def test_pushes_this_week_count_non_urgent_pushes_of_the_last_seven_days(engine:
     text = [{"type": "text", "text": "お知らせ"}]
     with session_scope(engine) as session:
         for n, when in enumerate([now - timedelta(days=8), now - timedelta(days=6), now]):
-            outbox.enqueue(session, key=f"n{n}", kind="notice", recipient_ids=[alice],
-                           messages=text, now=when)
-        outbox.enqueue(session, key="disaster", kind="notice", recipient_ids=[alice, bob],
-                       messages=text, urgent=True, now=now)
+            outbox.enqueue(
+                session, key=f"n{n}", kind="notice", recipient_ids=[alice], messages=text, now=when
+            )
+        outbox.enqueue(
+            session,
+            key="disaster",
+            kind="notice",
+            recipient_ids=[alice, bob],
+            messages=text,
+            urgent=True,
+            now=now,
+        )
     with session_scope(engine) as session:
         assert send_policy.pushes_this_week(session, [alice, bob], now) == {alice: 2}
         policy = Policy(weekly_budget=2)
@@ -130,12 +140,15 @@ def test_pushes_this_week_count_non_urgent_pushes_of_the_last_seven_days(engine:
 
 def test_quota_reading_warns_staff_once_a_month(engine: Engine) -> None:
     with session_scope(engine) as session:
-        first = send_policy.record_quota(session, now=tokyo(9), tz=TOKYO, limit=1000, used=700,
-                                         policy=POLICY)
-        crossing = send_policy.record_quota(session, now=tokyo(10), tz=TOKYO, limit=1000,
-                                            used=810, policy=POLICY)
-        again = send_policy.record_quota(session, now=tokyo(11), tz=TOKYO, limit=1000, used=990,
-                                         policy=POLICY)
+        first = send_policy.record_quota(
+            session, now=tokyo(9), tz=TOKYO, limit=1000, used=700, policy=POLICY
+        )
+        crossing = send_policy.record_quota(
+            session, now=tokyo(10), tz=TOKYO, limit=1000, used=810, policy=POLICY
+        )
+        again = send_policy.record_quota(
+            session, now=tokyo(11), tz=TOKYO, limit=1000, used=990, policy=POLICY
+        )
     assert (first.warn, first.newly_warned) == (False, False)
     assert (crossing.warn, crossing.newly_warned, crossing.holding) == (True, True, False)
     assert (again.newly_warned, again.holding) == (False, True)
@@ -144,21 +157,30 @@ def test_quota_reading_warns_staff_once_a_month(engine: Engine) -> None:
         assert shown is not None and shown.holding and shown.used == 990
         assert send_policy.current_quota(session, tokyo(12), TOKYO) == Quota(1000, 990)
         # A new month starts without a reading (LINE resets the count).
-        assert send_policy.current_quota(session, tokyo(12, day=1) + timedelta(days=31),
-                                         TOKYO) is None
+        assert (
+            send_policy.current_quota(session, tokyo(12, day=1) + timedelta(days=31), TOKYO) is None
+        )
 
 
 def test_the_sender_hook_reads_the_month_quota(engine: Engine) -> None:
     settings = settings_for()
     noon, night = tokyo(12), tokyo(23)
     with session_scope(engine) as session:
+
         def hook(now: datetime, urgent: bool = False) -> send_policy.Decision:
-            return send_policy.decide_for_send(session, urgent=urgent, spread_key="batch-1",
-                                               recipients=500, now=now, settings=settings)
+            return send_policy.decide_for_send(
+                session,
+                urgent=urgent,
+                spread_key="batch-1",
+                recipients=500,
+                now=now,
+                settings=settings,
+            )
 
         assert hook(noon) == SEND_NOW
         assert isinstance(hook(night), DeferUntil)
-        send_policy.record_quota(session, now=noon, tz=TOKYO, limit=10_000, used=9_400,
-                                 policy=POLICY)
+        send_policy.record_quota(
+            session, now=noon, tz=TOKYO, limit=10_000, used=9_400, policy=POLICY
+        )
         assert hook(noon) == Hold("quota", noon + POLICY.quota_recheck)
         assert hook(night, urgent=True) == SEND_NOW

@@ -19,13 +19,13 @@ from sqlalchemy.exc import OperationalError
 
 from bot import cli
 from bot.clock import FixedClock
+from bot.core import residents
+from bot.core.models.residents import Resident
 from bot.db import session_scope
-from bot.delivery import outbox, store
-from bot.delivery.ratelimit import EndpointLimits, TokenBucket
-from bot.delivery.singleton import SqliteSenderLock
-from bot.models import Resident
-from bot.models.delivery import OutboxBatch
-from bot.services import residents
+from bot.platform.delivery import outbox, store
+from bot.platform.delivery.models import OutboxBatch
+from bot.platform.delivery.ratelimit import EndpointLimits, TokenBucket
+from bot.platform.delivery.singleton import SqliteSenderLock
 from bot.settings import Settings
 from bot.simulator.standin import LineStandin
 from tests.conftest import make_settings
@@ -226,9 +226,13 @@ async def test_outcomes_recorded_together_each_keep_their_guard_and_finish_the_m
 
     results = store.record_many(
         engine,
-        [store.Report(first, first_to, sent), store.Report(stale, second_to, sent),
-         store.Report(third, third_to, sent)],
-        T0, max_failures=3,
+        [
+            store.Report(first, first_to, sent),
+            store.Report(stale, second_to, sent),
+            store.Report(third, third_to, sent),
+        ],
+        T0,
+        max_failures=3,
     )
 
     assert [(r.applied, r.sent) for r in results] == [(True, 500), (False, 0), (True, 1)]
@@ -237,7 +241,9 @@ async def test_outcomes_recorded_together_each_keep_their_guard_and_finish_the_m
     assert status.recipients["sent"] == 501 and status.recipients["pending"] == 500
     store.record_many(engine, [store.Report(second, second_to, sent)], T0, max_failures=3)
     assert (_status(engine, message_id).status, _status(engine, message_id).recipients["sent"]) == (
-        "sent", 1001)
+        "sent",
+        1001,
+    )
 
 
 async def test_a_batch_that_keeps_killing_its_sender_is_abandoned_with_a_reason(
@@ -376,7 +382,7 @@ async def test_logs_are_json_ready_and_name_no_line_user(
 
     await sender_for(engine, standin, settings, clock=FixedClock(T0)).send_due()
 
-    records = [r for r in caplog.records if r.name.startswith("bot.delivery")]
+    records = [r for r in caplog.records if r.name.startswith("bot.platform.delivery")]
     assert any(r.getMessage() == "delivery batch sent" for r in records)
     dumped = json.dumps(
         [{**r.__dict__, "args": None, "exc_info": None} for r in records], default=str

@@ -34,8 +34,13 @@ async def _close() -> AsyncIterator[None]:
 
 @pytest.fixture
 def settings(db_url: str, standin: LineStandin) -> Settings:
-    return make_settings(db_url, standin.url, quiet_hours_start="21:00",  # type: ignore[attr-defined]
-                         quiet_hours_end="08:00", quiet_spread_minutes=30)
+    return make_settings(
+        db_url,
+        standin.url,
+        quiet_hours_start="21:00",  # type: ignore[attr-defined]
+        quiet_hours_end="08:00",
+        quiet_spread_minutes=30,
+    )
 
 
 async def test_quiet_hours_defer_ordinary_batches_to_the_morning(

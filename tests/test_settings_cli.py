@@ -74,10 +74,14 @@ def test_env_example_lists_every_setting() -> None:
     from bot.settings import REPO_ROOT, Settings
 
     example = (REPO_ROOT / ".env.example").read_text(encoding="utf-8")
-    names = {line.split("=", 1)[0].lstrip("# ").strip() for line in example.splitlines()
-             if "=" in line}
-    missing = [f.validation_alias for f in Settings.model_fields.values()
-               if f.validation_alias not in names]
+    names = {
+        line.split("=", 1)[0].lstrip("# ").strip() for line in example.splitlines() if "=" in line
+    }
+    missing = [
+        f.validation_alias
+        for f in Settings.model_fields.values()
+        if f.validation_alias not in names
+    ]
     assert missing == []
 
 

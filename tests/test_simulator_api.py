@@ -78,9 +78,7 @@ class Harness:
         assert answer.status_code == 200, answer.text
         return dict(answer.json())
 
-    def wait_for(
-        self, resident: str, done: Callable[[Entries], bool], after: int = 0
-    ) -> Entries:
+    def wait_for(self, resident: str, done: Callable[[Entries], bool], after: int = 0) -> Entries:
         """Long-poll the transcript after ``after`` until ``done`` holds for what arrived."""
         entries: Entries = []
         deadline = time.monotonic() + WAIT_S
@@ -146,6 +144,7 @@ def has_text(expected: str) -> Callable[[Entries], bool]:
 
 def offers_chip(label: str) -> Callable[[Entries], bool]:
     """A ``wait_for`` condition: a delivered message offers a chip labelled ``label``."""
+
     def done(entries: Entries) -> bool:
         items = [i for m in received(entries) for i in m.get("quickReply", {}).get("items", [])]
         return any(i["action"].get("label") == label for i in items)
@@ -207,13 +206,15 @@ def test_quick_reply_postback_round_trip(harness: Harness, content: Content, spe
     entries = harness.wait_for(user_id, offers_chip(content.text("menu.items.language")))
     language = chip(entries, content.text("menu.items.language"))
     assert language["type"] == "postback"
-    harness.send(user_id, kind="postback", data=language["data"],
-                 displayText=language["displayText"])
+    harness.send(
+        user_id, kind="postback", data=language["data"], displayText=language["displayText"]
+    )
     entries = harness.wait_for(user_id, has_text(content.text("language.ask")), entries[-1]["seq"])
     english = chip(entries, content.text("language.names.en"))
     harness.send(user_id, kind="postback", data=english["data"], displayText=english["displayText"])
-    entries = harness.wait_for(user_id, has_text(content.text("language.done", "en")),
-                               entries[-1]["seq"])
+    entries = harness.wait_for(
+        user_id, has_text(content.text("language.done", "en")), entries[-1]["seq"]
+    )
     bubbles = [e["bubble"] for e in entries if e["kind"] == "sent"]
     assert bubbles == [{"type": "text", "text": english["displayText"]}]
     assert_conforms(harness.standin, spec)
@@ -227,8 +228,11 @@ def test_block_then_follow_again_is_an_unblock(harness: Harness, content: Conten
     assert blocked["resident"]["blocked"] is True
     harness.send(user_id, kind="follow")
     entries = harness.wait_for(user_id, has_text(content.text("common.welcome_back")))
-    follows = [e["webhook"]["body"]["events"][0] for e in entries
-               if e["kind"] == "sent" and e["event_type"] == "follow"]
+    follows = [
+        e["webhook"]["body"]["events"][0]
+        for e in entries
+        if e["kind"] == "sent" and e["event_type"] == "follow"
+    ]
     assert [f["follow"]["isUnblocked"] for f in follows] == [False, True]
     unfollow = next(e for e in entries if e["kind"] == "sent" and e["event_type"] == "unfollow")
     assert "replyToken" not in unfollow["webhook"]["body"]["events"][0]
@@ -241,10 +245,17 @@ def test_webhooks_are_signed_and_shaped_as_line_sends_them(harness: Harness) -> 
     user_id = harness.add_resident()
     harness.send(user_id, kind="follow")
     harness.send(user_id, kind="text", text="こんにちは 🌸")
-    harness.send(user_id, kind="postback", data="a=start&f=language",
-                 params={"datetime": "2025-05-01T10:00"})
-    harness.send(user_id, kind="location", latitude=39.7016, longitude=141.1365,
-                 title="盛岡駅", address="岩手県盛岡市盛岡駅前通1-44")
+    harness.send(
+        user_id, kind="postback", data="a=start&f=language", params={"datetime": "2025-05-01T10:00"}
+    )
+    harness.send(
+        user_id,
+        kind="location",
+        latitude=39.7016,
+        longitude=141.1365,
+        title="盛岡駅",
+        address="岩手県盛岡市盛岡駅前通1-44",
+    )
     harness.send(user_id, kind="sticker")
     harness.send(user_id, kind="image")
     entries = harness.wait_for(user_id, lambda es: sum(e["kind"] == "ack" for e in es) == 6)
@@ -258,7 +269,7 @@ def test_webhooks_are_signed_and_shaped_as_line_sends_them(harness: Harness) -> 
 
 
 def _check_signature(webhook: dict[str, Any], secret: str) -> None:
-    from bot.line.signature import is_valid
+    from bot.platform.line.signature import is_valid
     from bot.simulator.webhook_events import webhook_body
 
     body = webhook["body"]
@@ -347,23 +358,30 @@ def test_scanning_a_friend_link_twice_follows_once(harness: Harness) -> None:
     for _ in range(2):
         answer = harness.client.post("/simulator/api/scan", json={"resident": user_id, "url": link})
         assert answer.status_code == 200, answer.text
-    sent = harness.client.get(
-        "/simulator/api/transcript", params={"resident": user_id}
-    ).json()["entries"]
+    sent = harness.client.get("/simulator/api/transcript", params={"resident": user_id}).json()[
+        "entries"
+    ]
     assert [e["event_type"] for e in sent if e["kind"] == "sent"] == ["follow"]
 
 
 @pytest.mark.parametrize(
-    "url", ["https://example.com/R/ti/p/@tsunagari-test", "https://line.me/R/ti/p/@someone-else",
-            "https://line.me/R/nv/chat"],
+    "url",
+    [
+        "https://example.com/R/ti/p/@tsunagari-test",
+        "https://line.me/R/ti/p/@someone-else",
+        "https://line.me/R/nv/chat",
+    ],
 )
 def test_scanning_a_foreign_link_is_refused(harness: Harness, url: str) -> None:
     user_id = harness.add_resident()
     answer = harness.client.post("/simulator/api/scan", json={"resident": user_id, "url": url})
     assert answer.status_code == 400
-    assert harness.client.get(
-        "/simulator/api/transcript", params={"resident": user_id}
-    ).json()["entries"] == []
+    assert (
+        harness.client.get("/simulator/api/transcript", params={"resident": user_id}).json()[
+            "entries"
+        ]
+        == []
+    )
 
 
 # --- refusals and the page ------------------------------------------------------------
@@ -371,8 +389,12 @@ def test_scanning_a_foreign_link_is_refused(harness: Harness, url: str) -> None:
 
 def test_bad_turns_are_refused_before_anything_is_sent(harness: Harness) -> None:
     user_id = harness.add_resident()
-    for turn in ({"kind": "text"}, {"kind": "postback"}, {"kind": "location", "latitude": 39.7},
-                 {"kind": "wave"}):
+    for turn in (
+        {"kind": "text"},
+        {"kind": "postback"},
+        {"kind": "location", "latitude": 39.7},
+        {"kind": "wave"},
+    ):
         answer = harness.client.post("/simulator/api/send", json={"resident": user_id, **turn})
         assert answer.status_code == 422, turn
     nobody = {"resident": "Unobody", "kind": "follow"}
@@ -394,11 +416,17 @@ def test_the_page_and_its_assets_are_served(harness: Harness) -> None:
 def test_config_names_the_bot_and_offers_registered_scan_links(
     harness: Harness, spec: SpecValidator | None
 ) -> None:
-    counter = {"label": "盛岡地域 転入窓口", "url": f"https://line.me/R/oaMessage/{BASIC_ID}/?%23ABCD2345"}
+    counter = {
+        "label": "盛岡地域 転入窓口",
+        "url": f"https://line.me/R/oaMessage/{BASIC_ID}/?%23ABCD2345",
+    }
     add_scan_examples(harness.app, lambda settings: [counter])
     config = harness.client.get("/simulator/api/config").json()
-    assert config == {"basic_id": BASIC_ID, "spec_checked": spec is not None,
-                      "scan_examples": [counter]}
+    assert config == {
+        "basic_id": BASIC_ID,
+        "spec_checked": spec is not None,
+        "scan_examples": [counter],
+    }
 
 
 # --- the demo's own arrangement: the stand-in mounted in the bot's process -----------------
@@ -437,8 +465,10 @@ def test_stand_in_mounted_in_the_same_process(
         ("https://line.me/R/ti/p/@tsunagari", LineLink("@tsunagari", None)),
         ("https://line.me/R/ti/p/%40tsunagari", LineLink("@tsunagari", None)),
         ("line://ti/p/@tsunagari", LineLink("@tsunagari", None)),
-        ("https://line.me/R/oaMessage/@tsunagari/?%E5%85%A5%E4%BC%9A%20%23AB23CD45",
-         LineLink("@tsunagari", "入会 #AB23CD45")),
+        (
+            "https://line.me/R/oaMessage/@tsunagari/?%E5%85%A5%E4%BC%9A%20%23AB23CD45",
+            LineLink("@tsunagari", "入会 #AB23CD45"),
+        ),
         ("https://line.me/R/oaMessage/%40tsunagari/", LineLink("@tsunagari", "")),
     ],
 )
@@ -446,7 +476,9 @@ def test_line_links_parse_as_the_line_app_reads_them(url: str, expected: LineLin
     assert parse_line_link(url) == expected
 
 
-@pytest.mark.parametrize("url", ["https://lin.ee/abc", "https://line.me/R/ti/p/", "ftp://line.me/x"])
+@pytest.mark.parametrize(
+    "url", ["https://lin.ee/abc", "https://line.me/R/ti/p/", "ftp://line.me/x"]
+)
 def test_other_links_are_not_line_links(url: str) -> None:
     with pytest.raises(UnsupportedLink):
         parse_line_link(url)
@@ -496,7 +528,9 @@ def test_demo_banner_prints_the_simulator_first_then_the_staff_web_and_accounts(
     settings = demo_settings("127.0.0.1", 8000, configured=Settings.model_construct())
     text = banner(settings, seeded="sample city: 30 districts")
     assert re.findall(r"https?://\S+", text) == [
-        "http://127.0.0.1:8000/simulator", "http://127.0.0.1:8000/staff/login"]
+        "http://127.0.0.1:8000/simulator",
+        "http://127.0.0.1:8000/staff/login",
+    ]
     accounts = staff_accounts(settings)
     assert accounts, "content/demo/staff.yaml lists the demo staff accounts"
     for account in accounts:

@@ -126,9 +126,7 @@ BAD_MESSAGES = {
 }
 
 
-@pytest.mark.parametrize(
-    ("message", "expected"), BAD_MESSAGES.values(), ids=BAD_MESSAGES.keys()
-)
+@pytest.mark.parametrize(("message", "expected"), BAD_MESSAGES.values(), ids=BAD_MESSAGES.keys())
 def test_nonconforming_message_is_reported(
     validator: SpecValidator, message: dict[str, Any], expected: str
 ) -> None:

@@ -220,8 +220,9 @@ def test_nonconforming_body_is_refused_and_recorded(
     bad = {"to": ALICE, "messages": [{"type": "text"}]}
 
     refused = http.post("/v2/bot/message/push", json=bad, headers={"X-Line-Retry-Key": key})
-    accepted = http.post("/v2/bot/message/push", json=text_push(ALICE, "直した"),
-                         headers={"X-Line-Retry-Key": key})
+    accepted = http.post(
+        "/v2/bot/message/push", json=text_push(ALICE, "直した"), headers={"X-Line-Retry-Key": key}
+    )
 
     assert refused.status_code == 400
     assert refused.json()["details"] == [
@@ -262,8 +263,12 @@ async def test_rich_menu_create_upload_and_link(
         selected=True,
         name="main",
         chatBarText="メニュー",
-        areas=[RichMenuArea(bounds=RichMenuBounds(x=0, y=0, width=1250, height=843),
-                            action=PostbackAction(label="予定", data="f=events"))],
+        areas=[
+            RichMenuArea(
+                bounds=RichMenuBounds(x=0, y=0, width=1250, height=843),
+                action=PostbackAction(label="予定", data="f=events"),
+            )
+        ],
     )
     image = BytesIO()
     Image.new("RGB", (2500, 843), "white").save(image, format="PNG")
@@ -272,8 +277,9 @@ async def test_rich_menu_create_upload_and_link(
         menu_id = (await api.create_rich_menu(menu)).rich_menu_id
         with pytest.raises(ApiException) as too_early:
             await api.link_rich_menu_id_to_user(ALICE, menu_id)
-        await blob.set_rich_menu_image(menu_id, image.getvalue(),
-                                       _headers={"Content-Type": "image/png"})
+        await blob.set_rich_menu_image(
+            menu_id, image.getvalue(), _headers={"Content-Type": "image/png"}
+        )
         await api.link_rich_menu_id_to_user(ALICE, menu_id)
         linked = await api.get_rich_menu_id_of_user(ALICE)
         listed = await api.get_rich_menu_list()

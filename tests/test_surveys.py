@@ -15,15 +15,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.content import LOCALES, ContentError
+from bot.conversation import postback
+from bot.core.models.residents import Resident
 from bot.db import session_scope
-from bot.flows import postback
-from bot.flows import survey as survey_flow
-from bot.models import Resident
-from bot.models.events import CheckIn
-from bot.models.scheduling import AnswerChannel, SurveyAnswer, SurveyInvite, SurveyWave
-from bot.scheduler import jobs
-from bot.services import events, survey_waves, surveys
-from bot.services.survey_catalog import SurveyCatalog, load_catalog
+from bot.features import scheduled as jobs
+from bot.features.events import events
+from bot.features.events.models import CheckIn
+from bot.features.surveys import survey_flow as survey_flow
+from bot.features.surveys import surveys
+from bot.features.surveys import waves as survey_waves
+from bot.features.surveys.catalog import SurveyCatalog, load_catalog
+from bot.features.surveys.models import AnswerChannel, SurveyAnswer, SurveyInvite, SurveyWave
 from tests.factories import postback_event
 from tests.scheduler_support import (
     CONTENT,
@@ -44,13 +46,20 @@ SETTINGS = settings_for()
 CATALOG = load_catalog(CONTENT.root)
 
 
-def tap(engine: Engine, resident_id: int, wave_id: int, question: int, option: int,
-        now: datetime = T0 + timedelta(hours=1)) -> list[Any]:
+def tap(
+    engine: Engine,
+    resident_id: int,
+    wave_id: int,
+    question: int,
+    option: int,
+    now: datetime = T0 + timedelta(hours=1),
+) -> list[Any]:
     """The resident taps a chip; returns the replies (Say values)."""
     with session_scope(engine) as session:
         ctx = flow_ctx(session, resident_id, now, SETTINGS)
-        return survey_flow.answer_tap(ctx, {"a": "sv", "w": str(wave_id), "q": str(question),
-                                            "o": str(option)})
+        return survey_flow.answer_tap(
+            ctx, {"a": "sv", "w": str(wave_id), "q": str(question), "o": str(option)}
+        )
 
 
 def keys(says: list[Any]) -> list[str]:
@@ -65,11 +74,16 @@ def test_shipped_surveys_carry_the_seed_indicators_with_baselines_and_targets() 
     morioka = indicators["morioka_community_activity"]
     assert (morioka.baseline.value, morioka.target.value) == (45.2, 56.5)  # type: ignore[union-attr]
     assert morioka.name["ja"] == "「コミュニティ活動に参加したことがある」と答えた市民の割合"
-    tokorozawa = {k: (v.baseline.value, v.target.value)  # type: ignore[union-attr]
-                  for k, v in indicators.items() if k.startswith("tokorozawa")}
-    assert tokorozawa == {"tokorozawa_interest": (57.8, 65.0),
-                          "tokorozawa_cooperation": (49.1, 55.0),
-                          "tokorozawa_ties_change": (14.2, 20.0)}
+    tokorozawa = {
+        k: (v.baseline.value, v.target.value)  # type: ignore[union-attr]
+        for k, v in indicators.items()
+        if k.startswith("tokorozawa")
+    }
+    assert tokorozawa == {
+        "tokorozawa_interest": (57.8, 65.0),
+        "tokorozawa_cooperation": (49.1, 55.0),
+        "tokorozawa_ties_change": (14.2, 20.0),
+    }
     assert indicators["osaka_positive_ties"].target.value == 30.0  # type: ignore[union-attr]
     assert "身近な地域でのつながり" in indicators["osaka_positive_ties"].name["ja"]
 
@@ -82,11 +96,13 @@ def test_every_shipped_question_fits_a_quick_reply_in_every_locale() -> None:
             for option in question.options:
                 for locale in LOCALES:
                     assert 0 < len(option.label[locale]) <= 20, (survey.id, option.id, locale)
-        wave = SurveyWave(id=99999, survey_id=survey.id, wave_key="x", opens_at=T0,
-                          closes_at=T0, created_at=T0)
+        wave = SurveyWave(
+            id=99999, survey_id=survey.id, wave_key="x", opens_at=T0, closes_at=T0, created_at=T0
+        )
         for locale in LOCALES:  # renders, and postback data stays short
-            messages = RENDERER.messages(survey_flow.invite_says(survey, wave, locale, SETTINGS.tz),
-                                         locale)
+            messages = RENDERER.messages(
+                survey_flow.invite_says(survey, wave, locale, SETTINGS.tz), locale
+            )
             for item in messages[-1]["quickReply"]["items"]:
                 assert len(item["action"]["data"]) < 300
 
@@ -100,12 +116,18 @@ def test_only_the_demo_citys_surveys_are_switched_on() -> None:
     assert {"osaka_ward_ties", "tokorozawa_community"} <= set(CATALOG.surveys)
 
 
-@pytest.mark.parametrize(("survey_id", "opens", "questions"), [
-    ("osaka_ward_ties", datetime(2026, 10, 1, 1, 0, tzinfo=UTC), 1),
-    ("tokorozawa_community", datetime(2026, 6, 1, 1, 0, tzinfo=UTC), 3),
-])
+@pytest.mark.parametrize(
+    ("survey_id", "opens", "questions"),
+    [
+        ("osaka_ward_ties", datetime(2026, 10, 1, 1, 0, tzinfo=UTC), 1),
+        ("tokorozawa_community", datetime(2026, 6, 1, 1, 0, tzinfo=UTC), 3),
+    ],
+)
 def test_a_city_survey_switched_on_opens_its_wave_and_invites_followers(
-    engine: Engine, survey_id: str, opens: datetime, questions: int,
+    engine: Engine,
+    survey_id: str,
+    opens: datetime,
+    questions: int,
 ) -> None:
     shipped = {k: v for k, v in CATALOG.surveys.items() if k != "event_satisfaction"}
     switched_on = SurveyCatalog({**shipped, survey_id: replace(shipped[survey_id], enabled=True)})
@@ -114,8 +136,9 @@ def test_a_city_survey_switched_on_opens_its_wave_and_invites_followers(
     for catalog, expected in ((CATALOG, 0), (switched_on, 3)):  # off as shipped, then on
         with session_scope(engine) as session:
             survey_waves.ensure_waves(session, catalog, opens, SETTINGS.tz)
-            sent = jobs.survey_dispatch(now=opens, session=session,
-                                        deps=deps_for(SETTINGS, catalog))
+            sent = jobs.survey_dispatch(
+                now=opens, session=session, deps=deps_for(SETTINGS, catalog)
+            )
         assert sent == expected
     with session_scope(engine) as session:
         wave = session.execute(select(SurveyWave)).scalar_one()
@@ -188,7 +211,7 @@ def test_the_menu_brings_back_the_next_unanswered_question(engine: Engine) -> No
 
 
 def test_the_menu_invites_a_follower_the_dispatch_has_not_reached_yet(engine: Engine) -> None:
-    newcomer, = add_residents(engine, 1)
+    (newcomer,) = add_residents(engine, 1)
     wave = make_wave(engine, "morioka_participation")  # audience: followers
     make_wave(engine, "event_satisfaction", key="event-x")  # checked in at no event: not theirs
     now = T0 + timedelta(hours=1)
@@ -199,7 +222,8 @@ def test_the_menu_invites_a_follower_the_dispatch_has_not_reached_yet(engine: En
     with session_scope(engine) as session:
         invites = session.execute(select(SurveyInvite)).scalars().all()
         assert [(i.wave_id, i.resident_id, i.responded) for i in invites] == [
-            (wave, newcomer, False)]
+            (wave, newcomer, False)
+        ]
         wave_row = session.get(SurveyWave, wave)
         assert wave_row is not None
         assert surveys.not_yet_invited(session, wave_row, [newcomer]) == []  # no push later
@@ -212,7 +236,7 @@ def test_the_menu_invites_a_follower_the_dispatch_has_not_reached_yet(engine: En
 
 
 def test_the_menu_invites_nobody_outside_the_audience(engine: Engine) -> None:
-    resident, = add_residents(engine, 1)
+    (resident,) = add_residents(engine, 1)
     make_wave(engine, "event_satisfaction", key="event-x")  # nobody checked in
     make_wave(engine, "osaka_ward_ties")  # a disabled survey sends no wave to anyone
     with session_scope(engine) as session:
@@ -226,8 +250,7 @@ def test_only_invited_residents_answer_and_only_while_open(engine: Engine) -> No
     wave = make_wave(engine, "morioka_participation", days=14)
     invite(engine, wave, [invited])
     assert keys(tap(engine, stranger, wave, 0, 0)) == ["survey.not_invited"]
-    assert keys(tap(engine, invited, wave, 0, 0, now=T0 + timedelta(days=15))) == [
-        "survey.closed"]
+    assert keys(tap(engine, invited, wave, 0, 0, now=T0 + timedelta(days=15))) == ["survey.closed"]
     assert keys(tap(engine, invited, wave, 5, 0)) == ["common.stale_button"]
     assert count_rows(engine, SurveyAnswer) == 0
 
@@ -255,7 +278,8 @@ def test_anonymous_answers_hold_no_resident_id_in_the_database(engine: Engine) -
             assert line_id not in str(value), column
     # And the uniqueness token is a keyed hash: the plain inputs do not reproduce it.
     assert token_columns[0]["token"] != surveys.answer_token(
-        "wrong-secret", wave, "participated", surveys.respondent_of_resident(rid))
+        "wrong-secret", wave, "participated", surveys.respondent_of_resident(rid)
+    )
 
 
 def _rows(session: Session, table: str) -> list[dict[str, Any]]:
@@ -272,8 +296,9 @@ def test_a_named_survey_keeps_who_answered(engine: Engine) -> None:
     named = type(survey)(**{**survey.__dict__, "anonymous": False})
     with session_scope(engine) as session:
         wave = session.get(SurveyWave, wave_id)
-        outcome = surveys.answer_on_line(session, named, wave, rid, named.questions[0], "never",
-                                         "secret")
+        outcome = surveys.answer_on_line(
+            session, named, wave, rid, named.questions[0], "never", "secret"
+        )
         assert outcome == "recorded"
     with session_scope(engine) as session:
         assert session.execute(select(SurveyAnswer.resident_id)).scalar_one() == rid
@@ -290,19 +315,40 @@ def test_paper_answers_are_counted_once_and_marked(engine: Engine) -> None:
     form = {"interest": "interested", "cooperation": "willing", "ties_change": "same"}
     with session_scope(engine) as session:
         wave = session.get_one(SurveyWave, wave_id)
-        stored = surveys.enter_paper_answers(session, survey, wave, form, respondent_ref="A-001",
-                                             district_id=None, secret="s",
-                                             entered_by_resident_id=leader)
-        again = surveys.enter_paper_answers(session, survey, wave, form, respondent_ref="A-001",
-                                            district_id=None, secret="s",
-                                            entered_by_resident_id=leader)
+        stored = surveys.enter_paper_answers(
+            session,
+            survey,
+            wave,
+            form,
+            respondent_ref="A-001",
+            district_id=None,
+            secret="s",
+            entered_by_resident_id=leader,
+        )
+        again = surveys.enter_paper_answers(
+            session,
+            survey,
+            wave,
+            form,
+            respondent_ref="A-001",
+            district_id=None,
+            secret="s",
+            entered_by_resident_id=leader,
+        )
         assert (stored, again) == (3, 0)
         # The same resident on paper after answering on LINE counts once.
         surveys.answer_on_line(session, survey, wave, online, survey.questions[0], "none", "s")
-        twice = surveys.enter_paper_answers(session, survey, wave, {"interest": "interested"},
-                                            respondent_ref="A-002", district_id=None,
-                                            secret="s", respondent_resident_id=online,
-                                            entered_by_staff_id=7)
+        twice = surveys.enter_paper_answers(
+            session,
+            survey,
+            wave,
+            {"interest": "interested"},
+            respondent_ref="A-002",
+            district_id=None,
+            secret="s",
+            respondent_resident_id=online,
+            entered_by_staff_id=7,
+        )
         assert twice == 0
     with session_scope(engine) as session:
         answers = session.execute(select(SurveyAnswer)).scalars().all()
@@ -314,10 +360,15 @@ def test_paper_answers_are_counted_once_and_marked(engine: Engine) -> None:
 def test_a_paper_answer_names_who_typed_it(engine: Engine) -> None:
     wave_id = make_wave(engine, "morioka_participation")
     with session_scope(engine) as session, pytest.raises(ValueError, match="who entered"):
-        surveys.enter_paper_answers(session, CATALOG.surveys["morioka_participation"],
-                                    session.get_one(SurveyWave, wave_id),
-                                    {"participated": "never"}, respondent_ref="x",
-                                    district_id=None, secret="s")
+        surveys.enter_paper_answers(
+            session,
+            CATALOG.surveys["morioka_participation"],
+            session.get_one(SurveyWave, wave_id),
+            {"participated": "never"},
+            respondent_ref="x",
+            district_id=None,
+            secret="s",
+        )
 
 
 # --- waves ---------------------------------------------------------------------------------
@@ -357,8 +408,9 @@ def test_a_post_event_wave_goes_to_those_who_checked_in(engine: Engine) -> None:
     came, stayed_home = add_residents(engine, 2)
     ends = T0 + timedelta(hours=2)
     with session_scope(engine) as session:
-        event = events.create_event(session, title="夏祭り", starts_at=T0, ends_at=ends, now=T0,
-                                    publish=True)
+        event = events.create_event(
+            session, title="夏祭り", starts_at=T0, ends_at=ends, now=T0, publish=True
+        )
         session.add(CheckIn(event_id=event.id or 0, resident_id=came, at=T0))
         event_id = event.id
     tz = SETTINGS.tz
@@ -367,8 +419,9 @@ def test_a_post_event_wave_goes_to_those_who_checked_in(engine: Engine) -> None:
         assert survey_waves.ensure_waves(session, only_events, ends + timedelta(hours=1), tz) == 0
         assert survey_waves.ensure_waves(session, only_events, ends + timedelta(hours=2), tz) == 1
         assert survey_waves.ensure_waves(session, only_events, ends + timedelta(hours=3), tz) == 0
-        wave = session.execute(select(SurveyWave).where(
-            SurveyWave.survey_id == "event_satisfaction")).scalar_one()
+        wave = session.execute(
+            select(SurveyWave).where(SurveyWave.survey_id == "event_satisfaction")
+        ).scalar_one()
         assert (wave.event_id, wave.context) == (event_id, {"event": "夏祭り"})
         survey = CATALOG.surveys["event_satisfaction"]
         assert surveys.audience_of(session, survey, wave) == [came]
@@ -392,8 +445,10 @@ def test_a_tap_on_line_is_answered_by_reply_and_counted_once(bot: Any) -> None:
     bot.drain()
     bot.post(postback_event(user, data))
     bot.drain()
-    assert bot.texts_to(user) == [CONTENT.text("survey.thanks", "en"),
-                                  CONTENT.text("survey.already_answered", "en")]
+    assert bot.texts_to(user) == [
+        CONTENT.text("survey.thanks", "en"),
+        CONTENT.text("survey.already_answered", "en"),
+    ]
     assert count_rows(engine, SurveyAnswer) == 1
 
 

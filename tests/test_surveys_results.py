@@ -12,13 +12,14 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.core.models.areas import District, Ward
+from bot.core.models.residents import Resident
 from bot.db import session_scope
-from bot.models import Resident
-from bot.models.areas import District, Ward
-from bot.models.scheduling import AnswerChannel, SurveyInvite, SurveyWave
-from bot.services import survey_waves, surveys
-from bot.services.survey_results import wave_results, wilson_interval
-from bot.services.surveys import AnswerInput
+from bot.features.surveys import surveys
+from bot.features.surveys import waves as survey_waves
+from bot.features.surveys.models import AnswerChannel, SurveyInvite, SurveyWave
+from bot.features.surveys.results import wave_results, wilson_interval
+from bot.features.surveys.surveys import AnswerInput
 from tests.scheduler_support import T0, make_wave, one_survey
 
 # Newcombe RG (1998) Two-sided confidence intervals for the single proportion: comparison of
@@ -58,8 +59,11 @@ def _score_bound(successes: int, n: int, upper: bool) -> float:
     return (lo + hi) / 2
 
 
-@given(st.integers(min_value=1, max_value=5000).flatmap(
-    lambda n: st.tuples(st.integers(min_value=0, max_value=n), st.just(n))))
+@given(
+    st.integers(min_value=1, max_value=5000).flatmap(
+        lambda n: st.tuples(st.integers(min_value=0, max_value=n), st.just(n))
+    )
+)
 def test_wilson_inverts_the_score_test(pair: tuple[int, int]) -> None:
     successes, n = pair
     low, high = wilson_interval(successes, n)
@@ -80,31 +84,57 @@ def _districts(engine: Engine) -> list[int]:
         ward = Ward(code="W1", name="中央区")
         session.add(ward)
         session.flush()
-        rows = [District(code=f"D{i}", ward_id=ward.id or 0, name=name)
-                for i, name in enumerate(["仁王", "桜城", "上田"])]
+        rows = [
+            District(code=f"D{i}", ward_id=ward.id or 0, name=name)
+            for i, name in enumerate(["仁王", "桜城", "上田"])
+        ]
         session.add_all(rows)
         session.flush()
         return [int(d.id or 0) for d in rows]
 
 
-def _answers(engine: Engine, wave_id: int, district: int, options: str, *, channel: str = "line",
-             start: int = 0) -> None:
+def _answers(
+    engine: Engine,
+    wave_id: int,
+    district: int,
+    options: str,
+    *,
+    channel: str = "line",
+    start: int = 0,
+) -> None:
     survey = one_survey().surveys["probe"]
     with session_scope(engine) as session:
         wave = session.get_one(SurveyWave, wave_id)
         for n, option in enumerate(options):
             respondent = f"resident:{district * 1000 + start + n}"
-            surveys.record_answer(session, survey, wave, AnswerInput(
-                "q1", option, respondent, district, AnswerChannel(channel),
-                entered_by_staff_id=1 if channel == "paper" else None), "s")
+            surveys.record_answer(
+                session,
+                survey,
+                wave,
+                AnswerInput(
+                    "q1",
+                    option,
+                    respondent,
+                    district,
+                    AnswerChannel(channel),
+                    entered_by_staff_id=1 if channel == "paper" else None,
+                ),
+                "s",
+            )
 
 
 def _invites(engine: Engine, wave_id: int, district: int, invited: int, responded: int) -> None:
     with session_scope(engine) as session:
         for n in range(invited):
-            session.add(SurveyInvite(wave_id=wave_id, resident_id=_resident(session, n, district),
-                                     district_id=district, invited_at=T0,
-                                     responded=n < responded))
+            session.add(
+                SurveyInvite(
+                    wave_id=wave_id,
+                    resident_id=_resident(session, n, district),
+                    district_id=district,
+                    invited_at=T0,
+                    responded=n < responded,
+                )
+            )
 
 
 def _resident(session: Session, n: int, district: int) -> int:

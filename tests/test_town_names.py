@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services.town_names import (
+from bot.core.town_names import (
     Variants,
     format_label,
     load_variants,
@@ -130,8 +130,17 @@ def test_kana_between_kanji_only() -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("一", 1), ("九", 9), ("十", 10), ("十一", 11), ("二十", 20), ("九十九", 99),
-     ("一二", 12), ("参", 3), ("15", 15)],
+    [
+        ("一", 1),
+        ("九", 9),
+        ("十", 10),
+        ("十一", 11),
+        ("二十", 20),
+        ("九十九", 99),
+        ("一二", 12),
+        ("参", 3),
+        ("15", 15),
+    ],
 )
 def test_parse_number(text: str, value: int) -> None:
     assert parse_number(text) == value

@@ -11,10 +11,12 @@ from sqlmodel import Session, select
 
 from bot.app import Overrides
 from bot.clock import FixedClock
+from bot.core.models.membership import Officer
 from bot.db import session_scope
-from bot.models.membership import Officer
-from bot.models.volunteers import Slot, VolunteerMonth, VolunteerOffer
-from bot.services import volunteer_cancel, volunteer_tallies, volunteers
+from bot.features.volunteers import cancel as volunteer_cancel
+from bot.features.volunteers import tallies as volunteer_tallies
+from bot.features.volunteers import volunteers
+from bot.features.volunteers.models import Slot, VolunteerMonth, VolunteerOffer
 from tests.events_support import T0, add_member, deliver, make_area, tap, uid
 from tests.factories import postback_event
 from tests.volunteer_support import SAT_MORNING, add_slot, add_volunteer, pushed_texts
@@ -40,8 +42,9 @@ def _accepted_by_a(bot: Any, engine: Any, standin: Any, clock: FixedClock) -> tu
     settings = bot.app.state.settings
     slot_id = add_slot(engine, assoc, needed=1)
     with session_scope(engine) as session:
-        volunteers.offer_slot(session, slot_id, clock.now(), renderer=bot.app.state.renderer,
-                              settings=settings)
+        volunteers.offer_slot(
+            session, slot_id, clock.now(), renderer=bot.app.state.renderer, settings=settings
+        )
     offer_a = _offers(engine)[a]
     _say(bot, uid("a"), tap("vo", o=offer_a.id or 0, v="yes"))
     deliver(engine, standin, settings, clock.now())
@@ -90,41 +93,46 @@ def test_late_cancellation_is_allowed_and_the_officers_are_told(
     bot_factory: Any, engine: Any, standin: Any
 ) -> None:
     clock = FixedClock(T0)
-    bot = bot_factory(Overrides(clock=clock), volunteer_offers_per_place=1,
-                      volunteer_late_cancel_hours=24)
+    bot = bot_factory(
+        Overrides(clock=clock), volunteer_offers_per_place=1, volunteer_late_cancel_hours=24
+    )
     _slot_id, offer_id = _accepted_by_a(bot, engine, standin, clock)
     officer = add_member(engine, _association_of(engine, "a"), "officer")
     with session_scope(engine) as session:
-        session.add(Officer(resident_id=officer, association_id=_association_of(engine, "a"),
-                            linked_at=T0))
+        session.add(
+            Officer(resident_id=officer, association_id=_association_of(engine, "a"), linked_at=T0)
+        )
     clock.set(SAT_MORNING - timedelta(hours=3))
     asked = _say(bot, uid("a"), tap("vcancel", o=offer_id))
     assert any("担当の方にもお知らせします" in t and "24時間" in t for t in asked)
     done = _say(bot, uid("a"), tap("vcancel", o=offer_id, c=1))
     assert any("担当の方にもお知らせしました" in t for t in done)
-    assert any("直前キャンセル" in t and "あと1人" in t
-               for t in pushed_texts(engine, officer, "volunteer_late_cancel"))
+    assert any(
+        "直前キャンセル" in t and "あと1人" in t
+        for t in pushed_texts(engine, officer, "volunteer_late_cancel")
+    )
     deliver(engine, standin, bot.app.state.settings, clock.now())
     assert any("直前キャンセル" in t for t in bot.texts_to(uid("officer")))
     assert not any("直前キャンセル" in t for t in bot.texts_to(uid("b")))
 
 
-def test_a_started_shift_cannot_be_given_back(bot_factory: Any, engine: Any,
-                                              standin: Any) -> None:
+def test_a_started_shift_cannot_be_given_back(bot_factory: Any, engine: Any, standin: Any) -> None:
     clock = FixedClock(T0)
     bot = bot_factory(Overrides(clock=clock), volunteer_offers_per_place=1)
     _slot_id, offer_id = _accepted_by_a(bot, engine, standin, clock)
     with session_scope(engine) as session:
         done = volunteer_cancel.cancel_place(
-            session, offer_id=offer_id, resident_id=_resident(engine, "a"),
-            now=SAT_MORNING + timedelta(minutes=5), settings=bot.app.state.settings)
+            session,
+            offer_id=offer_id,
+            resident_id=_resident(engine, "a"),
+            now=SAT_MORNING + timedelta(minutes=5),
+            settings=bot.app.state.settings,
+        )
     assert done.status == "started"
     assert _offers(engine)[_resident(engine, "a")].status == "accepted"
 
 
-def test_organiser_cancelling_a_slot_tells_those_who_accepted(
-    engine: Any, db_url: str
-) -> None:
+def test_organiser_cancelling_a_slot_tells_those_who_accepted(engine: Any, db_url: str) -> None:
     from tests.volunteer_support import settings_for
 
     settings = settings_for(db_url, volunteer_offers_per_place=1)
@@ -132,13 +140,17 @@ def test_organiser_cancelling_a_slot_tells_those_who_accepted(
     a = add_volunteer(engine, assoc, "a")
     slot_id = add_slot(engine, assoc, needed=2, settings=settings)
     with session_scope(engine) as session:
-        answer = volunteers.sign_up(session, slot_id=slot_id, resident_id=a, now=T0,
-                                    settings=settings)
+        answer = volunteers.sign_up(
+            session, slot_id=slot_id, resident_id=a, now=T0, settings=settings
+        )
         assert answer.status == "accepted"
-        assert volunteer_cancel.cancel_slot(session, slot_id=slot_id, now=T0,
-                                            settings=settings) == 1
-        assert volunteer_cancel.cancel_slot(session, slot_id=slot_id, now=T0,
-                                            settings=settings) is None
+        assert (
+            volunteer_cancel.cancel_slot(session, slot_id=slot_id, now=T0, settings=settings) == 1
+        )
+        assert (
+            volunteer_cancel.cancel_slot(session, slot_id=slot_id, now=T0, settings=settings)
+            is None
+        )
     with Session(engine) as session:
         slot = session.get(Slot, slot_id)
         assert slot is not None and slot.status == "cancelled"
@@ -146,8 +158,7 @@ def test_organiser_cancelling_a_slot_tells_those_who_accepted(
         assert volunteer_tallies.slot_counts(session).open_slots == 0
         assert volunteers.commitments(session, a, T0) == []
     assert _offers(engine)[a].status == "withdrawn"
-    assert any("中止になりました" in t for t in
-               pushed_texts(engine, a, "volunteer_slot_cancelled"))
+    assert any("中止になりました" in t for t in pushed_texts(engine, a, "volunteer_slot_cancelled"))
 
 
 def standin_chips(bot: Any, user: str) -> list[str]:
@@ -157,16 +168,22 @@ def standin_chips(bot: Any, user: str) -> list[str]:
 
 
 def _resident(engine: Any, name: str) -> int:
-    from bot.models import Resident
+    from bot.core.models.residents import Resident
 
     with Session(engine) as session:
-        return int(session.exec(select(Resident.id).where(
-            Resident.line_user_id == uid(name))).one() or 0)
+        return int(
+            session.exec(select(Resident.id).where(Resident.line_user_id == uid(name))).one() or 0
+        )
 
 
 def _association_of(engine: Any, name: str) -> int:
-    from bot.models.membership import Membership
+    from bot.core.models.membership import Membership
 
     with Session(engine) as session:
-        return int(session.exec(select(Membership.association_id).where(
-            Membership.resident_id == _resident(engine, name))).one())
+        return int(
+            session.exec(
+                select(Membership.association_id).where(
+                    Membership.resident_id == _resident(engine, name)
+                )
+            ).one()
+        )

@@ -8,14 +8,16 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.db import session_scope
-from bot.models.volunteers import (
+from bot.features.volunteers import shifts as volunteer_shifts
+from bot.features.volunteers import tallies as volunteer_tallies
+from bot.features.volunteers import volunteers
+from bot.features.volunteers.models import (
     Shift,
     Slot,
     VolunteerMatchKey,
     VolunteerOffer,
     VolunteerProfile,
 )
-from bot.services import volunteer_shifts, volunteer_tallies, volunteers
 from tests.events_support import T0, make_area
 from tests.volunteer_support import SAT_MORNING, add_slot, add_volunteer, pushed_texts, settings_for
 
@@ -28,8 +30,11 @@ def _offers(engine: Any, slot_id: int) -> dict[int, str]:
 
 def _offer_id(engine: Any, slot_id: int, resident_id: int) -> int:
     with Session(engine) as session:
-        offer = session.exec(select(VolunteerOffer).where(
-            VolunteerOffer.slot_id == slot_id, VolunteerOffer.resident_id == resident_id)).one()
+        offer = session.exec(
+            select(VolunteerOffer).where(
+                VolunteerOffer.slot_id == slot_id, VolunteerOffer.resident_id == resident_id
+            )
+        ).one()
         return int(offer.id or 0)
 
 
@@ -45,14 +50,26 @@ def test_offer_decline_next_accept_then_others_told_filled(engine: Any, db_url: 
     assert any("お手伝いをお願いできませんか" in t for t in pushed_texts(engine, a))
 
     with session_scope(engine) as session:
-        answer = volunteers.respond(session, offer_id=_offer_id(engine, slot_id, b),
-                                    resident_id=b, accept=False, now=T0, settings=settings)
+        answer = volunteers.respond(
+            session,
+            offer_id=_offer_id(engine, slot_id, b),
+            resident_id=b,
+            accept=False,
+            now=T0,
+            settings=settings,
+        )
     assert answer.status == "declined"
     assert _offers(engine, slot_id) == {a: "offered", b: "declined", c: "offered"}
 
     with session_scope(engine) as session:
-        answer = volunteers.respond(session, offer_id=_offer_id(engine, slot_id, c),
-                                    resident_id=c, accept=True, now=T0, settings=settings)
+        answer = volunteers.respond(
+            session,
+            offer_id=_offer_id(engine, slot_id, c),
+            resident_id=c,
+            accept=True,
+            now=T0,
+            settings=settings,
+        )
     assert answer.status == "accepted"
     assert _offers(engine, slot_id) == {a: "withdrawn", b: "declined", c: "accepted"}
     assert any("人数がそろいました" in t for t in pushed_texts(engine, a, "volunteer_filled"))
@@ -63,8 +80,14 @@ def test_offer_decline_next_accept_then_others_told_filled(engine: Any, db_url: 
         assert slot is not None and (slot.filled, slot.status) == (1, "filled")
 
     with session_scope(engine) as session:  # a's late tap: the slot is full
-        late = volunteers.respond(session, offer_id=_offer_id(engine, slot_id, a),
-                                  resident_id=a, accept=True, now=T0, settings=settings)
+        late = volunteers.respond(
+            session,
+            offer_id=_offer_id(engine, slot_id, a),
+            resident_id=a,
+            accept=True,
+            now=T0,
+            settings=settings,
+        )
     assert late.status == "full"
 
 
@@ -84,16 +107,20 @@ def test_silence_expires_and_the_next_is_asked(engine: Any, db_url: str) -> None
     assert _offers(engine, slot_id) == {a: "expired", b: "offered"}
 
     with session_scope(engine) as session:
-        late = volunteers.respond(session, offer_id=_offer_id(engine, slot_id, a), resident_id=a,
-                                  accept=True, now=T0 + timedelta(hours=25), settings=settings)
+        late = volunteers.respond(
+            session,
+            offer_id=_offer_id(engine, slot_id, a),
+            resident_id=a,
+            accept=True,
+            now=T0 + timedelta(hours=25),
+            settings=settings,
+        )
     assert late.status == "expired"
     with Session(engine) as session:
         assert session.get(Slot, slot_id).filled == 0  # type: ignore[union-attr]
 
 
-def test_ranking_respects_availability_reach_interest_and_pause(
-    engine: Any, db_url: str
-) -> None:
+def test_ranking_respects_availability_reach_interest_and_pause(engine: Any, db_url: str) -> None:
     settings = settings_for(db_url, volunteer_offers_per_place=10)
     (assoc, other) = make_area(engine)
     fits = add_volunteer(engine, assoc, "fits")
@@ -104,9 +131,11 @@ def test_ranking_respects_availability_reach_interest_and_pause(
     paused = add_volunteer(engine, assoc, "paused")
     with session_scope(engine) as session:
         volunteers.set_paused(session, paused, True, T0, settings=settings)
-        keys = session.exec(select(VolunteerMatchKey).where(
-            VolunteerMatchKey.profile_id == volunteers.get_profile(session, paused).id  # type: ignore[union-attr]
-        )).all()
+        keys = session.exec(
+            select(VolunteerMatchKey).where(
+                VolunteerMatchKey.profile_id == volunteers.get_profile(session, paused).id  # type: ignore[union-attr]
+            )
+        ).all()
         assert keys == []
     slot_id = add_slot(engine, assoc, needed=3, settings=settings)
     with session_scope(engine) as session:
@@ -120,22 +149,37 @@ def test_direct_sign_up_within_cap(engine: Any, db_url: str) -> None:
     (assoc, _) = make_area(engine)
     me = add_volunteer(engine, assoc, "me", cap=1)
     first = add_slot(engine, assoc, needed=2, settings=settings)
-    second = add_slot(engine, assoc, needed=2, starts_at=SAT_MORNING + timedelta(days=7),
-                      role="公園の清掃", settings=settings)
+    second = add_slot(
+        engine,
+        assoc,
+        needed=2,
+        starts_at=SAT_MORNING + timedelta(days=7),
+        role="公園の清掃",
+        settings=settings,
+    )
 
     with Session(engine) as session:
         found = volunteers.browse(session, me, T0)
     assert [s.id for s, _ in found] == [first, second]
 
     with session_scope(engine) as session:
-        assert volunteers.sign_up(session, slot_id=first, resident_id=me, now=T0,
-                                  settings=settings).status == "accepted"
+        assert (
+            volunteers.sign_up(
+                session, slot_id=first, resident_id=me, now=T0, settings=settings
+            ).status
+            == "accepted"
+        )
     with session_scope(engine) as session:
-        assert volunteers.sign_up(session, slot_id=first, resident_id=me, now=T0,
-                                  settings=settings).status == "already"
+        assert (
+            volunteers.sign_up(
+                session, slot_id=first, resident_id=me, now=T0, settings=settings
+            ).status
+            == "already"
+        )
     with session_scope(engine) as session:  # cap 1 a month: December is taken
-        over = volunteers.sign_up(session, slot_id=second, resident_id=me, now=T0,
-                                  settings=settings)
+        over = volunteers.sign_up(
+            session, slot_id=second, resident_id=me, now=T0, settings=settings
+        )
     assert (over.status, over.cap) == ("over_cap", 1)
     with Session(engine) as session:
         assert [session.get(Slot, s).filled for s in (first, second)] == [1, 0]  # type: ignore[union-attr]
@@ -151,8 +195,7 @@ def test_reminder_then_confirmation_records_hours_points_and_thanks(
     slot_id = add_slot(engine, assoc, needed=2, hours=2.5, settings=settings)
     for who in (came, missed):
         with session_scope(engine) as session:
-            volunteers.sign_up(session, slot_id=slot_id, resident_id=who, now=T0,
-                               settings=settings)
+            volunteers.sign_up(session, slot_id=slot_id, resident_id=who, now=T0, settings=settings)
 
     day_before = SAT_MORNING - timedelta(hours=20)
     with session_scope(engine) as session:
@@ -163,8 +206,9 @@ def test_reminder_then_confirmation_records_hours_points_and_thanks(
 
     after = SAT_MORNING + timedelta(hours=3)
     with session_scope(engine) as session:
-        volunteer_shifts.confirm_attendance(session, slot_id=slot_id, attended=[came],
-                                            now=after, staff_id=7, settings=settings)
+        volunteer_shifts.confirm_attendance(
+            session, slot_id=slot_id, attended=[came], now=after, staff_id=7, settings=settings
+        )
     with Session(engine) as session:
         assert volunteer_shifts.points_of(session, came) == volunteer_shifts.Points(25, 2.5, 1)
         assert volunteer_shifts.points_of(session, missed) == volunteer_shifts.Points(0, 0.0, 0)
@@ -175,8 +219,12 @@ def test_reminder_then_confirmation_records_hours_points_and_thanks(
     assert not pushed_texts(engine, missed, "volunteer_thanks")
 
     with session_scope(engine) as session:  # confirmed slots are not assumed again
-        assert volunteer_shifts.assume_attendance_after_grace(
-            session, after + timedelta(days=30), settings=settings) == 0
+        assert (
+            volunteer_shifts.assume_attendance_after_grace(
+                session, after + timedelta(days=30), settings=settings
+            )
+            == 0
+        )
 
 
 def test_unconfirmed_shift_is_assumed_after_grace(engine: Any, db_url: str) -> None:
@@ -188,11 +236,19 @@ def test_unconfirmed_shift_is_assumed_after_grace(engine: Any, db_url: str) -> N
         volunteers.sign_up(session, slot_id=slot_id, resident_id=me, now=T0, settings=settings)
     end = SAT_MORNING + timedelta(hours=2)
     with session_scope(engine) as session:
-        assert volunteer_shifts.assume_attendance_after_grace(
-            session, end + timedelta(hours=71), settings=settings) == 0
+        assert (
+            volunteer_shifts.assume_attendance_after_grace(
+                session, end + timedelta(hours=71), settings=settings
+            )
+            == 0
+        )
     with session_scope(engine) as session:
-        assert volunteer_shifts.assume_attendance_after_grace(
-            session, end + timedelta(hours=72), settings=settings) == 1
+        assert (
+            volunteer_shifts.assume_attendance_after_grace(
+                session, end + timedelta(hours=72), settings=settings
+            )
+            == 1
+        )
     with Session(engine) as session:
         shift = session.exec(select(Shift)).one()
         profile = volunteers.get_profile(session, me)
@@ -200,20 +256,24 @@ def test_unconfirmed_shift_is_assumed_after_grace(engine: Any, db_url: str) -> N
     assert profile is not None and profile.points == 20
 
 
-def test_tallies_count_places_asks_volunteers_and_concentration(
-    engine: Any, db_url: str
-) -> None:
+def test_tallies_count_places_asks_volunteers_and_concentration(engine: Any, db_url: str) -> None:
     settings = settings_for(db_url)
     (assoc, _) = make_area(engine)
     people = [add_volunteer(engine, assoc, f"v{n}", cap=8) for n in range(10)]
-    slots = [add_slot(engine, assoc, needed=1, settings=settings,
-                      starts_at=SAT_MORNING + timedelta(days=7 * (n % 3), hours=n))
-             for n in range(4)]
+    slots = [
+        add_slot(
+            engine,
+            assoc,
+            needed=1,
+            settings=settings,
+            starts_at=SAT_MORNING + timedelta(days=7 * (n % 3), hours=n),
+        )
+        for n in range(4)
+    ]
     # v0 serves three shifts, v1 one: the busiest 10% (1 of 2 volunteers) did 3 of 4.
     for slot_id, who in zip(slots, [people[0], people[0], people[0], people[1]], strict=True):
         with session_scope(engine) as session:
-            volunteers.sign_up(session, slot_id=slot_id, resident_id=who, now=T0,
-                               settings=settings)
+            volunteers.sign_up(session, slot_id=slot_id, resident_id=who, now=T0, settings=settings)
     open_slot = add_slot(engine, assoc, needed=2, settings=settings)
     with session_scope(engine) as session:
         volunteers.offer_slot(session, open_slot, T0, settings=settings)
@@ -235,17 +295,27 @@ def test_tallies_count_places_asks_volunteers_and_concentration(
 
 
 def test_profile_interests_feed_notice_tags(engine: Any, db_url: str) -> None:
-    from bot.models.notices import ResidentInterest
+    from bot.core.models.residents import ResidentInterest
 
     (assoc, _) = make_area(engine)
     me = add_volunteer(engine, assoc, "me", interests=("bousai", "kodomo"))
     with session_scope(engine) as session:
-        volunteers.save_profile(session, me, volunteers.ProfileInput(
-            interests=["kodomo", "seisou"], skills=[], availability=["weekend_morning"],
-            max_per_month=1, reach="ward"), T0)
+        volunteers.save_profile(
+            session,
+            me,
+            volunteers.ProfileInput(
+                interests=["kodomo", "seisou"],
+                skills=[],
+                availability=["weekend_morning"],
+                max_per_month=1,
+                reach="ward",
+            ),
+            T0,
+        )
     with Session(engine) as session:
-        tags = set(session.exec(select(ResidentInterest.tag).where(
-            ResidentInterest.resident_id == me)))
+        tags = set(
+            session.exec(select(ResidentInterest.tag).where(ResidentInterest.resident_id == me))
+        )
         profile = session.exec(select(VolunteerProfile)).one()
     assert tags == {"kodomo", "seisou"}
     assert profile.reach == "ward" and profile.ward_id is not None
@@ -264,6 +334,9 @@ def test_forget_blanks_the_profile_and_withdraws_asks(engine: Any, db_url: str) 
         profile = volunteers.get_profile(session, me)
         keys = session.exec(select(VolunteerMatchKey)).all()
     assert profile is not None and (profile.interests, profile.skills, profile.paused) == (
-        [], [], True)
+        [],
+        [],
+        True,
+    )
     assert keys == []
     assert _offers(engine, slot_id) == {me: "withdrawn"}

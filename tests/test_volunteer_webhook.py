@@ -10,10 +10,11 @@ from sqlmodel import Session, select
 
 from bot.app import Overrides
 from bot.clock import FixedClock
+from bot.conversation import postback
 from bot.db import session_scope
-from bot.flows import postback
-from bot.models.volunteers import VolunteerMatchKey, VolunteerOffer, VolunteerProfile
-from bot.services import volunteer_shifts, volunteers
+from bot.features.volunteers import shifts as volunteer_shifts
+from bot.features.volunteers import volunteers
+from bot.features.volunteers.models import VolunteerMatchKey, VolunteerOffer, VolunteerProfile
 from tests.events_support import T0, add_member, clocked_bot, deliver, make_area, tap, uid
 from tests.factories import postback_event, text_event
 from tests.volunteer_support import SAT_MORNING, add_slot, add_volunteer
@@ -64,7 +65,10 @@ def test_profile_conversation_with_edit_and_pause(bot_factory: Any, engine: Any)
     assert any("登録しました" in t and "月2回まで" in t and "地区まで" in t for t in saved)
     profile = _profile(engine, me)
     assert (profile.interests, profile.skills, profile.availability) == (
-        ["bousai"], ["first_aid"], ["weekend_morning"])
+        ["bousai"],
+        ["first_aid"],
+        ["weekend_morning"],
+    )
     assert (profile.max_per_month, profile.reach, profile.association_id) == (2, "district", assoc)
 
     # Edit one thing from the hub: only that question is asked.
@@ -102,8 +106,9 @@ def test_ask_answered_by_button_fills_and_tells_the_others(
     settings = bot.app.state.settings
     slot_id = add_slot(engine, assoc, needed=1)
     with session_scope(engine) as session:
-        volunteers.offer_slot(session, slot_id, T0, renderer=bot.app.state.renderer,
-                              settings=settings)
+        volunteers.offer_slot(
+            session, slot_id, T0, renderer=bot.app.state.renderer, settings=settings
+        )
     deliver(engine, standin, settings, clock.now())
     assert any("防災訓練の受付のお手伝いをお願いできませんか" in t for t in bot.texts_to(uid("a")))
     assert any("お願いできませんか" in t for t in bot.texts_to(uid("b")))
@@ -146,8 +151,14 @@ def test_browse_sign_up_and_points_after_the_shift(
 
     after = SAT_MORNING + timedelta(hours=3)
     with session_scope(engine) as session:
-        volunteer_shifts.confirm_attendance(session, slot_id=slot_id, attended=[me], now=after,
-                                            renderer=bot.app.state.renderer, settings=settings)
+        volunteer_shifts.confirm_attendance(
+            session,
+            slot_id=slot_id,
+            attended=[me],
+            now=after,
+            renderer=bot.app.state.renderer,
+            settings=settings,
+        )
     deliver(engine, standin, settings, after)
     assert any("20ポイント加えました" in t for t in bot.texts_to(user))
     clock.set(after)
@@ -161,25 +172,30 @@ def test_unanswered_ask_expires_on_the_clock_and_the_next_is_asked(
     (assoc, _) = make_area(engine)
     a, b = (add_volunteer(engine, assoc, n) for n in ("a", "b"))
     clock = FixedClock(T0)
-    bot = bot_factory(Overrides(clock=clock), volunteer_offers_per_place=1,
-                      volunteer_offer_hours=24)
+    bot = bot_factory(
+        Overrides(clock=clock), volunteer_offers_per_place=1, volunteer_offer_hours=24
+    )
     settings = bot.app.state.settings
     slot_id = add_slot(engine, assoc)
     with session_scope(engine) as session:
-        volunteers.offer_slot(session, slot_id, clock.now(), renderer=bot.app.state.renderer,
-                              settings=settings)
+        volunteers.offer_slot(
+            session, slot_id, clock.now(), renderer=bot.app.state.renderer, settings=settings
+        )
     deliver(engine, standin, settings, clock.now())
     assert any("24時間以内にお返事" in t for t in bot.texts_to(uid("a")))
 
     clock.advance(timedelta(hours=24))
     with session_scope(engine) as session:  # what the scheduler runs
-        assert volunteers.expire_offers(session, clock.now(), renderer=bot.app.state.renderer,
-                                        settings=settings) == 1
+        assert (
+            volunteers.expire_offers(
+                session, clock.now(), renderer=bot.app.state.renderer, settings=settings
+            )
+            == 1
+        )
     deliver(engine, standin, settings, clock.now())
     assert any("お願いできませんか" in t for t in bot.texts_to(uid("b")))
     with Session(engine) as session:
-        offer_a = session.exec(select(VolunteerOffer).where(
-            VolunteerOffer.resident_id == a)).one()
+        offer_a = session.exec(select(VolunteerOffer).where(VolunteerOffer.resident_id == a)).one()
     late = _say(bot, uid("a"), postback_event(uid("a"), tap("vo", o=offer_a.id or 0, v="yes")))
     assert any("お返事の期限が過ぎたため" in t for t in late)
     assert offer_a.status == "expired" and b != a

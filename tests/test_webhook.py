@@ -10,8 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from bot.app import Overrides
-from bot.models import Resident, WebhookEvent
-from bot.models.core import EventStatus
+from bot.core.models.residents import Resident
+from bot.platform.inbox_models import EventStatus, WebhookEvent
 from tests.conftest import SECRET, BotHarness
 from tests.factories import (
     body,

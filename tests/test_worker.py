@@ -92,6 +92,7 @@ def serve(db_url: str, standin: LineStandin, tmp_path: Path) -> Iterator[tuple[A
             return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
         except httpx.HTTPError:
             return proc.poll() is not None  # ends the wait; the assert below says why
+
     try:
         _until(ready, "serve to answer /readyz")
         assert proc.poll() is None, f"serve exited with {proc.returncode}"
@@ -103,8 +104,9 @@ def serve(db_url: str, standin: LineStandin, tmp_path: Path) -> Iterator[tuple[A
 
 
 def _say(standin: LineStandin, url: str, user: str, text: str) -> httpx.Response:
-    event = text_event(user, "ヘルプ" if text == "help" else text,
-                       reply_token=standin.issue_reply_token(user))
+    event = text_event(
+        user, "ヘルプ" if text == "help" else text, reply_token=standin.issue_reply_token(user)
+    )
     raw = body(event)
     return httpx.post(f"{url}/callback", content=raw, headers=signed_headers(raw, SECRET))
 

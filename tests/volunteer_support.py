@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.db import session_scope
-from bot.models.delivery import OutboxMessage, OutboxRecipient
-from bot.services import volunteers
+from bot.features.volunteers import volunteers
+from bot.platform.delivery.models import OutboxMessage, OutboxRecipient
 from bot.settings import Settings
 from tests.conftest import make_settings
 from tests.events_support import T0, add_member
@@ -27,44 +27,81 @@ def settings_for(db_url: str, **overrides: Any) -> Settings:
 
 
 def add_volunteer(
-    engine: Engine, association_id: int, name: str, *, interests: Sequence[str] = ("bousai",),
-    skills: Sequence[str] = (), times: Sequence[str] = ("weekend_morning",), cap: int = 2,
-    reach: str = "association", now: datetime = T0,
+    engine: Engine,
+    association_id: int,
+    name: str,
+    *,
+    interests: Sequence[str] = ("bousai",),
+    skills: Sequence[str] = (),
+    times: Sequence[str] = ("weekend_morning",),
+    cap: int = 2,
+    reach: str = "association",
+    now: datetime = T0,
 ) -> int:
     """A member with a volunteer profile; returns the resident id."""
     resident_id = add_member(engine, association_id, name)
     with session_scope(engine) as session:
-        volunteers.save_profile(session, resident_id, volunteers.ProfileInput(
-            interests=interests, skills=skills, availability=times, max_per_month=cap,
-            reach=reach), now)
+        volunteers.save_profile(
+            session,
+            resident_id,
+            volunteers.ProfileInput(
+                interests=interests,
+                skills=skills,
+                availability=times,
+                max_per_month=cap,
+                reach=reach,
+            ),
+            now,
+        )
     return resident_id
 
 
 def add_slot(
-    engine: Engine, association_id: int, *, needed: int = 1, starts_at: datetime = SAT_MORNING,
-    hours: float = 2, interests: Sequence[str] = ("bousai",), skills: Sequence[str] = (),
-    role: str = "防災訓練の受付", settings: Settings | None = None,
+    engine: Engine,
+    association_id: int,
+    *,
+    needed: int = 1,
+    starts_at: datetime = SAT_MORNING,
+    hours: float = 2,
+    interests: Sequence[str] = ("bousai",),
+    skills: Sequence[str] = (),
+    role: str = "防災訓練の受付",
+    settings: Settings | None = None,
 ) -> int:
     """An opportunity in the association with one slot; returns the slot id."""
     with session_scope(engine) as session:
         opportunity = volunteers.create_opportunity(
-            session, role=role, interests=interests, needed_skills=skills,
-            association_id=association_id, now=T0, description="受付と案内をお願いします")
+            session,
+            role=role,
+            interests=interests,
+            needed_skills=skills,
+            association_id=association_id,
+            now=T0,
+            description="受付と案内をお願いします",
+        )
         slot = volunteers.add_slot(
-            session, opportunity_id=int(opportunity.id or 0), starts_at=starts_at,
-            ends_at=starts_at + timedelta(hours=hours), needed=needed, place="第一公民館",
-            tz=settings.tz if settings else None)
+            session,
+            opportunity_id=int(opportunity.id or 0),
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=hours),
+            needed=needed,
+            place="第一公民館",
+            tz=settings.tz if settings else None,
+        )
         return int(slot.id or 0)
 
 
 def pushed_texts(engine: Engine, resident_id: int, kind: str | None = None) -> list[str]:
     """Texts enqueued in the outbox for one resident (optionally of one kind)."""
     with Session(engine) as session:
-        query = (select(OutboxMessage).join(OutboxRecipient,
-                                            OutboxRecipient.message_id == OutboxMessage.id)
-                 .where(OutboxRecipient.resident_id == resident_id))
+        query = (
+            select(OutboxMessage)
+            .join(OutboxRecipient, OutboxRecipient.message_id == OutboxMessage.id)
+            .where(OutboxRecipient.resident_id == resident_id)
+        )
         if kind:
             query = query.where(OutboxMessage.kind == kind)
         rows = session.exec(query).all()
-        return [m.get("text") or json.dumps(m, ensure_ascii=False)
-                for row in rows for m in row.messages]
+        return [
+            m.get("text") or json.dumps(m, ensure_ascii=False) for row in rows for m in row.messages
+        ]

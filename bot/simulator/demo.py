@@ -36,15 +36,19 @@ def local_base_url(host: str, port: int) -> str:
 def refuse_real_line(configured: Settings) -> None:
     """SettingsError when LINE credentials or LINE's own hosts are configured."""
     set_fields = configured.model_fields_set
-    for field, variable in (("line_channel_secret", "LINE_CHANNEL_SECRET"),
-                            ("line_channel_access_token", "LINE_CHANNEL_ACCESS_TOKEN")):
+    for field, variable in (
+        ("line_channel_secret", "LINE_CHANNEL_SECRET"),
+        ("line_channel_access_token", "LINE_CHANNEL_ACCESS_TOKEN"),
+    ):
         if getattr(configured, field).get_secret_value():
             raise SettingsError(
                 f"{variable} is set; `tsunagari demo` never runs beside real LINE credentials "
                 "(unset it, or use `tsunagari serve`)"
             )
-    for field, variable in (("line_api_base_url", "LINE_API_BASE_URL"),
-                            ("line_data_api_base_url", "LINE_DATA_API_BASE_URL")):
+    for field, variable in (
+        ("line_api_base_url", "LINE_API_BASE_URL"),
+        ("line_data_api_base_url", "LINE_DATA_API_BASE_URL"),
+    ):
         host = urlsplit(getattr(configured, field)).hostname or ""
         if field in set_fields and (host == "line.me" or host.endswith(".line.me")):
             raise SettingsError(
@@ -79,11 +83,11 @@ def demo_settings(
 
 def prepare_database(settings: Settings) -> str | None:
     """Migrate, then load the sample city when the database has none; the seed summary."""
-    from bot import migrate
+    from bot.platform import migrate
 
     migrate.upgrade(settings.database_url)
     try:
-        from bot.services.demo_seed import is_empty, seed_demo
+        from bot.demo.seed import is_empty, seed_demo
     except ImportError:  # the demo data arrived later than the simulator
         return None
     from bot.db import make_engine, session_scope
@@ -100,7 +104,7 @@ def prepare_database(settings: Settings) -> str | None:
 def staff_accounts(settings: Settings) -> list[Mapping[str, Any]]:
     """The demo staff accounts in content/demo/staff.yaml, or none when it is absent."""
     try:
-        from bot.services.demo_seed import read_demo
+        from bot.demo.seed import read_demo
 
         accounts = read_demo(settings.content_dir, "staff").get("accounts") or []
     except (ImportError, OSError, ValueError):
@@ -110,8 +114,12 @@ def staff_accounts(settings: Settings) -> list[Mapping[str, Any]]:
 
 def banner(settings: Settings, seeded: str | None) -> str:
     """What the demo prints at start: the URL to open first, then the staff web and accounts."""
-    lines = ["", "Tsunagari demo (LINE simulator; no LINE channel needed)",
-             f"  Open: {settings.public_base_url}/simulator", ""]
+    lines = [
+        "",
+        "Tsunagari demo (LINE simulator; no LINE channel needed)",
+        f"  Open: {settings.public_base_url}/simulator",
+        "",
+    ]
     if seeded:
         lines += [f"  Loaded {seeded}", ""]
     accounts = staff_accounts(settings)
@@ -119,8 +127,10 @@ def banner(settings: Settings, seeded: str | None) -> str:
         # Officers approve the simulator's applicants here, in a second tab.
         lines += [f"  Staff web: {settings.public_base_url}/staff/login", ""]
         lines.append("  Staff demo accounts (sample passwords, demo only):")
-        lines += [f"    {a.get('role', ''):<20} {a['username']:<24} {a.get('password', '')}"
-                  for a in accounts]
+        lines += [
+            f"    {a.get('role', ''):<20} {a['username']:<24} {a.get('password', '')}"
+            for a in accounts
+        ]
         lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -128,11 +138,12 @@ def banner(settings: Settings, seeded: str | None) -> str:
 def run_demo(host: str, port: int, out: TextIO | None = None) -> int:
     """Set up the demo database, serve, and print where to look once the server listens."""
     from bot.app import create_app
-    from bot.observability.logs import configure_logging
+    from bot.platform.observability.logs import configure_logging
 
     settings = demo_settings(host, port)
-    configure_logging(settings.log_level, settings.log_format,
-                      settings.pseudonym_salt.get_secret_value())
+    configure_logging(
+        settings.log_level, settings.log_format, settings.pseudonym_salt.get_secret_value()
+    )
     seeded = prepare_database(settings)
     stream = out or sys.stdout
 
@@ -141,8 +152,13 @@ def run_demo(host: str, port: int, out: TextIO | None = None) -> int:
         stream.flush()
 
     # Open long-polls would otherwise hold Ctrl-C for up to their full wait.
-    config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None,
-                            timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+    )
     _AnnouncingServer(config, announce).run()
     return 0
 

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope
 from starlette.types import Send as AsgiSend
 
-from bot.line.signature import sign
+from bot.platform.line.signature import sign
 from bot.settings import Settings
 from bot.simulator import webhook_events as events
 from bot.simulator.line_links import UnsupportedLink, parse_line_link, same_account
@@ -88,8 +88,9 @@ def mount_simulator(app: FastAPI, standin: LineStandin | None = None) -> None:
     app.mount(STANDIN_PREFIX, Unprefixed(standin.app), name="line-standin")
     app.mount("/simulator/static", StaticFiles(directory=STATIC_DIR), name="simulator-static")
     app.include_router(router)
-    add_scan_examples(app, lambda settings: counter_qr_links(
-        settings, app.state.engine, app.state.content))
+    add_scan_examples(
+        app, lambda settings: counter_qr_links(settings, app.state.engine, app.state.content)
+    )
 
 
 # --- request bodies -------------------------------------------------------------
@@ -153,8 +154,11 @@ async def config(request: Request) -> dict[str, Any]:
     examples: list[dict[str, str]] = []
     for provider in _session(request).scan_example_providers:
         examples.extend(await run_in_threadpool(provider, settings))
-    return {"basic_id": settings.line_bot_basic_id, "spec_checked": standin.spec is not None,
-            "scan_examples": examples}
+    return {
+        "basic_id": settings.line_bot_basic_id,
+        "spec_checked": standin.spec is not None,
+        "scan_examples": examples,
+    }
 
 
 @router.get("/api/residents")
@@ -198,8 +202,11 @@ async def scan(body: Scan, request: Request) -> dict[str, Any]:
     if link.prefilled_text:
         turn = Turn(resident=body.resident, kind="text", text=link.prefilled_text)
         statuses.append(await _perform(request, resident, turn))
-    return {"statuses": statuses, "prefilled_text": link.prefilled_text,
-            "resident": resident.to_json()}
+    return {
+        "statuses": statuses,
+        "prefilled_text": link.prefilled_text,
+        "resident": resident.to_json(),
+    }
 
 
 @router.get("/api/transcript")
@@ -271,7 +278,8 @@ def _content(body: Turn) -> dict[str, Any]:
     if body.kind == "sticker":
         sticker = events.DEFAULT_STICKER
         return events.sticker_content(
-            body.package_id or sticker["packageId"], body.sticker_id or sticker["stickerId"],
+            body.package_id or sticker["packageId"],
+            body.sticker_id or sticker["stickerId"],
             list(sticker["keywords"]),
         )
     return events.image_content()
@@ -285,8 +293,13 @@ def _bubble(body: Turn, unblocking: bool) -> dict[str, Any]:
     elif body.kind == "postback" and body.display_text:
         bubble = {"type": "text", "text": body.display_text}
     elif body.kind == "location":
-        bubble = {"type": "location", "title": body.title, "address": body.address,
-                  "latitude": body.latitude, "longitude": body.longitude}
+        bubble = {
+            "type": "location",
+            "title": body.title,
+            "address": body.address,
+            "latitude": body.latitude,
+            "longitude": body.longitude,
+        }
     elif body.kind in ("sticker", "image"):
         bubble = {"type": body.kind}
     note = "unblock" if unblocking else body.kind
@@ -299,12 +312,18 @@ async def _post_webhook(
     """Sign and POST the webhook body to this app's own /callback, over real HTTP."""
     secret = request.app.state.settings.line_channel_secret.get_secret_value()
     raw = events.webhook_body(events.bot_destination(secret), [event])
-    headers = {"content-type": "application/json; charset=utf-8",
-               "x-line-signature": sign(raw, secret), "user-agent": "LineBotWebhook/2.0"}
+    headers = {
+        "content-type": "application/json; charset=utf-8",
+        "x-line-signature": sign(raw, secret),
+        "user-agent": "LineBotWebhook/2.0",
+    }
     session = _session(request)
     # The webhook is recorded before posting: the reply may come back before the ack does.
-    session.record(user_id, "sent", {**sent, "webhook": {
-        "url": "/callback", "headers": headers, "body": json.loads(raw)}})
+    session.record(
+        user_id,
+        "sent",
+        {**sent, "webhook": {"url": "/callback", "headers": headers, "body": json.loads(raw)}},
+    )
     url = str(request.base_url).rstrip("/") + "/callback"
     status: int | None
     try:

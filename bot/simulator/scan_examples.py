@@ -10,9 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.content import Content
-from bot.models.areas import MovingInCounter
-from bot.models.membership import JoinCodeKind
-from bot.services import join_codes, qr
+from bot.core.models.areas import MovingInCounter
+from bot.features.membership import join_codes, qr
+from bot.features.membership.models import JoinCodeKind
 from bot.settings import Settings
 
 

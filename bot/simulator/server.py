@@ -36,12 +36,19 @@ class _ThreadedServer(uvicorn.Server):
 class StandinServer:
     """Runs ``app`` with uvicorn on 127.0.0.1 in a daemon thread; a context manager."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0,
-                 lifespan: str = "auto") -> None:
+    def __init__(
+        self, app: Any, host: str = "127.0.0.1", port: int = 0, lifespan: str = "auto"
+    ) -> None:
         # uvicorn (0.54) installs signal handlers only on the main thread, so a
         # server in a worker thread leaves the test runner's Ctrl-C alone.
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                lifespan=lifespan, timeout_graceful_shutdown=5)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan=lifespan,
+            timeout_graceful_shutdown=5,
+        )
         self._server = _ThreadedServer(config)
         self._thread: threading.Thread | None = None
         self.host = host

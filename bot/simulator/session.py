@@ -211,8 +211,11 @@ class SimulatorSession:
 
     def _file_delivery(self, delivery: Any) -> None:
         if delivery.user_id in self._residents:
-            data = {"message": delivery.message, "via": delivery.via,
-                    "request_index": delivery.request_index}
+            data = {
+                "message": delivery.message,
+                "via": delivery.via,
+                "request_index": delivery.request_index,
+            }
             self._append(delivery.user_id, "received", data)
 
     def _users_concerned(self, request: Any) -> list[str]:

@@ -525,9 +525,7 @@ def _rich_menu_limits(body: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def _too_long(
-    value: Any, limit: int, at: str, measure: Callable[[str], int]
-) -> list[Problem]:
+def _too_long(value: Any, limit: int, at: str, measure: Callable[[str], int]) -> list[Problem]:
     if not isinstance(value, str) or (length := measure(value)) <= limit:
         return []
     return [(at, f"is {length} characters long; LINE allows at most {limit}")]

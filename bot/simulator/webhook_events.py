@@ -82,8 +82,11 @@ def sticker_content(package_id: str, sticker_id: str, keywords: list[str]) -> di
 
 def image_content() -> dict[str, Any]:
     """A photo from the camera or the camera roll, stored on LINE's side."""
-    return {"type": "image", "contentProvider": {"type": "line"},
-            "quoteToken": secrets.token_urlsafe(24)}
+    return {
+        "type": "image",
+        "contentProvider": {"type": "line"},
+        "quoteToken": secrets.token_urlsafe(24),
+    }
 
 
 def location_content(

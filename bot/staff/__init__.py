@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from bot.services.scope import ScopeDenied
+from bot.core.scope import ScopeDenied
 from bot.settings import SettingsError
 from bot.staff.deps import CsrfRejected, LoginRequired, web_session_of
 
@@ -37,8 +37,9 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     from bot.staff.web import render
 
     message = "error.csrf" if isinstance(exc, CsrfRejected) else "error.forbidden"
-    return render(request, "error.html", web_session=web_session_of(request), status_code=403,
-                  message=message)
+    return render(
+        request, "error.html", web_session=web_session_of(request), status_code=403, message=message
+    )
 
 
 DEV_SECRET = "dev-only-change-me"
@@ -54,20 +55,16 @@ def mount_staff(app: FastAPI) -> None:
     secret = settings.staff_session_secret.get_secret_value()
     if settings.environment == "prod" and (secret == DEV_SECRET or len(secret) < 32):
         raise SettingsError("TSUNAGARI_SESSION_SECRET must be set to 32+ random characters")
-    from bot.staff import (
-        admin_routes,
-        api,
-        event_edit_routes,
-        event_routes,
-        member_routes,
-        notice_routes,
-        opportunity_routes,
-        paper_routes,
-        qr_routes,
-        routes,
-        survey_routes,
-        volunteer_routes,
-    )
+    from bot.features.events.staff import edit_routes as event_edit_routes
+    from bot.features.events.staff import routes as event_routes
+    from bot.features.membership.staff import qr_routes
+    from bot.features.membership.staff import routes as member_routes
+    from bot.features.notices.staff import paper_routes
+    from bot.features.notices.staff import routes as notice_routes
+    from bot.features.surveys.staff import routes as survey_routes
+    from bot.features.volunteers.staff import opportunity_routes
+    from bot.features.volunteers.staff import routes as volunteer_routes
+    from bot.staff import admin_routes, api, routes
 
     app.include_router(routes.router)
     app.include_router(member_routes.router)

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.models.areas import Association, Ward
-from bot.models.staff import ApiToken, StaffAccount, StaffScope
-from bot.staff import audit
+from bot.core import audit
+from bot.core.models.areas import Association, Ward
+from bot.core.models.staff import ApiToken, StaffAccount, StaffScope
 
 
 class HandoverError(ValueError):
@@ -39,7 +39,11 @@ def account_rows(session: Session) -> list[AccountRow]:
 
 
 def hand_over(
-    session: Session, *, outgoing_login: str, incoming_login: str, actor_id: int | None,
+    session: Session,
+    *,
+    outgoing_login: str,
+    incoming_login: str,
+    actor_id: int | None,
     now: datetime,
 ) -> int:
     """Move every ward and association of the outgoing account to the incoming one, at once.
@@ -51,12 +55,12 @@ def hand_over(
     incoming = _by_login(session, incoming_login)
     if outgoing.id == incoming.id or outgoing.role != incoming.role or not incoming.active:
         raise HandoverError("hand over between two different active accounts of the same role")
-    held = {(s.ward_id, s.association_id)
-            for s in session.exec(select(StaffScope).where(StaffScope.account_id == incoming.id))}
+    held = {
+        (s.ward_id, s.association_id)
+        for s in session.exec(select(StaffScope).where(StaffScope.account_id == incoming.id))
+    }
     moved = []
-    for scope in session.exec(
-        select(StaffScope).where(StaffScope.account_id == outgoing.id)
-    ).all():
+    for scope in session.exec(select(StaffScope).where(StaffScope.account_id == outgoing.id)).all():
         if (scope.ward_id, scope.association_id) in held:
             session.delete(scope)
         else:
@@ -65,14 +69,23 @@ def hand_over(
         moved.append(scope.association_id or scope.ward_id)
     outgoing.active, outgoing.session_epoch = False, outgoing.session_epoch + 1
     session.add(outgoing)
-    for token in session.exec(select(ApiToken).where(
-        ApiToken.account_id == outgoing.id, col(ApiToken.revoked_at).is_(None)
-    )).all():
+    for token in session.exec(
+        select(ApiToken).where(
+            ApiToken.account_id == outgoing.id, col(ApiToken.revoked_at).is_(None)
+        )
+    ).all():
         token.revoked_at = now
         session.add(token)
-    audit.record(session, account_id=actor_id, action="handover", now=now,
-                 target_type="staff_account", target_id=incoming.id,
-                 from_account=outgoing.id, scopes=sorted(x for x in moved if x is not None))
+    audit.record(
+        session,
+        account_id=actor_id,
+        action="handover",
+        now=now,
+        target_type="staff_account",
+        target_id=incoming.id,
+        from_account=outgoing.id,
+        scopes=sorted(x for x in moved if x is not None),
+    )
     return len(moved)
 
 

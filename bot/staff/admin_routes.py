@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.core.scope import Permission
 from bot.db import session_scope
-from bot.services.scope import Permission
 from bot.staff.accounts import HandoverError, account_rows, hand_over
 from bot.staff.deps import PageAccess, StaffUser, csrf_checked, engine_of, now_of
 from bot.staff.web import NavItem, add_nav, page
@@ -22,26 +22,33 @@ Csrf = Annotated[None, Depends(csrf_checked)]
 
 
 @router.get("/accounts", response_class=HTMLResponse)
-def accounts_page(request: Request, user: Admin, moved: int | None = None,
-                  error: str | None = None) -> HTMLResponse:
+def accounts_page(
+    request: Request, user: Admin, moved: int | None = None, error: str | None = None
+) -> HTMLResponse:
     """Every staff account with its role and scope, and the hand-over form."""
     with session_scope(engine_of(request)) as db:
         rows = account_rows(db)
-    return page(request, user, "accounts.html", rows=rows, moved=moved,
-                error=error == "handover")
+    return page(request, user, "accounts.html", rows=rows, moved=moved, error=error == "handover")
 
 
 @router.post("/accounts/handover")
 def handover_submit(
-    request: Request, user: Admin, csrf: Csrf,
+    request: Request,
+    user: Admin,
+    csrf: Csrf,
     outgoing: Annotated[str, Form(max_length=64)] = "",
     incoming: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Move an outgoing officer's associations to the incoming one in one step."""
     try:
         with session_scope(engine_of(request)) as db:
-            moved = hand_over(db, outgoing_login=outgoing, incoming_login=incoming,
-                              actor_id=user.account.id, now=now_of(request))
+            moved = hand_over(
+                db,
+                outgoing_login=outgoing,
+                incoming_login=incoming,
+                actor_id=user.account.id,
+                now=now_of(request),
+            )
     except HandoverError:
         return RedirectResponse("/staff/accounts?error=handover", status_code=303)
     return RedirectResponse(f"/staff/accounts?moved={moved}", status_code=303)

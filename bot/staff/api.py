@@ -7,15 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
+from bot.core.scope import Permission, visible_associations
 from bot.db import session_scope
-from bot.services.scope import Permission, visible_associations
+from bot.features.events.staff.views import EventNotFound, events_table, tally_table
+from bot.features.membership.staff.funnel_view import funnel_table
+from bot.features.membership.staff.members import members_table, pending_table
+from bot.features.membership.staff.overview import overview_table
+from bot.features.notices.staff.views import notices_table
 from bot.staff.deps import ApiAccess, DbId, StaffUser, engine_of
-from bot.staff.events_view import EventNotFound, events_table, tally_table
-from bot.staff.funnel_view import funnel_table
 from bot.staff.i18n import translators
-from bot.staff.members import members_table, pending_table
-from bot.staff.notices_view import notices_table
-from bot.staff.overview import overview_table
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No token, or a revoked or unknown one"},
@@ -161,8 +161,14 @@ def associations(request: Request, user: Tallies) -> list[AssociationOut]:
     with session_scope(engine_of(request)) as db:
         rows = visible_associations(db, user.scope)
     return [
-        AssociationOut(id=a.id, code=a.code, name=a.name, district=d.name, ward=w.name,  # type: ignore[arg-type]
-                       is_sample=a.is_sample)
+        AssociationOut(
+            id=a.id,
+            code=a.code,
+            name=a.name,
+            district=d.name,
+            ward=w.name,  # type: ignore[arg-type]
+            is_sample=a.is_sample,
+        )
         for a, d, w in rows
     ]
 
@@ -221,8 +227,13 @@ def event_tally(request: Request, event_id: DbId, user: Events) -> EventTallyOut
     t = translators(request.app.state.settings.content_dir)["ja"]
     with session_scope(engine_of(request)) as db:
         try:
-            table = tally_table(db, user.scope, event_id, non_members=t("events.non_members"),
-                                total=t("events.total"))
+            table = tally_table(
+                db,
+                user.scope,
+                event_id,
+                non_members=t("events.non_members"),
+                total=t("events.total"),
+            )
         except EventNotFound:
             raise HTTPException(status_code=404, detail="no such event") from None
     return EventTallyOut(rows=[TallyByAssociation(**row) for row in table.rows], **table.notes)

@@ -18,8 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import Session, col, delete, func, select
 
-from bot.models.areas import Association, Ward
-from bot.models.staff import ApiToken, LoginFailure, StaffAccount, StaffRole, StaffScope
+from bot.core.models.areas import Association, Ward
+from bot.core.models.staff import ApiToken, LoginFailure, StaffAccount, StaffRole, StaffScope
 
 SESSION_COOKIE = "tsunagari_staff"
 SESSION_MAX_AGE_S = 12 * 3600  # one working day; staff log in again the next morning
@@ -209,8 +209,9 @@ class SessionCodec:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("c"), str):
             return None
-        return WebSession(csrf=data["c"], account_id=data.get("a"), epoch=data.get("e") or 0,
-                          locale=data.get("l"))
+        return WebSession(
+            csrf=data["c"], account_id=data.get("a"), epoch=data.get("e") or 0, locale=data.get("l")
+        )
 
 
 def account_for_session(session: Session, web_session: WebSession | None) -> StaffAccount | None:

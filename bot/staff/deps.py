@@ -15,9 +15,9 @@ from fastapi import Depends, Form, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 
+from bot.core.models.staff import StaffAccount
+from bot.core.scope import Permission, Scope, scope_for
 from bot.db import session_scope
-from bot.models.staff import StaffAccount
-from bot.services.scope import Permission, Scope, scope_for
 from bot.staff import auth
 from bot.staff.i18n import DEFAULT_STAFF_LOCALE, STAFF_LOCALES, Translator, translators
 

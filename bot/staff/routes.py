@@ -8,10 +8,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
+from bot.core import audit
+from bot.core.models.staff import ApiToken, StaffAccount
+from bot.core.scope import Permission
 from bot.db import session_scope
-from bot.models.staff import ApiToken, StaffAccount
-from bot.services.scope import Permission
-from bot.staff import audit, auth
+from bot.features.membership.staff.overview import overview_table
+from bot.staff import auth
 from bot.staff.charts import Bar, bar_chart
 from bot.staff.deps import (
     DbId,
@@ -23,7 +25,6 @@ from bot.staff.deps import (
     web_session_of,
     words_for,
 )
-from bot.staff.overview import overview_table
 from bot.staff.tables import Column, Table
 from bot.staff.web import NavItem, add_nav, export_response, page, render, set_session_cookie
 
@@ -78,13 +79,25 @@ def login_submit(
                 db, login=login, password=password, client_ip=_client_ip(request), now=now
             )
         except auth.TooManyAttempts as exc:
-            response = render(request, "login.html", web_session=web_session, status_code=429,
-                              error="login.throttled", next=_safe_next(next))
+            response = render(
+                request,
+                "login.html",
+                web_session=web_session,
+                status_code=429,
+                error="login.throttled",
+                next=_safe_next(next),
+            )
             response.headers["Retry-After"] = str(exc.retry_after)
             return response
         if account is None:
-            return render(request, "login.html", web_session=web_session, status_code=401,
-                          error="login.failed", next=_safe_next(next))
+            return render(
+                request,
+                "login.html",
+                web_session=web_session,
+                status_code=401,
+                error="login.failed",
+                next=_safe_next(next),
+            )
         audit.record(db, account_id=account.id, action="login", now=now)
         # A new token on log-in: a CSRF token planted before log-in is worthless after it.
         fresh = auth.WebSession.fresh(web_session.locale)
@@ -100,8 +113,9 @@ def logout(request: Request, csrf: Csrf) -> Response:
     web_session = web_session_of(request)
     if web_session.account_id is not None:
         with session_scope(engine_of(request)) as db:
-            audit.record(db, account_id=web_session.account_id, action="logout",
-                         now=now_of(request))
+            audit.record(
+                db, account_id=web_session.account_id, action="logout", now=now_of(request)
+            )
     response = RedirectResponse("/staff/login", status_code=303)
     set_session_cookie(request, response, auth.WebSession.fresh(web_session.locale))
     return response
@@ -120,10 +134,19 @@ def overview(request: Request, user: Tallies) -> HTMLResponse:
     for row in table.rows:
         per_ward[row["ward"]] = per_ward.get(row["ward"], 0) + row["members"]
     chart = bar_chart([Bar(k, v) for k, v in per_ward.items()], title=t("overview.chart_wards"))
-    cards = [{"label": f"col.{key}", "value": f"{table.total(key):,}"}
-             for key in ("members", "households", "pending")]
-    return page(request, user, "overview.html", table=table, chart=chart, cards=cards,
-                  export_url="/staff/export/overview.csv")
+    cards = [
+        {"label": f"col.{key}", "value": f"{table.total(key):,}"}
+        for key in ("members", "households", "pending")
+    ]
+    return page(
+        request,
+        user,
+        "overview.html",
+        table=table,
+        chart=chart,
+        cards=cards,
+        export_url="/staff/export/overview.csv",
+    )
 
 
 @router.get("/export/overview.csv")
@@ -151,7 +174,9 @@ def tokens_page(request: Request, user: ApiUse) -> HTMLResponse:
 
 @router.post("/tokens", response_class=HTMLResponse)
 def tokens_create(
-    request: Request, user: ApiUse, csrf: Csrf,
+    request: Request,
+    user: ApiUse,
+    csrf: Csrf,
     name: Annotated[str, Form(min_length=1, max_length=80)] = "token",
 ) -> HTMLResponse:
     """Issue a token and show it this once."""
@@ -159,10 +184,17 @@ def tokens_create(
     with session_scope(engine_of(request)) as db:
         account = db.get(StaffAccount, user.account.id)
         token = auth.issue_api_token(db, account, name, now)  # type: ignore[arg-type]
-        audit.record(db, account_id=user.account.id, action="token_issued", now=now,
-                     target_type="api_token", target_id=token[:10])
+        audit.record(
+            db,
+            account_id=user.account.id,
+            action="token_issued",
+            now=now,
+            target_type="api_token",
+            target_id=token[:10],
+        )
         tokens = db.exec(
-            select(ApiToken).where(ApiToken.account_id == user.account.id)
+            select(ApiToken)
+            .where(ApiToken.account_id == user.account.id)
             .order_by(col(ApiToken.created_at).desc())
         ).all()
     return page(request, user, "tokens.html", tokens=tokens, new_token=token)
@@ -174,8 +206,14 @@ def tokens_revoke(request: Request, token_id: DbId, user: ApiUse, csrf: Csrf) ->
     now = now_of(request)
     with session_scope(engine_of(request)) as db:
         if auth.revoke_api_token(db, user.account, token_id, now):
-            audit.record(db, account_id=user.account.id, action="token_revoked", now=now,
-                         target_type="api_token", target_id=token_id)
+            audit.record(
+                db,
+                account_id=user.account.id,
+                action="token_revoked",
+                now=now,
+                target_type="api_token",
+                target_id=token_id,
+            )
     return RedirectResponse("/staff/tokens", status_code=303)
 
 
@@ -196,8 +234,12 @@ def _audit_table(request: Request, user: StaffUser) -> Table:
         }
         for e in entries
     ]
-    columns = [Column("at", "audit.at"), Column("account", "audit.account"),
-               Column("action", "audit.action"), Column("target", "audit.target")]
+    columns = [
+        Column("at", "audit.at"),
+        Column("account", "audit.account"),
+        Column("action", "audit.action"),
+        Column("target", "audit.target"),
+    ]
     return Table("audit-log", columns, rows)
 
 
@@ -205,8 +247,14 @@ def _audit_table(request: Request, user: StaffUser) -> Table:
 def audit_page(request: Request, user: Auditor) -> HTMLResponse:
     """Who approved, sent, exported or deleted what, and when."""
     table = _audit_table(request, user)
-    return page(request, user, "table_page.html", title="audit.title", table=table,
-                export_url="/staff/export/audit-log.csv")
+    return page(
+        request,
+        user,
+        "table_page.html",
+        title="audit.title",
+        table=table,
+        export_url="/staff/export/audit-log.csv",
+    )
 
 
 @router.get("/export/audit-log.csv")

@@ -11,10 +11,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from bot.core import audit
+from bot.core.scope import Permission
 from bot.db import session_scope
-from bot.services import send_policy
-from bot.services.scope import Permission
-from bot.staff import audit, auth
+from bot.platform.delivery import send_policy
+from bot.staff import auth
 from bot.staff.csv_export import csv_response
 from bot.staff.deps import StaffUser, codec_of, words_for
 from bot.staff.i18n import DEFAULT_STAFF_LOCALE
@@ -79,12 +80,20 @@ def quota_banner(request: Request) -> QuotaBanner | None:
     """This month's quota as the scheduler last read it, if staff should be told about it."""
     settings = request.app.state.settings
     with session_scope(request.app.state.engine) as db:
-        status = send_policy.quota_status(db, request.app.state.clock.now(), settings.tz,
-                                          send_policy.Policy.from_settings(settings))
+        status = send_policy.quota_status(
+            db,
+            request.app.state.clock.now(),
+            settings.tz,
+            send_policy.Policy.from_settings(settings),
+        )
     if status is None or status.limit is None or not (status.warn or status.holding):
         return None
-    return QuotaBanner("holding" if status.holding else "warning",
-                       int(100 * (status.share or 0.0)), status.used, status.limit)
+    return QuotaBanner(
+        "holding" if status.holding else "warning",
+        int(100 * (status.share or 0.0)),
+        status.used,
+        status.limit,
+    )
 
 
 def render(
@@ -124,8 +133,15 @@ def export_response(request: Request, user: StaffUser, table: Table) -> Response
     """The table as a CSV download with Japanese headers; the export is audited."""
     now = request.app.state.clock.now()
     with session_scope(request.app.state.engine) as db:
-        audit.record(db, account_id=user.account.id, action="export", now=now,
-                     target_type="table", target_id=table.name, rows=len(table.rows))
+        audit.record(
+            db,
+            account_id=user.account.id,
+            action="export",
+            now=now,
+            target_type="table",
+            target_id=table.name,
+            rows=len(table.rows),
+        )
     stamp = now.astimezone(request.app.state.settings.tz).strftime("%Y%m%d-%H%M")
     return csv_response(table, words_for(request, "ja"), stamp)
 
@@ -133,5 +149,6 @@ def export_response(request: Request, user: StaffUser, table: Table) -> Response
 def page(request: Request, user: StaffUser, template: str, **context: Any) -> HTMLResponse:
     """`render` for a logged-in page request."""
     assert user.web_session is not None  # pages resolve users from the session cookie
-    return render(request, template, web_session=user.web_session, user=user,
-                  locale=user.locale, **context)
+    return render(
+        request, template, web_session=user.web_session, user=user, locale=user.locale, **context
+    )

@@ -1,7 +1,7 @@
 """Recipients take their batch's outcome: drop outbox_recipient.sent_at.
 
 The sender no longer rewrites each recipient row when a batch is sent (see
-bot/delivery/outcomes.py); the batch's sent_at is the recipients' too.
+bot/platform/delivery/outcomes.py); the batch's sent_at is the recipients' too.
 
 Revision ID: 0002_delivery
 Revises: 0001
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from bot.models.base import UTCDateTime
+from bot.columns import UTCDateTime
 
 revision: str = "0002_delivery"
 down_revision: str | None = "0001"

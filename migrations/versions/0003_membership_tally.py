@@ -2,7 +2,7 @@
 
 The overview counted the city's memberships on every page view (a scan that grows with
 the city; bench/bench_staff.py, issue 8). This table holds the counts, kept in step on
-every write by bot/models/membership_tally.py, and is filled here from what exists.
+every write by bot/features/membership/tally.py, and is filled here from what exists.
 
 Revision ID: 0003_membership_tally
 Revises: 0002_delivery

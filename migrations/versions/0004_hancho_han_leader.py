@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import bot.models.base
+import bot.columns
 
 revision: str = "0004_hancho"
 down_revision: str | None = "0003_membership_tally"
@@ -26,10 +26,10 @@ def upgrade() -> None:
         sa.Column("association_id", sa.Integer(), nullable=False),
         sa.Column("resident_id", sa.Integer(), nullable=False),
         sa.Column("han", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("appointed_at", bot.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("appointed_at", bot.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("appointed_by_staff", sqlmodel.sql.sqltypes.AutoString(length=64),
                   nullable=True),
-        sa.Column("revoked_at", bot.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", bot.columns.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["association_id"], ["association.id"]),
         sa.ForeignKeyConstraint(["resident_id"], ["resident.id"]),
         sa.PrimaryKeyConstraint("id"),

@@ -74,7 +74,9 @@ def demo_server(tmp_path: Path) -> Iterator[DemoServer]:
 
     port = _free_port()
     settings = demo_settings(
-        "127.0.0.1", port, configured=Settings.model_construct(),
+        "127.0.0.1",
+        port,
+        configured=Settings.model_construct(),
         database_url=f"sqlite:///{tmp_path / 'demo.db'}",
         # Its jobs poll on the wall clock and could push (a survey invitation, a reminder)
         # into the middle of a walk; a test that wants a job's push runs the job itself.

@@ -24,8 +24,8 @@ from sqlmodel import col
 
 from bot.content import Content
 from bot.db import make_engine, session_scope
-from bot.models.scheduling import SurveyAnswer, SurveyWave
-from bot.services.survey_catalog import load_catalog
+from bot.features.surveys.catalog import load_catalog
+from bot.features.surveys.models import SurveyAnswer, SurveyWave
 from bot.settings import REPO_ROOT
 from tests.browser.conftest import SCREENSHOTS
 
@@ -115,31 +115,87 @@ FLEX_NOTICE = {
     "altText": "回覧板 Notice",
     "contents": {
         "type": "bubble",
-        "header": {"type": "box", "layout": "vertical", "contents": [
-            {"type": "text", "text": "回覧板 Notice", "weight": "bold", "size": "lg"}]},
-        "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": [
-            {"type": "text", "text": "清掃活動（サンプル）", "wrap": True, "color": "#333333"},
-            {"type": "separator", "margin": "md"},
-            {"type": "box", "layout": "baseline", "contents": [
-                {"type": "text", "text": "日時", "size": "sm", "flex": 1, "color": "#888888"},
-                {"type": "text", "text": "6月1日 9:00", "size": "sm", "flex": 3}]},
-        ]},
-        "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": [
-            {"type": "button", "style": "primary",
-             "action": {"type": "postback", "label": "参加する", "data": "a=rsvp&v=yes",
-                        "displayText": "参加する"}},
-            {"type": "button", "style": "link",
-             "action": {"type": "message", "label": "詳しく", "text": "詳しく"}},
-        ]},
+        "header": {
+            "type": "box",
+            "layout": "vertical",
+            "contents": [{"type": "text", "text": "回覧板 Notice", "weight": "bold", "size": "lg"}],
+        },
+        "body": {
+            "type": "box",
+            "layout": "vertical",
+            "spacing": "sm",
+            "contents": [
+                {"type": "text", "text": "清掃活動（サンプル）", "wrap": True, "color": "#333333"},
+                {"type": "separator", "margin": "md"},
+                {
+                    "type": "box",
+                    "layout": "baseline",
+                    "contents": [
+                        {
+                            "type": "text",
+                            "text": "日時",
+                            "size": "sm",
+                            "flex": 1,
+                            "color": "#888888",
+                        },
+                        {"type": "text", "text": "6月1日 9:00", "size": "sm", "flex": 3},
+                    ],
+                },
+            ],
+        },
+        "footer": {
+            "type": "box",
+            "layout": "vertical",
+            "spacing": "sm",
+            "contents": [
+                {
+                    "type": "button",
+                    "style": "primary",
+                    "action": {
+                        "type": "postback",
+                        "label": "参加する",
+                        "data": "a=rsvp&v=yes",
+                        "displayText": "参加する",
+                    },
+                },
+                {
+                    "type": "button",
+                    "style": "link",
+                    "action": {"type": "message", "label": "詳しく", "text": "詳しく"},
+                },
+            ],
+        },
     },
 }
-CONFIRM = {"type": "template", "altText": "確認", "template": {
-    "type": "confirm", "text": "出席しますか？",
-    "actions": [{"type": "message", "label": "はい", "text": "はい"},
-                {"type": "message", "label": "いいえ", "text": "いいえ"}]}}
-PICKER = {"type": "text", "text": "日時を選んでください", "quickReply": {"items": [
-    {"type": "action", "action": {"type": "datetimepicker", "label": "日時を選ぶ",
-                                  "data": "f=test&s=when", "mode": "datetime"}}]}}
+CONFIRM = {
+    "type": "template",
+    "altText": "確認",
+    "template": {
+        "type": "confirm",
+        "text": "出席しますか？",
+        "actions": [
+            {"type": "message", "label": "はい", "text": "はい"},
+            {"type": "message", "label": "いいえ", "text": "いいえ"},
+        ],
+    },
+}
+PICKER = {
+    "type": "text",
+    "text": "日時を選んでください",
+    "quickReply": {
+        "items": [
+            {
+                "type": "action",
+                "action": {
+                    "type": "datetimepicker",
+                    "label": "日時を選ぶ",
+                    "data": "f=test&s=when",
+                    "mode": "datetime",
+                },
+            }
+        ]
+    },
+}
 
 
 def current_resident(sim: SimulatorPage) -> str:
@@ -161,8 +217,9 @@ def test_flex_template_and_picker_are_drawn_and_tappable(
     simulator.expect(mine.last).to_be_visible()
     simulator.expect_reply()
     simulator.tap("はい")  # a confirm template's message action sends the text
-    simulator.expect(simulator.chat().locator(".msg.from-me").filter(has_text="はい").last
-                     ).to_be_visible()
+    simulator.expect(
+        simulator.chat().locator(".msg.from-me").filter(has_text="はい").last
+    ).to_be_visible()
     simulator.expect_reply()  # pushed only after, or the bot's answer would replace its chip
     push(demo_server, user_id, [PICKER])
     simulator.tap("日時を選ぶ")
@@ -179,15 +236,17 @@ def test_flex_template_and_picker_are_drawn_and_tappable(
 
 def sent_events(server: DemoServer, user_id: str, event_type: str) -> list[dict[str, Any]]:
     """The webhook events of one type the simulator has posted for a resident so far."""
-    entries = httpx.get(f"{server.url}/simulator/api/transcript",
-                        params={"resident": user_id}).json()["entries"]
-    return [e["webhook"]["body"]["events"][0] for e in entries
-            if e["kind"] == "sent" and e["event_type"] == event_type]
+    entries = httpx.get(
+        f"{server.url}/simulator/api/transcript", params={"resident": user_id}
+    ).json()["entries"]
+    return [
+        e["webhook"]["body"]["events"][0]
+        for e in entries
+        if e["kind"] == "sent" and e["event_type"] == event_type
+    ]
 
 
-def test_narrow_window_keeps_the_chat_usable(
-    simulator: SimulatorPage, content: Content
-) -> None:
+def test_narrow_window_keeps_the_chat_usable(simulator: SimulatorPage, content: Content) -> None:
     simulator.page.set_viewport_size({"width": 390, "height": 844})
     simulator.open()
     simulator.follow()
@@ -199,9 +258,7 @@ def test_narrow_window_keeps_the_chat_usable(
     simulator.screenshot("narrow")
 
 
-def test_keyboard_alone_reaches_and_taps_a_chip(
-    simulator: SimulatorPage, content: Content
-) -> None:
+def test_keyboard_alone_reaches_and_taps_a_chip(simulator: SimulatorPage, content: Content) -> None:
     simulator.open()
     simulator.follow()
     label = content.text("menu.items.language")
@@ -225,7 +282,8 @@ def test_scanning_a_qr_link_adds_the_friend_and_a_location_can_be_shared(
     simulator.page.get_by_test_id("tool-scan").click()
     simulator.page.get_by_role("button", name="友だち追加 Friend add").click()
     simulator.expect(simulator.page.get_by_test_id("scan-url")).to_have_value(
-        "https://line.me/R/ti/p/%40tsunagari")
+        "https://line.me/R/ti/p/%40tsunagari"
+    )
     simulator.page.get_by_test_id("scan-ok").click()
     simulator.expect_bot_says(first_line(content.text("common.greeting")))
     simulator.page.get_by_test_id("tool-location").click()
@@ -261,10 +319,14 @@ def officer_for(town_label: str) -> Officer:
     lines = (REPO_ROOT / "content" / "areas" / "towns.csv").read_text(encoding="utf-8")
     rows = csv.DictReader(ln for ln in lines.splitlines() if not ln.startswith("#"))
     town = next(r for r in rows if r["表示名"] == town_label)
-    accounts = yaml.safe_load((REPO_ROOT / "content" / "demo" / "staff.yaml").read_text(
-        encoding="utf-8"))["accounts"]
-    account = next(a for a in accounts if a["role"] == "association_officer"
-                   and town["町内会コード"] in a.get("associations", []))
+    accounts = yaml.safe_load(
+        (REPO_ROOT / "content" / "demo" / "staff.yaml").read_text(encoding="utf-8")
+    )["accounts"]
+    account = next(
+        a
+        for a in accounts
+        if a["role"] == "association_officer" and town["町内会コード"] in a.get("associations", [])
+    )
     return Officer(account["username"], account["password"], town["町内会名"])
 
 
@@ -281,7 +343,8 @@ def scan_counter_qr(sim: SimulatorPage, content: Content) -> None:
     sim.page.get_by_test_id("tool-scan").click()
     sim.page.get_by_role("button", name=COUNTER_LINK_LABEL).click()
     sim.expect(sim.page.get_by_test_id("scan-url")).to_have_value(
-        re.compile(r"^https://line\.me/R/oaMessage/"))
+        re.compile(r"^https://line\.me/R/oaMessage/")
+    )
     sim.page.get_by_test_id("scan-ok").click()
     sim.expect_bot_says(content.text("join.consent_ask", text="").strip())  # after the notice
     sim.expect_chip(content.text("join.agree"))
@@ -313,9 +376,23 @@ def fill_the_form(sim: SimulatorPage, content: Content) -> None:
     sim.tap(content.text("join.no_room"))
     sim.expect_bot_says(content.text("join.contact_ask"))
     sim.tap(content.text("join.contact.line"))
-    summary = sim.chat().locator(".msg.from-bot").filter(
-        has_text=first_line(content.text("join.summary", association="", town="", name="",
-                                         household="", room="", contact="")))
+    summary = (
+        sim.chat()
+        .locator(".msg.from-bot")
+        .filter(
+            has_text=first_line(
+                content.text(
+                    "join.summary",
+                    association="",
+                    town="",
+                    name="",
+                    household="",
+                    room="",
+                    contact="",
+                )
+            )
+        )
+    )
     sim.expect(summary.last).to_contain_text(APPLICANT)
     sim.expect(summary.last).to_contain_text(TOWN)
 
@@ -357,8 +434,12 @@ def staff_shot(page: Any, test_name: str, step: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{test_name}-{step}.png"), full_page=True)
 
 
-JOIN_WALK: tuple[Step, ...] = (scan_counter_qr, agree_to_consent, pick_district_and_town,
-                               fill_the_form)
+JOIN_WALK: tuple[Step, ...] = (
+    scan_counter_qr,
+    agree_to_consent,
+    pick_district_and_town,
+    fill_the_form,
+)
 
 
 def test_a_resident_joins_from_the_counter_qr_and_is_approved(
@@ -378,14 +459,16 @@ def test_a_resident_joins_from_the_counter_qr_and_is_approved(
     approve_in_staff_web(browser, demo_server, officer, simulator.name)
     # The decision is pushed through the outbox; the page long-polls the stand-in for it.
     simulator.expect_bot_says(
-        first_line(content.text("join.decided.approved", association=officer.association)))
+        first_line(content.text("join.decided.approved", association=officer.association))
+    )
     simulator.screenshot("approved")
     rsvp_from_the_event_card(simulator, content)
     simulator.screenshot("rsvp-going")
     answer_the_survey_from_the_menu(simulator, content)
     simulator.screenshot("survey-answered")
     assert stored_survey_answers(demo_server) == [
-        (DEMO_SURVEY.questions[0].id, DEMO_SURVEY.questions[0].options[0].id, "line", True)]
+        (DEMO_SURVEY.questions[0].id, DEMO_SURVEY.questions[0].options[0].id, "line", True)
+    ]
     assert all(path.stat().st_size > 0 for path in simulator.shots)
 
 
@@ -403,9 +486,11 @@ def rsvp_from_the_event_card(sim: SimulatorPage, content: Content) -> None:
 
 
 # The survey round the demo opens (content/demo/surveys.yaml names a shipped survey).
-DEMO_SURVEY = load_catalog(REPO_ROOT / "content").surveys[yaml.safe_load(
-    (REPO_ROOT / "content" / "demo" / "surveys.yaml").read_text(encoding="utf-8")
-)["waves"][0]["survey"]]
+DEMO_SURVEY = load_catalog(REPO_ROOT / "content").surveys[
+    yaml.safe_load((REPO_ROOT / "content" / "demo" / "surveys.yaml").read_text(encoding="utf-8"))[
+        "waves"
+    ][0]["survey"]
+]
 
 
 def answer_the_survey_from_the_menu(sim: SimulatorPage, content: Content) -> None:
@@ -423,11 +508,18 @@ def stored_survey_answers(server: DemoServer) -> list[tuple[str, str, str, bool]
     engine = make_engine(server.settings.database_url)
     try:
         with session_scope(engine) as session:
-            rows = session.execute(
-                select(SurveyAnswer).join(SurveyWave, col(SurveyWave.id) == SurveyAnswer.wave_id)
-                .where(SurveyWave.survey_id == DEMO_SURVEY.id).order_by(SurveyAnswer.id)
-            ).scalars().all()
-            return [(a.question_id, a.option_id, str(a.channel), a.resident_id is None)
-                    for a in rows]
+            rows = (
+                session.execute(
+                    select(SurveyAnswer)
+                    .join(SurveyWave, col(SurveyWave.id) == SurveyAnswer.wave_id)
+                    .where(SurveyWave.survey_id == DEMO_SURVEY.id)
+                    .order_by(SurveyAnswer.id)
+                )
+                .scalars()
+                .all()
+            )
+            return [
+                (a.question_id, a.option_id, str(a.channel), a.resident_id is None) for a in rows
+            ]
     finally:
         engine.dispose()

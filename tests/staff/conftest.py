@@ -15,13 +15,14 @@ from sqlalchemy.engine import Engine
 
 from bot.app import Overrides, create_app
 from bot.clock import FixedClock
+from bot.core.models.areas import Association, District, Ward
+from bot.core.models.membership import Membership
+from bot.core.models.residents import Resident
+from bot.core.models.staff import StaffAccount, StaffRole, StaffScope
 from bot.db import session_scope
-from bot.models import Resident
-from bot.models.areas import Association, District, Ward
-from bot.models.events import CheckIn, Event, Rsvp, WalkIn
-from bot.models.membership import JoinCode, Membership
-from bot.models.notices import Notice
-from bot.models.staff import StaffAccount, StaffRole, StaffScope
+from bot.features.events.models import CheckIn, Event, Rsvp, WalkIn
+from bot.features.membership.models import JoinCode
+from bot.features.notices.models import Notice
 from bot.staff import auth
 from tests.conftest import make_settings
 
@@ -107,9 +108,14 @@ def _membership(db: object, association_id: int, n: int, status: str) -> int:
 
 def _event(db: object, association_id: int, letter: str, goers: list[int]) -> int:
     """A published event; each resident in `goers` answers going (2 adults) and checks in."""
-    event = Event(association_id=association_id, title=f"清掃活動{letter}", starts_at=START,
-                  ends_at=START + timedelta(hours=2), status="published",
-                  checkin_code=f"code-{letter}")
+    event = Event(
+        association_id=association_id,
+        title=f"清掃活動{letter}",
+        starts_at=START,
+        ends_at=START + timedelta(hours=2),
+        status="published",
+        checkin_code=f"code-{letter}",
+    )
     db.add(event)  # type: ignore[attr-defined]
     db.flush()  # type: ignore[attr-defined]
     for resident_id in goers:
@@ -120,16 +126,25 @@ def _event(db: object, association_id: int, letter: str, goers: list[int]) -> in
 
 
 def _join_code(db: object, association_id: int, letter: str) -> int:
-    code = JoinCode(code=f"TEST{letter.upper()}234", kind="association",
-                    association_id=association_id, created_at=START)
+    code = JoinCode(
+        code=f"TEST{letter.upper()}234",
+        kind="association",
+        association_id=association_id,
+        created_at=START,
+    )
     db.add(code)  # type: ignore[attr-defined]
     db.flush()  # type: ignore[attr-defined]
     return code.id  # type: ignore[return-value]
 
 
 def _notice(db: object, association_id: int, letter: str) -> int:
-    notice = Notice(association_id=association_id, title=f"回覧{letter}", body="本文",
-                    audience={"scope": "association", "ids": [association_id]}, created_at=START)
+    notice = Notice(
+        association_id=association_id,
+        title=f"回覧{letter}",
+        body="本文",
+        audience={"scope": "association", "ids": [association_id]},
+        created_at=START,
+    )
     db.add(notice)  # type: ignore[attr-defined]
     db.flush()  # type: ignore[attr-defined]
     return notice.id  # type: ignore[return-value]
@@ -142,8 +157,12 @@ def city(engine: Engine) -> City:
         ids = _geography(db)
         logins: dict[str, int] = {}
         for login, (role, kind, target) in ROLES.items():
-            account = StaffAccount(login=login, display_name=f"{login}（試験）", role=role.value,
-                                   password_hash=_password_hash())
+            account = StaffAccount(
+                login=login,
+                display_name=f"{login}（試験）",
+                role=role.value,
+                password_hash=_password_hash(),
+            )
             db.add(account)
             db.flush()
             logins[login] = account.id  # type: ignore[assignment]
@@ -159,8 +178,19 @@ def city(engine: Engine) -> City:
             events[x] = _event(db, ids[x], x, [member.resident_id])  # type: ignore[union-attr]
         codes = {x: _join_code(db, ids[x], x) for x in "abc"}
         drafts = {x: _notice(db, ids[x], x) for x in "abc"}
-    return City(ids["ward1"], ids["ward2"], ids["a"], ids["b"], ids["c"], logins, pending,
-                members, events, codes, drafts)
+    return City(
+        ids["ward1"],
+        ids["ward2"],
+        ids["a"],
+        ids["b"],
+        ids["c"],
+        logins,
+        pending,
+        members,
+        events,
+        codes,
+        drafts,
+    )
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy.engine import Engine
 
+from bot.core.models.staff import StaffAccount
 from bot.db import session_scope
-from bot.models.staff import StaffAccount
 from bot.staff import auth
 from tests.staff.conftest import City
 
@@ -55,8 +55,13 @@ def test_no_server_errors(client: TestClient, city: City, officer_token: str) ->
         operation = result.ok()
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
         def run(case: Any) -> None:
             response = case.call_and_validate(headers=headers, checks=_checks(case.path))
             calls.append(response.status_code)

@@ -14,13 +14,13 @@ from sqlmodel import select
 
 from bot import cli
 from bot.clock import FixedClock
+from bot.core.models.membership import Membership
+from bot.core.models.staff import ApiToken, AuditLog, StaffAccount, StaffRole, StaffScope
+from bot.core.scope import scope_for
 from bot.db import session_scope
-from bot.models.membership import Membership
-from bot.models.staff import ApiToken, AuditLog, StaffAccount, StaffRole, StaffScope
-from bot.services.scope import scope_for
+from bot.demo.staff import seed_staff_accounts
 from bot.settings import REPO_ROOT
 from bot.staff import auth
-from bot.staff.seed import seed_staff_accounts
 from tests.staff.conftest import PASSWORD, START, City, csrf_of, log_in
 
 
@@ -32,8 +32,9 @@ def test_passwords_are_argon2id_and_checked_safely() -> None:
     assert not auth.verify_password("not-a-hash", "anything")
 
 
-def test_login_sets_a_signed_session_and_rotates_the_csrf_token(client: TestClient,
-                                                                city: City) -> None:
+def test_login_sets_a_signed_session_and_rotates_the_csrf_token(
+    client: TestClient, city: City
+) -> None:
     before = csrf_of(client)
     log_in(client, "officer_a")
     after = csrf_of(client, "/staff/")
@@ -41,12 +42,12 @@ def test_login_sets_a_signed_session_and_rotates_the_csrf_token(client: TestClie
     assert client.get("/staff/").status_code == 200
 
 
-def test_wrong_password_and_unknown_login_are_refused_alike(client: TestClient,
-                                                            city: City) -> None:
+def test_wrong_password_and_unknown_login_are_refused_alike(client: TestClient, city: City) -> None:
     for login, password in (("officer_a", "wrong-password-1"), ("nobody", PASSWORD)):
         token = csrf_of(client)
-        response = client.post("/staff/login",
-                               data={"login": login, "password": password, "csrf_token": token})
+        response = client.post(
+            "/staff/login", data={"login": login, "password": password, "csrf_token": token}
+        )
         assert response.status_code == 401
         assert "ログインIDまたはパスワードが違います" in response.text
     assert client.get("/staff/").status_code == 303
@@ -59,15 +60,19 @@ def test_login_without_csrf_token_is_refused(client: TestClient, city: City) -> 
     assert client.get("/staff/").status_code == 303
 
 
-def test_login_is_throttled_per_login_and_address(client: TestClient, city: City,
-                                                  clock: FixedClock) -> None:
+def test_login_is_throttled_per_login_and_address(
+    client: TestClient, city: City, clock: FixedClock
+) -> None:
     for _ in range(auth.MAX_FAILURES):
         token = csrf_of(client)
-        client.post("/staff/login",
-                    data={"login": "officer_a", "password": "bad-password-1", "csrf_token": token})
+        client.post(
+            "/staff/login",
+            data={"login": "officer_a", "password": "bad-password-1", "csrf_token": token},
+        )
     token = csrf_of(client)
-    blocked = client.post("/staff/login",
-                          data={"login": "officer_a", "password": PASSWORD, "csrf_token": token})
+    blocked = client.post(
+        "/staff/login", data={"login": "officer_a", "password": PASSWORD, "csrf_token": token}
+    )
     assert blocked.status_code == 429
     assert int(blocked.headers["Retry-After"]) > 0
     # Another account from the same desk is not locked out.
@@ -82,8 +87,9 @@ def test_throttle_counts_each_address_separately(engine: Engine, city: City) -> 
             auth.authenticate(db, login="ward1", password="x", client_ip="10.0.0.1", now=START)
         with pytest.raises(auth.TooManyAttempts):
             auth.authenticate(db, login="ward1", password=PASSWORD, client_ip="10.0.0.1", now=START)
-        other = auth.authenticate(db, login="ward1", password=PASSWORD, client_ip="10.0.0.2",
-                                  now=START)
+        other = auth.authenticate(
+            db, login="ward1", password=PASSWORD, client_ip="10.0.0.2", now=START
+        )
         assert other is not None and other.login == "ward1"
 
 
@@ -119,11 +125,13 @@ def test_logout_needs_csrf_and_ends_the_session(client: TestClient, city: City) 
     assert client.get("/staff/").status_code == 303
 
 
-def test_approve_without_csrf_changes_nothing(client: TestClient, city: City,
-                                              engine: Engine) -> None:
+def test_approve_without_csrf_changes_nothing(
+    client: TestClient, city: City, engine: Engine
+) -> None:
     log_in(client, "officer_a")
-    response = client.post(f"/staff/applications/{city.pending['a']}/approve",
-                           data={"csrf_token": "guessed"})
+    response = client.post(
+        f"/staff/applications/{city.pending['a']}/approve", data={"csrf_token": "guessed"}
+    )
     assert response.status_code == 403
     with session_scope(engine) as db:
         assert db.get(Membership, city.pending["a"]).status == "pending"  # type: ignore[union-attr]
@@ -131,8 +139,15 @@ def test_approve_without_csrf_changes_nothing(client: TestClient, city: City,
 
 def test_next_parameter_cannot_leave_the_staff_web(client: TestClient, city: City) -> None:
     token = csrf_of(client)
-    response = client.post("/staff/login", data={
-        "login": "ward1", "password": PASSWORD, "csrf_token": token, "next": "//evil.example/"})
+    response = client.post(
+        "/staff/login",
+        data={
+            "login": "ward1",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/",
+        },
+    )
     assert response.headers["location"] == "/staff/"
 
 
@@ -143,11 +158,13 @@ def test_english_switch_sticks_to_the_session(client: TestClient, city: City) ->
     assert "Overview" in client.get("/staff/").text
 
 
-def test_api_tokens_are_hashed_at_rest_and_revocable(client: TestClient, city: City,
-                                                     engine: Engine) -> None:
+def test_api_tokens_are_hashed_at_rest_and_revocable(
+    client: TestClient, city: City, engine: Engine
+) -> None:
     log_in(client, "officer_a")
-    token_page = client.post("/staff/tokens",
-                             data={"csrf_token": csrf_of(client, "/staff/tokens"), "name": "t"})
+    token_page = client.post(
+        "/staff/tokens", data={"csrf_token": csrf_of(client, "/staff/tokens"), "name": "t"}
+    )
     token = token_page.text.split('data-testid="new-token">', 1)[1].split("<", 1)[0]
     with session_scope(engine) as db:
         row = db.exec(select(ApiToken)).one()
@@ -159,11 +176,14 @@ def test_api_tokens_are_hashed_at_rest_and_revocable(client: TestClient, city: C
     assert client.get("/api/v1/me", headers={"Authorization": "Basic abc"}).status_code == 401
 
 
-def test_audit_log_records_logins_and_decisions(client: TestClient, city: City,
-                                                engine: Engine) -> None:
+def test_audit_log_records_logins_and_decisions(
+    client: TestClient, city: City, engine: Engine
+) -> None:
     log_in(client, "officer_a")
-    client.post(f"/staff/applications/{city.pending['a']}/approve",
-                data={"csrf_token": csrf_of(client, "/staff/pending")})
+    client.post(
+        f"/staff/applications/{city.pending['a']}/approve",
+        data={"csrf_token": csrf_of(client, "/staff/pending")},
+    )
     with session_scope(engine) as db:
         actions = [(e.action, e.target_id) for e in db.exec(select(AuditLog)).all()]
     assert ("login", "") in actions
@@ -173,36 +193,57 @@ def test_audit_log_records_logins_and_decisions(client: TestClient, city: City,
 def test_create_account_checks_role_and_scope(engine: Engine, city: City) -> None:
     with session_scope(engine) as db:
         with pytest.raises(auth.AccountError, match="wards"):
-            auth.create_account(db, login="w", display_name="w", role=StaffRole.WARD_STAFF,
-                                password=PASSWORD)
+            auth.create_account(
+                db, login="w", display_name="w", role=StaffRole.WARD_STAFF, password=PASSWORD
+            )
         with pytest.raises(auth.AccountError, match="unknown"):
-            auth.create_account(db, login="o", display_name="o",
-                                role=StaffRole.ASSOCIATION_OFFICER, password=PASSWORD,
-                                association_codes=["no-such"])
+            auth.create_account(
+                db,
+                login="o",
+                display_name="o",
+                role=StaffRole.ASSOCIATION_OFFICER,
+                password=PASSWORD,
+                association_codes=["no-such"],
+            )
         with pytest.raises(auth.AccountError, match="at least"):
-            auth.create_account(db, login="s", display_name="s", role=StaffRole.CITY_ADMIN,
-                                password="short")
+            auth.create_account(
+                db, login="s", display_name="s", role=StaffRole.CITY_ADMIN, password="short"
+            )
 
 
-def test_cli_staff_add_creates_a_scoped_account(db_url: str, engine: Engine, city: City,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_staff_add_creates_a_scoped_account(
+    db_url: str, engine: Engine, city: City, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setattr(sys, "stdin", io.StringIO("a-new-password-123\n"))
-    code = cli.main(["staff", "add", "sato", "--name", "佐藤", "--role", "association_officer",
-                     "--association", "A-b", "--password-stdin"])
+    code = cli.main(
+        [
+            "staff",
+            "add",
+            "sato",
+            "--name",
+            "佐藤",
+            "--role",
+            "association_officer",
+            "--association",
+            "A-b",
+            "--password-stdin",
+        ]
+    )
     assert code == 0
     with session_scope(engine) as db:
         account = db.exec(select(StaffAccount).where(StaffAccount.login == "sato")).one()
         assert scope_for(db, account).association_ids == {city.b}
         assert auth.verify_password(account.password_hash, "a-new-password-123")
     monkeypatch.setattr(sys, "stdin", io.StringIO("a-new-password-123\n"))
-    again = cli.main(["staff", "add", "sato", "--name", "x", "--role", "city_admin",
-                      "--password-stdin"])
+    again = cli.main(
+        ["staff", "add", "sato", "--name", "x", "--role", "city_admin", "--password-stdin"]
+    )
     assert again == 1
 
 
 def test_demo_staff_accounts_seed_once(engine: Engine) -> None:
-    from bot.services.demo_seed import load_sample_city
+    from bot.demo.seed import load_sample_city
 
     path: Path = REPO_ROOT / "content" / "demo" / "staff.yaml"
     with session_scope(engine) as db:
@@ -222,5 +263,8 @@ def test_production_refuses_the_development_session_secret(db_url: str) -> None:
 
     with pytest.raises(SettingsError, match="TSUNAGARI_SESSION_SECRET"):
         create_app(make_settings(db_url, "http://127.0.0.1:9", environment="prod"))
-    create_app(make_settings(db_url, "http://127.0.0.1:9", environment="prod",
-                             staff_session_secret="x" * 40))
+    create_app(
+        make_settings(
+            db_url, "http://127.0.0.1:9", environment="prod", staff_session_secret="x" * 40
+        )
+    )

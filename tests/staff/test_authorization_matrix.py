@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from starlette.routing import Mount
 
+from bot.core.models.staff import StaffAccount, StaffRole
+from bot.core.scope import ROLE_PERMISSIONS
 from bot.db import session_scope
-from bot.models.staff import StaffAccount, StaffRole
-from bot.services.scope import ROLE_PERMISSIONS
 from bot.staff import auth
 from bot.staff.deps import Access, ApiAccess, PageAccess
 from tests.staff.conftest import ROLES, City, csrf_of, log_in
@@ -109,14 +109,23 @@ def _fill(path: str, values: dict[str, int]) -> str:
 
 
 def _anonymous_values(city: City) -> dict[str, int]:
-    return {"association_id": city.a, "membership_id": city.pending["a"], "token_id": 1,
-            "event_id": city.events["a"], "notice_id": city.notices["a"], "wave_id": 1,
-            "code_id": city.codes["a"], "opportunity_id": 1, "slot_id": 1}
+    return {
+        "association_id": city.a,
+        "membership_id": city.pending["a"],
+        "token_id": 1,
+        "event_id": city.events["a"],
+        "notice_id": city.notices["a"],
+        "wave_id": 1,
+        "code_id": city.codes["a"],
+        "opportunity_id": 1,
+        "slot_id": 1,
+    }
 
 
 def test_every_route_declares_access_or_is_public(client: TestClient) -> None:
     undeclared = [
-        (e.method, e.path) for e in endpoints(client.app)  # type: ignore[arg-type]
+        (e.method, e.path)
+        for e in endpoints(client.app)  # type: ignore[arg-type]
         if e.access is None and not _is_public(e.method, e.path)
     ]
     assert not undeclared, f"routes with no access declaration: {undeclared}"
@@ -153,10 +162,17 @@ def test_anonymous_callers_are_refused_everywhere_but_public_routes(
 def _values_for(login: str, city: City) -> dict[str, int]:
     # Objects inside each role's own scope, so only the role's permissions decide.
     letter = {"officer_b": "b"}.get(login, "a")
-    return {"association_id": getattr(city, letter), "membership_id": city.pending[letter],
-            "token_id": 999_999, "event_id": city.events[letter],
-            "notice_id": city.notices[letter], "wave_id": 999_999, "code_id": city.codes[letter],
-            "opportunity_id": 999_999, "slot_id": 999_999}
+    return {
+        "association_id": getattr(city, letter),
+        "membership_id": city.pending[letter],
+        "token_id": 999_999,
+        "event_id": city.events[letter],
+        "notice_id": city.notices[letter],
+        "wave_id": 999_999,
+        "code_id": city.codes[letter],
+        "opportunity_id": 999_999,
+        "slot_id": 999_999,
+    }
 
 
 def _token_for(engine: Engine, account_id: int) -> str:
@@ -207,8 +223,9 @@ def test_officer_of_a_cannot_read_b_by_page_api_or_export(
     events = client.get("/api/v1/events", headers=bearer).json()
     assert [e["event_id"] for e in events] == [city.events["a"]]
     csrf = csrf_of(client, "/staff/pending")
-    refused = client.post(f"/staff/applications/{city.pending['b']}/approve",
-                          data={"csrf_token": csrf})
+    refused = client.post(
+        f"/staff/applications/{city.pending['b']}/approve", data={"csrf_token": csrf}
+    )
     assert refused.status_code == 403
     # Lists that span associations show A's rows only.
     pending = client.get("/api/v1/applications/pending", headers=bearer).json()

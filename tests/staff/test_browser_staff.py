@@ -15,9 +15,9 @@ from sqlalchemy.engine import Engine
 
 from bot.app import Overrides, create_app
 from bot.clock import FixedClock
+from bot.core.models.membership import Membership
+from bot.core.models.staff import StaffAccount
 from bot.db import session_scope
-from bot.models.membership import Membership
-from bot.models.staff import StaffAccount
 from bot.settings import REPO_ROOT
 from bot.simulator.server import StandinServer
 from bot.staff import auth
@@ -27,8 +27,13 @@ from tests.staff.conftest import PASSWORD, City
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--no-first-run",
+]
 SCREENSHOTS = REPO_ROOT / "test-output" / "screenshots"
 TABLET = {"width": 1024, "height": 768}
 
@@ -36,7 +41,8 @@ TABLET = {"width": 1024, "height": 768}
 NAV: dict[str, tuple[set[str], set[str]]] = {
     "admin": ({"概要", "入会の流れ", "操作記録", "お知らせ", "QRコード"}, {"会員", "承認待ち"}),
     "ward1": (
-        {"概要", "入会の流れ", "行事", "QRコード"}, {"会員", "承認待ち", "操作記録", "お知らせ"}
+        {"概要", "入会の流れ", "行事", "QRコード"},
+        {"会員", "承認待ち", "操作記録", "お知らせ"},
     ),
     "officer_a": ({"概要", "会員", "承認待ち", "お知らせ", "行事", "QRコード"}, {"操作記録"}),
     "organiser_a": ({"概要", "お知らせ", "行事"}, {"会員", "承認待ち", "操作記録", "QRコード"}),
@@ -80,8 +86,7 @@ def _shot(page: Any, name: str) -> None:
 
 
 @pytest.mark.parametrize("login", sorted(NAV))
-def test_each_role_logs_in_and_sees_its_navigation(browser: Any, served: str,
-                                                    login: str) -> None:
+def test_each_role_logs_in_and_sees_its_navigation(browser: Any, served: str, login: str) -> None:
     context = browser.new_context(viewport=TABLET, locale="ja-JP")
     page = context.new_page()
     _log_in(page, served, login)
@@ -94,8 +99,9 @@ def test_each_role_logs_in_and_sees_its_navigation(browser: Any, served: str,
     context.close()
 
 
-def test_officer_approves_exports_and_is_kept_out_of_b(browser: Any, served: str, city: City,
-                                                        engine: Engine, tmp_path: Path) -> None:
+def test_officer_approves_exports_and_is_kept_out_of_b(
+    browser: Any, served: str, city: City, engine: Engine, tmp_path: Path
+) -> None:
     context = browser.new_context(viewport=TABLET, locale="ja-JP", accept_downloads=True)
     page = context.new_page()
     _log_in(page, served, "officer_a")
@@ -127,17 +133,22 @@ def test_officer_approves_exports_and_is_kept_out_of_b(browser: Any, served: str
     export = context.request.get(f"{served}/staff/associations/{city.b}/members.csv")
     assert export.status == 403
     token = _token(engine, city.logins["officer_a"])
-    api = context.request.get(f"{served}/api/v1/associations/{city.b}/members",
-                              headers={"Authorization": f"Bearer {token}"})
+    api = context.request.get(
+        f"{served}/api/v1/associations/{city.b}/members",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert api.status == 403
-    own = context.request.get(f"{served}/api/v1/associations/{city.a}/members",
-                              headers={"Authorization": f"Bearer {token}"})
+    own = context.request.get(
+        f"{served}/api/v1/associations/{city.a}/members",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert own.status == 200 and len(own.json()) == 2
     context.close()
 
 
-def test_officer_composes_and_schedules_a_notice(browser: Any, served: str, city: City,
-                                                  engine: Engine) -> None:
+def test_officer_composes_and_schedules_a_notice(
+    browser: Any, served: str, city: City, engine: Engine
+) -> None:
     context = browser.new_context(viewport=TABLET, locale="ja-JP")
     page = context.new_page()
     _log_in(page, served, "officer_a")

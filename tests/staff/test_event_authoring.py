@@ -9,20 +9,28 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.core.models.membership import Membership
+from bot.core.models.residents import Resident
+from bot.core.models.staff import AuditLog
 from bot.db import session_scope
-from bot.models import Resident
-from bot.models.events import Event
-from bot.models.membership import Membership
-from bot.models.staff import AuditLog
-from bot.services import rsvp
+from bot.features.events import rsvp
+from bot.features.events.models import Event
 from tests.events_support import deliver
 from tests.staff.conftest import START, City, csrf_of, log_in
 
 FORM = {
-    "title": "春の清掃活動", "category": "cleanup", "description": "軍手をお持ちください。",
-    "place": "青葉公園", "latitude": "35.6581", "longitude": "139.7017",
-    "starts_at": "2026-04-12T09:00", "ends_at": "2026-04-12T11:00", "capacity": "20",
-    "headcount_allowed": "true", "rsvp_deadline": "2026-04-10T18:00", "audience": "association",
+    "title": "春の清掃活動",
+    "category": "cleanup",
+    "description": "軍手をお持ちください。",
+    "place": "青葉公園",
+    "latitude": "35.6581",
+    "longitude": "139.7017",
+    "starts_at": "2026-04-12T09:00",
+    "ends_at": "2026-04-12T11:00",
+    "capacity": "20",
+    "headcount_allowed": "true",
+    "rsvp_deadline": "2026-04-10T18:00",
+    "audience": "association",
     "image_url": "https://example.org/clean.png",
 }
 
@@ -43,13 +51,21 @@ def _texts_to(standin: Any, user_id: str) -> list[str]:
     return [m.get("text") or m.get("altText") or "" for m in standin.messages_to(user_id)]
 
 
-def test_invalid_event_form_shows_errors_and_stores_nothing(client: TestClient, city: City,
-                                                            engine: Engine) -> None:
+def test_invalid_event_form_shows_errors_and_stores_nothing(
+    client: TestClient, city: City, engine: Engine
+) -> None:
     log_in(client, "organiser_a")
     token = csrf_of(client, "/staff/events/new")
-    bad = {**FORM, "csrf_token": token, "association_id": city.a, "title": "",
-           "ends_at": "2026-04-12T08:00", "image_url": "http://example.org/x.png",
-           "latitude": "135", "capacity": "0"}
+    bad = {
+        **FORM,
+        "csrf_token": token,
+        "association_id": city.a,
+        "title": "",
+        "ends_at": "2026-04-12T08:00",
+        "image_url": "http://example.org/x.png",
+        "latitude": "135",
+        "capacity": "0",
+    }
     response = client.post("/staff/events/new", data=bad)
     assert response.status_code == 400
     page = response.text
@@ -58,10 +74,16 @@ def test_invalid_event_form_shows_errors_and_stores_nothing(client: TestClient, 
         assert f'data-field="{field}"' in page, field
     assert "終了日時が開始日時より前になっています。" in page
     assert 'value="青葉公園"' in page  # what was typed is kept
-    past = client.post("/staff/events/new", data={**FORM, "csrf_token": token,
-                                                  "association_id": city.a,
-                                                  "starts_at": "2026-03-01T09:00",
-                                                  "ends_at": "2026-03-01T10:00"})
+    past = client.post(
+        "/staff/events/new",
+        data={
+            **FORM,
+            "csrf_token": token,
+            "association_id": city.a,
+            "starts_at": "2026-03-01T09:00",
+            "ends_at": "2026-03-01T10:00",
+        },
+    )
     assert past.status_code == 400 and 'data-field="starts_at"' in past.text
     assert _events_titled(engine, FORM["title"]) == []
     with session_scope(engine) as db:
@@ -74,8 +96,10 @@ def test_organiser_creates_edits_and_cancels_an_event_and_answerers_are_told(
     client = line_client
     log_in(client, "organiser_a")
     token = csrf_of(client, "/staff/events/new")
-    created = client.post("/staff/events/new", data={**FORM, "csrf_token": token,
-                                                     "association_id": city.a, "publish": "true"})
+    created = client.post(
+        "/staff/events/new",
+        data={**FORM, "csrf_token": token, "association_id": city.a, "publish": "true"},
+    )
     assert created.status_code == 303, created.text[:300]
     [event] = _events_titled(engine, FORM["title"])
     assert created.headers["location"] == f"/staff/events/{event.id}/edit?done=created"
@@ -92,18 +116,31 @@ def test_organiser_creates_edits_and_cancels_an_event_and_answerers_are_told(
     resident_id, line_user = _member_a(engine, city)
     renderer = client.app.state.renderer  # type: ignore[attr-defined]
     with session_scope(engine) as db:
-        saved = rsvp.answer(db, event_id=int(event.id or 0), resident_id=resident_id,
-                            choice="going", now=START, renderer=renderer)
+        saved = rsvp.answer(
+            db,
+            event_id=int(event.id or 0),
+            resident_id=resident_id,
+            choice="going",
+            now=START,
+            renderer=renderer,
+        )
     assert saved.status == "saved"
 
     edit_url = f"/staff/events/{event.id}/edit"
     form_page = client.get(edit_url).text
     assert 'value="2026-04-12T09:00"' in form_page and 'value="青葉公園"' in form_page
     token = csrf_of(client, edit_url)
-    edited = client.post(edit_url, data={**FORM, "csrf_token": token, "place": "青葉小学校体育館",
-                                         "starts_at": "2026-04-19T09:00",
-                                         "ends_at": "2026-04-19T11:00",
-                                         "rsvp_deadline": "2026-04-17T18:00"})
+    edited = client.post(
+        edit_url,
+        data={
+            **FORM,
+            "csrf_token": token,
+            "place": "青葉小学校体育館",
+            "starts_at": "2026-04-19T09:00",
+            "ends_at": "2026-04-19T11:00",
+            "rsvp_deadline": "2026-04-17T18:00",
+        },
+    )
     assert edited.status_code == 303, edited.text[:300]
     [event] = _events_titled(engine, FORM["title"])
     assert event.place == "青葉小学校体育館" and event.revision == 1
@@ -122,9 +159,12 @@ def test_organiser_creates_edits_and_cancels_an_event_and_answerers_are_told(
     refused = client.post(edit_url, data={**FORM, "csrf_token": token, "title": "再開"})
     assert refused.status_code == 400 and _events_titled(engine, "再開") == []
     with session_scope(engine) as db:
-        log = [(e.action, e.detail) for e in db.exec(
-            select(AuditLog).where(AuditLog.target_type == "event")
-            .order_by(AuditLog.id)).all()]  # type: ignore[arg-type]
+        log = [
+            (e.action, e.detail)
+            for e in db.exec(
+                select(AuditLog).where(AuditLog.target_type == "event").order_by(AuditLog.id)
+            ).all()
+        ]  # type: ignore[arg-type]
     assert [a for a, _ in log] == ["event_created", "event_updated", "event_cancelled"]
     assert log[1][1]["told"] is True and "place" in log[1][1]["fields"]
 
@@ -136,13 +176,16 @@ def test_officer_cannot_edit_or_cancel_another_associations_event(
     other = city.events["b"]
     assert client.get(f"/staff/events/{other}/edit").status_code == 403
     token = csrf_of(client, "/staff/events/new")
-    refused = client.post(f"/staff/events/{other}/edit",
-                          data={**FORM, "csrf_token": token, "title": "乗っ取り"})
+    refused = client.post(
+        f"/staff/events/{other}/edit", data={**FORM, "csrf_token": token, "title": "乗っ取り"}
+    )
     assert refused.status_code == 403
-    assert client.post(f"/staff/events/{other}/cancel",
-                       data={"csrf_token": token}).status_code == 403
-    create_for_b = client.post("/staff/events/new",
-                               data={**FORM, "csrf_token": token, "association_id": city.b})
+    assert (
+        client.post(f"/staff/events/{other}/cancel", data={"csrf_token": token}).status_code == 403
+    )
+    create_for_b = client.post(
+        "/staff/events/new", data={**FORM, "csrf_token": token, "association_id": city.b}
+    )
     assert create_for_b.status_code == 403
     with session_scope(engine) as db:
         event_b = db.get(Event, other)
@@ -160,8 +203,9 @@ def test_ward_staff_edit_only_within_their_ward(client: TestClient, city: City) 
     assert client.get(f"/staff/events/{city.events['c']}/edit").status_code == 403
 
 
-def test_editing_keeps_an_audience_the_form_cannot_express(client: TestClient, city: City,
-                                                           engine: Engine) -> None:
+def test_editing_keeps_an_audience_the_form_cannot_express(
+    client: TestClient, city: City, engine: Engine
+) -> None:
     district = {"scope": "district", "ids": [1], "interest": "防災", "never_participated": False}
     with session_scope(engine) as db:
         event = db.get(Event, city.events["a"])
@@ -171,8 +215,15 @@ def test_editing_keeps_an_audience_the_form_cannot_express(client: TestClient, c
     log_in(client, "organiser_a")
     url = f"/staff/events/{city.events['a']}/edit"
     assert '<option value="current" selected>' in client.get(url).text
-    saved = client.post(url, data={**FORM, "csrf_token": csrf_of(client, url),
-                                   "audience": "current", "title": "地区の防災訓練"})
+    saved = client.post(
+        url,
+        data={
+            **FORM,
+            "csrf_token": csrf_of(client, url),
+            "audience": "current",
+            "title": "地区の防災訓練",
+        },
+    )
     assert saved.status_code == 303
     [event] = _events_titled(engine, "地区の防災訓練")
     assert event.audience == district

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.core.models.membership import Membership
+from bot.core.models.staff import AuditLog, StaffAccount
 from bot.db import session_scope
-from bot.models.membership import Membership
-from bot.models.staff import AuditLog, StaffAccount
 from bot.settings import REPO_ROOT
 from bot.staff.auth import issue_api_token
 from bot.staff.csv_export import table_to_csv
@@ -64,8 +64,9 @@ def _csv_rows(raw: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
-def test_overview_csv_matches_the_page_and_the_api(client: TestClient, city: City,
-                                                   engine: Engine) -> None:
+def test_overview_csv_matches_the_page_and_the_api(
+    client: TestClient, city: City, engine: Engine
+) -> None:
     log_in(client, "admin")
     page = _page_rows(client.get("/staff/").text)
     response = client.get("/staff/export/overview.csv")
@@ -83,8 +84,10 @@ def test_overview_csv_matches_the_page_and_the_api(client: TestClient, city: Cit
 
 def test_numbers_move_together_after_an_approval(client: TestClient, city: City) -> None:
     log_in(client, "officer_a")
-    client.post(f"/staff/applications/{city.pending['a']}/approve",
-                data={"csrf_token": csrf_of(client, "/staff/pending")})
+    client.post(
+        f"/staff/applications/{city.pending['a']}/approve",
+        data={"csrf_token": csrf_of(client, "/staff/pending")},
+    )
     exported = _csv_rows(client.get("/staff/export/overview.csv").content)
     assert exported[1][3:] == ["2", "4", "0"]
     assert _page_rows(client.get("/staff/").text)[1] == exported[1]
@@ -105,42 +108,52 @@ def test_pending_csv_lists_only_the_officers_associations(client: TestClient, ci
     assert [row[0] for row in exported[1:]] == ["文化町内会"]
 
 
-def test_refused_export_leaves_no_audit_entry(client: TestClient, city: City,
-                                              engine: Engine) -> None:
+def test_refused_export_leaves_no_audit_entry(
+    client: TestClient, city: City, engine: Engine
+) -> None:
     log_in(client, "officer_a")
     assert client.get(f"/staff/associations/{city.b}/members.csv").status_code == 403
     with session_scope(engine) as db:
         assert not db.exec(select(AuditLog).where(AuditLog.action == "export")).all()
 
 
-def test_cells_that_excel_would_run_as_formulas_are_quoted(client: TestClient, city: City,
-                                                          engine: Engine) -> None:
+def test_cells_that_excel_would_run_as_formulas_are_quoted(
+    client: TestClient, city: City, engine: Engine
+) -> None:
     with session_scope(engine) as db:
         member = db.get(Membership, city.members["a"])
         assert member is not None
-        member.full_name = "=HYPERLINK(\"http://x\")"
+        member.full_name = '=HYPERLINK("http://x")'
         db.add(member)
     log_in(client, "officer_a")
     exported = _csv_rows(client.get(f"/staff/associations/{city.a}/members.csv").content)
-    assert exported[1][0] == "'=HYPERLINK(\"http://x\")"
+    assert exported[1][0] == '\'=HYPERLINK("http://x")'
 
 
 def test_table_to_csv_uses_japanese_headers_whatever_the_page_language() -> None:
-    table = Table("t", [Column("ward", "col.ward"), Column("members", "col.members", True)],
-                  [{"ward": "北地域", "members": 3}, {"ward": "南地域"}])
+    table = Table(
+        "t",
+        [Column("ward", "col.ward"), Column("members", "col.members", True)],
+        [{"ward": "北地域", "members": 3}, {"ward": "南地域"}],
+    )
     raw = table_to_csv(table, JA)
     assert raw.decode("utf-8-sig") == "区・地域,会員数\r\n北地域,3\r\n南地域,\r\n"
 
 
-def test_event_tally_page_csv_and_api_agree(client: TestClient, city: City,
-                                            engine: Engine) -> None:
+def test_event_tally_page_csv_and_api_agree(client: TestClient, city: City, engine: Engine) -> None:
     log_in(client, "organiser_a")
     event_id = city.events["a"]
     page = _page_rows(client.get(f"/staff/events/{event_id}").text)
     exported = _csv_rows(client.get(f"/staff/events/{event_id}/tally.csv").content)
     assert exported == page
     assert exported[0] == [
-        "町内会", "参加", "未定", "不参加", "キャンセル待ち", "参加人数", "受付済み"
+        "町内会",
+        "参加",
+        "未定",
+        "不参加",
+        "キャンセル待ち",
+        "参加人数",
+        "受付済み",
     ]
     # One member of A answered going with 2 adults and checked in; the last row is the total.
     assert exported[1] == ["青葉町内会", "1", "0", "0", "0", "2", "1"]
@@ -148,8 +161,9 @@ def test_event_tally_page_csv_and_api_agree(client: TestClient, city: City,
     with session_scope(engine) as db:
         account = db.get(StaffAccount, city.logins["organiser_a"])
         token = issue_api_token(db, account, "t", START)  # type: ignore[arg-type]
-    api = client.get(f"/api/v1/events/{event_id}/tally",
-                     headers={"Authorization": f"Bearer {token}"}).json()
+    api = client.get(
+        f"/api/v1/events/{event_id}/tally", headers={"Authorization": f"Bearer {token}"}
+    ).json()
     assert [r["going"] for r in api["rows"]] == [int(r[1]) for r in exported[1:]]
     assert (api["walk_in_adults"], api["walk_in_children"], api["attended"]) == (3, 1, 5)
     listed = _csv_rows(client.get("/staff/export/events.csv").content)

@@ -6,17 +6,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.core.models.han import HanLeader
+from bot.core.models.membership import Membership
+from bot.core.models.staff import AuditLog
 from bot.db import session_scope
-from bot.models.membership import Membership
-from bot.models.notices import HanLeader
-from bot.models.staff import AuditLog
 from tests.staff.conftest import City, csrf_of, log_in
 
 
 def _leaders(engine: Engine) -> list[tuple[int, int, str, bool]]:
     with session_scope(engine) as db:
-        return sorted((r.association_id, r.resident_id, r.han, r.revoked_at is None)
-                      for r in db.exec(select(HanLeader)).all())
+        return sorted(
+            (r.association_id, r.resident_id, r.han, r.revoked_at is None)
+            for r in db.exec(select(HanLeader)).all()
+        )
 
 
 def _resident(engine: Engine, membership_id: int) -> int:
@@ -26,8 +28,9 @@ def _resident(engine: Engine, membership_id: int) -> int:
         return row.resident_id
 
 
-def test_officer_names_a_member_hancho_and_ends_the_role(client: TestClient, city: City,
-                                                         engine: Engine) -> None:
+def test_officer_names_a_member_hancho_and_ends_the_role(
+    client: TestClient, city: City, engine: Engine
+) -> None:
     log_in(client, "officer_a")
     page = f"/staff/associations/{city.a}/members"
     token = csrf_of(client, page)
@@ -51,20 +54,27 @@ def test_officer_names_a_member_hancho_and_ends_the_role(client: TestClient, cit
     assert ended.headers["location"].endswith("done=revoked")
     assert _leaders(engine) == [(city.a, resident, "1班", False)]
     with session_scope(engine) as db:
-        entries = [(e.action, e.target_id) for e in db.exec(select(AuditLog)).all()
-                   if e.action.startswith("han_leader")]
+        entries = [
+            (e.action, e.target_id)
+            for e in db.exec(select(AuditLog)).all()
+            if e.action.startswith("han_leader")
+        ]
     assert entries == [("han_leader_set", str(member)), ("han_leader_revoke", str(member))]
 
 
-def test_other_associations_and_missing_csrf_are_refused(client: TestClient, city: City,
-                                                         engine: Engine) -> None:
+def test_other_associations_and_missing_csrf_are_refused(
+    client: TestClient, city: City, engine: Engine
+) -> None:
     log_in(client, "officer_a")
     token = csrf_of(client, f"/staff/associations/{city.a}/members")
-    other = client.post(f"/staff/associations/{city.b}/han-leaders",
-                        data={"csrf_token": token, "membership_id": city.members["b"],
-                              "han": "1班"})
+    other = client.post(
+        f"/staff/associations/{city.b}/han-leaders",
+        data={"csrf_token": token, "membership_id": city.members["b"], "han": "1班"},
+    )
     assert other.status_code == 403
-    forged = client.post(f"/staff/associations/{city.a}/han-leaders",
-                         data={"membership_id": city.members["a"], "han": "1班"})
+    forged = client.post(
+        f"/staff/associations/{city.a}/han-leaders",
+        data={"membership_id": city.members["a"], "han": "1班"},
+    )
     assert forged.status_code == 403
     assert _leaders(engine) == []

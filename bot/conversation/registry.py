@@ -1,0 +1,38 @@
+"""The one table of entry points: flows, the words that start them, and postback actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from bot.conversation.context import FlowContext
+from bot.conversation.engine import Flow, FlowInput, Say
+
+TextHook = Callable[[FlowContext, FlowInput], list[Say] | None]
+PostbackAction = Callable[[FlowContext, Mapping[str, str]], list[Say]]
+EventHook = Callable[[FlowContext], list[Say]]
+
+
+@dataclass
+class Registry:
+    """Everything a resident can start; handlers consult it and nothing else."""
+
+    flows: dict[str, Flow] = field(default_factory=dict)
+    # command name in content/commands.yaml -> flow name
+    triggers: dict[str, str] = field(default_factory=dict)
+    # tried in order on free text outside a flow
+    text_hooks: list[TextHook] = field(default_factory=list)
+    # tried on every text, even mid-conversation: codes from scanned QR messages (join,
+    # check-in) must work whatever the resident was doing
+    code_hooks: list[TextHook] = field(default_factory=list)
+    # postback `a=<action>` outside flows (RSVP buttons, approvals, …)
+    actions: dict[str, PostbackAction] = field(default_factory=dict)
+    # extra work on follow / unfollow events (e.g. invitations, retention)
+    on_follow: list[EventHook] = field(default_factory=list)
+    on_unfollow: list[EventHook] = field(default_factory=list)
+
+    def add_flow(self, flow: Flow, *commands: str) -> None:
+        """Register a flow and the command words that start it."""
+        self.flows[flow.name] = flow
+        for command in commands:
+            self.triggers[command] = flow.name

@@ -1,0 +1,39 @@
+"""Residents as LINE users: found or created per event, followed, unfollowed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
+
+from bot.core.models.residents import Resident, ResidentStatus
+
+# Built once: every event looks its resident up.
+_BY_LINE_ID = select(Resident).where(col(Resident.line_user_id) == bindparam("line_user_id"))
+
+
+def get_or_create(session: Session, line_user_id: str, now: datetime, locale: str) -> Resident:
+    """The resident behind a LINE user ID, created on first contact."""
+    found = session.execute(_BY_LINE_ID, {"line_user_id": line_user_id})
+    resident = found.scalars().first()
+    if resident is None:
+        resident = Resident(line_user_id=line_user_id, locale=locale, created_at=now)
+        session.add(resident)
+        session.flush()
+    return resident
+
+
+def mark_followed(session: Session, resident: Resident, now: datetime) -> None:
+    """The resident added or unblocked the bot: reachable again."""
+    resident.status = ResidentStatus.ACTIVE
+    resident.followed_at = now
+    resident.unfollowed_at = None
+    session.add(resident)
+
+
+def mark_unfollowed(session: Session, resident: Resident, now: datetime) -> None:
+    """The resident blocked the bot: LINE will drop pushes, so stop counting them reachable."""
+    resident.status = ResidentStatus.BLOCKED
+    resident.unfollowed_at = now
+    session.add(resident)

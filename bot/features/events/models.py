@@ -1,0 +1,150 @@
+"""Events residents are invited to, their RSVPs, waitlist offers and check-ins at the venue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.columns import UTCDateTime, utcnow
+from bot.core.models import areas as _areas  # noqa: F401 - events and notices point at associations
+from bot.core.models import residents as _core  # noqa: F401 - and at residents
+
+
+class EventStatus(StrEnum):
+    """Life of an event: only published events take RSVPs."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class Event(SQLModel, table=True):
+    """Something an association holds: a festival, a drill (防災訓練), a clean-up, a café."""
+
+    __table_args__ = (Index("ix_event_status_start", "status", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    association_id: int | None = Field(default=None, foreign_key="association.id", index=True)
+    title: str = Field(max_length=120)
+    category: str = Field(default="other", max_length=32)  # festival, drill, cleanup, cafe, …
+    description: str = Field(default="", max_length=2000)
+    place: str = Field(default="", max_length=200)
+    latitude: float | None = None
+    longitude: float | None = None
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    capacity: int | None = None  # people (adults + children); None: no limit
+    headcount_allowed: bool = False  # a reply may bring others (adults/children)
+    max_party: int = 6
+    rsvp_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Who is invited, in the same shape as a notice's audience (see services.notices.Audience).
+    audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    image_url: str | None = Field(default=None, max_length=500)
+    status: str = Field(default=EventStatus.DRAFT, max_length=16)
+    # Organiser: a staff account (staff web) or a resident (LINE organiser flow).
+    organiser_staff_id: int | None = None
+    organiser_resident_id: int | None = Field(default=None, foreign_key="resident.id")
+    # Unguessable; printed in the venue's check-in QR.
+    checkin_code: str = Field(unique=True, max_length=32)
+    revision: int = 0  # bumped by every published edit
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RsvpAnswer(StrEnum):
+    """A resident's answer; `waitlisted` is what `going` becomes over capacity."""
+
+    GOING = "going"
+    MAYBE = "maybe"
+    NOT = "not"
+    WAITLISTED = "waitlisted"
+
+
+class Rsvp(SQLModel, table=True):
+    """One resident's answer to one event, changed in place until the deadline."""
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "resident_id"),
+        Index("ix_rsvp_event_answer", "event_id", "answer"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id")
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    answer: str = Field(max_length=16)
+    adults: int = 1
+    children: int = 0
+    needs: str = Field(default="", max_length=300)  # wheelchair, sign language, allergies …
+    # 代理入力: who entered it when not the resident (a 班長 in LINE or a staff account).
+    entered_by_resident_id: int | None = Field(default=None, foreign_key="resident.id")
+    entered_by_staff_id: int | None = None
+    # For 代理入力 of a resident without LINE: how the 班長 knows them (e.g. "3班 山田").
+    proxy_label: str = Field(default="", max_length=60)
+    waitlisted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def party(self) -> int:
+        """People this answer brings."""
+        return self.adults + self.children
+
+
+class OfferStatus(StrEnum):
+    """A freed place offered to the first on the waitlist."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"  # the resident cancelled or the event was cancelled
+
+
+class WaitlistOffer(SQLModel, table=True):
+    """A place held for one waitlisted resident until `expires_at`."""
+
+    __tablename__ = "waitlist_offer"
+    __table_args__ = (Index("ix_waitlist_offer_open", "status", "expires_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    rsvp_id: int = Field(foreign_key="rsvp.id")
+    resident_id: int = Field(foreign_key="resident.id")
+    party: int = 1  # places held
+    status: str = Field(default=OfferStatus.OPEN, max_length=16)
+    offered_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CheckIn(SQLModel, table=True):
+    """A resident marked present, by the venue QR or by an organiser."""
+
+    __tablename__ = "check_in"
+    __table_args__ = (UniqueConstraint("event_id", "resident_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    method: str = Field(default="qr", max_length=16)  # qr / staff
+    marked_by_staff_id: int | None = None
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class WalkIn(SQLModel, table=True):
+    """Unregistered people counted at the door (no names: only how many)."""
+
+    __tablename__ = "walk_in"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    adults: int = 0
+    children: int = 0
+    recorded_by_staff_id: int | None = None
+    at: datetime = Field(sa_type=UTCDateTime)

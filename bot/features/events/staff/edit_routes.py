@@ -1,0 +1,208 @@
+"""Event authoring pages: create, edit, publish and cancel an event of an association in scope.
+
+Routes only route: the form is parsed by event_form.py, scope is checked by `Scope`, and what
+residents are told about an edit or a cancellation is decided by bot/features/events/events.py.
+Included before event_routes so that /staff/events/new is not read as an event id.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from bot.core import audit
+from bot.core.scope import Permission, visible_associations
+from bot.db import session_scope
+from bot.features.events import events
+from bot.features.events.models import Event
+from bot.features.events.staff.form import (
+    AUDIENCES,
+    CATEGORIES,
+    EventForm,
+    parse_event_form,
+    raw_of,
+)
+from bot.features.events.staff.views import EventNotFound, scoped_event
+from bot.staff.deps import DbId, PageAccess, StaffUser, csrf_checked, engine_of, now_of
+from bot.staff.web import page
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+Organiser = Annotated[StaffUser, Depends(PageAccess(Permission.MANAGE_EVENTS))]
+Csrf = Annotated[None, Depends(csrf_checked)]
+DONE = ("created", "saved", "published", "cancelled")
+
+
+def _form_page(
+    request: Request,
+    user: StaffUser,
+    form: EventForm,
+    *,
+    event: Event | None,
+    status_code: int = 200,
+    **extra: Any,
+) -> HTMLResponse:
+    with session_scope(engine_of(request)) as db:
+        associations = [a for a, _d, _w in visible_associations(db, user.scope)]
+    response = page(
+        request,
+        user,
+        "event_form.html",
+        form=form,
+        event=event,
+        associations=associations,
+        categories=CATEGORIES,
+        audiences=AUDIENCES,
+        **extra,
+    )
+    response.status_code = status_code
+    return response
+
+
+def _scoped(db: Session, user: StaffUser, event_id: int) -> Event:
+    try:
+        return scoped_event(db, user.scope, event_id)
+    except EventNotFound:
+        raise HTTPException(status_code=404) from None
+
+
+@router.get("/events/new", response_class=HTMLResponse)
+def new_event_page(request: Request, user: Organiser) -> HTMLResponse:
+    """An empty event form for an association in scope."""
+    return _form_page(request, user, EventForm({}), event=None)
+
+
+@router.post("/events/new")
+async def create_event(request: Request, user: Organiser, csrf: Csrf) -> Response:
+    """Store the event when every field is valid, else show the form with its errors."""
+    raw = dict(await request.form())
+    try:
+        association_id = int(str(raw.get("association_id", "")))
+    except ValueError:
+        association_id = 0
+    now = now_of(request)
+    form = parse_event_form(
+        raw,
+        tz=request.app.state.settings.tz,  # type: ignore[arg-type]
+        association_id=association_id,
+        now=now,
+    )
+    with session_scope(engine_of(request)) as db:
+        if association_id:
+            user.scope.require_association(db, association_id)  # another association: 403
+        else:
+            form.errors["association_id"] = "required"
+        if not form.ok:
+            db.rollback()
+            return _form_page(request, user, form, event=None, status_code=400)
+        event = events.create_event(
+            db,
+            association_id=association_id,
+            now=now,
+            organiser_staff_id=user.account.id,
+            publish=bool(raw.get("publish")),
+            **form.values,
+        )
+        audit.record(
+            db,
+            account_id=user.account.id,
+            action="event_created",
+            now=now,
+            target_type="event",
+            target_id=event.id,
+            published=event.status,
+        )
+        event_id = event.id
+    return RedirectResponse(f"/staff/events/{event_id}/edit?done=created", status_code=303)
+
+
+@router.get("/events/{event_id}/edit", response_class=HTMLResponse)
+def edit_event_page(
+    request: Request, event_id: DbId, user: Organiser, done: str | None = None
+) -> HTMLResponse:
+    """The event's form, filled in; publish and cancel buttons beside it."""
+    with session_scope(engine_of(request)) as db:
+        event = _scoped(db, user, event_id)
+        db.expunge(event)
+    form = EventForm(raw_of(event, request.app.state.settings.tz))
+    return _form_page(request, user, form, event=event, done=done if done in DONE else None)
+
+
+@router.post("/events/{event_id}/edit")
+async def edit_event(request: Request, event_id: DbId, user: Organiser, csrf: Csrf) -> Response:
+    """Save the changes; a published event's answerers are told what changed (by the service)."""
+    raw = dict(await request.form())
+    now = now_of(request)
+    with session_scope(engine_of(request)) as db:
+        event = _scoped(db, user, event_id)
+        form = parse_event_form(
+            raw,
+            tz=request.app.state.settings.tz,  # type: ignore[arg-type]
+            association_id=event.association_id or 0,
+            now=None,
+        )
+        if event.status == "cancelled":
+            form.errors["status"] = "cancelled"
+        if not form.ok:
+            db.expunge(event)
+            db.rollback()
+            return _form_page(request, user, form, event=event, status_code=400)
+        revision = event.revision
+        changed = events.update_event(
+            db, event_id=event_id, changes=form.values, now=now, renderer=request.app.state.renderer
+        )
+        audit.record(
+            db,
+            account_id=user.account.id,
+            action="event_updated",
+            now=now,
+            target_type="event",
+            target_id=event_id,
+            fields=changed,
+            told=event.revision != revision,
+        )
+    return RedirectResponse(f"/staff/events/{event_id}/edit?done=saved", status_code=303)
+
+
+@router.post("/events/{event_id}/publish")
+def publish_event(request: Request, event_id: DbId, user: Organiser, csrf: Csrf) -> Response:
+    """Open a draft for RSVPs (a cancelled event stays cancelled)."""
+    now = now_of(request)
+    with session_scope(engine_of(request)) as db:
+        event = _scoped(db, user, event_id)
+        if event.status == "draft":
+            events.publish_event(db, event_id=event_id, now=now)
+            audit.record(
+                db,
+                account_id=user.account.id,
+                action="event_published",
+                now=now,
+                target_type="event",
+                target_id=event_id,
+            )
+    return RedirectResponse(f"/staff/events/{event_id}/edit?done=published", status_code=303)
+
+
+@router.post("/events/{event_id}/cancel")
+def cancel_event(request: Request, event_id: DbId, user: Organiser, csrf: Csrf) -> Response:
+    """Cancel the event; everyone who answered is told, queued reminders are dropped."""
+    now = now_of(request)
+    with session_scope(engine_of(request)) as db:
+        event = _scoped(db, user, event_id)
+        if event.status != "cancelled":
+            told = events.cancel_event(
+                db, event_id=event_id, now=now, renderer=request.app.state.renderer
+            )
+            audit.record(
+                db,
+                account_id=user.account.id,
+                action="event_cancelled",
+                now=now,
+                target_type="event",
+                target_id=event_id,
+                messages=told,
+            )
+    return RedirectResponse(f"/staff/events/{event_id}/edit?done=cancelled", status_code=303)

@@ -1,0 +1,128 @@
+"""Event pages: the list with RSVP and check-in totals, and one event's tally by association."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from bot.core.scope import Permission
+from bot.db import session_scope
+from bot.features.events.staff.diversity_view import busiest_share, diversity_table
+from bot.features.events.staff.views import EventNotFound, events_table, scoped_event, tally_table
+from bot.staff.charts import Bar, bar_chart
+from bot.staff.deps import DbId, PageAccess, StaffUser, engine_of, words_for
+from bot.staff.tables import Table
+from bot.staff.web import NavItem, add_nav, export_response, page
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+add_nav(NavItem("nav.events", "/staff/events", Permission.VIEW_EVENTS, 40))
+add_nav(NavItem("nav.diversity", "/staff/diversity", Permission.VIEW_EVENTS, 41))
+
+Events = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_EVENTS))]
+EventsExport = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_EVENTS, Permission.EXPORT))]
+
+
+def _list(request: Request, user: StaffUser) -> Table:
+    with session_scope(engine_of(request)) as db:
+        return events_table(db, user.scope, request.app.state.settings.tz)
+
+
+@router.get("/events", response_class=HTMLResponse)
+def events_page(request: Request, user: Events) -> HTMLResponse:
+    """Events in scope, newest first, with who is coming and who came."""
+    return page(
+        request,
+        user,
+        "events.html",
+        table=_list(request, user),
+        export_url="/staff/export/events.csv",
+    )
+
+
+@router.get("/export/events.csv")
+def events_csv(request: Request, user: EventsExport) -> Response:
+    """The events list as CSV."""
+    return export_response(request, user, _list(request, user))
+
+
+def _tally(request: Request, user: StaffUser, event_id: int) -> tuple[Table, str]:
+    t = words_for(request, "ja")  # the same labels in page and CSV keep the numbers comparable
+    with session_scope(engine_of(request)) as db:
+        try:
+            event = scoped_event(db, user.scope, event_id)
+        except EventNotFound:
+            raise HTTPException(status_code=404) from None
+        table = tally_table(
+            db, user.scope, event_id, non_members=t("events.non_members"), total=t("events.total")
+        )
+    return table, event.title
+
+
+@router.get("/events/{event_id}", response_class=HTMLResponse)
+def event_page(request: Request, event_id: DbId, user: Events) -> HTMLResponse:
+    """One event: answers, headcount and check-ins by association, walk-ins."""
+    table, title = _tally(request, user, event_id)
+    t = words_for(request, user.locale)
+    total = table.rows[-1]
+    chart = bar_chart(
+        [Bar(t(f"col.{k}"), total[k]) for k in ("going", "maybe", "checked_in")],
+        title=t("events.chart"),
+    )
+    return page(
+        request,
+        user,
+        "table_page.html",
+        title="events.tally_title",
+        subtitle=title,
+        table=table,
+        chart=chart,
+        notes=table.notes,
+        export_url=f"/staff/events/{event_id}/tally.csv",
+        edit_url=(
+            f"/staff/events/{event_id}/edit" if user.scope.can(Permission.MANAGE_EVENTS) else None
+        ),
+    )
+
+
+@router.get("/events/{event_id}/tally.csv")
+def event_tally_csv(request: Request, event_id: DbId, user: EventsExport) -> Response:
+    """The event's tally as CSV."""
+    table, _title = _tally(request, user, event_id)
+    return export_response(request, user, table)
+
+
+def _diversity(request: Request, user: StaffUser) -> tuple[Table, dict[str, str]]:
+    with session_scope(engine_of(request)) as db:
+        table = diversity_table(db, user.scope, request.app.state.settings.tz)
+        share, people, attendances = busiest_share(db, user.scope)
+    notes = {
+        "busiest_share": f"{share:.0%}" if share is not None else "-",
+        "participants": f"{people:,}",
+        "attendances": f"{attendances:,}",
+    }
+    return table, notes
+
+
+@router.get("/diversity", response_class=HTMLResponse)
+def diversity_page(request: Request, user: Events) -> HTMLResponse:
+    """First-timers and newcomers per event, and the busiest 10%'s share of attendances."""
+    table, notes = _diversity(request, user)
+    return page(
+        request,
+        user,
+        "table_page.html",
+        title="diversity.title",
+        table=table,
+        notes=notes,
+        export_url="/staff/export/diversity.csv",
+    )
+
+
+@router.get("/export/diversity.csv")
+def diversity_csv(request: Request, user: EventsExport) -> Response:
+    """The per-event diversity table as CSV."""
+    table, _notes = _diversity(request, user)
+    return export_response(request, user, table)

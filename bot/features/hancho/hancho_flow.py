@@ -1,0 +1,278 @@
+"""班長 in LINE: tick households handed the paper 回覧板, and enter RSVPs for households
+without LINE (代理入力). Both entries show only in a 班長's menu.
+
+  班長: [紙で配った家] → bot: どのお知らせ？ [ごみ集積所の清掃] …
+  班長: [ごみ集積所の清掃] → bot: 配った家の番号を書いてください（例：3-12, 3-14）
+  班長: 3-12, 3-14        → bot: 2軒を記録します。よろしいですか？ [記録する] [やめる]
+  班長: [記録する]         → bot: 2軒を「紙で配った」と記録しました。
+
+  班長: [代わりに出欠] → [行事] → 家の番号 → [参加]/[不参加] → 人数 → [記録する]
+
+Anyone else who reaches a step (a forged postback) is refused at the first step and nothing
+is stored; the role is checked again when the answers are recorded.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import timedelta
+from typing import Any
+
+from bot.conversation import event_pushes
+from bot.conversation.context import FlowContext
+from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
+from bot.conversation.registry import Registry
+from bot.conversation.replies import with_menu
+from bot.core.models.han import HanLeader
+from bot.features.events.models import Event
+from bot.features.events.rsvp_flow import result_says
+from bot.features.hancho import leaders as hancho
+from bot.features.notices.paper_rounds import PaperError, parse_households
+
+PAPER, PROXY = "hancho_paper", "hancho_rsvp"
+TEXT_LIMIT = 300  # typed household labels: a 班 is a few dozen houses
+COUNTS = ("1", "2", "3", "4", "5")
+
+
+def register(registry: Registry) -> None:
+    """Add both 班長 flows (started from the menu entries shown to 班長 only)."""
+    registry.add_flow(PAPER_FLOW)
+    registry.add_flow(PROXY_FLOW)
+
+
+def _leader(ctx: FlowContext) -> HanLeader | None:
+    return hancho.leadership_of(ctx.session, ctx.resident.id)
+
+
+def _initial_with(listing: Any) -> Any:
+    """Flow data to start with: the leader's id (None: not a 班長) and whether there is
+    anything to pick, so an empty list ends the flow with a sentence instead of no chips."""
+
+    def initial(ctx: FlowContext, args: Any) -> Data:
+        leader = _leader(ctx)
+        return {
+            "leader": leader.id if leader else None,
+            "choices": bool(leader and listing({}, ctx)),
+        }
+
+    return initial
+
+
+def _nothing_to_pick(data: Data, ctx: Any) -> bool:
+    return data.get("leader") is None or not data.get("choices")
+
+
+def _first_next(following: str) -> Any:
+    return lambda answer, data: None if _nothing_to_pick(data, None) else following
+
+
+def _cannot_start(
+    ctx: FlowContext, data: Data, leader: HanLeader | None, picked: str, empty_key: str
+) -> list[Say] | None:
+    """Why the flow ended before anything was picked (not a 班長, or nothing to pick)."""
+    if leader is None:
+        return [with_menu(ctx, "hancho.leaders_only")]
+    if data.get(picked) is None:
+        return [with_menu(ctx, empty_key)]
+    return None
+
+
+def _yes_no() -> tuple[Option, ...]:
+    return (Option("hancho.record", "yes"), Option("hancho.dont_record", "no"))
+
+
+# --- paper rounds -------------------------------------------------------------------------
+
+
+def _notice_options(data: Data, ctx: FlowContext) -> list[Option]:
+    leader = _leader(ctx)
+    if leader is None:
+        return []
+    found = hancho.recent_notices(ctx.session, association_id=leader.association_id)
+    return [Option("hancho.item", str(n.id), label=n.title) for n in found]
+
+
+def _parse_households(given: FlowInput, data: Data, ctx: FlowContext) -> list[str]:
+    try:
+        return parse_households(unicodedata.normalize("NFKC", given.text))
+    except PaperError as bad:
+        raise Invalid(f"hancho.households_{bad.code}") from None
+
+
+def _paper_summary(data: Data, ctx: FlowContext) -> dict[str, Any]:
+    households = list(data.get("households") or [])
+    return {"count": len(households), "households": ctx.content.join(households, ctx.locale)}
+
+
+def _paper_done(ctx: FlowContext, data: Data) -> list[Say]:
+    leader = _leader(ctx)
+    refused = _cannot_start(ctx, data, leader, "notice", "hancho.no_notices")
+    if refused is not None or leader is None:
+        return refused or []
+    if data.get("confirm") != "yes":
+        return [with_menu(ctx, "hancho.not_recorded")]
+    try:
+        result = hancho.tick(
+            ctx.session,
+            leader=leader,
+            notice_id=int(data["notice"]),
+            households=list(data["households"]),
+            now=ctx.now,
+        )
+    except (PaperError, ValueError):
+        return [with_menu(ctx, "hancho.notice_gone")]
+    return [
+        with_menu(
+            ctx,
+            "hancho.ticked",
+            {"added": result.added, "already": result.already, "han": leader.han},
+        )
+    ]
+
+
+PAPER_FLOW = Flow(
+    name=PAPER,
+    steps=(
+        Step(
+            "notice",
+            "hancho.pick_notice",
+            options=_notice_options,
+            skip_if=_nothing_to_pick,
+            next=_first_next("households"),
+        ),
+        Step(
+            "households",
+            "hancho.ask_households",
+            parse=_parse_households,
+            next="confirm",
+            help_key="hancho.help_households",
+            max_text_length=TEXT_LIMIT,
+        ),
+        Step("confirm", "hancho.confirm_paper", prompt_params=_paper_summary, options=_yes_no()),
+    ),
+    on_complete=_paper_done,
+    ttl=timedelta(minutes=30),
+    initial=_initial_with(_notice_options),
+)
+
+
+# --- 代理入力 -------------------------------------------------------------------------------
+
+
+def _event_options(data: Data, ctx: FlowContext) -> list[Option]:
+    leader = _leader(ctx)
+    if leader is None:
+        return []
+    found = hancho.open_events(ctx.session, association_id=leader.association_id, now=ctx.now)
+    return [Option("hancho.item", str(e.id), label=e.title) for e in found]
+
+
+def _event_of(data: Data, ctx: FlowContext) -> Event | None:
+    return ctx.session.get(Event, int(data.get("event") or 0))
+
+
+def _parse_label(given: FlowInput, data: Data, ctx: FlowContext) -> str:
+    label = unicodedata.normalize("NFKC", given.text).strip()
+    if not label:
+        raise Invalid("hancho.label_empty")
+    if "\n" in label or len(label) > hancho.MAX_LABEL:
+        raise Invalid("common.too_long", limit=hancho.MAX_LABEL)
+    return label
+
+
+def _no_headcount(data: Data, ctx: FlowContext) -> bool:
+    event = _event_of(data, ctx)
+    return data.get("answer") != "going" or event is None or not event.headcount_allowed
+
+
+def _count_options(data: Data, ctx: FlowContext) -> list[Option]:
+    event = _event_of(data, ctx)
+    limit = min(event.max_party if event else 1, len(COUNTS))
+    return [Option("hancho.count_option", n, label_params={"n": n}) for n in COUNTS[:limit]]
+
+
+def _parse_count(given: FlowInput, data: Data, ctx: FlowContext) -> str:
+    text = unicodedata.normalize("NFKC", given.text).strip()
+    event = _event_of(data, ctx)
+    limit = event.max_party if event else 1
+    if not text.isdigit() or not 1 <= int(text) <= limit:
+        raise Invalid("hancho.count_range", limit=limit)
+    return text
+
+
+def _proxy_summary(data: Data, ctx: FlowContext) -> dict[str, Any]:
+    event = _event_of(data, ctx)
+    if data.get("answer") == "going":
+        answer = ctx.content.text("hancho.going_party", ctx.locale, n=data.get("count") or 1)
+    else:
+        answer = ctx.content.text("hancho.answer.not", ctx.locale)
+    return {"title": event.title if event else "", "label": data.get("label", ""), "answer": answer}
+
+
+def _proxy_done(ctx: FlowContext, data: Data) -> list[Say]:
+    leader = _leader(ctx)
+    refused = _cannot_start(ctx, data, leader, "event", "hancho.no_events")
+    if refused is not None or leader is None:
+        return refused or []
+    event = _event_of(data, ctx)
+    if data.get("confirm") != "yes" or event is None:
+        return [with_menu(ctx, "hancho.not_recorded")]
+    result = hancho.proxy_answer(
+        ctx.session,
+        leader=leader,
+        event_id=int(event.id or 0),
+        label=str(data["label"]),
+        choice=str(data["answer"]),
+        adults=int(data.get("count") or 1),
+        now=ctx.now,
+        renderer=event_pushes.renderer_for(ctx.content),
+    )
+    if result.status in ("saved", "waitlisted"):
+        return [
+            with_menu(
+                ctx,
+                f"hancho.proxy_{result.status}",
+                {**_proxy_summary(data, ctx), "position": result.position or 0},
+            )
+        ]
+    return result_says(ctx, event, result)
+
+
+PROXY_FLOW = Flow(
+    name=PROXY,
+    steps=(
+        Step(
+            "event",
+            "hancho.pick_event",
+            options=_event_options,
+            skip_if=_nothing_to_pick,
+            next=_first_next("label"),
+        ),
+        Step(
+            "label",
+            "hancho.ask_label",
+            parse=_parse_label,
+            next="answer",
+            help_key="hancho.help_label",
+            max_text_length=TEXT_LIMIT,
+        ),
+        Step(
+            "answer",
+            "hancho.ask_answer",
+            options=(Option("hancho.answer.going", "going"), Option("hancho.answer.not", "not")),
+            next="count",
+        ),
+        Step(
+            "count",
+            "hancho.ask_count",
+            options=_count_options,
+            parse=_parse_count,
+            skip_if=_no_headcount,
+            next="confirm",
+        ),
+        Step("confirm", "hancho.confirm_proxy", prompt_params=_proxy_summary, options=_yes_no()),
+    ),
+    on_complete=_proxy_done,
+    ttl=timedelta(minutes=30),
+    initial=_initial_with(_event_options),
+)

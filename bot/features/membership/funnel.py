@@ -1,0 +1,135 @@
+"""The moving-in funnel: QR follows → consented → applied → approved, per source.
+
+A source is a moving-in counter, an association's poster or a campaign (all its codes,
+retired ones included, are summed). A resident counts once per source at each stage they
+reached after first arriving through it; approvals stay counted after the member leaves or
+erases their data, since only bare ids and statuses are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func
+from sqlmodel import Session, col, select
+
+from bot.core.models.areas import Association, District, MovingInCounter
+from bot.core.models.consent import ConsentDecision, ConsentRecord, ConsentScope
+from bot.core.models.membership import Membership, MembershipStatus
+from bot.features.membership.models import JoinCode, JoinCodeKind, ResidentSource
+
+_APPROVED = (MembershipStatus.APPROVED, MembershipStatus.ENDED)  # ENDED only follows approval
+
+
+@dataclass
+class FunnelRow:
+    """One source's funnel."""
+
+    kind: str  # counter, association or campaign
+    source_id: int  # counter id, association id, or the campaign code's id
+    name: str
+    ward_id: int | None
+    codes: list[str] = field(default_factory=list)
+    follows: int = 0
+    new_friends: int = 0  # of the follows, those who were not friends of the bot before
+    consented: int = 0
+    applied: int = 0
+    approved: int = 0
+
+    def rate(self, stage: str) -> float | None:
+        """A stage as a share of follows (None when nobody followed)."""
+        return getattr(self, stage) / self.follows if self.follows else None
+
+
+def funnel(
+    session: Session,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    ward_id: int | None = None,
+) -> list[FunnelRow]:
+    """Funnel rows for every source with a code, residents first seen in [since, until)."""
+    counts = _counts_per_code(session, since, until)
+    rows: dict[tuple[str, int], FunnelRow] = {}
+    for code in session.exec(select(JoinCode).order_by(col(JoinCode.id))):
+        row = rows.get(_source_key(code)) or _new_row(session, code)
+        if ward_id is not None and row.ward_id != ward_id:
+            continue
+        rows[_source_key(code)] = row
+        row.codes.append(code.code)
+        _add(row, counts.get(code.id or 0))
+    return sorted(rows.values(), key=lambda r: (r.kind, r.name))
+
+
+def _counts_per_code(
+    session: Session, since: datetime | None, until: datetime | None
+) -> dict[int, tuple[int, ...]]:
+    src = ResidentSource
+    consented = exists().where(
+        ConsentRecord.resident_id == src.resident_id,
+        ConsentRecord.scope == ConsentScope.ASSOCIATION,
+        ConsentRecord.decision == ConsentDecision.AGREED,
+    )
+    applied_after = and_(
+        Membership.resident_id == src.resident_id, Membership.applied_at >= src.first_seen_at
+    )
+    applied = exists().where(applied_after)
+    approved = exists().where(applied_after, col(Membership.status).in_(_APPROVED))
+    query: Any = select(
+        src.join_code_id,
+        func.count(),
+        _count_if(col(src.new_friend).is_(True)),
+        _count_if(consented),
+        _count_if(applied),
+        _count_if(approved),
+    ).group_by(src.join_code_id)
+    if since is not None:
+        query = query.where(src.first_seen_at >= since)
+    if until is not None:
+        query = query.where(src.first_seen_at < until)
+    return {int(r[0]): tuple(int(v or 0) for v in r[1:]) for r in session.execute(query)}
+
+
+def _count_if(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _source_key(code: JoinCode) -> tuple[str, int]:
+    if code.kind == JoinCodeKind.COUNTER and code.counter_id is not None:
+        return (code.kind, code.counter_id)
+    if code.kind == JoinCodeKind.ASSOCIATION and code.association_id is not None:
+        return (code.kind, code.association_id)
+    return (JoinCodeKind.CAMPAIGN, code.id or 0)
+
+
+def _new_row(session: Session, code: JoinCode) -> FunnelRow:
+    kind, source_id = _source_key(code)
+    if kind == JoinCodeKind.COUNTER:
+        counter = session.get(MovingInCounter, source_id)
+        return FunnelRow(
+            kind, source_id, counter.name if counter else "?", counter.ward_id if counter else None
+        )
+    if kind == JoinCodeKind.ASSOCIATION:
+        association = session.get(Association, source_id)
+        district = session.get(District, association.district_id) if association else None
+        return FunnelRow(
+            kind,
+            source_id,
+            association.name if association else "?",
+            district.ward_id if district else None,
+        )
+    return FunnelRow(kind, source_id, code.label or code.code, None)
+
+
+def _add(row: FunnelRow, counts: Iterable[int] | None) -> None:
+    if counts is None:
+        return
+    follows, new_friends, consented, applied, approved = counts
+    row.follows += follows
+    row.new_friends += new_friends
+    row.consented += consented
+    row.applied += applied
+    row.approved += approved

@@ -1,0 +1,346 @@
+"""Applications and memberships: apply, approve or decline once, leave, move, and who is who.
+
+Decisions are conditional updates (`… WHERE status = 'pending'`), so an officer's double
+tap, or two officers tapping at once on two replicas, decide an application exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, exists, update
+from sqlmodel import Session, col, select
+
+from bot.core.models.areas import Association
+from bot.core.models.han import HanLeader
+from bot.core.models.membership import EndReason, Membership, MembershipStatus, Officer
+from bot.core.models.residents import Resident, ResidentStatus
+from bot.features.membership import tally as membership_tally
+
+ROLE_SUBSCRIBER, ROLE_MEMBER, ROLE_OFFICER = "subscriber", "member", "officer"
+MAX_HOUSEHOLD = 20
+
+
+class MembershipError(Exception):
+    """An application that cannot be made; `reason` is a content key suffix."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Application:
+    """What a resident fills in to join (the minimum an association needs)."""
+
+    association_id: int
+    full_name: str
+    household_size: int
+    contact_method: str
+    room: str | None = None
+    phone: str | None = None
+    town_label: str | None = None
+    source_code_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of approve/decline: the membership and whether this call decided it."""
+
+    membership: Membership
+    changed: bool
+
+
+def apply(session: Session, resident: Resident, form: Application, now: datetime) -> Membership:
+    """Create a pending application; one pending application per resident at a time."""
+    assert resident.id is not None
+    if pending_application(session, resident.id) is not None:
+        raise MembershipError("already_pending")
+    current = current_membership(session, resident.id)
+    if current is not None and current.association_id == form.association_id:
+        raise MembershipError("already_member")
+    if not 1 <= form.household_size <= MAX_HOUSEHOLD:
+        raise MembershipError("bad_household")
+    row = Membership(
+        resident_id=resident.id,
+        association_id=form.association_id,
+        source_code_id=form.source_code_id,
+        town_label=form.town_label,
+        full_name=form.full_name,
+        room=form.room,
+        phone=form.phone,
+        contact_method=form.contact_method,
+        household_size=form.household_size,
+        applied_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def approve(
+    session: Session,
+    membership_id: int,
+    now: datetime,
+    *,
+    officer_id: int | None = None,
+    staff: str | None = None,
+) -> Decision:
+    """Approve a pending application once; a previous membership elsewhere ends (moved)."""
+    decision = _decide(session, membership_id, MembershipStatus.APPROVED, now, officer_id, staff)
+    if decision.changed:
+        _end_other_memberships(session, decision.membership, now)
+    return decision
+
+
+def decline(
+    session: Session,
+    membership_id: int,
+    now: datetime,
+    *,
+    officer_id: int | None = None,
+    staff: str | None = None,
+) -> Decision:
+    """Decline a pending application once; its personal fields are no longer needed."""
+    decision = _decide(session, membership_id, MembershipStatus.DECLINED, now, officer_id, staff)
+    if decision.changed:
+        clear_personal_fields(decision.membership)
+        session.add(decision.membership)
+    return decision
+
+
+def _decide(
+    session: Session,
+    membership_id: int,
+    status: MembershipStatus,
+    now: datetime,
+    officer_id: int | None,
+    staff: str | None,
+) -> Decision:
+    result = session.execute(
+        update(Membership)
+        .where(col(Membership.id) == membership_id, col(Membership.status) == "pending")
+        .values(
+            status=status,
+            decided_at=now,
+            decided_by_officer_id=officer_id,
+            decided_by_staff=staff,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    row = session.get(Membership, membership_id)
+    if row is None:
+        raise MembershipError("not_found")
+    session.refresh(row)
+    changed = result.rowcount == 1  # type: ignore[attr-defined]
+    if changed:
+        # A bulk UPDATE bypasses the flush hook that keeps the overview's tally.
+        people = row.household_size or 0
+        membership_tally.apply_deltas(
+            session.connection(),
+            [
+                ((row.association_id, MembershipStatus.PENDING.value), -1, -people),
+                ((row.association_id, status.value), +1, people),
+            ],
+        )
+    return Decision(row, changed=changed)
+
+
+def _end_other_memberships(session: Session, joined: Membership, now: datetime) -> None:
+    others = session.exec(
+        select(Membership).where(
+            Membership.resident_id == joined.resident_id,
+            Membership.status == MembershipStatus.APPROVED,
+            Membership.id != joined.id,
+        )
+    ).all()
+    for other in others:
+        end(other, EndReason.MOVED, now)
+        session.add(other)
+
+
+def leave(session: Session, resident_id: int, now: datetime) -> Membership | None:
+    """End the resident's membership; the association no longer needs their details."""
+    current = current_membership(session, resident_id)
+    if current is None:
+        return None
+    end(current, EndReason.LEFT, now)
+    session.add(current)
+    return current
+
+
+def withdraw(session: Session, resident_id: int, now: datetime) -> Membership | None:
+    """Withdraw a pending application (the resident changed their mind)."""
+    pending = pending_application(session, resident_id)
+    if pending is None:
+        return None
+    pending.status, pending.ended_at = MembershipStatus.WITHDRAWN, now
+    clear_personal_fields(pending)
+    session.add(pending)
+    return pending
+
+
+def end(row: Membership, reason: EndReason, now: datetime) -> None:
+    """Close a membership and drop what only a live membership needed."""
+    row.status, row.ended_at, row.end_reason = MembershipStatus.ENDED, now, reason
+    clear_personal_fields(row)
+
+
+def clear_personal_fields(row: Membership) -> None:
+    """Blank every field that identifies a person; counts (household size) stay."""
+    row.full_name = row.room = row.phone = row.town_label = row.contact_method = None
+
+
+def current_membership(session: Session, resident_id: int) -> Membership | None:
+    """The resident's approved membership, if any."""
+    return _latest(session, resident_id, MembershipStatus.APPROVED)
+
+
+def pending_application(session: Session, resident_id: int) -> Membership | None:
+    """The resident's application waiting for an officer, if any."""
+    return _latest(session, resident_id, MembershipStatus.PENDING)
+
+
+def _latest(session: Session, resident_id: int, status: MembershipStatus) -> Membership | None:
+    query = (
+        select(Membership)
+        .where(Membership.resident_id == resident_id, Membership.status == status)
+        .order_by(col(Membership.applied_at).desc())
+    )
+    return session.exec(query).first()
+
+
+@dataclass(frozen=True)
+class MenuStanding:
+    """What decides a resident's menu: their role, and whether they lead a 班 (班長)."""
+
+    role: str
+    leads_han: bool = False
+
+
+def live_han_leadership(resident_id: Any) -> tuple[ColumnElement[bool], ...]:
+    """Conditions on `HanLeader` rows for the resident's live 班長 role: not revoked, and the
+    resident still an approved member of that association. `resident_id` is a value or a
+    bound parameter."""
+    approved_there = exists().where(
+        col(Membership.resident_id) == resident_id,
+        col(Membership.association_id) == col(HanLeader.association_id),
+        col(Membership.status) == MembershipStatus.APPROVED,
+    )
+    return (
+        col(HanLeader.resident_id) == resident_id,
+        col(HanLeader.revoked_at).is_(None),
+        approved_there,
+    )
+
+
+def _standing_query() -> Any:
+    rid = bindparam("rid")
+    return select(
+        exists().where(col(Officer.resident_id) == rid, col(Officer.revoked_at).is_(None)),
+        exists().where(
+            col(Membership.resident_id) == rid,
+            col(Membership.status) == MembershipStatus.APPROVED,
+        ),
+        exists().where(*live_han_leadership(rid)),
+    )
+
+
+# Built once: this runs for every message a resident sends, in one round trip.
+_STANDING = _standing_query()
+
+
+def menu_standing(session: Session, resident: Resident) -> MenuStanding:
+    """The resident's menu role and 班長 standing, read in one query."""
+    if resident.id is None:
+        return MenuStanding(ROLE_SUBSCRIBER)
+    officer, member, leader = session.execute(_STANDING, {"rid": resident.id}).one()
+    role = ROLE_OFFICER if officer else ROLE_MEMBER if member else ROLE_SUBSCRIBER
+    return MenuStanding(role, bool(leader))
+
+
+def menu_role(session: Session, resident: Resident) -> str:
+    """Which menu a resident sees: officer, member or subscriber."""
+    return menu_standing(session, resident).role
+
+
+def line_user_ids_with_role(session: Session, role: str) -> list[str]:
+    """LINE user IDs of reachable residents whose menu role is `role` (member or officer)."""
+    officers = select(Officer.resident_id).where(col(Officer.revoked_at).is_(None)).distinct()
+    if role == ROLE_OFFICER:
+        ids = select(Resident.line_user_id).where(col(Resident.id).in_(officers))
+    elif role == ROLE_MEMBER:
+        members = select(Membership.resident_id).where(
+            Membership.status == MembershipStatus.APPROVED
+        )
+        ids = select(Resident.line_user_id).where(
+            col(Resident.id).in_(members), col(Resident.id).not_in(officers)
+        )
+    else:
+        raise ValueError(f"no per-user menu for role {role!r}")
+    query = ids.where(
+        col(Resident.line_user_id).is_not(None), Resident.status == ResidentStatus.ACTIVE
+    )
+    return [str(user_id) for user_id in session.exec(query)]
+
+
+def active_officerships(session: Session, resident_id: int) -> list[Officer]:
+    """The resident's live officer links (one per association)."""
+    query = select(Officer).where(
+        Officer.resident_id == resident_id, col(Officer.revoked_at).is_(None)
+    )
+    return list(session.exec(query))
+
+
+def officer_for(session: Session, resident_id: int, association_id: int) -> Officer | None:
+    """The resident's live officer link for this association, if they have one."""
+    query = select(Officer).where(
+        Officer.resident_id == resident_id,
+        Officer.association_id == association_id,
+        col(Officer.revoked_at).is_(None),
+    )
+    return session.exec(query).first()
+
+
+def officer_resident_ids(session: Session, association_id: int) -> list[int]:
+    """Residents to notify about an association's applications."""
+    query = select(Officer.resident_id).where(
+        Officer.association_id == association_id, col(Officer.revoked_at).is_(None)
+    )
+    return list(session.exec(query))
+
+
+def pending_applications_older_than(
+    session: Session, days: float, now: datetime
+) -> list[Membership]:
+    """Pending applications waiting more than `days`, oldest first (for officer reminders)."""
+    cutoff = now - timedelta(days=days)
+    query = (
+        select(Membership)
+        .where(Membership.status == MembershipStatus.PENDING, Membership.applied_at <= cutoff)
+        .order_by(col(Membership.applied_at))
+    )
+    return list(session.exec(query))
+
+
+def pending_for_association(session: Session, association_id: int) -> list[Membership]:
+    """An association's applications waiting for a decision, newest first."""
+    query = (
+        select(Membership)
+        .where(
+            Membership.association_id == association_id,
+            Membership.status == MembershipStatus.PENDING,
+        )
+        .order_by(col(Membership.applied_at).desc())
+    )
+    return list(session.exec(query))
+
+
+def association_of(session: Session, membership: Membership) -> Association:
+    """The association a membership belongs to."""
+    found = session.get(Association, membership.association_id)
+    if found is None:
+        raise MembershipError("not_found")
+    return found

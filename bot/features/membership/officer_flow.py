@@ -1,0 +1,210 @@
+"""Officers in LINE: link by one-time code, see applications, approve or decline in one tap.
+
+  officer: 役員登録 ABCDE-FGHJK        → bot: 「○○町内会」の役員として登録しました。
+  bot (push): 新しい入会申請があります（3人世帯）[詳しく見る] [承認する] [見送る]
+  officer: [承認する]                  → bot: 承認しました。申請者にお知らせします。
+  officer: [承認する] (again)          → bot: この申請はすでに承認済みです。 (nothing else)
+  resident (push): ○○町内会への入会が承認されました🎉
+
+The push to officers names nobody (counts only), so the outbox holds no personal data;
+the name is shown in the reply to 詳しく見る, which is not stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.content import Content
+from bot.conversation import postback
+from bot.conversation.context import FlowContext
+from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
+from bot.conversation.notify import push, push_in
+from bot.conversation.replies import with_menu
+from bot.conversation.richmenu_links import relink_after_commit
+from bot.core.models.areas import Association
+from bot.core.models.membership import Membership, MembershipStatus
+from bot.core.models.residents import Resident
+from bot.features.membership import memberships as membership
+from bot.features.membership import officers
+from bot.features.membership.officers import LinkResult
+
+DECIDE, DETAIL, PENDING = "jd", "jv", "jp"
+MY_ASSOCIATION = Option("menu.items.my_association", postback.encode(a="mm"))
+
+
+def _local(moment: datetime | None, ctx: FlowContext) -> str:
+    return moment.astimezone(ctx.settings.tz).strftime("%m/%d %H:%M") if moment else "-"
+
+
+def _buttons(membership_id: int) -> dict[str, str]:
+    return {
+        "approve_data": postback.encode(a=DECIDE, m=membership_id, d="ok"),
+        "decline_data": postback.encode(a=DECIDE, m=membership_id, d="no"),
+        "detail_data": postback.encode(a=DETAIL, m=membership_id),
+    }
+
+
+def notify_new_application(ctx: FlowContext, row: Membership, association: Association) -> int:
+    """Push the new application to the association's officers, with decision buttons."""
+    assert row.id is not None
+    params = {
+        "association": association.name,
+        "household": row.household_size,
+        "applied": _local(row.applied_at, ctx),
+        **_buttons(row.id),
+    }
+    return push(
+        ctx,
+        key=f"membership:{row.id}:new",
+        kind="membership_application",
+        resident_ids=membership.officer_resident_ids(ctx.session, association.id or 0),
+        says=lambda locale: [Say("officer.new_application", params, flex="join_application")],
+    )
+
+
+def _application_for_officer(
+    ctx: FlowContext, data: Mapping[str, str]
+) -> tuple[Membership, int] | list[Say]:
+    """The application a button names, and the tapping officer's id; or why not."""
+    value = data.get("m", "")
+    row = ctx.session.get(Membership, int(value)) if value.isdigit() else None
+    if row is None or row.erased_at is not None:
+        return [Say("officer.application_gone")]
+    officer = membership.officer_for(ctx.session, ctx.resident.id or 0, row.association_id)
+    if officer is None or officer.id is None:
+        return [Say("officer.not_officer")]
+    return row, officer.id
+
+
+def decide(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+    """Approve (d=ok) or decline (d=no); a second tap reports the first decision."""
+    found = _application_for_officer(ctx, data)
+    if isinstance(found, list):
+        return found
+    row, officer_id = found
+    act = membership.approve if data.get("d") == "ok" else membership.decline
+    decision = act(ctx.session, row.id or 0, ctx.now, officer_id=officer_id)
+    status = decision.membership.status
+    if not decision.changed:
+        return [Say(f"officer.already.{status}", {"when": _local(row.decided_at, ctx)})]
+    tell_applicant(ctx.session, ctx.content, decision.membership, ctx.now)
+    return [Say(f"officer.done.{status}")]
+
+
+def tell_applicant(session: Session, content: Content, row: Membership, now: datetime) -> None:
+    """Push the decision to the applicant (once per application) and switch their menu.
+
+    Public so that the staff web, deciding outside LINE, tells residents the same way.
+    """
+    association = membership.association_of(session, row)
+    push_in(
+        session,
+        content,
+        now,
+        key=f"membership:{row.id}:decided",
+        kind="membership_decision",
+        resident_ids=[row.resident_id],
+        says=lambda locale: [
+            Say(
+                f"join.decided.{row.status}",
+                {"association": association.name},
+                options=(MY_ASSOCIATION,),
+            )
+        ],
+    )
+    applicant = session.get(Resident, row.resident_id)
+    if applicant is not None and row.status == MembershipStatus.APPROVED:
+        relink_after_commit(session, applicant)
+
+
+def detail(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+    """The application's details, shown only in this reply, with the decision buttons."""
+    found = _application_for_officer(ctx, data)
+    if isinstance(found, list):
+        return found
+    row, _ = found
+    text = ctx.content.text
+    not_given = text("join.not_given", ctx.locale)
+    contact = (
+        text(f"join.contact.{row.contact_method}", ctx.locale) if row.contact_method else not_given
+    )
+    params = {
+        "name": row.full_name or not_given,
+        "household": row.household_size,
+        "town": row.town_label or not_given,
+        "room": row.room or not_given,
+        "contact": contact + (f" ({row.phone})" if row.phone else ""),
+        "applied": _local(row.applied_at, ctx),
+        "status": text(f"officer.status.{row.status}", ctx.locale),
+    }
+    options: tuple[Option, ...] = ()
+    if row.status == MembershipStatus.PENDING:
+        buttons = _buttons(row.id or 0)
+        options = (
+            Option("officer.approve", buttons["approve_data"]),
+            Option("officer.decline", buttons["decline_data"]),
+        )
+    return [Say("officer.detail", params, options=options)]
+
+
+def pending_list(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+    """The officer's pending applications, newest first, each a chip to open."""
+    rows = [
+        row
+        for association in officers.associations_of(ctx.session, ctx.resident.id or 0)
+        for row in membership.pending_for_association(ctx.session, association.id or 0)
+    ][:12]
+    if not rows:
+        return [with_menu(ctx, "officer.no_pending")]
+    options = tuple(
+        Option(
+            "officer.pending_item",
+            postback.encode(a=DETAIL, m=row.id or 0),
+            label_params={"n": i + 1, "applied": _local(row.applied_at, ctx)},
+        )
+        for i, row in enumerate(rows)
+    )
+    return [Say("officer.pending", {"count": len(rows)}, options=options)]
+
+
+def _link(ctx: FlowContext, code: str) -> list[Say]:
+    result, association = officers.redeem(ctx.session, ctx.resident, code, ctx.now)
+    if result == LinkResult.INVALID or association is None:
+        return [with_menu(ctx, "officer.link_invalid")]
+    relink_after_commit(ctx.session, ctx.resident)
+    return [with_menu(ctx, f"officer.link_{result.value}", {"association": association.name})]
+
+
+def _parse_code(given: FlowInput, data: Data, ctx: FlowContext) -> str:
+    code = officers.find_link_code(given.text)
+    if code is None:
+        raise Invalid("officer.link_format")
+    return code
+
+
+LINK_FLOW = Flow(
+    name="officer_link",
+    steps=(Step("code", "officer.link_ask", parse=_parse_code, max_text_length=60),),
+    on_complete=lambda ctx, data: _link(ctx, data["code"]),
+)
+
+
+def link_hook(ctx: FlowContext, given: FlowInput) -> list[Say] | None:
+    """「役員登録 ABCDE-FGHJK」 sent in one message links at once."""
+    if given.kind != "text" or not officers.looks_like_link_message(given.text):
+        return None
+    code = officers.find_link_code(given.text)
+    return _link(ctx, code) if code else None
+
+
+def register(registry: object) -> None:
+    """Add the officer flow, hook and actions to the registry."""
+    from bot.conversation.registry import Registry
+
+    assert isinstance(registry, Registry)
+    registry.add_flow(LINK_FLOW, "officer_link")
+    registry.text_hooks.append(link_hook)
+    registry.actions.update({DECIDE: decide, DETAIL: detail, PENDING: pending_list})

@@ -1,0 +1,394 @@
+"""Notices (digital 回覧板): preview reach and cost, send or schedule once, stamps, paper rounds.
+
+A notice is sent at most once: sending claims it with a conditional UPDATE (draft/scheduled →
+sent) that only one transaction can win, and its pushes are enqueued under the stable keys
+`notice:<id>:<locale>`, so a second click, a retried request or the scheduler running
+twice enqueue nothing new.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.content import Content
+from bot.conversation import event_pushes, postback
+from bot.conversation.engine import Say
+from bot.conversation.render import Renderer
+from bot.core import audience as audiences
+from bot.core.audience import Audience
+from bot.features.events.cards import event_card_say
+from bot.features.events.models import Event, EventStatus
+from bot.features.notices.models import (
+    Notice,
+    NoticeAck,
+    NoticeRecipient,
+    NoticeStatus,
+    PaperDelivery,
+)
+from bot.platform.delivery.outbox import BATCH_SIZE
+
+CLAIMABLE = (NoticeStatus.DRAFT, NoticeStatus.SCHEDULED)
+
+
+class NoticeError(Exception):
+    """A request the notice cannot take."""
+
+
+def create_notice(
+    session: Session,
+    *,
+    title: str,
+    body: str,
+    audience: Audience,
+    now: datetime,
+    translations: Mapping[str, Mapping[str, str]] | None = None,
+    **fields: Any,
+) -> Notice:
+    """A draft notice; `fields`: association_id, image_url, event_id, ack_requested, urgent,
+    author_staff_id, author_resident_id."""
+    notice = Notice(
+        title=title,
+        body=body,
+        audience=audience.to_dict(),
+        translations={k: dict(v) for k, v in (translations or {}).items()},
+        created_at=now,
+        **fields,
+    )
+    session.add(notice)
+    session.flush()
+    return notice
+
+
+@dataclass(frozen=True)
+class PushCost:
+    """What sending would take: residents reached and LINE calls/messages it costs."""
+
+    recipients: int
+    by_locale: dict[str, int]
+    multicast_calls: int  # one call per 500 residents of a locale (each locale is a message)
+    push_calls: int  # a locale with a single resident goes by /push
+    api_calls: int
+    messages_per_recipient: int  # message objects in each call (≤ 5)
+    # LINE's pricing page counts one message per recipient per request, however many bubbles
+    # (up to 5) it holds; the stand-in counts per bubble, so staff may show the larger figure.
+    quota_messages: int
+
+
+def preview(
+    session: Session, *, audience: Audience, content: Content, messages_per_recipient: int = 1
+) -> PushCost:
+    """Reach and cost before sending; `recipients` equals who `send_notice` would enqueue."""
+    members = audiences.resolve(session, audience)
+    locales = event_pushes.locales_of(session, [m.resident_id for m in members])
+    by_locale = Counter(locales.values())
+    multicast = sum(math.ceil(n / BATCH_SIZE) for n in by_locale.values() if n > 1)
+    push = sum(1 for n in by_locale.values() if n == 1)
+    return PushCost(
+        recipients=len(locales),
+        by_locale=dict(by_locale),
+        multicast_calls=multicast,
+        push_calls=push,
+        api_calls=multicast + push,
+        messages_per_recipient=messages_per_recipient,
+        quota_messages=len(locales),
+    )
+
+
+def preview_notice(session: Session, *, notice_id: int, renderer: Renderer) -> PushCost:
+    """Reach and cost of a stored notice, counting its message objects."""
+    notice = _require(session, notice_id)
+    event = session.get(Event, notice.event_id) if notice.event_id else None
+    per = len(notice_says(notice, renderer.content, "ja", event))
+    return preview(
+        session,
+        audience=Audience.from_dict(notice.audience),
+        content=renderer.content,
+        messages_per_recipient=per,
+    )
+
+
+def schedule_notice(session: Session, *, notice_id: int, at: datetime, now: datetime) -> Notice:
+    """Send at `at` (the scheduler calls `send_due_notices`); the audience is resolved then."""
+    notice = _require(session, notice_id)
+    if notice.status not in CLAIMABLE:
+        raise NoticeError(f"notice is {notice.status}")
+    if at <= now:
+        raise NoticeError("scheduled time is in the past")
+    notice.status, notice.scheduled_at = NoticeStatus.SCHEDULED, at
+    session.add(notice)
+    return notice
+
+
+def cancel_notice(session: Session, *, notice_id: int) -> bool:
+    """Withdraw a draft or scheduled notice; False once it has been sent."""
+    claimed = session.execute(
+        update(Notice)
+        .where(col(Notice.id) == notice_id, col(Notice.status).in_(CLAIMABLE))
+        .values(status=NoticeStatus.CANCELLED)
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """`sent` is False when the notice had already been sent (or cancelled): nothing new."""
+
+    sent: bool
+    recipients: int
+
+
+def send_notice(
+    session: Session, *, notice_id: int, renderer: Renderer, now: datetime, base_url: str = ""
+) -> SendResult:
+    """Send now to the resolved audience, each resident in their locale, once ever."""
+    claimed = session.execute(
+        update(Notice)
+        .where(col(Notice.id) == notice_id, col(Notice.status).in_(CLAIMABLE))
+        .values(status=NoticeStatus.SENT, sent_at=now)
+    )
+    notice = _require(session, notice_id)
+    session.refresh(notice)
+    if not claimed.rowcount:  # type: ignore[attr-defined]
+        return SendResult(False, notice.recipient_count)
+    members = audiences.resolve(session, Audience.from_dict(notice.audience))
+    locales = event_pushes.locales_of(session, [m.resident_id for m in members])
+    _record_recipients(session, notice, members, locales)
+    event = session.get(Event, notice.event_id) if notice.event_id else None
+    if event is not None and event.status != EventStatus.PUBLISHED:
+        event = None  # never invite to a draft or a cancelled event
+    event_pushes.enqueue_says(
+        session,
+        renderer=renderer,
+        key=f"notice:{notice.id}",
+        kind="notice",
+        recipients=locales,
+        urgent=notice.urgent,
+        now=now,
+        says_for=lambda locale: notice_says(notice, renderer.content, locale, event, base_url),
+    )
+    notice.recipient_count = len(locales)
+    session.add(notice)
+    return SendResult(True, len(locales))
+
+
+def send_due_notices(session: Session, *, now: datetime, renderer: Renderer | None = None) -> int:
+    """Scheduler job body: send scheduled notices whose time has come; returns how many."""
+    renderer = renderer or event_pushes.default_renderer()
+    due = session.exec(
+        select(Notice.id).where(
+            Notice.status == NoticeStatus.SCHEDULED, col(Notice.scheduled_at) <= now
+        )
+    ).all()
+    return sum(
+        send_notice(session, notice_id=int(nid), renderer=renderer, now=now).sent
+        for nid in due
+        if nid is not None
+    )
+
+
+def announce_event(
+    session: Session,
+    *,
+    event_id: int,
+    renderer: Renderer,
+    now: datetime,
+    base_url: str = "",
+    **fields: Any,
+) -> SendResult:
+    """Invite the event's audience with its card (参加/未定/不参加); once per event."""
+    event = session.get(Event, event_id)
+    if event is None or event.status != EventStatus.PUBLISHED:
+        raise NoticeError("only published events can be announced")
+    existing = session.exec(
+        select(Notice).where(Notice.event_id == event_id, Notice.kind == "event_announcement")
+    ).first()
+    if existing is None:
+        spec = event.audience or (
+            Audience("association", (event.association_id,)).to_dict()
+            if event.association_id
+            else Audience("everyone").to_dict()
+        )
+        existing = create_notice(
+            session,
+            title=event.title,
+            body=event.description or event.title,
+            audience=Audience.from_dict(spec),
+            now=now,
+            event_id=event_id,
+            association_id=event.association_id,
+            kind="event_announcement",
+            **fields,
+        )
+    return send_notice(
+        session, notice_id=int(existing.id or 0), renderer=renderer, now=now, base_url=base_url
+    )
+
+
+def _record_recipients(
+    session: Session, notice: Notice, members: list[audiences.Member], locales: dict[int, str]
+) -> None:
+    rows = [
+        {
+            "notice_id": notice.id,
+            "resident_id": m.resident_id,
+            "association_id": m.association_id,
+            "han": m.han,
+            "household_key": m.household_key,
+            "locale": locales[m.resident_id],
+        }
+        for m in members
+        if m.resident_id in locales
+    ]
+    for start in range(0, len(rows), 2000):
+        session.execute(insert(NoticeRecipient), rows[start : start + 2000])
+
+
+def notice_says(
+    notice: Notice,
+    content: Content,
+    locale: str,
+    event: Event | None = None,
+    base_url: str = "",
+) -> list[Say]:
+    """The LINE messages of a notice in one locale: text, then the event card, ack button last."""
+    title, body = localized(notice, locale)
+    says = [Say("notices.message", {"title": title, "body": body})]
+    if notice.image_url:
+        says.append(
+            Say(
+                "notices.image_alt",
+                {"title": title, "image_url": notice.image_url},
+                flex="notice_image",
+            )
+        )
+    if event is not None:
+        says.append(event_card_say(event, content, locale, base_url))
+    if notice.ack_requested:  # a button in a bubble stays tappable, unlike a quick reply
+        ack_data = postback.encode(a="ack", n=notice.id or 0)
+        says.append(
+            Say("notices.ack_alt", {"title": title, "ack_data": ack_data}, flex="notice_ack")
+        )
+    return says
+
+
+def localized(notice: Notice, locale: str) -> tuple[str, str]:
+    """Title and body in `locale` when a translation was given, else the Japanese original."""
+    given = notice.translations.get(locale) or {}
+    return given.get("title") or notice.title, given.get("body") or notice.body
+
+
+def acknowledge(session: Session, *, notice_id: int, resident_id: int, now: datetime) -> str:
+    """確認しました: `recorded`, `already`, or `unknown` (not a notice sent to this resident)."""
+    recipient = session.exec(
+        select(NoticeRecipient.id).where(
+            NoticeRecipient.notice_id == notice_id, NoticeRecipient.resident_id == resident_id
+        )
+    ).first()
+    if recipient is None:
+        return "unknown"
+    if (
+        session.exec(
+            select(NoticeAck.id).where(
+                NoticeAck.notice_id == notice_id, NoticeAck.resident_id == resident_id
+            )
+        ).first()
+        is not None
+    ):
+        return "already"
+    try:
+        with session.begin_nested():
+            session.add(NoticeAck(notice_id=notice_id, resident_id=resident_id, at=now))
+    except IntegrityError:
+        return "already"
+    return "recorded"
+
+
+def tick_paper_delivery(
+    session: Session,
+    *,
+    notice_id: int,
+    association_id: int,
+    household: str,
+    now: datetime,
+    han: str = "",
+    by_resident_id: int | None = None,
+    by_staff_id: int | None = None,
+) -> bool:
+    """A 班長 ticks a household as handed the paper copy; False when already ticked."""
+    _require(session, notice_id)
+    # Compare what is stored: "12 " and "12" are the same household.
+    household, han = household.strip()[:60], han.strip()[:40]
+    if not household:
+        return False
+    exists = session.exec(
+        select(PaperDelivery.id).where(
+            PaperDelivery.notice_id == notice_id,
+            PaperDelivery.association_id == association_id,
+            PaperDelivery.han == han,
+            PaperDelivery.household == household,
+        )
+    ).first()
+    if exists is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(
+                PaperDelivery(
+                    notice_id=notice_id,
+                    association_id=association_id,
+                    han=han,
+                    household=household,
+                    ticked_by_resident_id=by_resident_id,
+                    ticked_by_staff_id=by_staff_id,
+                    at=now,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def ack_count(session: Session, *, notice_id: int) -> tuple[int, int]:
+    """(acknowledged, recipients by LINE) — the stamps on the paper 回覧板."""
+    from sqlalchemy import func
+
+    acks = session.exec(
+        select(func.count()).select_from(NoticeAck).where(NoticeAck.notice_id == notice_id)
+    ).one()
+    recipients = session.exec(
+        select(func.count())
+        .select_from(NoticeRecipient)
+        .where(NoticeRecipient.notice_id == notice_id)
+    ).one()
+    return int(acks), int(recipients)
+
+
+def recipients_of(session: Session, *, notice_id: int) -> list[int]:
+    """Resident ids a notice went to by LINE (staff only; never shown with names here)."""
+    return [
+        int(r)
+        for r in session.exec(
+            select(NoticeRecipient.resident_id).where(NoticeRecipient.notice_id == notice_id)
+        ).all()
+    ]
+
+
+def get_notice(session: Session, *, notice_id: int) -> Notice | None:
+    """The notice, or None."""
+    return session.get(Notice, notice_id)
+
+
+def _require(session: Session, notice_id: int) -> Notice:
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise NoticeError(f"no notice {notice_id}")
+    return notice

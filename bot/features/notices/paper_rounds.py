@@ -1,0 +1,110 @@
+"""Paper rounds of a notice: the households a 班長 handed the printed copy, ticked in bulk.
+
+Households are labels the 班長 knows (a house number, "3-12"), never names. Ticks feed the
+read coverage of bot/features/notices/coverage.py, which counts paper and LINE together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from bot.features.notices import notices
+from bot.features.notices.models import Notice, NoticeStatus, PaperDelivery
+
+MAX_HOUSEHOLD = 60
+MAX_HAN = 40
+MAX_PER_TICK = 200
+
+
+class PaperError(ValueError):
+    """A tick the notice cannot take; `code` names the reason for the page."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class TickResult:
+    """How many households were newly ticked and how many were ticked already."""
+
+    added: int = 0
+    already: int = 0
+    households: list[str] = field(default_factory=list)
+
+
+def parse_households(text: str) -> list[str]:
+    """One household per line (or comma), blanks dropped, each once, in the order given."""
+    labels = [part.strip() for line in text.splitlines() for part in line.split("、")]
+    labels = [p.strip() for label in labels for p in label.split(",") if p.strip()]
+    if not labels:
+        raise PaperError("no_households")
+    if len(labels) > MAX_PER_TICK:
+        raise PaperError("too_many")
+    if any(len(label) > MAX_HOUSEHOLD for label in labels):
+        raise PaperError("too_long")
+    return list(dict.fromkeys(labels))
+
+
+def tick_households(
+    session: Session,
+    *,
+    notice_id: int,
+    association_id: int,
+    han: str,
+    households: Iterable[str],
+    now: datetime,
+    by_staff_id: int | None = None,
+    by_resident_id: int | None = None,
+) -> TickResult:
+    """Tick each household of one 班 as handed the paper copy (a second tick is a no-op)."""
+    notice = session.get(Notice, notice_id)
+    if notice is None or notice.status == NoticeStatus.CANCELLED:
+        raise PaperError("cancelled")
+    han = han.strip()
+    if len(han) > MAX_HAN:
+        raise PaperError("too_long")
+    result = TickResult()
+    for household in households:
+        added = notices.tick_paper_delivery(
+            session,
+            notice_id=notice_id,
+            association_id=association_id,
+            household=household,
+            han=han,
+            now=now,
+            by_staff_id=by_staff_id,
+            by_resident_id=by_resident_id,
+        )
+        result.added += int(added)
+        result.already += int(not added)
+        result.households.append(household)
+    return result
+
+
+def untick(session: Session, *, notice_id: int, tick_id: int) -> PaperDelivery | None:
+    """Remove a tick made by mistake; returns the removed row (None if it was not there)."""
+    row = session.get(PaperDelivery, tick_id)
+    if row is None or row.notice_id != notice_id:
+        return None
+    session.delete(row)
+    return row
+
+
+def ticks(
+    session: Session, *, notice_id: int, association_ids: list[int] | None
+) -> list[PaperDelivery]:
+    """The notice's ticks, by association, 班 and household (`None`: every association)."""
+    query = select(PaperDelivery).where(PaperDelivery.notice_id == notice_id)
+    if association_ids is not None:
+        query = query.where(col(PaperDelivery.association_id).in_(association_ids))
+    order = (
+        col(PaperDelivery.association_id),
+        col(PaperDelivery.han),
+        col(PaperDelivery.household),
+    )
+    return list(session.exec(query.order_by(*order)).all())

@@ -1,0 +1,191 @@
+"""Notice pages: list with delivery and acknowledgement, compose, preview cost, send or schedule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bot.core import audit
+from bot.core.scope import Permission, visible_associations
+from bot.db import session_scope
+from bot.features.notices import notices
+from bot.features.notices.models import Notice
+from bot.features.notices.staff.views import (
+    NoticeNotFound,
+    draft_notice,
+    notices_table,
+    scoped_notice,
+)
+from bot.staff.deps import DbId, PageAccess, StaffUser, csrf_checked, engine_of, now_of
+from bot.staff.web import NavItem, add_nav, export_response, page
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+add_nav(NavItem("nav.notices", "/staff/notices", Permission.SEND_NOTICES, 50))
+
+Sender = Annotated[StaffUser, Depends(PageAccess(Permission.SEND_NOTICES))]
+SenderExport = Annotated[StaffUser, Depends(PageAccess(Permission.SEND_NOTICES, Permission.EXPORT))]
+Csrf = Annotated[None, Depends(csrf_checked)]
+
+
+@router.get("/notices", response_class=HTMLResponse)
+def notices_page(request: Request, user: Sender) -> HTMLResponse:
+    """Notices in scope with their delivery and acknowledgement status."""
+    with session_scope(engine_of(request)) as db:
+        table = notices_table(db, user.scope, request.app.state.settings.tz)
+        associations = [a for a, _d, _w in visible_associations(db, user.scope)]
+    return page(
+        request,
+        user,
+        "notices.html",
+        table=table,
+        associations=associations,
+        export_url="/staff/export/notices.csv",
+    )
+
+
+@router.get("/export/notices.csv")
+def notices_csv(request: Request, user: SenderExport) -> Response:
+    """The notices list as CSV."""
+    with session_scope(engine_of(request)) as db:
+        table = notices_table(db, user.scope, request.app.state.settings.tz)
+    return export_response(request, user, table)
+
+
+@router.post("/notices")
+def notice_create(
+    request: Request,
+    user: Sender,
+    csrf: Csrf,
+    association_id: Annotated[int, Form()],
+    title: Annotated[str, Form(min_length=1, max_length=120)],
+    body: Annotated[str, Form(min_length=1, max_length=4000)],
+    ack_requested: Annotated[bool, Form()] = False,
+    never_participated: Annotated[bool, Form()] = False,
+) -> Response:
+    """Save a draft, then show its audience and push cost before anything is sent."""
+    now = now_of(request)
+    with session_scope(engine_of(request)) as db:
+        notice = draft_notice(
+            db,
+            user.scope,
+            association_id=association_id,
+            title=title,
+            body=body,
+            ack_requested=ack_requested,
+            never_participated=never_participated,
+            author_staff_id=user.account.id,
+            now=now,
+        )
+        audit.record(
+            db,
+            account_id=user.account.id,
+            action="notice_drafted",
+            now=now,
+            target_type="notice",
+            target_id=notice.id,
+        )
+    return RedirectResponse(f"/staff/notices/{notice.id}", status_code=303)
+
+
+def _notice(request: Request, user: StaffUser, notice_id: int) -> tuple[Notice, object]:
+    with session_scope(engine_of(request)) as db:
+        try:
+            notice = scoped_notice(db, user.scope, notice_id)
+        except NoticeNotFound:
+            raise HTTPException(status_code=404) from None
+        cost = notices.preview_notice(db, notice_id=notice_id, renderer=request.app.state.renderer)
+        acks = notices.ack_count(db, notice_id=notice_id)
+    return notice, {"cost": cost, "acks": acks}
+
+
+@router.get("/notices/{notice_id}", response_class=HTMLResponse)
+def notice_page(
+    request: Request, notice_id: DbId, user: Sender, error: str | None = None
+) -> HTMLResponse:
+    """One notice: text, audience and push cost, send / schedule / cancel, acknowledgements."""
+    notice, facts = _notice(request, user, notice_id)
+    return page(
+        request,
+        user,
+        "notice.html",
+        notice=notice,
+        error=error if error in ("past", "state") else None,
+        **facts,
+    )  # type: ignore[arg-type]
+
+
+def _decided(request: Request, user: StaffUser, notice_id: int, action: str) -> None:
+    with session_scope(engine_of(request)) as db:
+        audit.record(
+            db,
+            account_id=user.account.id,
+            action=action,
+            now=now_of(request),
+            target_type="notice",
+            target_id=notice_id,
+        )
+
+
+@router.post("/notices/{notice_id}/send")
+def notice_send(request: Request, notice_id: DbId, user: Sender, csrf: Csrf) -> Response:
+    """Send now, once (a second press enqueues nothing)."""
+    now = now_of(request)
+    with session_scope(engine_of(request)) as db:
+        _scoped_or_404(db, user, notice_id)
+        result = notices.send_notice(
+            db,
+            notice_id=notice_id,
+            renderer=request.app.state.renderer,
+            now=now,
+            base_url=request.app.state.settings.public_base_url,
+        )
+    if result.sent:
+        _decided(request, user, notice_id, "notice_sent")
+    return RedirectResponse(f"/staff/notices/{notice_id}", status_code=303)
+
+
+@router.post("/notices/{notice_id}/schedule")
+def notice_schedule(
+    request: Request,
+    notice_id: DbId,
+    user: Sender,
+    csrf: Csrf,
+    at: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """Schedule for a time given in the city's zone (a datetime-local field)."""
+    tz = request.app.state.settings.tz
+    try:
+        moment = datetime.fromisoformat(at).replace(tzinfo=tz)
+    except ValueError:
+        return RedirectResponse(f"/staff/notices/{notice_id}?error=past", status_code=303)
+    with session_scope(engine_of(request)) as db:
+        _scoped_or_404(db, user, notice_id)
+        try:
+            notices.schedule_notice(db, notice_id=notice_id, at=moment, now=now_of(request))
+        except notices.NoticeError as exc:
+            code = "past" if "past" in str(exc) else "state"
+            return RedirectResponse(f"/staff/notices/{notice_id}?error={code}", status_code=303)
+    _decided(request, user, notice_id, "notice_scheduled")
+    return RedirectResponse(f"/staff/notices/{notice_id}", status_code=303)
+
+
+@router.post("/notices/{notice_id}/cancel")
+def notice_cancel(request: Request, notice_id: DbId, user: Sender, csrf: Csrf) -> Response:
+    """Withdraw a draft or scheduled notice (a sent one stays sent)."""
+    with session_scope(engine_of(request)) as db:
+        _scoped_or_404(db, user, notice_id)
+        cancelled = notices.cancel_notice(db, notice_id=notice_id)
+    if cancelled:
+        _decided(request, user, notice_id, "notice_cancelled")
+    return RedirectResponse(f"/staff/notices/{notice_id}", status_code=303)
+
+
+def _scoped_or_404(db: object, user: StaffUser, notice_id: int) -> None:
+    try:
+        scoped_notice(db, user.scope, notice_id)  # type: ignore[arg-type]
+    except NoticeNotFound:
+        raise HTTPException(status_code=404) from None

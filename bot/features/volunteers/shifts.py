@@ -1,0 +1,250 @@
+"""After a shift is agreed: the reminder, who came, hours, thanks and 地域活動ポイント.
+
+The organiser confirms who came (`confirm_attendance`); when nobody has within
+`volunteer_grace_hours` of the end, everyone who accepted is assumed to have come
+(`assume_attendance_after_grace`), since a forgotten confirmation should not cost a
+volunteer their thanks. Each accepted place gets exactly one `Shift` row (unique per offer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from bot.conversation.engine import Say
+from bot.conversation.render import Renderer
+from bot.features.volunteers import notify as notify
+from bot.features.volunteers.models import (
+    OfferStatus,
+    Opportunity,
+    Shift,
+    Slot,
+    VolunteerOffer,
+    VolunteerProfile,
+)
+from bot.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class Points:
+    """A resident's running totals, as shown by "my points"."""
+
+    points: int
+    hours: float
+    shifts: int
+
+
+def due_shift_reminders(
+    session: Session,
+    now: datetime,
+    *,
+    renderer: Renderer | None = None,
+    settings: Settings | None = None,
+) -> int:
+    """Remind those who accepted, `volunteer_reminder_hours` before their shift; returns sent."""
+    settings = settings or get_settings()
+    horizon = now + timedelta(hours=settings.volunteer_reminder_hours)
+    slots = session.exec(
+        select(Slot).where(
+            col(Slot.reminded_at).is_(None),
+            col(Slot.starts_at) > now,
+            col(Slot.starts_at) <= horizon,
+            col(Slot.filled) > 0,
+            col(Slot.status).in_(["open", "filled"]),
+        )
+    ).all()
+    sent = 0
+    for slot in slots:
+        opportunity = session.get(Opportunity, slot.opportunity_id)
+        assert opportunity is not None
+        for offer in _accepted(session, int(slot.id or 0)):
+            sent += notify.push(
+                session,
+                renderer=renderer or _renderer(),
+                tz=settings.tz,
+                key=f"volunteer:remind:{offer.id}",
+                kind="volunteer_reminder",
+                resident_id=offer.resident_id,
+                slot=slot,
+                opportunity=opportunity,
+                says_for=lambda info: [Say("volunteer.reminder", info)],
+                now=now,
+            )
+        slot.reminded_at = now
+        session.add(slot)
+    session.flush()
+    return sent
+
+
+def confirm_attendance(
+    session: Session,
+    *,
+    slot_id: int,
+    attended: Iterable[int],
+    now: datetime,
+    staff_id: int | None = None,
+    resident_id: int | None = None,
+    renderer: Renderer | None = None,
+    settings: Settings | None = None,
+) -> list[Shift]:
+    """The organiser says who came (resident ids); hours and points go to them."""
+    slot = session.get(Slot, slot_id)
+    if slot is None or slot.starts_at > now:
+        raise ValueError("attendance can be confirmed once the shift has started")
+    came = set(attended)
+    return _record(
+        session,
+        slot,
+        lambda offer: offer.resident_id in came,
+        now,
+        assumed=False,
+        staff_id=staff_id,
+        resident_id=resident_id,
+        renderer=renderer,
+        settings=settings,
+    )
+
+
+def assume_attendance_after_grace(
+    session: Session,
+    now: datetime,
+    *,
+    renderer: Renderer | None = None,
+    settings: Settings | None = None,
+) -> int:
+    """Slots ended more than the grace period ago and unconfirmed: everyone came."""
+    settings = settings or get_settings()
+    cutoff = now - timedelta(hours=settings.volunteer_grace_hours)
+    slots = session.exec(
+        select(Slot).where(col(Slot.status).in_(["open", "filled"]), col(Slot.ends_at) <= cutoff)
+    ).all()
+    recorded = 0
+    for slot in slots:
+        recorded += len(
+            _record(
+                session,
+                slot,
+                lambda _offer: True,
+                now,
+                assumed=True,
+                renderer=renderer,
+                settings=settings,
+            )
+        )
+    return recorded
+
+
+def points_of(session: Session, resident_id: int) -> Points:
+    """Points, hours and shifts the resident has done."""
+    hours, shifts = session.exec(
+        select(func.coalesce(func.sum(Shift.hours), 0.0), func.count()).where(
+            Shift.resident_id == resident_id, col(Shift.attended).is_(True)
+        )
+    ).one()
+    profile = session.exec(
+        select(VolunteerProfile).where(VolunteerProfile.resident_id == resident_id)
+    ).first()
+    return Points(
+        points=profile.points if profile else 0, hours=float(hours or 0), shifts=int(shifts or 0)
+    )
+
+
+def _record(
+    session: Session,
+    slot: Slot,
+    came: Callable[[VolunteerOffer], bool],
+    now: datetime,
+    *,
+    assumed: bool,
+    staff_id: int | None = None,
+    resident_id: int | None = None,
+    renderer: Renderer | None = None,
+    settings: Settings | None = None,
+) -> list[Shift]:
+    settings = settings or get_settings()
+    opportunity = session.get(Opportunity, slot.opportunity_id)
+    assert opportunity is not None
+    done = set(session.exec(select(Shift.offer_id).where(Shift.slot_id == slot.id)).all())
+    hours = notify.hours_of(slot)
+    shifts = []
+    for offer in _accepted(session, int(slot.id or 0)):
+        if offer.id in done:
+            continue
+        attended = came(offer)
+        points = round(hours * settings.volunteer_points_per_hour) if attended else 0
+        shift = Shift(
+            offer_id=int(offer.id or 0),
+            slot_id=int(slot.id or 0),
+            resident_id=offer.resident_id,
+            attended=attended,
+            hours=hours if attended else 0.0,
+            points=points,
+            confirmed_by_staff_id=staff_id,
+            confirmed_by_resident_id=resident_id,
+            assumed=assumed,
+            month=slot.month,
+            recorded_at=now,
+        )
+        session.add(shift)
+        session.flush()
+        shifts.append(shift)
+        if attended:
+            _thank(session, shift, slot, opportunity, now, renderer, settings)
+    slot.status = "done"
+    session.add(slot)
+    session.flush()
+    return shifts
+
+
+def _thank(
+    session: Session,
+    shift: Shift,
+    slot: Slot,
+    opportunity: Opportunity,
+    now: datetime,
+    renderer: Renderer | None,
+    settings: Settings,
+) -> None:
+    session.execute(
+        update(VolunteerProfile)
+        .where(col(VolunteerProfile.resident_id) == shift.resident_id)
+        .values(points=VolunteerProfile.points + shift.points)
+    )
+    total = points_of(session, shift.resident_id).points
+    notify.push(
+        session,
+        renderer=renderer or _renderer(),
+        tz=settings.tz,
+        key=f"volunteer:thanks:{shift.id}",
+        kind="volunteer_thanks",
+        resident_id=shift.resident_id,
+        slot=slot,
+        opportunity=opportunity,
+        says_for=lambda info: [
+            Say(
+                "volunteer.thanks",
+                {**info, "hours": shift.hours, "points": shift.points, "total": total},
+            )
+        ],
+        now=now,
+    )
+
+
+def _accepted(session: Session, slot_id: int) -> list[VolunteerOffer]:
+    return list(
+        session.exec(
+            select(VolunteerOffer)
+            .where(VolunteerOffer.slot_id == slot_id, VolunteerOffer.status == OfferStatus.ACCEPTED)
+            .order_by(col(VolunteerOffer.id))
+        ).all()
+    )
+
+
+def _renderer() -> Renderer:
+    from bot.conversation.event_pushes import default_renderer
+
+    return default_renderer()

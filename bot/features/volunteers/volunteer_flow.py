@@ -1,0 +1,439 @@
+"""Volunteering in LINE: the profile conversation, browse and sign up, answers to asks, points.
+
+Postback actions (outside flows): `a=volunteer` (the hub), `a=vo&o=<offer>&v=yes|no`,
+`a=vbrowse`, `a=vsign&s=<slot>`, `a=vpause&v=1|0`, `a=vpoints` (points and the shifts to come,
+each with a cancel chip), `a=vcancel&o=<offer>[&c=1|0]` (confirm, then cancel or keep).
+Typing the pause chip's words (しばらくお休み) pauses too. The profile flow asks interests,
+skills and free times (several chips each, then 決定), a monthly cap and how far; `edit=1`
+asks only one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from bot.content import LOCALES
+from bot.conversation import postback
+from bot.conversation.chain import start_flow
+from bot.conversation.context import FlowContext
+from bot.conversation.engine import Data, Flow, FlowInput, Option, Say, Step
+from bot.conversation.event_pushes import renderer_for
+from bot.conversation.menu import main_menu
+from bot.conversation.registry import Registry
+from bot.features.volunteers import cancel as volunteer_cancel
+from bot.features.volunteers import notify as volunteer_notify
+from bot.features.volunteers import shifts as volunteer_shifts
+from bot.features.volunteers import volunteers
+from bot.features.volunteers.catalog import load_catalog
+from bot.features.volunteers.models import Bucket, Reach, VolunteerProfile
+
+FLOW_NAME = "volunteer_profile"
+MULTI = {"interests": "sel_interests", "skills": "sel_skills", "availability": "sel_times"}
+FIELDS = ("interests", "skills", "availability", "frequency", "reach")
+FREQUENCIES = ("1", "2", "4")
+DONE = "done"
+
+
+def register(registry: Registry) -> None:
+    """Add the profile flow, the volunteering actions and the pause words."""
+    registry.add_flow(PROFILE_FLOW)
+    registry.actions.update(
+        {
+            "volunteer": on_hub,
+            "vo": on_offer,
+            "vbrowse": on_browse,
+            "vsign": on_sign_up,
+            "vpause": on_pause,
+            "vpoints": on_points,
+            "vcancel": on_cancel,
+        }
+    )
+    registry.text_hooks.append(pause_hook)
+
+
+def _rid(ctx: FlowContext) -> int:
+    return int(ctx.resident.id or 0)
+
+
+def _kwargs(ctx: FlowContext) -> dict[str, Any]:
+    return {"renderer": renderer_for(ctx.content), "settings": ctx.settings}
+
+
+def _chip(key: str, **fields: str | int) -> Option:
+    return Option(key, postback.encode(**fields))
+
+
+# --- hub ----------------------------------------------------------------------------------
+
+
+def on_hub(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+    """The volunteering menu: a summary of the profile, or the profile conversation."""
+    profile = volunteers.get_profile(ctx.session, _rid(ctx))
+    if profile is None:
+        return [Say("volunteer.intro"), *start_flow(ctx, PROFILE_FLOW, {})]
+    return [hub_say(ctx, profile, "volunteer.hub")]
+
+
+def hub_say(ctx: FlowContext, profile: VolunteerProfile, key: str) -> Say:
+    """`key` with the profile summary and the volunteering chips."""
+    pause = (
+        _chip("volunteer.resume_chip", a="vpause", v=0)
+        if profile.paused
+        else _chip("volunteer.pause_chip", a="vpause", v=1)
+    )
+    chips = (
+        _chip("volunteer.browse_chip", a="vbrowse"),
+        _chip("volunteer.edit_chip", a="start", f=FLOW_NAME, edit=1),
+        pause,
+        _chip("volunteer.points_chip", a="vpoints"),
+    )
+    return Say(key, summary(ctx, profile), chips)
+
+
+def summary(ctx: FlowContext, profile: VolunteerProfile) -> dict[str, Any]:
+    """The profile in words, for the hub and the saved message."""
+    text = ctx.content.text
+    loc = ctx.locale
+    none = text("volunteer.none", loc)
+    return {
+        "interests": ctx.content.join(
+            (text(f"volunteer.tags.{t}", loc) for t in profile.interests), loc
+        )
+        or none,
+        "skills": ctx.content.join(
+            (text(f"volunteer.skills.{s}", loc) for s in profile.skills), loc
+        )
+        or none,
+        "times": ctx.content.join(
+            (text(f"volunteer.times.{b}", loc) for b in profile.availability), loc
+        )
+        or none,
+        "cap": profile.max_per_month,
+        "reach": text(f"volunteer.reach.{profile.reach}", loc),
+        "state": text(
+            "volunteer.state_paused" if profile.paused else "volunteer.state_active", loc
+        ),
+    }
+
+
+# --- asks, browsing, sign-up, pause, points -----------------------------------------------
+
+
+def answer_says(ctx: FlowContext, answer: volunteers.Answer, accepted_key: str) -> list[Say]:
+    """Word the outcome of an accept, decline or sign-up."""
+    if answer.slot is None or answer.opportunity is None or answer.status == "stale":
+        return [Say("common.stale_button"), main_menu(ctx)]
+    info = volunteer_notify.slot_info(
+        answer.slot, answer.opportunity, ctx.content, ctx.locale, ctx.settings.tz
+    )
+    if answer.status == "no_profile":
+        return on_hub(ctx, {})
+    key = {
+        "accepted": accepted_key,
+        "declined": "volunteer.declined",
+        "expired": "volunteer.offer_expired",
+        "full": "volunteer.slot_full",
+        "over_cap": "volunteer.over_cap",
+        "already": "volunteer.already",
+    }[answer.status]
+    return [Say(key, {**info, "cap": answer.cap})]
+
+
+def on_offer(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+    """引き受ける / 今回は見送る on an ask."""
+    try:
+        offer_id = int(data.get("o", "0"))
+    except ValueError:
+        return [Say("common.stale_button"), main_menu(ctx)]
+    answer = volunteers.respond(
+        ctx.session,
+        offer_id=offer_id,
+        resident_id=_rid(ctx),
+        accept=data.get("v") == "yes",
+        now=ctx.now,
+        **_kwargs(ctx),
+    )
+    return answer_says(ctx, answer, "volunteer.accepted")
+
+
+def on_browse(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+    """Open slots that fit the resident, each with a sign-up chip."""
+    profile = volunteers.get_profile(ctx.session, _rid(ctx))
+    if profile is None:
+        return on_hub(ctx, data)
+    found = volunteers.browse(ctx.session, _rid(ctx), ctx.now)
+    if not found:
+        return [
+            Say(
+                "volunteer.browse_none",
+                options=(_chip("volunteer.edit_chip", a="start", f=FLOW_NAME, edit=1),),
+            )
+        ]
+    lines, chips = [], []
+    for n, (slot, opportunity) in enumerate(found, start=1):
+        info = volunteer_notify.slot_info(
+            slot, opportunity, ctx.content, ctx.locale, ctx.settings.tz
+        )
+        lines.append(
+            ctx.content.text(
+                "volunteer.browse_line", ctx.locale, n=n, left=slot.needed - slot.filled, **info
+            )
+        )
+        chips.append(
+            Option(
+                "volunteer.signup_chip",
+                postback.encode(a="vsign", s=slot.id or 0),
+                label_params={"n": n},
+            )
+        )
+    return [Say("volunteer.browse", {"slots": "\n".join(lines)}, tuple(chips))]
+
+
+def on_sign_up(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+    """Take a place found by browsing."""
+    try:
+        slot_id = int(data.get("s", "0"))
+        answer = volunteers.sign_up(
+            ctx.session, slot_id=slot_id, resident_id=_rid(ctx), now=ctx.now, **_kwargs(ctx)
+        )
+    except ValueError:
+        return [Say("common.stale_button"), main_menu(ctx)]
+    return answer_says(ctx, answer, "volunteer.signed_up")
+
+
+def on_pause(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+    """しばらくお休み (v=1) or 再開 (v=0)."""
+    paused = data.get("v") == "1"
+    if not volunteers.set_paused(ctx.session, _rid(ctx), paused, ctx.now, **_kwargs(ctx)):
+        return on_hub(ctx, data)
+    profile = volunteers.get_profile(ctx.session, _rid(ctx))
+    assert profile is not None
+    return [hub_say(ctx, profile, "volunteer.paused" if paused else "volunteer.resumed")]
+
+
+def pause_hook(ctx: FlowContext, given: FlowInput) -> list[Say] | None:
+    """Typing しばらくお休み (the pause chip's words, any locale) pauses the profile."""
+    if given.kind != "text":
+        return None
+    words = {ctx.content.text("volunteer.pause_chip", loc) for loc in LOCALES}
+    if given.text.strip() not in words:
+        return None
+    return on_pause(ctx, {"v": "1"})
+
+
+def on_points(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+    """地域活動ポイント, hours, and the shifts still to come, each with a cancel chip."""
+    totals = volunteer_shifts.points_of(ctx.session, _rid(ctx))
+    upcoming = volunteers.commitments(ctx.session, _rid(ctx), ctx.now)[:5]
+    lines = [
+        ctx.content.text("volunteer.upcoming_line", ctx.locale, n=n, **_info(ctx, s, o))
+        for n, (_v, s, o) in enumerate(upcoming, 1)
+    ]
+    upcoming_text = "\n".join(lines) or ctx.content.text("volunteer.none", ctx.locale)
+    cancels = [
+        Option(
+            "volunteer.cancel_chip",
+            postback.encode(a="vcancel", o=v.id or 0),
+            label_params={"n": n},
+        )
+        for n, (v, s, _o) in enumerate(upcoming, 1)
+        if s.starts_at > ctx.now
+    ]
+    return [
+        Say(
+            "volunteer.points",
+            {
+                "points": totals.points,
+                "hours": totals.hours,
+                "shifts": totals.shifts,
+                "upcoming": upcoming_text,
+            },
+            (_chip("volunteer.browse_chip", a="vbrowse"), *cancels),
+        )
+    ]
+
+
+def _info(ctx: FlowContext, slot: Any, opportunity: Any) -> dict[str, Any]:
+    return volunteer_notify.slot_info(slot, opportunity, ctx.content, ctx.locale, ctx.settings.tz)
+
+
+def on_cancel(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+    """Give back an accepted shift: `c` absent asks to confirm, `c=1` cancels, `c=0` keeps."""
+    try:
+        offer_id = int(data.get("o", "0"))
+    except ValueError:
+        return [Say("common.stale_button"), main_menu(ctx)]
+    found = volunteer_cancel.accepted_offer(ctx.session, offer_id=offer_id, resident_id=_rid(ctx))
+    if found is None:
+        return [Say("common.stale_button"), main_menu(ctx)]
+    _offer, slot, opportunity = found
+    info = _info(ctx, slot, opportunity)
+    if data.get("c") == "0":
+        return [Say("volunteer.cancel_kept", info)]
+    if data.get("c") != "1":
+        late = volunteer_cancel.is_late(slot, ctx.now, ctx.settings)
+        hours = ctx.settings.volunteer_late_cancel_hours
+        chips = (
+            _chip("volunteer.cancel_yes_chip", a="vcancel", o=offer_id, c=1),
+            _chip("volunteer.cancel_no_chip", a="vcancel", o=offer_id, c=0),
+        )
+        key = "volunteer.cancel_confirm_late" if late else "volunteer.cancel_confirm"
+        return [Say(key, {**info, "hours": f"{hours:g}"}, chips)]
+    done = volunteer_cancel.cancel_place(
+        ctx.session, offer_id=offer_id, resident_id=_rid(ctx), now=ctx.now, **_kwargs(ctx)
+    )
+    key = {
+        "cancelled": "volunteer.cancelled",
+        "late": "volunteer.cancelled_late",
+        "started": "volunteer.cancel_started",
+    }.get(done.status)
+    if key is None:
+        return [Say("common.stale_button"), main_menu(ctx)]
+    return [Say(key, info)]
+
+
+# --- the profile conversation -------------------------------------------------------------
+
+
+def _initial(ctx: FlowContext, args: Mapping[str, str]) -> Data:
+    profile = volunteers.get_profile(ctx.session, _rid(ctx))
+    data: Data = {
+        "editing": args.get("edit") == "1" and profile is not None,
+        "sel_interests": [],
+        "sel_skills": [],
+        "sel_times": [],
+    }
+    if profile is not None:
+        data.update(
+            sel_interests=list(profile.interests),
+            sel_skills=list(profile.skills),
+            sel_times=list(profile.availability),
+            frequency=str(profile.max_per_month),
+            reach=profile.reach,
+        )
+    return data
+
+
+def _codes(step: str, ctx: FlowContext) -> tuple[str, ...]:
+    catalog = load_catalog(ctx.content.root)
+    return {
+        "interests": catalog.interests,
+        "skills": catalog.skills,
+        "availability": tuple(b.value for b in Bucket),
+    }[step]
+
+
+def _label_key(step: str, code: str) -> str:
+    group = {"interests": "tags", "skills": "skills", "availability": "times"}[step]
+    return f"volunteer.{group}.{code}"
+
+
+def _multi_options(step: str) -> Callable[[Data, Any], list[Option]]:
+    def options(data: Data, ctx: FlowContext) -> list[Option]:
+        chosen = set(data.get(MULTI[step], []))
+        chips = []
+        for code in _codes(step, ctx):
+            if code in chosen:
+                name = ctx.content.text(_label_key(step, code), ctx.locale)
+                chips.append(Option("volunteer.chosen_chip", code, label_params={"name": name}))
+            else:
+                chips.append(Option(_label_key(step, code), code))
+        return [*chips, Option("volunteer.done_chip", DONE)]
+
+    return options
+
+
+def _multi_prompt(step: str) -> Callable[[Data, Any], Mapping[str, Any]]:
+    def params(data: Data, ctx: FlowContext) -> Mapping[str, Any]:
+        names = [
+            ctx.content.text(_label_key(step, c), ctx.locale) for c in data.get(MULTI[step], [])
+        ]
+        return {
+            "chosen": ctx.content.join(names, ctx.locale)
+            or ctx.content.text("volunteer.none", ctx.locale)
+        }
+
+    return params
+
+
+def _multi_next(step: str, following: str, required: bool) -> Callable[[Any, Data], str | None]:
+    """Toggle the tapped code and ask again; on 決定, move on (or finish when editing)."""
+
+    def nxt(answer: Any, data: Data) -> str | None:
+        key = MULTI[step]
+        chosen = list(data.get(key, []))
+        if answer != DONE:
+            chosen = [c for c in chosen if c != answer] if answer in chosen else [*chosen, answer]
+            data[key] = chosen
+            return step
+        if required and not chosen:
+            return step
+        return None if data.get("editing") else following
+
+    return nxt
+
+
+def _then(following: str | None) -> Callable[[Any, Data], str | None]:
+    return lambda _answer, data: None if data.get("editing") else following
+
+
+def _multi_step(name: str, following: str, required: bool) -> Step:
+    return Step(
+        name,
+        f"volunteer.ask_{name}",
+        options=_multi_options(name),
+        next=_multi_next(name, following, required),
+        prompt_params=_multi_prompt(name),
+        help_key="volunteer.help_multi",
+    )
+
+
+def _save(ctx: FlowContext, data: Data) -> list[Say]:
+    given = volunteers.ProfileInput(
+        interests=data["sel_interests"],
+        skills=data["sel_skills"],
+        availability=data["sel_times"],
+        max_per_month=int(data["frequency"]),
+        reach=str(data["reach"]),
+    )
+    profile = volunteers.save_profile(ctx.session, _rid(ctx), given, ctx.now)
+    replies = [hub_say(ctx, profile, "volunteer.saved")]
+    if profile.ward_id is None:
+        replies.insert(0, Say("volunteer.saved_no_area"))
+    return replies
+
+
+PROFILE_FLOW = Flow(
+    name=FLOW_NAME,
+    steps=(
+        Step(
+            "field",
+            "volunteer.ask_field",
+            options=tuple(Option(f"volunteer.field.{f}", f) for f in FIELDS),
+            next=lambda answer, data: answer if data.get("editing") else "interests",
+            skip_if=lambda data, ctx: not data.get("editing"),
+        ),
+        _multi_step("interests", "skills", required=True),
+        _multi_step("skills", "availability", required=False),
+        _multi_step("availability", "frequency", required=True),
+        Step(
+            "frequency",
+            "volunteer.ask_frequency",
+            options=tuple(Option(f"volunteer.frequency.{n}", n) for n in FREQUENCIES),
+            next=_then("reach"),
+            help_key="volunteer.help_frequency",
+        ),
+        Step(
+            "reach",
+            "volunteer.ask_reach",
+            options=tuple(Option(f"volunteer.reach.{r.value}", r.value) for r in Reach),
+            next=_then(None),
+            help_key="volunteer.help_reach",
+        ),
+    ),
+    on_complete=_save,
+    ttl=timedelta(minutes=30),
+    initial=_initial,
+)

@@ -1,0 +1,200 @@
+"""The webhook inbox: each event stored once (by webhookEventId) before LINE is acknowledged."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, null, or_, text, update
+from sqlalchemy import select as core_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.platform.inbox_models import EventStatus, WebhookEvent
+from bot.platform.observability import metrics
+from bot.platform.observability.logs import pseudonym
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "tsunagari_inbox"
+
+
+_TABLE = WebhookEvent.__table__  # type: ignore[attr-defined]
+
+
+def _insert_once(dialect: Any) -> Any:
+    """INSERT … ON CONFLICT (webhookEventId) DO NOTHING RETURNING seq, values bound per row."""
+    columns = (
+        "webhook_event_id",
+        "event_type",
+        "source_key",
+        "payload",
+        "is_redelivery",
+        "status",
+        "attempts",
+        "received_at",
+        "claimed_at",
+    )
+    return (
+        dialect.insert(_TABLE)
+        .values({name: bindparam(name, type_=_TABLE.c[name].type) for name in columns})
+        .on_conflict_do_nothing(index_elements=["webhook_event_id"])
+        .returning(_TABLE.c.seq)
+    )
+
+
+# Built once per dialect (keyed by "is PostgreSQL"): every webhook runs it.
+_INSERT_ONCE = {True: _insert_once(postgresql), False: _insert_once(sqlite)}
+
+
+class MalformedEvent(ValueError):
+    """An event without the fields every LINE event carries."""
+
+
+def source_key(event: Mapping[str, Any]) -> str:
+    """The lane key: events from one chat share it, so they are handled in order."""
+    source = event.get("source") or {}
+    raw = source.get("userId") or source.get("groupId") or source.get("roomId") or "-"
+    return pseudonym(str(raw))
+
+
+def store_events(
+    engine: Engine, events: Sequence[Mapping[str, Any]], now: datetime, *, claim: bool = True
+) -> list[tuple[int, str]]:
+    """Insert new events; returns (seq, lane key) of those not seen before, in body order."""
+    insert_once = _INSERT_ONCE[engine.dialect.name == "postgresql"]
+    fresh: list[tuple[int, str]] = []
+    with engine.begin() as conn:
+        for event in events:
+            row = _row(event, now)
+            if not claim:  # an ingest-only process: any processing replica may take it now
+                row["claimed_at"] = None
+            seq = conn.execute(insert_once, row).scalar()
+            if seq is None:
+                metrics.events_duplicate.inc()
+                continue
+            metrics.events_stored.labels(row["event_type"]).inc()
+            fresh.append((int(seq), row["source_key"]))
+        if fresh and not claim and engine.dialect.name == "postgresql":
+            # Delivered at commit to every processing worker listening (inbox_watch.py).
+            conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    return fresh
+
+
+def _row(event: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    event_id = event.get("webhookEventId")
+    event_type = event.get("type")
+    if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str):
+        raise MalformedEvent("event lacks webhookEventId or type")
+    delivery = event.get("deliveryContext") or {}
+    return {
+        "webhook_event_id": event_id[:64],
+        "event_type": event_type[:32],
+        "source_key": source_key(event),
+        "payload": dict(event),
+        "is_redelivery": bool(delivery.get("isRedelivery")),
+        "status": EventStatus.PENDING.value,
+        "attempts": 0,
+        "received_at": now,
+        "claimed_at": now,
+    }
+
+
+@dataclass(frozen=True)
+class TakenEvent:
+    """A pending event taken for handling inside the caller's transaction."""
+
+    seq: int
+    webhook_event_id: str
+    event_type: str
+    payload: dict[str, Any]
+
+
+# Built once: they run for every event, so they skip the ORM and statement construction.
+_TAKE = core_select(
+    _TABLE.c.seq, _TABLE.c.webhook_event_id, _TABLE.c.event_type, _TABLE.c.payload
+).where(_TABLE.c.seq == bindparam("seq"), _TABLE.c.status == EventStatus.PENDING.value)
+_TAKE_LOCKED = _TAKE.with_for_update(skip_locked=True)
+_FINISH = (
+    update(_TABLE)
+    .where(_TABLE.c.seq == bindparam("b_seq"), _TABLE.c.status == EventStatus.PENDING.value)
+    .values(
+        status=bindparam("b_status"),
+        processed_at=bindparam("b_at"),
+        error=bindparam("b_error"),
+        attempts=_TABLE.c.attempts + 1,
+        payload=null(),  # message texts are not kept once handled
+    )
+)
+
+
+class AlreadyHandled(Exception):
+    """Another process finished the event first; this transaction must not commit."""
+
+
+def take(session: Session, seq: int) -> TakenEvent | None:
+    """The event if it is still pending; on PostgreSQL also row-locked, and None while
+    another replica holds it."""
+    locked = session.get_bind().dialect.name == "postgresql"
+    row = session.execute(_TAKE_LOCKED if locked else _TAKE, {"seq": seq}).first()
+    if row is None:
+        return None
+    return TakenEvent(int(row.seq), row.webhook_event_id, row.event_type, row.payload or {})
+
+
+def finish(
+    session: Session,
+    seq: int,
+    status: EventStatus,
+    now: datetime,
+    outcome: str,
+    error: str | None = None,
+) -> None:
+    """Mark the event handled and forget its payload, in the transaction of its effects.
+
+    Conditional on it still being pending: should two processes ever handle one event (two
+    SQLite processes, which have no row locks), the later one raises and rolls back.
+    """
+    params = {"b_seq": seq, "b_status": status.value, "b_at": now, "b_error": error}
+    if session.execute(_FINISH, params).rowcount != 1:
+        raise AlreadyHandled(seq)
+    metrics.events_processed.labels(outcome).inc()
+
+
+def pending_events(
+    session: Session, now: datetime, lease: timedelta | None
+) -> list[tuple[int, str]]:
+    """(seq, lane key) of pending events to queue: all of them (single process) or those
+    whose lease ran out, oldest first. Payloads stay in the table until each is taken."""
+    query = core_select(_TABLE.c.seq, _TABLE.c.source_key).where(
+        _TABLE.c.status == EventStatus.PENDING.value
+    )
+    if lease is not None:
+        query = query.where(or_(_TABLE.c.claimed_at.is_(None), _TABLE.c.claimed_at < now - lease))
+    rows = session.execute(query.order_by(_TABLE.c.seq)).all()
+    return [(int(seq), str(key)) for seq, key in rows]
+
+
+def reclaim(session: Session, seqs: Iterable[int], now: datetime) -> None:
+    """Stamp recovered events as claimed by this process."""
+    ids = list(seqs)
+    if ids:
+        session.execute(
+            update(WebhookEvent).where(col(WebhookEvent.seq).in_(ids)).values(claimed_at=now)
+        )
+
+
+def purge_processed(session: Session, older_than: datetime) -> int:
+    """Forget processed events once redelivery can no longer happen."""
+    rows = session.exec(
+        select(WebhookEvent).where(
+            WebhookEvent.status != EventStatus.PENDING, WebhookEvent.received_at < older_than
+        )
+    ).all()
+    for row in rows:
+        session.delete(row)
+    return len(rows)

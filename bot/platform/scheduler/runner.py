@@ -1,0 +1,270 @@
+"""Runs the jobs: APScheduler 3.x triggers a few poll-style jobs, the lease decides who runs.
+
+Every job is an APScheduler interval job (every `scheduler_poll_seconds`, coalesced, one
+instance at a time) that, when this process holds the lease, claims the job's current slot
+in `job_run` and runs the body in the same transaction. A slot missed while no scheduler ran
+is still unclaimed at the next start, so the job runs once then; a crashed run rolls its
+claim back and is retried at the next poll. Nothing scheduled lives only in memory.
+
+Started by the app's lifespan (`tsunagari serve`, when TSUNAGARI_RUN_SCHEDULER is on) or
+alone by `tsunagari scheduler`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import insert, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from bot.clock import Clock, SystemClock
+from bot.content import Content
+from bot.conversation.render import Renderer
+from bot.db import session_scope
+from bot.features.scheduled import JobDeps, JobSpec, QuotaSource, core_jobs
+from bot.features.surveys.catalog import load_catalog
+from bot.platform.delivery.send_policy import Policy
+from bot.platform.scheduler.lease import Lease, lease_for
+from bot.platform.scheduler.models import JobRun
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LEASE_JOB = "scheduler_lease"
+
+
+class SchedulerRunner:
+    """The jobs, the lease and the APScheduler that polls them."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        deps: JobDeps,
+        jobs: Sequence[JobSpec],
+        lease: Lease,
+        clock: Clock | None = None,
+        poll_seconds: float = 60.0,
+        lease_retry_seconds: float = 15.0,
+    ) -> None:
+        self.engine, self.deps, self.jobs, self.lease = engine, deps, list(jobs), lease
+        self.clock = clock or SystemClock()
+        self.poll_seconds, self.lease_retry_seconds = poll_seconds, lease_retry_seconds
+        self._scheduler: AsyncIOScheduler | None = None
+
+    @property
+    def apscheduler(self) -> AsyncIOScheduler | None:
+        """The APScheduler instance while started (for inspection)."""
+        return self._scheduler
+
+    async def start(self) -> None:
+        """Try the lease, then let APScheduler poll the lease and every job."""
+        await self.keep_lease()
+        # APScheduler logs every execution at INFO; our own log says what each job did.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        defaults: dict[str, Any] = {"coalesce": True, "max_instances": 1, "replace_existing": True}
+        scheduler.add_job(
+            self.keep_lease,
+            IntervalTrigger(seconds=self.lease_retry_seconds),
+            id=LEASE_JOB,
+            name=LEASE_JOB,
+            misfire_grace_time=None,
+            **defaults,
+        )
+        first = datetime.now(UTC) + timedelta(seconds=1)
+        for spec in self.jobs:
+            scheduler.add_job(
+                self.run_job,
+                IntervalTrigger(seconds=self.poll_seconds),
+                args=[spec],
+                id=spec.name,
+                name=spec.name,
+                next_run_time=first,
+                misfire_grace_time=None,
+                **defaults,
+            )
+        scheduler.start()
+        self._scheduler = scheduler
+        log.info(
+            "scheduler started",
+            extra={"jobs": [j.name for j in self.jobs], "lease_held": self.lease.held},
+        )
+
+    async def stop(self) -> None:
+        """Stop polling and give the lease up, so another replica takes over at once."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        await asyncio.to_thread(self.lease.release)
+
+    async def keep_lease(self) -> bool:
+        """Take the lease if free, or confirm it; the jobs run only while it is held."""
+        return await asyncio.to_thread(self.lease.acquire)
+
+    async def run_due(self, now: datetime | None = None) -> dict[str, int | None]:
+        """Run every due job once (start-up catch-up and tests): name → result or None."""
+        if not await self.keep_lease():
+            return {}
+        return {spec.name: await self.run_job(spec, now) for spec in self.jobs}
+
+    async def run_job(self, spec: JobSpec, now: datetime | None = None) -> int | None:
+        """Run one job if this process holds the lease and its current slot is unclaimed."""
+        if not self.lease.held:
+            return None
+        moment = now or self.clock.now()
+        slot = spec.cadence.slot(moment, self.deps.tz)
+        if not await asyncio.to_thread(_is_due, self.engine, spec.name, slot):
+            return None
+        try:
+            extra = await spec.prefetch() if spec.prefetch else {}
+            return await asyncio.to_thread(
+                run_claimed, self.engine, spec, moment, slot, self.deps, extra
+            )
+        except Exception as exc:  # noqa: BLE001 - one failing job must not stop the others
+            log.exception("scheduler job failed", extra={"job": spec.name})
+            await asyncio.to_thread(_record_error, self.engine, spec.name, exc)
+            return None
+
+
+def run_claimed(
+    engine: Engine,
+    spec: JobSpec,
+    now: datetime,
+    slot: datetime,
+    deps: JobDeps,
+    extra: dict[str, Any],
+) -> int | None:
+    """Claim `slot` for the job and run it in the same transaction; None if already claimed.
+
+    The claim is an UPDATE … WHERE slot_at < :slot: on PostgreSQL a second scheduler blocks
+    on the row until the first commits, then finds the slot taken.
+    """
+    _ensure_row(engine, spec.name)
+    with session_scope(engine) as session:
+        if not _claim(session, spec.name, slot, now):
+            return None
+        result = int(spec.run(now=now, session=session, deps=deps, **extra))
+        session.execute(
+            update(JobRun)
+            .where(col(JobRun.name) == spec.name)
+            .values(finished_at=now, last_result=result, last_error=None)
+        )
+    # Most polls find nothing to do; only work done is worth an INFO line.
+    log.log(
+        logging.INFO if result else logging.DEBUG,
+        "scheduler job ran",
+        extra={"job": spec.name, "result": result},
+    )
+    return result
+
+
+def _ensure_row(engine: Engine, name: str) -> None:
+    with session_scope(engine) as session:
+        if session.get(JobRun, name) is not None:
+            return
+    try:
+        with session_scope(engine) as session:
+            session.execute(insert(JobRun).values(name=name, runs=0))
+    except IntegrityError:
+        pass  # another scheduler inserted it first
+
+
+def _claim(session: Session, name: str, slot: datetime, now: datetime) -> bool:
+    result = session.execute(
+        update(JobRun)
+        .where(
+            col(JobRun.name) == name, (col(JobRun.slot_at).is_(None)) | (col(JobRun.slot_at) < slot)
+        )
+        .values(slot_at=slot, started_at=now, runs=JobRun.runs + 1)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _is_due(engine: Engine, name: str, slot: datetime) -> bool:
+    with session_scope(engine) as session:
+        row = session.get(JobRun, name)
+        return row is None or row.slot_at is None or row.slot_at < slot
+
+
+def _record_error(engine: Engine, name: str, exc: Exception) -> None:
+    with session_scope(engine) as session:
+        session.execute(
+            update(JobRun)
+            .where(col(JobRun.name) == name)
+            .values(last_error=type(exc).__name__[:200])
+        )
+
+
+def build_runner(
+    *,
+    engine: Engine,
+    settings: Settings,
+    content: Content,
+    renderer: Renderer | None = None,
+    quota_source: QuotaSource | None = None,
+    clock: Clock | None = None,
+    lease: Lease | None = None,
+) -> SchedulerRunner:
+    """The runner with the project's jobs; a survey file LINE could not show fails here."""
+    deps = JobDeps(
+        settings=settings,
+        renderer=renderer or Renderer(content),
+        catalog=load_catalog(content.root),
+        policy=Policy.from_settings(settings),
+    )
+    if quota_source is None:
+        log.info("scheduler: no LINE quota source; the quota check is off")
+    return SchedulerRunner(
+        engine=engine,
+        deps=deps,
+        jobs=core_jobs(settings, quota_source),
+        lease=lease or lease_for(engine),
+        clock=clock,
+        poll_seconds=settings.scheduler_poll_seconds,
+        lease_retry_seconds=settings.scheduler_lease_retry_seconds,
+    )
+
+
+def run_standalone(settings: Settings) -> int:
+    """`tsunagari scheduler`: schedule until SIGTERM/SIGINT, then release the lease."""
+    return asyncio.run(_serve_forever(settings))
+
+
+async def _serve_forever(settings: Settings) -> int:
+    from bot.content import load_content
+    from bot.db import make_engine
+    from bot.features.catalogs import check_catalogs
+    from bot.platform import migrate
+    from bot.platform.line.gateway import gateway_from_settings
+
+    content = load_content(settings.content_dir)
+    check_catalogs(content)
+    if settings.auto_migrate:
+        await asyncio.to_thread(migrate.upgrade, settings.database_url)
+    engine = make_engine(settings.database_url)
+    token = settings.line_channel_access_token.get_secret_value()
+    gateway = gateway_from_settings(settings, concurrency=1) if token else None
+    runner = build_runner(engine=engine, settings=settings, content=content, quota_source=gateway)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await runner.start()
+    try:
+        await stop.wait()
+    finally:
+        await runner.stop()
+        if gateway is not None:
+            await gateway.close()
+        engine.dispose()
+    return 0

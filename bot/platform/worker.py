@@ -1,0 +1,170 @@
+"""`tsunagari worker`: processes stored events, sends deliveries and schedules, without HTTP.
+
+`tsunagari serve` starts one beside itself (see `WorkerSupervisor`); it can also run on its
+own, several per PostgreSQL database: events, batches and the scheduler lease are claimed in
+the database, so workers never do the same work twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = logging.getLogger(__name__)
+
+PARENT_ENV = "TSUNAGARI_WORKER_PARENT"  # set by `serve`: the worker ends when serve is gone
+RESTART_DELAYS_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+STOP_GRACE_S = 10.0
+
+
+async def run_worker(settings: Settings) -> None:
+    """Run until SIGTERM/SIGINT (or, under `serve`, until serve's process is gone)."""
+    from bot.clock import SystemClock
+    from bot.content import load_content
+    from bot.conversation.render import Renderer
+    from bot.conversation.runner import Runner
+    from bot.db import make_engine
+    from bot.features import build_registry
+    from bot.platform.background import Background
+    from bot.platform.heap import freeze
+    from bot.platform.line.gateway import gateway_from_settings
+
+    content = load_content(settings.content_dir)
+    engine = make_engine(settings.database_url)
+    renderer = Renderer(content)
+    gateway = gateway_from_settings(
+        settings, concurrency=settings.processor_lanes + settings.delivery_concurrency
+    )
+    background = Background(
+        engine=engine,
+        settings=settings,
+        content=content,
+        runner=Runner(build_registry(), renderer),
+        renderer=renderer,
+        gateway=gateway,
+        clock=SystemClock(),
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    watchdog = asyncio.create_task(_end_with_parent(stop))
+    await background.start(
+        process_events=settings.process_events,
+        scheduler=settings.run_scheduler,
+        sender=settings.run_sender,
+        watch_inbox=True,
+    )
+    freeze()  # see bot/platform/heap.py: no 100 ms collector pauses in the middle of handling
+    log.info("worker started", extra={"database": engine.dialect.name})
+    try:
+        await stop.wait()
+    finally:
+        watchdog.cancel()
+        await background.stop()
+        await gateway.close()
+        engine.dispose()
+    log.info("worker stopped")
+
+
+async def _end_with_parent(stop: asyncio.Event) -> None:
+    """Under `serve`, stop when serve's process has gone (killed without telling us)."""
+    parent = os.environ.get(PARENT_ENV)
+    if not parent:
+        return
+    while os.getppid() == int(parent):
+        await asyncio.sleep(1.0)
+    log.warning("serve process is gone; worker stopping")
+    stop.set()
+
+
+class WorkerSupervisor:
+    """Keeps one `tsunagari worker` child running while `serve` runs; restarts it if it dies."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the worker and a thread that restarts it after a crash, with back-off."""
+        self._spawn()
+        self._thread = threading.Thread(target=self._watch, name="worker-supervisor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the worker to finish (SIGTERM), then kill it after a grace period."""
+        self._stopping.set()
+        with self._lock:
+            proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            log.warning("worker did not stop in time; killing it")
+            proc.kill()
+            proc.wait()
+
+    def _spawn(self) -> None:
+        # The parent migrated the database already; two migrations at once could collide.
+        env = {**os.environ, PARENT_ENV: str(os.getpid()), "TSUNAGARI_AUTO_MIGRATE": "false"}
+        with self._lock:
+            # A session of its own: a Ctrl-C in the terminal reaches serve, which stops the
+            # worker in order, instead of both at once (and serve restarting it).
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "bot", "worker"], env=env, start_new_session=True
+            )
+
+    def _watch(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            with self._lock:
+                proc = self._proc
+            assert proc is not None
+            started = time.monotonic()
+            code = proc.wait()
+            if self._stopping.is_set():
+                return
+            failures = 0 if time.monotonic() - started > 60 else failures + 1
+            delay = RESTART_DELAYS_S[min(failures, len(RESTART_DELAYS_S) - 1)]
+            log.error("worker exited; restarting", extra={"code": code, "in_s": delay})
+            if self._stopping.wait(delay):
+                return
+            self._spawn()
+
+
+def run_beside(app: FastAPI, supervisor: WorkerSupervisor) -> None:
+    """Start the worker once `app` serves and stop it during the app's graceful shutdown.
+
+    Inside the lifespan rather than around `uvicorn.run`: uvicorn re-raises SIGTERM once it
+    has shut down, which would end serve before a `finally` around it could stop the worker.
+    """
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
+        async with inner(app) as state:
+            supervisor.start()
+            try:
+                yield state
+            finally:
+                await asyncio.to_thread(supervisor.stop)
+
+    app.router.lifespan_context = lifespan

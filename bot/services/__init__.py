@@ -1,1 +1,0 @@
-"""Business rules and queries, shared by the bot and the staff web; no LINE, no HTTP."""
