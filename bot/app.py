@@ -15,17 +15,16 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
+from bot.background import Background
 from bot.clock import Clock, SystemClock
 from bot.content import load_content
 from bot.conversation.registry import Registry
 from bot.conversation.render import Renderer
 from bot.conversation.runner import Runner
 from bot.db import make_engine, ping
-from bot.features import build_registry
-from bot.features.catalogs import check_catalogs
+from bot.features import build_registry, check_catalogs
 from bot.features.events import public_routes as events_web
 from bot.platform import migrate, webhook
-from bot.platform.background import Background
 from bot.platform.line.gateway import LineGateway, gateway_from_settings
 from bot.settings import Settings, get_settings
 from bot.staff import mount_staff

@@ -108,7 +108,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     from bot.app import Overrides
     from bot.platform import migrate
-    from bot.platform.worker import WorkerSupervisor, run_beside
+    from bot.worker import WorkerSupervisor, run_beside
 
     if settings.auto_migrate:  # before the worker starts: two migrations at once could collide
         migrate.upgrade(settings.database_url)
@@ -123,7 +123,7 @@ def _worker(args: argparse.Namespace) -> int:
     import asyncio
 
     from bot.platform import migrate
-    from bot.platform.worker import run_worker
+    from bot.worker import run_worker
 
     settings = _service_settings()
     if settings.auto_migrate:
@@ -153,7 +153,7 @@ def _sender(args: argparse.Namespace) -> int:
 
 def _scheduler(args: argparse.Namespace) -> int:
     from bot.platform.observability.logs import configure_logging
-    from bot.platform.scheduler.runner import run_standalone
+    from bot.scheduling import run_standalone
 
     settings = load_settings()
     configure_logging(

@@ -10,21 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from fastapi import APIRouter
-from sqlmodel import Session
 
 from bot.content import Content
+from bot.conversation.jobs import Purge
 from bot.conversation.registry import Registry
 from bot.core.erasure import Eraser
 from bot.core.hooks import Subscriptions
 from bot.platform.scheduler.jobs import JobSpec
 from bot.settings import Settings
 from bot.staff.web import NavItem
-
-Purge = Callable[[Session, datetime], int]  # (session, now) -> rows removed
 
 
 @dataclass(frozen=True)

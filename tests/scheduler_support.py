@@ -11,10 +11,12 @@ from sqlmodel import Session
 
 from bot.content import load_content
 from bot.conversation.context import FlowContext
+from bot.conversation.jobs import JobDeps
+from bot.conversation.notifier import Notifier
 from bot.conversation.render import Renderer
 from bot.core.models.residents import Resident
 from bot.db import session_scope
-from bot.features.scheduled import JobDeps
+from bot.features import purges
 from bot.features.surveys.catalog import SurveyCatalog, load_catalog, parse_survey
 from bot.features.surveys.models import SurveyInvite, SurveyWave
 from bot.platform.delivery.models import OutboxMessage, OutboxRecipient
@@ -44,9 +46,9 @@ def deps_for(settings: Settings, catalog: SurveyCatalog | None = None) -> JobDep
     """Job dependencies over the shipped content (or a given survey catalog)."""
     return JobDeps(
         settings=settings,
-        renderer=RENDERER,
-        catalog=catalog or load_catalog(CONTENT.root),
-        policy=Policy.from_settings(settings),
+        notifier=Notifier(RENDERER, Policy.from_settings(settings), settings.tz),
+        purges=tuple(purges()),
+        overrides={"survey_catalog": catalog or load_catalog(CONTENT.root)},
     )
 
 

@@ -17,7 +17,7 @@ import yaml
 
 from bot.app import create_app
 from bot.content import ContentError, load_content
-from bot.features.catalogs import check_catalogs
+from bot.features import check_catalogs
 from bot.settings import REPO_ROOT
 from tests.scheduler_support import settings_for
 

@@ -9,8 +9,8 @@ from sqlmodel import select
 
 from bot.clock import FixedClock
 from bot.db import session_scope
-from bot.features import scheduled as jobs
 from bot.features.events import events
+from bot.features.events import jobs as event_jobs
 from bot.platform.delivery import outbox
 from bot.platform.delivery.models import OutboxMessage
 from tests.events_support import (
@@ -53,7 +53,10 @@ def test_cancelling_an_event_withdraws_its_queued_reminder_and_change_notice(
     before = {name: len(standin.messages_to(uid(name))) for name in ("aoi", "ren")}
 
     with session_scope(engine) as session:  # both reminders queued, not yet sent
-        assert jobs.event_reminders(now=DAY_BEFORE, session=session, deps=deps_for(settings)) == 4
+        assert (
+            event_jobs.event_reminders(now=DAY_BEFORE, session=session, deps=deps_for(settings))
+            == 4
+        )
         events.update_event(
             session,
             event_id=event_id,

@@ -11,13 +11,13 @@ from sqlmodel import Session, func, select
 
 from bot.clock import SystemClock
 from bot.content import load_content
+from bot.conversation.processor import Processor
 from bot.conversation.render import Renderer
 from bot.conversation.runner import Runner
 from bot.core.models.residents import Resident
 from bot.features import build_registry
 from bot.platform import inbox
 from bot.platform.inbox_models import EventStatus, WebhookEvent
-from bot.platform.processor import Processor
 from bot.settings import REPO_ROOT
 from tests.conftest import make_settings
 from tests.factories import follow_event

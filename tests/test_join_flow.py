@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from bot.conversation.models import Conversation
+from bot.core import standing
 from bot.core.models.consent import ConsentRecord
 from bot.core.models.membership import Membership, MembershipStatus, Officer
 from bot.db import session_scope
 from bot.features.membership import funnel
-from bot.features.membership import memberships as membership
 from bot.features.membership.models import ResidentSource
 from tests.factories import follow_event, location_event
 from tests.join_support import (
@@ -95,7 +95,7 @@ def test_counter_qr_to_approved_member(bot: Any, engine: Engine) -> None:
         assert row.status == MembershipStatus.APPROVED
         assert row.association_id == association_id(engine, "A0302")
         assert row.decided_by_officer_id == officer.id and row.decided_at is not None
-        assert membership.menu_role(session, resident(session, ALICE)) == "member"
+        assert standing.menu_role(session, resident(session, ALICE)) == "member"
         rows = funnel.funnel(session)
     counter_row = next(r for r in rows if r.kind == "counter" and r.follows)
     assert (
@@ -119,7 +119,7 @@ def test_declined_consent_stores_nothing_personal(bot: Any, engine: Engine) -> N
         assert decisions == ["declined"]
         # The source is kept (the funnel counts the scan), it names nobody.
         assert session.execute(select(func.count()).select_from(ResidentSource)).scalar() == 1
-        assert membership.menu_role(session, resident(session, ALICE)) == "subscriber"
+        assert standing.menu_role(session, resident(session, ALICE)) == "subscriber"
 
 
 def test_location_finds_nearby_associations(bot: Any, engine: Engine) -> None:

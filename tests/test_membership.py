@@ -10,13 +10,12 @@ from sqlalchemy.engine import Engine
 
 from bot.app import Overrides
 from bot.clock import FixedClock
-from bot.core import erasure
+from bot.core import erasure, standing
 from bot.core.models.consent import ConsentRecord
 from bot.core.models.membership import EndReason, Membership, MembershipStatus
 from bot.core.models.residents import PurgeSchedule, Resident, ResidentStatus
 from bot.db import session_scope
 from bot.features.membership import funnel
-from bot.features.membership import memberships as membership
 from tests.factories import follow_event, unfollow_event
 from tests.join_support import (
     apply_through_chat,
@@ -57,7 +56,7 @@ def test_member_leaves_and_details_are_dropped(bot: Any, engine: Engine) -> None
         row = session.execute(select(Membership)).scalar_one()
         assert (row.status, row.end_reason) == (MembershipStatus.ENDED, EndReason.LEFT)
         assert row.full_name is None and row.phone is None and row.room is None
-        assert membership.menu_role(session, resident(session, ALICE)) == "subscriber"
+        assert standing.menu_role(session, resident(session, ALICE)) == "subscriber"
         # Counted as approved in the funnel even though the member has since left.
         assert [r.approved for r in funnel.funnel(session) if r.follows] == [1]
 

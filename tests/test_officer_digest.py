@@ -10,11 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.clock import FixedClock
+from bot.conversation.jobs import JobDeps
 from bot.core.models.areas import Association, District, Ward
 from bot.core.models.membership import Membership, MembershipStatus, Officer
 from bot.db import session_scope
-from bot.features import scheduled as jobs
+from bot.features import all_jobs
 from bot.features.events.models import Event, Rsvp, RsvpAnswer
+from bot.features.membership import jobs as membership_jobs
 from bot.features.notices.models import Notice, NoticeAck, NoticeRecipient
 from bot.features.volunteers.models import Opportunity, Slot
 from bot.platform.delivery import send_policy
@@ -40,9 +42,9 @@ def tokyo(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 9, day, hour, minute, tzinfo=TOKYO).astimezone(UTC)
 
 
-def run(engine: Engine, now: datetime, deps: jobs.JobDeps = DEPS) -> int:
+def run(engine: Engine, now: datetime, deps: JobDeps = DEPS) -> int:
     with session_scope(engine) as session:
-        return jobs.officer_digest_job(now=now, session=session, deps=deps)
+        return membership_jobs.officer_digest_job(now=now, session=session, deps=deps)
 
 
 def _associations(engine: Engine, *names: str) -> list[int]:
@@ -188,7 +190,7 @@ async def test_the_digest_fires_once_at_the_configured_local_time(engine: Engine
     officer = _officer(engine, association, start=900)
     _busy_day(engine, association, 10, start=100)
     clock = FixedClock(tokyo(10, 18, 59))
-    digest = next(s for s in jobs.core_jobs(SETTINGS, None) if s.name == "officer_digest")
+    digest = next(s for s in all_jobs(SETTINGS, None) if s.name == "officer_digest")
     runner = SchedulerRunner(
         engine=engine, deps=DEPS, jobs=[digest], lease=LocalLease(), clock=clock
     )

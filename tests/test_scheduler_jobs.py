@@ -11,18 +11,25 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from bot.conversation import jobs as retention
+from bot.conversation.jobs import JobDeps
 from bot.conversation.models import Conversation
 from bot.core.models.areas import Association, District, Ward
 from bot.core.models.membership import Membership, MembershipStatus, Officer
 from bot.db import session_scope
-from bot.features import scheduled as jobs
+from bot.features import all_jobs
 from bot.features.events import events
+from bot.features.events import jobs as event_jobs
 from bot.features.events.models import Rsvp, RsvpAnswer
+from bot.features.membership import jobs as membership_jobs
+from bot.features.surveys import jobs as survey_jobs
 from bot.features.surveys.models import SurveyInvite, SurveyWave
 from bot.platform.delivery import outbox
 from bot.platform.delivery.models import OutboxBatch, OutboxMessage, OutboxRecipient, QuotaSnapshot
 from bot.platform.inbox_models import EventStatus as InboxStatus
 from bot.platform.inbox_models import WebhookEvent
+from bot.platform.scheduler import jobs as platform_jobs
+from bot.platform.scheduler.jobs import JobSpec
 from tests.scheduler_support import (
     RENDERER,
     T0,
@@ -46,16 +53,16 @@ def tokyo(month: int, day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def run(
-    job: Any, now: datetime, deps: jobs.JobDeps = DEPS, engine: Engine | None = None, **extra: Any
+    job: Any, now: datetime, deps: JobDeps = DEPS, engine: Engine | None = None, **extra: Any
 ) -> int:
     assert engine is not None
     with session_scope(engine) as session:
         return int(job(now=now, session=session, deps=deps, **extra))
 
 
-def dispatch(engine: Engine, now: datetime, deps: jobs.JobDeps = DEPS) -> int:
-    run(jobs.survey_waves, now, deps, engine)
-    return run(jobs.survey_dispatch, now, deps, engine)
+def dispatch(engine: Engine, now: datetime, deps: JobDeps = DEPS) -> int:
+    run(survey_jobs.survey_waves, now, deps, engine)
+    return run(survey_jobs.survey_dispatch, now, deps, engine)
 
 
 # --- survey dispatch -----------------------------------------------------------------------
@@ -156,9 +163,9 @@ def test_the_closing_nudge_goes_once_to_those_who_have_not_answered(engine: Engi
         row.scalar_one().responded = True
         nudge_at = session.execute(select(SurveyWave.nudge_at)).scalar_one()
     assert nudge_at == T0 + timedelta(days=10)
-    assert run(jobs.survey_nudge, nudge_at - timedelta(minutes=1), engine=engine) == 0
-    assert run(jobs.survey_nudge, nudge_at, engine=engine) == 1
-    assert run(jobs.survey_nudge, nudge_at + timedelta(hours=2), engine=engine) == 0
+    assert run(survey_jobs.survey_nudge, nudge_at - timedelta(minutes=1), engine=engine) == 0
+    assert run(survey_jobs.survey_nudge, nudge_at, engine=engine) == 1
+    assert run(survey_jobs.survey_nudge, nudge_at + timedelta(hours=2), engine=engine) == 0
     assert recipients_of(engine, "survey_nudge") == [silent]
 
 
@@ -200,13 +207,13 @@ def test_reminders_fire_once_at_the_right_local_times(engine: Engine) -> None:
     add_residents(engine, 1, start=50)  # not going: never reminded
     _event(engine, tokyo(8, 15, 18), going)  # Saturday 15 August, 18:00 in Tokyo
     day_before = tokyo(8, 14, 18)
-    assert run(jobs.event_reminders, day_before - timedelta(minutes=1), engine=engine) == 0
-    assert run(jobs.event_reminders, day_before, engine=engine) == 2
-    assert run(jobs.event_reminders, day_before + timedelta(minutes=1), engine=engine) == 0
+    assert run(event_jobs.event_reminders, day_before - timedelta(minutes=1), engine=engine) == 0
+    assert run(event_jobs.event_reminders, day_before, engine=engine) == 2
+    assert run(event_jobs.event_reminders, day_before + timedelta(minutes=1), engine=engine) == 0
     two_hours = tokyo(8, 15, 16)
-    assert run(jobs.event_reminders, two_hours - timedelta(minutes=1), engine=engine) == 0
-    assert run(jobs.event_reminders, two_hours, engine=engine) == 2
-    assert run(jobs.event_reminders, two_hours + timedelta(minutes=30), engine=engine) == 0
+    assert run(event_jobs.event_reminders, two_hours - timedelta(minutes=1), engine=engine) == 0
+    assert run(event_jobs.event_reminders, two_hours, engine=engine) == 2
+    assert run(event_jobs.event_reminders, two_hours + timedelta(minutes=30), engine=engine) == 0
     assert [at for _, at in _reminders(engine)] == [day_before, two_hours]
     assert sorted(recipients_of(engine, "event_reminder")) == sorted(going * 2)
     text = outbox_messages(engine, "event_reminder")[0].messages[0]["text"]
@@ -224,10 +231,10 @@ def test_a_moved_event_is_reminded_at_its_new_time(engine: Engine) -> None:
             now=tokyo(8, 1, 9),
             changes={"starts_at": tokyo(8, 22, 18), "ends_at": tokyo(8, 22, 20)},
         )
-    assert run(jobs.event_reminders, tokyo(8, 14, 18), engine=engine) == 0
-    assert run(jobs.event_reminders, tokyo(8, 15, 16), engine=engine) == 0
-    assert run(jobs.event_reminders, tokyo(8, 21, 18), engine=engine) == 1
-    assert run(jobs.event_reminders, tokyo(8, 21, 18, 5), engine=engine) == 0
+    assert run(event_jobs.event_reminders, tokyo(8, 14, 18), engine=engine) == 0
+    assert run(event_jobs.event_reminders, tokyo(8, 15, 16), engine=engine) == 0
+    assert run(event_jobs.event_reminders, tokyo(8, 21, 18), engine=engine) == 1
+    assert run(event_jobs.event_reminders, tokyo(8, 21, 18, 5), engine=engine) == 0
 
 
 def test_a_cancelled_event_is_not_reminded(engine: Engine) -> None:
@@ -235,23 +242,23 @@ def test_a_cancelled_event_is_not_reminded(engine: Engine) -> None:
     event_id = _event(engine, tokyo(8, 15, 18), going)
     with session_scope(engine) as session:
         events.cancel_event(session, event_id=event_id, renderer=RENDERER, now=tokyo(8, 10, 9))
-    assert run(jobs.event_reminders, tokyo(8, 14, 18), engine=engine) == 0
-    assert run(jobs.event_reminders, tokyo(8, 15, 16), engine=engine) == 0
+    assert run(event_jobs.event_reminders, tokyo(8, 14, 18), engine=engine) == 0
+    assert run(event_jobs.event_reminders, tokyo(8, 15, 16), engine=engine) == 0
     assert _reminders(engine) == []
 
 
 def test_a_scheduler_back_after_both_moments_sends_only_the_latest(engine: Engine) -> None:
     going = add_residents(engine, 1)
     _event(engine, tokyo(8, 15, 18), going, category="drill")
-    assert run(jobs.event_reminders, tokyo(8, 15, 17, 30), engine=engine) == 1
+    assert run(event_jobs.event_reminders, tokyo(8, 15, 17, 30), engine=engine) == 1
     assert [key.split(":")[2] for key, _ in _reminders(engine)] == ["hours_before_1"]
 
 
 def test_an_event_published_after_a_reminder_moment_skips_that_reminder(engine: Engine) -> None:
     going = add_residents(engine, 1)
     _event(engine, tokyo(8, 15, 18), going, published=tokyo(8, 14, 20))
-    assert run(jobs.event_reminders, tokyo(8, 14, 20, 1), engine=engine) == 0
-    assert run(jobs.event_reminders, tokyo(8, 15, 16), engine=engine) == 1
+    assert run(event_jobs.event_reminders, tokyo(8, 14, 20, 1), engine=engine) == 0
+    assert run(event_jobs.event_reminders, tokyo(8, 15, 16), engine=engine) == 1
 
 
 def test_a_reminder_due_in_quiet_hours_waits_for_eight_unless_the_event_starts_first(
@@ -259,7 +266,7 @@ def test_a_reminder_due_in_quiet_hours_waits_for_eight_unless_the_event_starts_f
 ) -> None:
     going = add_residents(engine, 1)
     _event(engine, tokyo(8, 15, 9), going)  # 09:00: two hours before is 07:00
-    assert run(jobs.event_reminders, tokyo(8, 15, 7), engine=engine) == 1
+    assert run(event_jobs.event_reminders, tokyo(8, 15, 7), engine=engine) == 1
     with session_scope(engine) as session:
         due = (
             session.execute(
@@ -273,7 +280,7 @@ def test_a_reminder_due_in_quiet_hours_waits_for_eight_unless_the_event_starts_f
     assert len(due) == 1 and tokyo(8, 15, 8) <= due[0] < tokyo(8, 15, 8, 30)
     early = add_residents(engine, 1, start=30)
     _event(engine, tokyo(8, 16, 7), early, category="drill")  # 07:00 drill: reminder at 06:00
-    assert run(jobs.event_reminders, tokyo(8, 16, 6), engine=engine) == 0
+    assert run(event_jobs.event_reminders, tokyo(8, 16, 6), engine=engine) == 0
     assert len(outbox_messages(engine, "event_reminder")) == 1
 
 
@@ -308,17 +315,29 @@ def test_officers_hear_about_waiting_applications_once_a_day(engine: Engine) -> 
                     applied_at=applied,
                 )
             )
-    assert run(jobs.pending_application_reminders, T0, engine=engine) == 1
-    assert run(jobs.pending_application_reminders, T0 + timedelta(hours=3), engine=engine) == 0
-    assert run(jobs.pending_application_reminders, T0 + timedelta(days=1), engine=engine) == 1
+    assert run(membership_jobs.pending_application_reminders, T0, engine=engine) == 1
+    assert (
+        run(membership_jobs.pending_application_reminders, T0 + timedelta(hours=3), engine=engine)
+        == 0
+    )
+    assert (
+        run(membership_jobs.pending_application_reminders, T0 + timedelta(days=1), engine=engine)
+        == 1
+    )
     text = outbox_messages(engine, "officer_reminder")[0].messages[0]["text"]
     assert "1件" in text
 
 
 def test_quota_readings_are_stored_and_warn_once(engine: Engine, caplog: Any) -> None:
-    assert run(jobs.quota_check, T0, engine=engine, reading=(1000, 850)) == 850
+    assert run(platform_jobs.quota_check, T0, engine=engine, reading=(1000, 850)) == 850
     assert (
-        run(jobs.quota_check, T0 + timedelta(minutes=15), engine=engine, reading=(1000, 860)) == 860
+        run(
+            platform_jobs.quota_check,
+            T0 + timedelta(minutes=15),
+            engine=engine,
+            reading=(1000, 860),
+        )
+        == 860
     )
     warnings = [r for r in caplog.records if "warning share" in r.getMessage()]
     assert len(warnings) == 1
@@ -357,8 +376,8 @@ def test_retention_purge_forgets_old_events_and_stale_conversations_once(engine:
                 expires_at=T0 - timedelta(hours=2),
             )
         )
-    assert run(jobs.retention_purge, T0, engine=engine) == 2
-    assert run(jobs.retention_purge, T0, engine=engine) == 0
+    assert run(retention.retention_purge, T0, engine=engine) == 2
+    assert run(retention.retention_purge, T0, engine=engine) == 0
     assert count_rows(engine, WebhookEvent) == 1 and count_rows(engine, Conversation) == 1
 
 
@@ -380,8 +399,8 @@ class FixedQuota:
         return 1000, 10
 
 
-@pytest.mark.parametrize("spec", jobs.core_jobs(SETTINGS, FixedQuota()), ids=lambda s: s.name)
-def test_running_a_job_twice_sends_nothing_new(engine: Engine, spec: jobs.JobSpec) -> None:
+@pytest.mark.parametrize("spec", all_jobs(SETTINGS, FixedQuota()), ids=lambda s: s.name)
+def test_running_a_job_twice_sends_nothing_new(engine: Engine, spec: JobSpec) -> None:
     """Each job with work to do: the second run at the same moment adds no outbox rows."""
     association = _association(engine)
     residents = add_residents(engine, 4)
@@ -397,7 +416,7 @@ def test_running_a_job_twice_sends_nothing_new(engine: Engine, spec: jobs.JobSpe
             )
         )
     _event(engine, tokyo(7, 20, 12), residents[:2])
-    run(jobs.survey_waves, T0, engine=engine)
+    run(survey_jobs.survey_waves, T0, engine=engine)
     with session_scope(engine) as session:
         wave = int(session.execute(select(SurveyWave.id)).scalar_one())
     invite(engine, wave, residents[2:])
@@ -414,5 +433,5 @@ def test_running_a_job_twice_sends_nothing_new(engine: Engine, spec: jobs.JobSpe
         assert first > 0 and second == 0  # it had work, and did it once
 
 
-def _extra(spec: jobs.JobSpec) -> dict[str, Any]:
+def _extra(spec: JobSpec) -> dict[str, Any]:
     return {"reading": (1000, 10)} if spec.name == "quota_check" else {}

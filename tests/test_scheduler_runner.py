@@ -13,17 +13,20 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.clock import FixedClock
+from bot.conversation.jobs import JobDeps
 from bot.conversation.models import Conversation
 from bot.db import session_scope
-from bot.features.scheduled import DailyAt, Every, JobDeps, JobSpec, core_jobs
+from bot.features import all_jobs
 from bot.features.surveys.models import SurveyInvite
 from bot.platform.delivery.models import QuotaSnapshot
 from bot.platform.inbox_models import EventStatus as InboxStatus
 from bot.platform.inbox_models import WebhookEvent
 from bot.platform.line.gateway import SdkLineGateway
+from bot.platform.scheduler.jobs import DailyAt, Every, JobSpec
 from bot.platform.scheduler.lease import LocalLease
 from bot.platform.scheduler.models import JobRun
-from bot.platform.scheduler.runner import LEASE_JOB, SchedulerRunner, build_runner
+from bot.platform.scheduler.runner import LEASE_JOB, SchedulerRunner
+from bot.scheduling import build_scheduler as build_runner
 from tests.scheduler_support import (
     CONTENT,
     T0,
@@ -53,7 +56,7 @@ def runner_for(
     return SchedulerRunner(
         engine=engine,
         deps=deps or deps_for(SETTINGS, one_survey()),
-        jobs=jobs or core_jobs(SETTINGS, None),
+        jobs=jobs or all_jobs(SETTINGS, None),
         lease=LocalLease(),
         clock=clock,
     )
@@ -147,7 +150,7 @@ async def test_a_process_without_the_lease_runs_nothing(engine: Engine) -> None:
     runner = SchedulerRunner(
         engine=engine,
         deps=deps_for(SETTINGS, one_survey()),
-        jobs=core_jobs(SETTINGS, None),
+        jobs=all_jobs(SETTINGS, None),
         lease=Elsewhere(),
         clock=FixedClock(T0),
     )

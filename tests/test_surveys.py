@@ -18,9 +18,9 @@ from bot.content import LOCALES, ContentError
 from bot.conversation import postback
 from bot.core.models.residents import Resident
 from bot.db import session_scope
-from bot.features import scheduled as jobs
 from bot.features.events import events
 from bot.features.events.models import CheckIn
+from bot.features.surveys import jobs as survey_jobs
 from bot.features.surveys import survey_flow as survey_flow
 from bot.features.surveys import surveys
 from bot.features.surveys import waves as survey_waves
@@ -136,7 +136,7 @@ def test_a_city_survey_switched_on_opens_its_wave_and_invites_followers(
     for catalog, expected in ((CATALOG, 0), (switched_on, 3)):  # off as shipped, then on
         with session_scope(engine) as session:
             survey_waves.ensure_waves(session, catalog, opens, SETTINGS.tz)
-            sent = jobs.survey_dispatch(
+            sent = survey_jobs.survey_dispatch(
                 now=opens, session=session, deps=deps_for(SETTINGS, catalog)
             )
         assert sent == expected
@@ -144,7 +144,7 @@ def test_a_city_survey_switched_on_opens_its_wave_and_invites_followers(
         wave = session.execute(select(SurveyWave)).scalar_one()
         assert (wave.survey_id, wave.opens_at) == (survey_id, opens)
         assert survey_waves.ensure_waves(session, switched_on, opens, SETTINGS.tz) == 0
-        assert jobs.survey_dispatch(now=opens, session=session, deps=deps) == 0
+        assert survey_jobs.survey_dispatch(now=opens, session=session, deps=deps) == 0
     messages = outbox_messages(engine, "survey_invite")
     assert sorted(recipients_of(engine, "survey_invite")) == sorted(residents)
     survey = switched_on.surveys[survey_id]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.conversation import postback
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Option, Say
-from bot.features.membership.memberships import menu_standing
+from bot.core.standing import menu_standing
 
 
 def menu_items(ctx: FlowContext) -> list[Option]:

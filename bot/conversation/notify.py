@@ -13,11 +13,11 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.content import Content
-from bot.platform.delivery import outbox
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Say
 from bot.conversation.render import Renderer
 from bot.core.models.residents import Resident
+from bot.platform.delivery import outbox
 
 _renderers: dict[int, Renderer] = {}
 

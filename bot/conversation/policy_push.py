@@ -21,7 +21,7 @@ from bot.platform.delivery.models import OutboxMessage
 from bot.platform.delivery.send_policy import DeferUntil, Hold, Push
 
 if TYPE_CHECKING:
-    from bot.features.scheduled import JobDeps
+    from bot.conversation.jobs import JobDeps
 
 log = logging.getLogger(__name__)
 

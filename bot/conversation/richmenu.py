@@ -25,8 +25,8 @@ from bot.content import Content
 from bot.conversation import postback, richmenu_file
 from bot.conversation.models import RichMenuRecord
 from bot.conversation.registry import Registry
+from bot.core.standing import ROLE_SUBSCRIBER, line_user_ids_with_role
 from bot.db import session_scope
-from bot.features.membership.memberships import ROLE_SUBSCRIBER, line_user_ids_with_role
 from bot.platform.line.richmenu import Linker, RichMenuApi, current, install
 from bot.settings import Settings
 

@@ -6,8 +6,8 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from bot.conversation.richmenu import any_synced
+from bot.core import standing
 from bot.core.models.residents import Resident
-from bot.features.membership import memberships as membership
 from bot.platform.line import richmenu
 
 
@@ -27,5 +27,5 @@ def relink_after_commit(
     target = user_id or resident.line_user_id
     if linker is None or not target or not any_synced(session):
         return
-    wanted = role or membership.menu_role(session, resident)
+    wanted = role or standing.menu_role(session, resident)
     event.listen(session, "after_commit", lambda _s: linker.request(target, wanted), once=True)

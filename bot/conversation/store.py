@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from bot.conversation.engine import State
 from bot.conversation.models import Conversation
+from bot.core.models.residents import Resident
 
 # Built once: every message a resident sends reads their state.
 _OF_USER = select(Conversation).where(col(Conversation.line_user_id) == bindparam("user_id"))
@@ -63,3 +64,12 @@ def purge_expired(session: Session, now: datetime) -> int:
     for row in rows:
         session.delete(row)
     return len(rows)
+
+
+def forget(session: Session, resident_id: int, now: datetime) -> None:
+    """Erasure: drop the resident's conversation in progress (before their LINE ID goes)."""
+    resident = session.get(Resident, resident_id)
+    if resident is not None and resident.line_user_id:
+        conversation = session.get(Conversation, resident.line_user_id)
+        if conversation is not None:
+            session.delete(conversation)

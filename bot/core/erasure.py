@@ -19,12 +19,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.conversation.models import Conversation
 from bot.core import consent
 from bot.core.models.membership import EndReason, Membership, MembershipStatus, Officer
 from bot.core.models.residents import PurgeSchedule, Resident, ResidentStatus
-from bot.features.membership.memberships import clear_personal_fields, end
-from bot.features.membership.models import JoinInvitation
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +52,9 @@ def erase_resident(
     memberships = _erase_memberships(session, resident.id, now, reason)
     officer_links = _revoke_officer_links(session, resident.id, now)
     consent.withdraw_all(session, resident.id, now)
-    if resident.line_user_id:
-        conversation = session.get(Conversation, resident.line_user_id)
-        if conversation is not None:
-            session.delete(conversation)
-    for model in (PurgeSchedule, JoinInvitation):
-        row = session.get(model, resident.id)
-        if row is not None:
-            session.delete(row)
-    from bot.features import erasers  # domains register lazily: they import this module
-
-    erasers.install()
+    schedule = session.get(PurgeSchedule, resident.id)
+    if schedule is not None:
+        session.delete(schedule)
     for eraser in _erasers:
         eraser(session, resident.id, now)
     resident.line_user_id = None
@@ -85,8 +74,8 @@ def _erase_memberships(session: Session, resident_id: int, now: datetime, reason
         if row.status == MembershipStatus.PENDING:
             row.status, row.ended_at, row.end_reason = MembershipStatus.WITHDRAWN, now, reason
         elif row.status == MembershipStatus.APPROVED:
-            end(row, reason, now)
-        clear_personal_fields(row)
+            row.end(reason, now)
+        row.clear_personal_fields()
         row.erased_at = now
         session.add(row)
     return len(rows)

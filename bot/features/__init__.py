@@ -1,38 +1,84 @@
-"""The features: one folder each, on the shared core; this package lists them all.
+"""The features, one folder each on the shared core, and the one list that wires them.
 
-Importing it registers every table on SQLModel's metadata (migrations and tests rely on it).
+`FEATURES` is the only place a feature is named: the application, the worker and the
+scheduler take flows, staff pages, navigation, jobs, erasers, content checks and hooks from
+it. Importing this package registers every table on SQLModel's metadata and installs the
+features' hooks and erasers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from bot.content import Content
+from bot.conversation import language, richmenu_file
+from bot.conversation import store as flow_store
+from bot.conversation.jobs import Purge, retention_job
 from bot.conversation.registry import Registry
+from bot.core import consent, erasure, hooks
+from bot.feature import Feature
 from bot.features import tables as _tables  # noqa: F401 - every table on the metadata
+from bot.features.events import feature as events
+from bot.features.hancho import feature as hancho
+from bot.features.membership import feature as membership
+from bot.features.notices import feature as notices
+from bot.features.surveys import feature as surveys
+from bot.features.volunteers import feature as volunteers
+from bot.platform.scheduler.jobs import JobSpec, QuotaSource, platform_jobs
+from bot.settings import Settings
+
+FEATURES: tuple[Feature, ...] = (
+    membership.FEATURE,
+    events.FEATURE,
+    notices.FEATURE,
+    surveys.FEATURE,
+    volunteers.FEATURE,
+    hancho.FEATURE,
+)
+
+
+def install() -> None:
+    """Wire the features' hooks and erasers (idempotent)."""
+    hooks.install(feature.subscriptions for feature in FEATURES)
+    erasure.register_eraser(flow_store.forget)
+    for feature in FEATURES:
+        for eraser in feature.erasers:
+            erasure.register_eraser(eraser)
 
 
 def build_registry() -> Registry:
     """The registry of every flow, trigger word and postback action."""
-    from bot.conversation import language
-    from bot.features.events import organiser_flow as organiser_flows
-    from bot.features.events import rsvp_flow as rsvp_flows
-    from bot.features.hancho import hancho_flow as hancho
-    from bot.features.membership import join_flow as join
-    from bot.features.membership import membership_flow as membership_flows
-    from bot.features.membership import officer_flow as officer
-    from bot.features.surveys import survey_flow as survey_flows
-    from bot.features.volunteers import volunteer_flow as volunteer_flows
-
     registry = Registry()
     registry.add_flow(language.FLOW, "language")
-    officer.register(registry)
-    join.register(registry)
-    membership_flows.register(registry)
-    rsvp_flows.register(registry)
-    organiser_flows.register(registry)
-    survey_flows.register(registry)
-    volunteer_flows.register(registry)
-    hancho.register(registry)
+    for feature in FEATURES:
+        if feature.flows is not None:
+            feature.flows(registry)
     return registry
 
 
-# ---- from bot.features
-"""Business rules and queries, shared by the bot and the staff web; no LINE, no HTTP."""
+def all_jobs(settings: Settings, quota_source: QuotaSource | None) -> list[JobSpec]:
+    """Every periodic job: the platform's, the retention purge, then each feature's."""
+    jobs = [*platform_jobs(settings, quota_source), retention_job(settings)]
+    for feature in FEATURES:
+        if feature.jobs is not None:
+            jobs.extend(feature.jobs(settings))
+    return jobs
+
+
+def purges() -> Iterator[Purge]:
+    """Every feature's retention purges, run by the daily retention job."""
+    for feature in FEATURES:
+        yield from feature.purges
+
+
+def check_catalogs(content: Content) -> None:
+    """Load and validate every catalog under content/ at start-up; raises ContentError on the
+    first fault, naming the file and the key, instead of failing for the first resident."""
+    consent.load(content.root)
+    richmenu_file.read(content)
+    for feature in FEATURES:
+        for check in feature.catalogs:
+            check(content)
+
+
+install()

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from bot.clock import FixedClock
 from bot.platform.line.gateway import SdkLineGateway
 from bot.platform.scheduler.lease import LocalLease
-from bot.platform.scheduler.runner import build_runner
+from bot.scheduling import build_scheduler as build_runner
 from bot.simulator.standin import LineStandin
 from tests.conftest import TOKEN
 from tests.staff.conftest import START, City, log_in

@@ -72,6 +72,15 @@ class Membership(SQLModel, table=True):
     end_reason: str | None = Field(default=None, max_length=16)
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
+    def end(self, reason: EndReason, now: datetime) -> None:
+        """Close the membership and drop what only a live membership needed."""
+        self.status, self.ended_at, self.end_reason = MembershipStatus.ENDED, now, reason
+        self.clear_personal_fields()
+
+    def clear_personal_fields(self) -> None:
+        """Blank every field that identifies a person; counts (household size) stay."""
+        self.full_name = self.room = self.phone = self.town_label = self.contact_method = None
+
 
 class Officer(SQLModel, table=True):
     """A resident who approves applications for an association (several are allowed)."""

@@ -16,9 +16,9 @@ from bot.conversation.render import Renderer
 from bot.core.models.han import HanLeader
 from bot.core.models.membership import Membership, MembershipStatus
 from bot.core.models.residents import Resident
+from bot.core.standing import live_han_leadership
 from bot.features.events import rsvp
 from bot.features.events.models import Event, EventStatus, Rsvp, RsvpAnswer
-from bot.features.membership.memberships import live_han_leadership
 from bot.features.notices import paper_rounds
 from bot.features.notices.models import Notice, NoticeRecipient, NoticeStatus
 from bot.features.notices.paper_rounds import MAX_HAN

@@ -22,3 +22,10 @@ def note(session: Session, resident_id: int, now: datetime) -> None:
     )
     row.last_invited_at, row.times = now, row.times + 1
     session.add(row)
+
+
+def forget(session: Session, resident_id: int, now: datetime) -> None:
+    """Erasure: forget when the resident was last invited to join."""
+    row = session.get(JoinInvitation, resident_id)
+    if row is not None:
+        session.delete(row)

@@ -17,7 +17,7 @@ from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Option, Say, Step
 from bot.conversation.menu import main_menu
 from bot.conversation.replies import with_menu
-from bot.core import areas, consent
+from bot.core import areas, consent, standing
 from bot.core.models.areas import Association, MovingInCounter
 from bot.core.models.membership import ContactMethod
 from bot.features.membership import invitations, join_codes
@@ -183,7 +183,7 @@ def code_hook(ctx: FlowContext, given: FlowInput) -> list[Say] | None:
 def invite_on_follow(ctx: FlowContext) -> list[Say]:
     """A new or returning friend who is not a member is invited, at most once per interval."""
     resident_id = ctx.resident.id
-    if resident_id is None or membership.menu_role(ctx.session, ctx.resident) != "subscriber":
+    if resident_id is None or standing.menu_role(ctx.session, ctx.resident) != "subscriber":
         return []
     if membership.pending_application(ctx.session, resident_id) is not None:
         return []

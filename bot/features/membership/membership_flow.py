@@ -17,7 +17,7 @@ from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, Option, Say, Step
 from bot.conversation.replies import with_menu
 from bot.conversation.richmenu_links import relink_after_commit
-from bot.core import erasure
+from bot.core import erasure, standing
 from bot.core.models.membership import Membership
 from bot.features.membership import memberships as membership
 
@@ -99,7 +99,7 @@ def _erase(ctx: FlowContext, data: Data) -> list[Say]:
     if data["confirm"] != "yes":
         return [with_menu(ctx, "membership.erase_kept")]
     user_id = ctx.resident.line_user_id
-    relink_after_commit(ctx.session, ctx.resident, user_id=user_id, role=membership.ROLE_SUBSCRIBER)
+    relink_after_commit(ctx.session, ctx.resident, user_id=user_id, role=standing.ROLE_SUBSCRIBER)
     erasure.erase_resident(ctx.session, ctx.resident, ctx.now)
     return [Say("membership.erased")]
 

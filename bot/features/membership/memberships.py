@@ -8,18 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, exists, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.core.models.areas import Association
-from bot.core.models.han import HanLeader
 from bot.core.models.membership import EndReason, Membership, MembershipStatus, Officer
-from bot.core.models.residents import Resident, ResidentStatus
+from bot.core.models.residents import Resident
 from bot.features.membership import tally as membership_tally
 
-ROLE_SUBSCRIBER, ROLE_MEMBER, ROLE_OFFICER = "subscriber", "member", "officer"
 MAX_HOUSEHOLD = 20
 
 
@@ -106,7 +103,7 @@ def decline(
     """Decline a pending application once; its personal fields are no longer needed."""
     decision = _decide(session, membership_id, MembershipStatus.DECLINED, now, officer_id, staff)
     if decision.changed:
-        clear_personal_fields(decision.membership)
+        decision.membership.clear_personal_fields()
         session.add(decision.membership)
     return decision
 
@@ -157,7 +154,7 @@ def _end_other_memberships(session: Session, joined: Membership, now: datetime) 
         )
     ).all()
     for other in others:
-        end(other, EndReason.MOVED, now)
+        other.end(EndReason.MOVED, now)
         session.add(other)
 
 
@@ -166,7 +163,7 @@ def leave(session: Session, resident_id: int, now: datetime) -> Membership | Non
     current = current_membership(session, resident_id)
     if current is None:
         return None
-    end(current, EndReason.LEFT, now)
+    current.end(EndReason.LEFT, now)
     session.add(current)
     return current
 
@@ -177,20 +174,9 @@ def withdraw(session: Session, resident_id: int, now: datetime) -> Membership | 
     if pending is None:
         return None
     pending.status, pending.ended_at = MembershipStatus.WITHDRAWN, now
-    clear_personal_fields(pending)
+    pending.clear_personal_fields()
     session.add(pending)
     return pending
-
-
-def end(row: Membership, reason: EndReason, now: datetime) -> None:
-    """Close a membership and drop what only a live membership needed."""
-    row.status, row.ended_at, row.end_reason = MembershipStatus.ENDED, now, reason
-    clear_personal_fields(row)
-
-
-def clear_personal_fields(row: Membership) -> None:
-    """Blank every field that identifies a person; counts (household size) stay."""
-    row.full_name = row.room = row.phone = row.town_label = row.contact_method = None
 
 
 def current_membership(session: Session, resident_id: int) -> Membership | None:
@@ -210,80 +196,6 @@ def _latest(session: Session, resident_id: int, status: MembershipStatus) -> Mem
         .order_by(col(Membership.applied_at).desc())
     )
     return session.exec(query).first()
-
-
-@dataclass(frozen=True)
-class MenuStanding:
-    """What decides a resident's menu: their role, and whether they lead a 班 (班長)."""
-
-    role: str
-    leads_han: bool = False
-
-
-def live_han_leadership(resident_id: Any) -> tuple[ColumnElement[bool], ...]:
-    """Conditions on `HanLeader` rows for the resident's live 班長 role: not revoked, and the
-    resident still an approved member of that association. `resident_id` is a value or a
-    bound parameter."""
-    approved_there = exists().where(
-        col(Membership.resident_id) == resident_id,
-        col(Membership.association_id) == col(HanLeader.association_id),
-        col(Membership.status) == MembershipStatus.APPROVED,
-    )
-    return (
-        col(HanLeader.resident_id) == resident_id,
-        col(HanLeader.revoked_at).is_(None),
-        approved_there,
-    )
-
-
-def _standing_query() -> Any:
-    rid = bindparam("rid")
-    return select(
-        exists().where(col(Officer.resident_id) == rid, col(Officer.revoked_at).is_(None)),
-        exists().where(
-            col(Membership.resident_id) == rid,
-            col(Membership.status) == MembershipStatus.APPROVED,
-        ),
-        exists().where(*live_han_leadership(rid)),
-    )
-
-
-# Built once: this runs for every message a resident sends, in one round trip.
-_STANDING = _standing_query()
-
-
-def menu_standing(session: Session, resident: Resident) -> MenuStanding:
-    """The resident's menu role and 班長 standing, read in one query."""
-    if resident.id is None:
-        return MenuStanding(ROLE_SUBSCRIBER)
-    officer, member, leader = session.execute(_STANDING, {"rid": resident.id}).one()
-    role = ROLE_OFFICER if officer else ROLE_MEMBER if member else ROLE_SUBSCRIBER
-    return MenuStanding(role, bool(leader))
-
-
-def menu_role(session: Session, resident: Resident) -> str:
-    """Which menu a resident sees: officer, member or subscriber."""
-    return menu_standing(session, resident).role
-
-
-def line_user_ids_with_role(session: Session, role: str) -> list[str]:
-    """LINE user IDs of reachable residents whose menu role is `role` (member or officer)."""
-    officers = select(Officer.resident_id).where(col(Officer.revoked_at).is_(None)).distinct()
-    if role == ROLE_OFFICER:
-        ids = select(Resident.line_user_id).where(col(Resident.id).in_(officers))
-    elif role == ROLE_MEMBER:
-        members = select(Membership.resident_id).where(
-            Membership.status == MembershipStatus.APPROVED
-        )
-        ids = select(Resident.line_user_id).where(
-            col(Resident.id).in_(members), col(Resident.id).not_in(officers)
-        )
-    else:
-        raise ValueError(f"no per-user menu for role {role!r}")
-    query = ids.where(
-        col(Resident.line_user_id).is_not(None), Resident.status == ResidentStatus.ACTIVE
-    )
-    return [str(user_id) for user_id in session.exec(query)]
 
 
 def active_officerships(session: Session, resident_id: int) -> list[Officer]:

@@ -441,5 +441,5 @@ def forget_resident(session: Session, resident_id: int, now: datetime) -> None:
 
 
 def known_audiences() -> frozenset[str]:
-    """Audience names a survey YAML may use (checked at start-up, bot/features/catalogs.py)."""
+    """Audience names a survey YAML may use (checked at start-up, bot/features/__init__.py)."""
     return frozenset(_AUDIENCES)

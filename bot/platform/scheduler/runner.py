@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,12 +26,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from bot.clock import Clock, SystemClock
-from bot.content import Content
-from bot.conversation.render import Renderer
 from bot.db import session_scope
-from bot.features.scheduled import JobDeps, JobSpec, QuotaSource, core_jobs
-from bot.features.surveys.catalog import load_catalog
-from bot.platform.delivery.send_policy import Policy
+from bot.platform.scheduler.jobs import JobSpec
 from bot.platform.scheduler.lease import Lease, lease_for
 from bot.platform.scheduler.models import JobRun
 from bot.settings import Settings
@@ -49,7 +44,7 @@ class SchedulerRunner:
         self,
         *,
         engine: Engine,
-        deps: JobDeps,
+        deps: Any,
         jobs: Sequence[JobSpec],
         lease: Lease,
         clock: Clock | None = None,
@@ -141,7 +136,7 @@ def run_claimed(
     spec: JobSpec,
     now: datetime,
     slot: datetime,
-    deps: JobDeps,
+    deps: Any,
     extra: dict[str, Any],
 ) -> int | None:
     """Claim `slot` for the job and run it in the same transaction; None if already claimed.
@@ -209,62 +204,18 @@ def build_runner(
     *,
     engine: Engine,
     settings: Settings,
-    content: Content,
-    renderer: Renderer | None = None,
-    quota_source: QuotaSource | None = None,
+    deps: Any,
+    jobs: Sequence[JobSpec],
     clock: Clock | None = None,
     lease: Lease | None = None,
 ) -> SchedulerRunner:
-    """The runner with the project's jobs; a survey file LINE could not show fails here."""
-    deps = JobDeps(
-        settings=settings,
-        renderer=renderer or Renderer(content),
-        catalog=load_catalog(content.root),
-        policy=Policy.from_settings(settings),
-    )
-    if quota_source is None:
-        log.info("scheduler: no LINE quota source; the quota check is off")
+    """A runner over `jobs`, each called with `deps`; the lease from the database's kind."""
     return SchedulerRunner(
         engine=engine,
         deps=deps,
-        jobs=core_jobs(settings, quota_source),
+        jobs=jobs,
         lease=lease or lease_for(engine),
         clock=clock,
         poll_seconds=settings.scheduler_poll_seconds,
         lease_retry_seconds=settings.scheduler_lease_retry_seconds,
     )
-
-
-def run_standalone(settings: Settings) -> int:
-    """`tsunagari scheduler`: schedule until SIGTERM/SIGINT, then release the lease."""
-    return asyncio.run(_serve_forever(settings))
-
-
-async def _serve_forever(settings: Settings) -> int:
-    from bot.content import load_content
-    from bot.db import make_engine
-    from bot.features.catalogs import check_catalogs
-    from bot.platform import migrate
-    from bot.platform.line.gateway import gateway_from_settings
-
-    content = load_content(settings.content_dir)
-    check_catalogs(content)
-    if settings.auto_migrate:
-        await asyncio.to_thread(migrate.upgrade, settings.database_url)
-    engine = make_engine(settings.database_url)
-    token = settings.line_channel_access_token.get_secret_value()
-    gateway = gateway_from_settings(settings, concurrency=1) if token else None
-    runner = build_runner(engine=engine, settings=settings, content=content, quota_source=gateway)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await runner.start()
-    try:
-        await stop.wait()
-    finally:
-        await runner.stop()
-        if gateway is not None:
-            await gateway.close()
-        engine.dispose()
-    return 0

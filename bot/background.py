@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from bot.conversation.processor import Processor
 from bot.conversation.richmenu import start_linker, stop_linker
 from bot.platform.inbox_watch import InboxWatcher
-from bot.platform.processor import Processor
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -72,13 +72,12 @@ class Background:
             await self.watcher.start()
         self.linker = start_linker(self.settings, self.engine)
         if scheduler:
-            from bot.platform.scheduler.runner import build_runner
+            from bot.scheduling import build_scheduler
 
-            self.scheduler = build_runner(
+            self.scheduler = build_scheduler(
                 engine=self.engine,
                 settings=self.settings,
                 content=self.content,
-                renderer=self.renderer,
                 quota_source=self.gateway if hasattr(self.gateway, "get_quota") else None,
                 clock=self.clock,
             )

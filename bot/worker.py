@@ -33,13 +33,13 @@ STOP_GRACE_S = 10.0
 
 async def run_worker(settings: Settings) -> None:
     """Run until SIGTERM/SIGINT (or, under `serve`, until serve's process is gone)."""
+    from bot.background import Background
     from bot.clock import SystemClock
     from bot.content import load_content
     from bot.conversation.render import Renderer
     from bot.conversation.runner import Runner
     from bot.db import make_engine
     from bot.features import build_registry
-    from bot.platform.background import Background
     from bot.platform.heap import freeze
     from bot.platform.line.gateway import gateway_from_settings
 

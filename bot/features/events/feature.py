@@ -1,0 +1,30 @@
+"""The events feature's record: what it adds to the bot (see bot/feature.py)."""
+
+from bot.content import Content
+from bot.conversation.registry import Registry
+from bot.feature import Feature
+from bot.features.events import erasers, jobs, organiser_flow, public_routes, reminders, rsvp_flow
+from bot.features.events.staff import edit_routes
+from bot.features.events.staff import routes as staff_routes
+
+
+def check_reminder_rules(content: Content) -> None:
+    """content/reminders.yaml reads and names known categories."""
+    reminders.load_rules(content.root)
+
+
+def _flows(registry: Registry) -> None:
+    rsvp_flow.register(registry)
+    organiser_flow.register(registry)
+
+
+FEATURE = Feature(
+    name="events",
+    flows=_flows,
+    jobs=jobs.jobs,
+    erasers=(erasers.forget_event_answers,),
+    # The edit pages first: /staff/events/new must not be read as /staff/events/{event_id}.
+    staff_routers=(edit_routes.router, staff_routes.router),
+    public_routers=(public_routes.router,),
+    catalogs=(check_reminder_rules,),
+)

@@ -1,0 +1,47 @@
+"""The events' scheduler jobs: reminders before an event, waitlist offers that time out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from bot.conversation.jobs import JobDeps
+from bot.conversation.policy_push import push
+from bot.features.events import reminders, rsvp
+from bot.platform.scheduler.jobs import Every, JobSpec
+from bot.settings import Settings
+
+
+def jobs(settings: Settings) -> list[JobSpec]:
+    """Poll-style: what is due is read from the tables each time."""
+    poll = Every(timedelta(seconds=settings.scheduler_poll_seconds))
+    return [
+        JobSpec("event_reminders", event_reminders, poll),
+        JobSpec("offer_timeouts", offer_timeouts, poll),
+    ]
+
+
+def event_reminders(*, now: datetime, session: Session, deps: JobDeps) -> int:
+    """Remind residents going to an event, at the times its category's rules say."""
+    rules = reminders.load_rules(deps.renderer.content.root)
+    reminded = 0
+    for due in reminders.due_reminders(session, rules, now, deps.tz):
+        sent = push(
+            session,
+            deps,
+            now,
+            key=due.key,
+            kind="event_reminder",
+            resident_ids=due.resident_ids,
+            use_budget=False,
+            send_by=due.event.starts_at,
+            says_for=lambda loc, d=due: [reminders.reminder_say(d.event, deps.renderer, loc)],
+        )
+        reminded += len(sent)
+    return reminded
+
+
+def offer_timeouts(*, now: datetime, session: Session, deps: JobDeps) -> int:
+    """Expire waitlist offers past their time and offer the place to the next in line."""
+    return rsvp.expire_offers(session, now, renderer=deps.renderer)

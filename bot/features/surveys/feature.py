@@ -1,0 +1,31 @@
+"""The surveys feature's record: what it adds to the bot (see bot/feature.py)."""
+
+from bot.content import Content, ContentError
+from bot.feature import Feature
+from bot.features.surveys import jobs, survey_flow, surveys
+from bot.features.surveys.catalog import load_catalog
+from bot.features.surveys.staff import routes as staff_routes
+
+
+def check_audiences(content: Content) -> None:
+    """Every survey names a known audience (disabled ones too: switching one on must not
+    discover a typo)."""
+    audiences = surveys.known_audiences()
+    for survey in load_catalog(content.root).surveys.values():
+        if survey.audience not in audiences:
+            path = content.path("surveys", f"{survey.id}.yaml")
+            raise ContentError(
+                f"{path}: key 'audience': unknown audience {survey.audience!r} "
+                f"(known: {', '.join(sorted(audiences))})"
+            )
+
+
+FEATURE = Feature(
+    name="surveys",
+    flows=survey_flow.register,
+    jobs=jobs.jobs,
+    erasers=(surveys.forget_resident,),
+    purges=(jobs.purge_old_invites,),
+    staff_routers=(staff_routes.router,),
+    catalogs=(check_audiences,),
+)

@@ -1,0 +1,22 @@
+"""The volunteers feature's record: what it adds to the bot (see bot/feature.py)."""
+
+from bot.content import Content
+from bot.feature import Feature
+from bot.features.volunteers import catalog, jobs, volunteer_flow, volunteers
+from bot.features.volunteers.staff import opportunity_routes
+from bot.features.volunteers.staff import routes as staff_routes
+
+
+def check_catalog(content: Content) -> None:
+    """The interests and skills residents choose from have labels in every locale."""
+    catalog.check_labels(catalog.load_catalog(content.root), content)
+
+
+FEATURE = Feature(
+    name="volunteers",
+    flows=volunteer_flow.register,
+    jobs=jobs.jobs,
+    erasers=(volunteers.forget,),
+    staff_routers=(staff_routes.router, opportunity_routes.router),
+    catalogs=(check_catalog,),
+)
