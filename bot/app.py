@@ -22,8 +22,7 @@ from bot.conversation.registry import Registry
 from bot.conversation.render import Renderer
 from bot.conversation.runner import Runner
 from bot.db import make_engine, ping
-from bot.features import build_registry, check_catalogs
-from bot.features.events import public_routes as events_web
+from bot.features import FEATURES, build_registry, check_catalogs
 from bot.platform import migrate, webhook
 from bot.platform.line.gateway import LineGateway, gateway_from_settings
 from bot.settings import Settings, get_settings
@@ -114,7 +113,9 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
 
 def _include_routes(app: FastAPI) -> None:
     app.include_router(webhook.router)
-    app.include_router(events_web.router)
+    for feature in FEATURES:  # TODO(lead): mount routers and nav from FEATURES in one place
+        for router in (*feature.public_routers, *feature.api_routers):
+            app.include_router(router)
 
     @app.get("/healthz", summary="Liveness", tags=["health"])
     async def healthz() -> dict[str, str]:

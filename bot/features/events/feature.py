@@ -2,8 +2,20 @@
 
 from bot.content import Content
 from bot.conversation.registry import Registry
+from bot.core.hooks import Subscriptions
 from bot.feature import Feature
-from bot.features.events import erasers, jobs, organiser_flow, public_routes, reminders, rsvp_flow
+from bot.features.events import (
+    erasers,
+    events,
+    jobs,
+    messages,
+    organiser_flow,
+    proxy_flow,
+    public_routes,
+    reminders,
+    rsvp_flow,
+)
+from bot.features.events.staff import api as staff_api
 from bot.features.events.staff import edit_routes
 from bot.features.events.staff import routes as staff_routes
 
@@ -16,6 +28,7 @@ def check_reminder_rules(content: Content) -> None:
 def _flows(registry: Registry) -> None:
     rsvp_flow.register(registry)
     organiser_flow.register(registry)
+    proxy_flow.register(registry)  # 班長 answer for households without LINE
 
 
 FEATURE = Feature(
@@ -25,6 +38,13 @@ FEATURE = Feature(
     erasers=(erasers.forget_event_answers,),
     # The edit pages first: /staff/events/new must not be read as /staff/events/{event_id}.
     staff_routers=(edit_routes.router, staff_routes.router),
+    api_routers=(staff_api.router,),
     public_routers=(public_routes.router,),
     catalogs=(check_reminder_rules,),
+    subscriptions=Subscriptions(
+        # Notices show the card of the event they invite to, without reading our tables.
+        describe_event=(messages.describe_for_notice,),
+        # Audiences can reach residents who never took part in an event.
+        participation=(events.took_part,),
+    ),
 )

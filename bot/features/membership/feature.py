@@ -1,8 +1,16 @@
 """The membership feature's record: what it adds to the bot (see bot/feature.py)."""
 
 from bot.conversation.registry import Registry
+from bot.core.hooks import Subscriptions
 from bot.feature import Feature
-from bot.features.membership import invitations, jobs, join_flow, membership_flow, officer_flow
+from bot.features.membership import (
+    arrivals,
+    invitations,
+    jobs,
+    join_flow,
+    membership_flow,
+    officer_flow,
+)
 from bot.features.membership.staff import qr_routes
 from bot.features.membership.staff import routes as staff_routes
 
@@ -19,4 +27,5 @@ FEATURE = Feature(
     jobs=jobs.jobs,
     erasers=(invitations.forget,),
     staff_routers=(staff_routes.router, qr_routes.router),
+    subscriptions=Subscriptions(counter_arrivals=(arrivals.counter_arrivals,)),
 )

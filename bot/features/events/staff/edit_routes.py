@@ -13,10 +13,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
+from bot.conversation.notifier import Notifier
 from bot.core import audit
 from bot.core.scope import Permission, visible_associations
 from bot.db import session_scope
-from bot.features.events import events
+from bot.features.events import events, messages
 from bot.features.events.models import Event
 from bot.features.events.staff.form import (
     AUDIENCES,
@@ -151,9 +152,8 @@ async def edit_event(request: Request, event_id: DbId, user: Organiser, csrf: Cs
             db.rollback()
             return _form_page(request, user, form, event=event, status_code=400)
         revision = event.revision
-        changed = events.update_event(
-            db, event_id=event_id, changes=form.values, now=now, renderer=request.app.state.renderer
-        )
+        edit = events.update_event(db, event_id=event_id, changes=form.values, now=now)
+        messages.tell_edit(_notifier(request), db, now, edit)
         audit.record(
             db,
             account_id=user.account.id,
@@ -161,7 +161,7 @@ async def edit_event(request: Request, event_id: DbId, user: Organiser, csrf: Cs
             now=now,
             target_type="event",
             target_id=event_id,
-            fields=changed,
+            fields=edit.changed,
             told=event.revision != revision,
         )
     return RedirectResponse(f"/staff/events/{event_id}/edit?done=saved", status_code=303)
@@ -193,9 +193,8 @@ def cancel_event(request: Request, event_id: DbId, user: Organiser, csrf: Csrf) 
     with session_scope(engine_of(request)) as db:
         event = _scoped(db, user, event_id)
         if event.status != "cancelled":
-            told = events.cancel_event(
-                db, event_id=event_id, now=now, renderer=request.app.state.renderer
-            )
+            cancel = events.cancel_event(db, event_id=event_id, now=now)
+            told = messages.tell_cancelled(_notifier(request), db, now, cancel)
             audit.record(
                 db,
                 account_id=user.account.id,
@@ -206,3 +205,9 @@ def cancel_event(request: Request, event_id: DbId, user: Organiser, csrf: Csrf) 
                 messages=told,
             )
     return RedirectResponse(f"/staff/events/{event_id}/edit?done=cancelled", status_code=303)
+
+
+def _notifier(request: Request) -> Notifier:
+    return Notifier.build(
+        request.app.state.content, request.app.state.settings
+    )  # TODO(lead): NotifierDep

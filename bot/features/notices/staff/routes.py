@@ -8,9 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.conversation.notifier import Notifier
 from bot.core import audit
 from bot.core.scope import Permission, visible_associations
 from bot.db import session_scope
+from bot.features.notices import messages as notice_messages
 from bot.features.notices import notices
 from bot.features.notices.models import Notice
 from bot.features.notices.staff.views import (
@@ -97,7 +99,7 @@ def _notice(request: Request, user: StaffUser, notice_id: int) -> tuple[Notice, 
             notice = scoped_notice(db, user.scope, notice_id)
         except NoticeNotFound:
             raise HTTPException(status_code=404) from None
-        cost = notices.preview_notice(db, notice_id=notice_id, renderer=request.app.state.renderer)
+        cost = notices.preview_notice(db, notice_id=notice_id)
         acks = notices.ack_count(db, notice_id=notice_id)
     return notice, {"cost": cost, "acks": acks}
 
@@ -136,12 +138,12 @@ def notice_send(request: Request, notice_id: DbId, user: Sender, csrf: Csrf) -> 
     now = now_of(request)
     with session_scope(engine_of(request)) as db:
         _scoped_or_404(db, user, notice_id)
-        result = notices.send_notice(
+        result = notice_messages.send_notice(
+            _notifier(request),
             db,
-            notice_id=notice_id,
-            renderer=request.app.state.renderer,
-            now=now,
-            base_url=request.app.state.settings.public_base_url,
+            now,
+            notice_id,
+            request.app.state.settings.public_base_url,
         )
     if result.sent:
         _decided(request, user, notice_id, "notice_sent")
@@ -189,3 +191,9 @@ def _scoped_or_404(db: object, user: StaffUser, notice_id: int) -> None:
         scoped_notice(db, user.scope, notice_id)  # type: ignore[arg-type]
     except NoticeNotFound:
         raise HTTPException(status_code=404) from None
+
+
+def _notifier(request: Request) -> Notifier:
+    return Notifier.build(
+        request.app.state.content, request.app.state.settings
+    )  # TODO(lead): NotifierDep
