@@ -15,7 +15,7 @@ from bot.features.volunteers import volunteers
 from bot.platform.delivery.models import OutboxMessage, OutboxRecipient
 from bot.settings import Settings
 from tests.conftest import make_settings
-from tests.events_support import T0, add_member
+from tests.features.events.support import T0, add_member
 
 # Saturday 5 December 2026, 09:00-11:00 in Tokyo: a weekend morning.
 SAT_MORNING = datetime(2026, 12, 5, 0, 0, tzinfo=T0.tzinfo)
