@@ -264,6 +264,6 @@ def _require(session: Session, event_id: int) -> Event:
 def took_part(resident_id: Any) -> Any:
     """Answers `hooks.participation_conditions`: the resident in the column `resident_id`
     checked in at an event or said they would come to one."""
-    return exists().where(CheckIn.resident_id == resident_id) | exists().where(
-        Rsvp.resident_id == resident_id, Rsvp.answer == RsvpAnswer.GOING
+    return exists().where(col(CheckIn.resident_id) == resident_id) | exists().where(
+        col(Rsvp.resident_id) == resident_id, col(Rsvp.answer) == RsvpAnswer.GOING
     )

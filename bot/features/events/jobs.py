@@ -6,8 +6,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.conversation.engine import Say
 from bot.conversation.jobs import JobDeps
 from bot.features.events import messages, reminders, rsvp
+from bot.features.events.models import Event
 from bot.platform.scheduler.jobs import Every, JobSpec
 from bot.settings import Settings
 
@@ -27,6 +29,10 @@ def event_reminders(*, now: datetime, session: Session, deps: JobDeps) -> int:
     rules = reminders.load_rules(content.root)
     reminded = 0
     for due in reminders.due_reminders(session, rules, now, deps.tz):
+
+        def says(locale: str, event: Event = due.event) -> list[Say]:
+            return [messages.reminder_say(event, content, locale)]
+
         sent = deps.notifier.push(
             session,
             now,
@@ -36,7 +42,7 @@ def event_reminders(*, now: datetime, session: Session, deps: JobDeps) -> int:
             under_policy=True,
             use_budget=False,
             send_by=due.event.starts_at,
-            says_for=lambda loc, d=due: [messages.reminder_say(d.event, content, loc)],
+            says_for=says,
         )
         reminded += len(sent)
     return reminded

@@ -140,13 +140,17 @@ def tell_offers(
     """Tell each resident offered a place (key `waitlist-offer:<offer>`)."""
     content = notifier.content
     for offer in offers:
+
+        def says(locale: str, offer: WaitlistOffer = offer) -> list[Say]:
+            return [offer_say(event, offer, content, locale)]
+
         notifier.push(
             session,
             now,
             key=f"waitlist-offer:{offer.id}",
             kind="rsvp",
             resident_ids=[offer.resident_id],
-            says_for=lambda locale, o=offer: [offer_say(event, o, content, locale)],
+            says_for=says,
         )
 
 
@@ -191,16 +195,17 @@ def tell_expiry(notifier: Notifier, session: Session, now: datetime, expiry: Exp
     offers ran out."""
     content = notifier.content
     for offer in expiry.expired:
-        event = expiry.events[offer.event_id]
+
+        def says(locale: str, event: Event = expiry.events[offer.event_id]) -> list[Say]:
+            return [Say("rsvp.offer_expired", describe(event, content, locale))]
+
         notifier.push(
             session,
             now,
             key=f"waitlist-offer-expired:{offer.id}",
             kind="rsvp",
             resident_ids=[offer.resident_id],
-            says_for=lambda locale, e=event: [
-                Say("rsvp.offer_expired", describe(e, content, locale))
-            ],
+            says_for=says,
         )
     for offer in expiry.offers:
         tell_offers(notifier, session, now, expiry.events[offer.event_id], [offer])
