@@ -102,3 +102,38 @@ def test_cancelling_an_event_withdraws_its_queued_reminder_and_change_notice(
             == 0
         )
     assert _messages(engine).keys() == after.keys()
+
+
+def test_cancelling_an_event_withdraws_the_queued_notice_inviting_to_it(
+    bot_factory: Any, engine: Any, standin: Any
+) -> None:
+    """Across features: events announce the cancellation (`hooks.emit_event_cancelled`) and
+    notices withdraw their own queued pushes about it; an unrelated notice still goes."""
+    from bot.core.audience import Audience
+    from bot.features.notices import messages as notice_messages
+    from bot.features.notices import notices
+
+    (assoc, _) = make_area(engine)
+    add_member(engine, assoc, "aoi")
+    event_id = make_event(engine)
+    bot = clocked_bot(bot_factory, FixedClock(T0))
+    notifier, base = notifier_of(bot), bot.app.state.settings.public_base_url
+    with session_scope(engine) as session:
+        invitation = notice_messages.announce_event(session, event_id, notifier, T0, base)
+        unrelated = notices.create_notice(
+            session,
+            title="ごみ集積所の清掃",
+            body="日曜 9 時",
+            audience=Audience("association", (assoc,)),
+            now=T0,
+        )
+        notice_messages.send_notice(notifier, session, T0, int(unrelated.id or 0), base)
+    assert invitation.sent and invitation.recipients == 1
+    invitation_key = f"notice:{invitation.notice.id if invitation.notice else 0}:ja"
+    assert _messages(engine)[invitation_key].status == "queued"
+
+    with session_scope(engine) as session:
+        cancel_event(session, notifier, event_id=event_id, now=T0)
+    after = _messages(engine)
+    assert after[invitation_key].status == "cancelled"
+    assert after[f"notice:{unrelated.id}:ja"].status == "queued"
