@@ -11,11 +11,10 @@ from bot.core.scope import Permission
 from bot.db import session_scope
 from bot.staff.accounts import HandoverError, account_rows, hand_over
 from bot.staff.deps import PageAccess, StaffUser, csrf_checked, engine_of, now_of
-from bot.staff.web import NavItem, add_nav, page
+from bot.staff.web import page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
-add_nav(NavItem("nav.accounts", "/staff/accounts", Permission.MANAGE_STAFF, 92))
 
 Admin = Annotated[StaffUser, Depends(PageAccess(Permission.MANAGE_STAFF))]
 Csrf = Annotated[None, Depends(csrf_checked)]

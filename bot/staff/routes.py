@@ -26,13 +26,10 @@ from bot.staff.deps import (
     words_for,
 )
 from bot.staff.tables import Column, Table
-from bot.staff.web import NavItem, add_nav, export_response, page, render, set_session_cookie
+from bot.staff.web import export_response, page, render, set_session_cookie
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
-add_nav(NavItem("nav.overview", "/staff/", Permission.VIEW_TALLIES, 10))
-add_nav(NavItem("nav.tokens", "/staff/tokens", Permission.USE_API, 90))
-add_nav(NavItem("nav.audit", "/staff/audit", Permission.VIEW_AUDIT, 95))
 
 Tallies = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES))]
 Export = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES, Permission.EXPORT))]

@@ -1,11 +1,15 @@
 """The events feature's record: what it adds to the bot (see bot/feature.py)."""
 
+from pathlib import Path
+
 from bot.content import Content
 from bot.conversation.registry import Registry
+from bot.core.scope import Permission
 from bot.feature import Feature
 from bot.features.events import erasers, jobs, organiser_flow, public_routes, reminders, rsvp_flow
 from bot.features.events.staff import edit_routes
 from bot.features.events.staff import routes as staff_routes
+from bot.staff.web import NavItem
 
 
 def check_reminder_rules(content: Content) -> None:
@@ -24,6 +28,11 @@ FEATURE = Feature(
     jobs=jobs.jobs,
     erasers=(erasers.forget_event_answers,),
     # The edit pages first: /staff/events/new must not be read as /staff/events/{event_id}.
+    nav=(
+        NavItem("nav.events", "/staff/events", Permission.VIEW_EVENTS, 40),
+        NavItem("nav.diversity", "/staff/diversity", Permission.VIEW_EVENTS, 41),
+    ),
+    templates=Path(__file__).parent / "staff" / "templates",
     staff_routers=(edit_routes.router, staff_routes.router),
     public_routers=(public_routes.router,),
     catalogs=(check_reminder_rules,),
