@@ -18,12 +18,14 @@ from starlette.concurrency import run_in_threadpool
 from bot.background import Background
 from bot.clock import Clock, SystemClock
 from bot.content import load_content
+from bot.conversation.notifier import Notifier
 from bot.conversation.registry import Registry
 from bot.conversation.render import Renderer
 from bot.conversation.runner import Runner
 from bot.db import make_engine, ping
 from bot.features import FEATURES, build_registry, check_catalogs
 from bot.platform import migrate, webhook
+from bot.platform.delivery.send_policy import Policy
 from bot.platform.line.gateway import LineGateway, gateway_from_settings
 from bot.settings import Settings, get_settings
 from bot.staff import StaffParts, mount_staff
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     )
     app.state.settings, app.state.content, app.state.engine = settings, content, engine
     app.state.registry, app.state.renderer = registry, renderer
+    app.state.notifier = Notifier(renderer, Policy.from_settings(settings), settings.tz)
     app.state.runner = Runner(registry, renderer)
     app.state.clock = overrides.clock or SystemClock()
     _include_routes(app)
