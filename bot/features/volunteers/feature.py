@@ -1,6 +1,7 @@
 """The volunteers feature's record: what it adds to the bot (see bot/feature.py)."""
 
 from bot.content import Content
+from bot.core.hooks import Subscriptions
 from bot.feature import Feature
 from bot.features.volunteers import catalog, jobs, volunteer_flow, volunteers
 from bot.features.volunteers.staff import opportunity_routes
@@ -19,4 +20,6 @@ FEATURE = Feature(
     erasers=(volunteers.forget,),
     staff_routers=(staff_routes.router, opportunity_routes.router),
     catalogs=(check_catalog,),
+    # A resident who joins, moves or leaves is matched in their new area.
+    subscriptions=Subscriptions(membership_changed=(volunteers.on_membership_changed,)),
 )

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
+from bot.conversation.notifier import Notifier
 from bot.core import audit
 from bot.core.scope import Permission
 from bot.db import session_scope
@@ -19,6 +20,7 @@ from bot.features.volunteers import cancel as volunteer_cancel
 from bot.features.volunteers import shifts as volunteer_shifts
 from bot.features.volunteers import volunteers
 from bot.features.volunteers.catalog import load_catalog
+from bot.features.volunteers.messages import tell
 from bot.features.volunteers.staff.opportunities_view import (
     OpportunityNotFound,
     roster,
@@ -47,6 +49,11 @@ Csrf = Annotated[None, Depends(csrf_checked)]
 Text = Annotated[str, Form(max_length=2000)]
 Codes = Annotated[list[str], Form()]
 DONE = ("created", "slot_added", "slot_cancelled", "attendance", "not_live")
+
+
+def _notifier(request: Request) -> Notifier:
+    state = request.app.state
+    return Notifier.build(state.renderer.content, state.settings)  # TODO(lead): NotifierDep
 
 
 def _scoped_or_404(db: Session, user: StaffUser, opportunity_id: int) -> Any:
@@ -253,13 +260,8 @@ def slot_cancel(request: Request, slot_id: DbId, user: Manager, csrf: Csrf) -> R
     now = now_of(request)
     with session_scope(engine_of(request)) as db:
         slot, opportunity = _slot_or_404(db, user, slot_id)
-        told = volunteer_cancel.cancel_slot(
-            db,
-            slot_id=slot_id,
-            now=now,
-            renderer=request.app.state.renderer,
-            settings=request.app.state.settings,
-        )
+        withdrawn = volunteer_cancel.cancel_slot(db, slot_id=slot_id, now=now)
+        told = None if withdrawn is None else tell(_notifier(request), db, now, withdrawn)
         if told is not None:
             audit.record(
                 db,
@@ -291,15 +293,16 @@ def slot_attendance(
         slot, opportunity = _slot_or_404(db, user, slot_id)
         done = "not_live"
         if slot.status in volunteer_cancel.LIVE_SLOT and slot.starts_at <= now:
-            shifts = volunteer_shifts.confirm_attendance(
+            recorded = volunteer_shifts.confirm_attendance(
                 db,
                 slot_id=slot_id,
                 attended=came,
                 now=now,
-                staff_id=user.account.id,
-                renderer=request.app.state.renderer,
                 settings=request.app.state.settings,
+                staff_id=user.account.id,
             )
+            tell(_notifier(request), db, now, recorded.tells)
+            shifts = recorded.shifts
             audit.record(
                 db,
                 account_id=user.account.id,
