@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from bot.content import Content
+from bot.core.hooks import Subscriptions
 from bot.core.scope import Permission
 from bot.feature import Feature
 from bot.features.volunteers import catalog, jobs, volunteer_flow, volunteers
@@ -25,4 +26,6 @@ FEATURE = Feature(
     templates=Path(__file__).parent / "staff" / "templates",
     staff_routers=(staff_routes.router, opportunity_routes.router),
     catalogs=(check_catalog,),
+    # A resident who joins, moves or leaves is matched in their new area.
+    subscriptions=Subscriptions(membership_changed=(volunteers.on_membership_changed,)),
 )
