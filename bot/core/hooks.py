@@ -5,13 +5,18 @@ match keys; when an event is cancelled, the notices about it are withdrawn. The 
 where it happens calls `emit_*` here; the features that care declare a subscriber on their
 `Feature` record, and `install` (run once when `bot.features` is imported) wires them up.
 
-A few hooks are questions rather than news (`ask_*`): one feature answers them for another,
-and the asker copes with no answer (the answering feature switched off).
+Questions across features work the same way: the feature that asks calls `ask_*` here, and
+the feature that knows the answer declares an answerer on its `Feature` record (surveys ask
+events which events just ended; volunteering asks which events an opportunity may help).
+With no answerer installed, an `ask_*` returns nothing. Notices ask events how to show the
+event a notice invites to; events ask notices to announce an event published in LINE;
+audiences ask who took part in anything; the events' diversity page asks membership who
+arrived through a city counter's QR.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,9 +25,39 @@ from sqlalchemy import ColumnElement
 from sqlmodel import Session
 
 from bot.content import Content
+from bot.core.scope import Scope
 
 MembershipChanged = Callable[[Session, int, datetime], None]  # (session, resident id, now)
 EventCancelled = Callable[[Session, int, datetime], None]  # (session, event id, now)
+
+
+@dataclass(frozen=True)
+class EndedEvent:
+    """A published event that has ended and had at least one check-in."""
+
+    id: int
+    title: str
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class EventChoice:
+    """An event as another feature shows or links it: a name, a time, its association."""
+
+    id: int
+    title: str
+    starts_at: datetime
+    association_id: int | None
+
+
+# (session, since, until) -> published events with check-ins that ended in [since, until]
+EndedEvents = Callable[[Session, datetime, datetime], list[EndedEvent]]
+# (session, event id) -> residents checked in at the event
+EventAttendees = Callable[[Session, int], list[int]]
+# (session, scope, now, limit) -> events not cancelled, starting after now, in scope, soonest first
+UpcomingEvents = Callable[[Session, Scope, datetime, int], list[EventChoice]]
+# (session, event ids) -> those events that exist, by id
+EventsById = Callable[[Session, Collection[int]], dict[int, EventChoice]]
 
 
 @dataclass(frozen=True)
@@ -64,7 +99,11 @@ class Subscriptions:
 
     membership_changed: tuple[MembershipChanged, ...] = ()
     event_cancelled: tuple[EventCancelled, ...] = ()
-    # Questions it answers for others (see `ask_*`).
+    # Questions it answers for other features (see the `ask_*` functions).
+    ended_events: tuple[EndedEvents, ...] = ()
+    event_attendees: tuple[EventAttendees, ...] = ()
+    upcoming_events: tuple[UpcomingEvents, ...] = ()
+    events_by_id: tuple[EventsById, ...] = ()
     describe_event: tuple[DescribeEvent, ...] = ()
     announce_event: tuple[AnnounceEvent, ...] = ()
     participation: tuple[Participation, ...] = ()
@@ -75,6 +114,10 @@ class Subscriptions:
 class _Installed:
     membership_changed: list[MembershipChanged] = field(default_factory=list)
     event_cancelled: list[EventCancelled] = field(default_factory=list)
+    ended_events: list[EndedEvents] = field(default_factory=list)
+    event_attendees: list[EventAttendees] = field(default_factory=list)
+    upcoming_events: list[UpcomingEvents] = field(default_factory=list)
+    events_by_id: list[EventsById] = field(default_factory=list)
     describe_event: list[DescribeEvent] = field(default_factory=list)
     announce_event: list[AnnounceEvent] = field(default_factory=list)
     participation: list[Participation] = field(default_factory=list)
@@ -93,11 +136,20 @@ def install(subscriptions: Iterable[Subscriptions]) -> None:
         for cancelled in subs.event_cancelled:
             if cancelled not in _installed.event_cancelled:
                 _installed.event_cancelled.append(cancelled)
-        for name in ("describe_event", "announce_event", "participation", "counter_arrivals"):
-            installed: list[Any] = getattr(_installed, name)
-            for answer in getattr(subs, name):
-                if answer not in installed:
-                    installed.append(answer)
+        _add(_installed.ended_events, subs.ended_events)
+        _add(_installed.event_attendees, subs.event_attendees)
+        _add(_installed.upcoming_events, subs.upcoming_events)
+        _add(_installed.events_by_id, subs.events_by_id)
+        _add(_installed.describe_event, subs.describe_event)
+        _add(_installed.announce_event, subs.announce_event)
+        _add(_installed.participation, subs.participation)
+        _add(_installed.counter_arrivals, subs.counter_arrivals)
+
+
+def _add(installed: list[Any], answerers: Iterable[Any]) -> None:
+    for fn in answerers:
+        if fn not in installed:
+            installed.append(fn)
 
 
 def emit_membership_changed(session: Session, resident_id: int, now: datetime) -> None:
@@ -110,6 +162,34 @@ def emit_event_cancelled(session: Session, event_id: int, now: datetime) -> None
     """An event was cancelled: in the caller's transaction."""
     for fn in _installed.event_cancelled:
         fn(session, event_id, now)
+
+
+def ask_ended_events(session: Session, since: datetime, until: datetime) -> list[EndedEvent]:
+    """Published events with at least one check-in that ended between `since` and `until`."""
+    return [event for fn in _installed.ended_events for event in fn(session, since, until)]
+
+
+def ask_event_attendees(session: Session, event_id: int) -> list[int]:
+    """Residents checked in at the event, by resident id."""
+    return sorted({rid for fn in _installed.event_attendees for rid in fn(session, event_id)})
+
+
+def ask_upcoming_events(
+    session: Session, scope: Scope, now: datetime, limit: int
+) -> list[EventChoice]:
+    """Events in `scope` starting after `now` and not cancelled, soonest first."""
+    found = [event for fn in _installed.upcoming_events for event in fn(session, scope, now, limit)]
+    return sorted(found, key=lambda e: e.starts_at)[:limit]
+
+
+def ask_events_by_id(session: Session, event_ids: Collection[int]) -> dict[int, EventChoice]:
+    """The events of `event_ids` that exist, by id."""
+    ids = {int(i) for i in event_ids}
+    found: dict[int, EventChoice] = {}
+    if ids:
+        for fn in _installed.events_by_id:
+            found.update(fn(session, ids))
+    return found
 
 
 def ask_describe_event(

@@ -16,7 +16,6 @@ from sqlmodel import col, select
 
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
-from bot.conversation.notifier import Notifier
 from bot.conversation.registry import Registry
 from bot.core import hooks
 from bot.core.audience import Audience
@@ -143,7 +142,7 @@ def _done(ctx: FlowContext, data: Data) -> list[Say]:
     invited = hooks.ask_announce_event(
         ctx.session,
         int(event.id or 0),
-        Notifier.build(ctx.content, ctx.settings),  # TODO(lead): ctx.notifier
+        ctx.notifier,
         ctx.now,
         base,
         ctx.resident.id,

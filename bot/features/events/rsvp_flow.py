@@ -16,7 +16,6 @@ from bot.conversation import engine, postback
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
 from bot.conversation.menu import main_menu
-from bot.conversation.notifier import Notifier
 from bot.conversation.registry import Registry
 from bot.conversation.store import save_state
 from bot.features.events import checkin as event_checkin
@@ -131,15 +130,10 @@ def _info(ctx: FlowContext, event: Event) -> dict[str, Any]:
     return messages.describe(event, ctx.content, ctx.locale)
 
 
-def notifier_of(ctx: FlowContext) -> Notifier:
-    """The Notifier pushes from a flow go through."""
-    return Notifier.build(ctx.content, ctx.settings)  # TODO(lead): ctx.notifier
-
-
 def tell_offers(ctx: FlowContext, event: Event, result: rsvp.RsvpResult) -> None:
     """Tell the residents an answer offered freed places to."""
     if result.offers:
-        messages.tell_offers(notifier_of(ctx), ctx.session, ctx.now, event, result.offers)
+        messages.tell_offers(ctx.notifier, ctx.session, ctx.now, event, result.offers)
 
 
 def on_offer(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:

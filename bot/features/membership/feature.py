@@ -1,7 +1,10 @@
 """The membership feature's record: what it adds to the bot (see bot/feature.py)."""
 
+from pathlib import Path
+
 from bot.conversation.registry import Registry
 from bot.core.hooks import Subscriptions
+from bot.core.scope import Permission
 from bot.feature import Feature
 from bot.features.membership import (
     arrivals,
@@ -13,6 +16,7 @@ from bot.features.membership import (
 )
 from bot.features.membership.staff import qr_routes
 from bot.features.membership.staff import routes as staff_routes
+from bot.staff.web import NavItem
 
 
 def _flows(registry: Registry) -> None:
@@ -26,6 +30,13 @@ FEATURE = Feature(
     flows=_flows,
     jobs=jobs.jobs,
     erasers=(invitations.forget,),
+    nav=(
+        NavItem("nav.qr", "/staff/qr", Permission.PRINT_QR, 60),
+        NavItem("nav.members", "/staff/members", Permission.VIEW_MEMBERS, 20),
+        NavItem("nav.pending", "/staff/pending", Permission.APPROVE_MEMBERS, 21),
+        NavItem("nav.funnel", "/staff/funnel", Permission.VIEW_TALLIES, 30),
+    ),
+    templates=Path(__file__).parent / "staff" / "templates",
     staff_routers=(staff_routes.router, qr_routes.router),
     subscriptions=Subscriptions(counter_arrivals=(arrivals.counter_arrivals,)),
 )

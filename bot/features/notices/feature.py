@@ -1,6 +1,7 @@
 """The notices feature's record: what it adds to the bot (see bot/feature.py)."""
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
@@ -8,11 +9,13 @@ from sqlmodel import Session
 from bot.conversation.registry import Registry
 from bot.core import han
 from bot.core.hooks import Subscriptions
+from bot.core.scope import Permission
 from bot.feature import Feature
 from bot.features.notices import ack_flow, jobs, messages, notices, paper_flow, public_routes
 from bot.features.notices.staff import api as staff_api
 from bot.features.notices.staff import paper_routes
 from bot.features.notices.staff import routes as staff_routes
+from bot.staff.web import NavItem
 
 
 def _flows(registry: Registry) -> None:
@@ -39,6 +42,8 @@ FEATURE = Feature(
     jobs=jobs.jobs,
     # A 班長 who erased their data leads no 班 any more (the role is core's, bot/core/han.py).
     erasers=(han.forget,),
+    nav=(NavItem("nav.notices", "/staff/notices", Permission.SEND_NOTICES, 50),),
+    templates=Path(__file__).parent / "staff" / "templates",
     staff_routers=(staff_routes.router, paper_routes.router),
     api_routers=(staff_api.router,),
     public_routers=(public_routes.router,),

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from bot.conversation.notifier import Notifier
 from bot.core import audit
 from bot.core.scope import Permission, visible_associations
 from bot.db import session_scope
@@ -27,7 +26,15 @@ from bot.features.events.staff.form import (
     raw_of,
 )
 from bot.features.events.staff.views import EventNotFound, scoped_event
-from bot.staff.deps import DbId, PageAccess, StaffUser, csrf_checked, engine_of, now_of
+from bot.staff.deps import (
+    DbId,
+    NotifierDep,
+    PageAccess,
+    StaffUser,
+    csrf_checked,
+    engine_of,
+    now_of,
+)
 from bot.staff.web import page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -133,7 +140,9 @@ def edit_event_page(
 
 
 @router.post("/events/{event_id}/edit")
-async def edit_event(request: Request, event_id: DbId, user: Organiser, csrf: Csrf) -> Response:
+async def edit_event(
+    request: Request, event_id: DbId, user: Organiser, csrf: Csrf, notifier: NotifierDep
+) -> Response:
     """Save the changes; a published event's answerers are told what changed (by the service)."""
     raw = dict(await request.form())
     now = now_of(request)
@@ -153,7 +162,7 @@ async def edit_event(request: Request, event_id: DbId, user: Organiser, csrf: Cs
             return _form_page(request, user, form, event=event, status_code=400)
         revision = event.revision
         edit = events.update_event(db, event_id=event_id, changes=form.values, now=now)
-        messages.tell_edit(_notifier(request), db, now, edit)
+        messages.tell_edit(notifier, db, now, edit)
         audit.record(
             db,
             account_id=user.account.id,
@@ -187,14 +196,16 @@ def publish_event(request: Request, event_id: DbId, user: Organiser, csrf: Csrf)
 
 
 @router.post("/events/{event_id}/cancel")
-def cancel_event(request: Request, event_id: DbId, user: Organiser, csrf: Csrf) -> Response:
+def cancel_event(
+    request: Request, event_id: DbId, user: Organiser, csrf: Csrf, notifier: NotifierDep
+) -> Response:
     """Cancel the event; everyone who answered is told, queued reminders are dropped."""
     now = now_of(request)
     with session_scope(engine_of(request)) as db:
         event = _scoped(db, user, event_id)
         if event.status != "cancelled":
             cancel = events.cancel_event(db, event_id=event_id, now=now)
-            told = messages.tell_cancelled(_notifier(request), db, now, cancel)
+            told = messages.tell_cancelled(notifier, db, now, cancel)
             audit.record(
                 db,
                 account_id=user.account.id,
@@ -205,9 +216,3 @@ def cancel_event(request: Request, event_id: DbId, user: Organiser, csrf: Csrf) 
                 messages=told,
             )
     return RedirectResponse(f"/staff/events/{event_id}/edit?done=cancelled", status_code=303)
-
-
-def _notifier(request: Request) -> Notifier:
-    return Notifier.build(
-        request.app.state.content, request.app.state.settings
-    )  # TODO(lead): NotifierDep

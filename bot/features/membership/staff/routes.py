@@ -23,13 +23,10 @@ from bot.features.membership.staff.members import (
 from bot.features.membership.staff.overview import overview_table
 from bot.staff.charts import Bar, bar_chart
 from bot.staff.deps import DbId, PageAccess, StaffUser, csrf_checked, engine_of, now_of, words_for
-from bot.staff.web import NavItem, add_nav, export_response, page
+from bot.staff.web import export_response, page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
-add_nav(NavItem("nav.members", "/staff/members", Permission.VIEW_MEMBERS, 20))
-add_nav(NavItem("nav.pending", "/staff/pending", Permission.APPROVE_MEMBERS, 21))
-add_nav(NavItem("nav.funnel", "/staff/funnel", Permission.VIEW_TALLIES, 30))
 
 Members = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_MEMBERS))]
 MembersExport = Annotated[

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.conversation.notifier import Notifier
 from bot.core import audit
 from bot.core.scope import Permission, visible_associations
 from bot.db import session_scope
@@ -21,12 +20,19 @@ from bot.features.notices.staff.views import (
     notices_table,
     scoped_notice,
 )
-from bot.staff.deps import DbId, PageAccess, StaffUser, csrf_checked, engine_of, now_of
-from bot.staff.web import NavItem, add_nav, export_response, page
+from bot.staff.deps import (
+    DbId,
+    NotifierDep,
+    PageAccess,
+    StaffUser,
+    csrf_checked,
+    engine_of,
+    now_of,
+)
+from bot.staff.web import export_response, page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
-add_nav(NavItem("nav.notices", "/staff/notices", Permission.SEND_NOTICES, 50))
 
 Sender = Annotated[StaffUser, Depends(PageAccess(Permission.SEND_NOTICES))]
 SenderExport = Annotated[StaffUser, Depends(PageAccess(Permission.SEND_NOTICES, Permission.EXPORT))]
@@ -133,13 +139,15 @@ def _decided(request: Request, user: StaffUser, notice_id: int, action: str) -> 
 
 
 @router.post("/notices/{notice_id}/send")
-def notice_send(request: Request, notice_id: DbId, user: Sender, csrf: Csrf) -> Response:
+def notice_send(
+    request: Request, notice_id: DbId, user: Sender, csrf: Csrf, notifier: NotifierDep
+) -> Response:
     """Send now, once (a second press enqueues nothing)."""
     now = now_of(request)
     with session_scope(engine_of(request)) as db:
         _scoped_or_404(db, user, notice_id)
         result = notice_messages.send_notice(
-            _notifier(request),
+            notifier,
             db,
             now,
             notice_id,
@@ -191,9 +199,3 @@ def _scoped_or_404(db: object, user: StaffUser, notice_id: int) -> None:
         scoped_notice(db, user.scope, notice_id)  # type: ignore[arg-type]
     except NoticeNotFound:
         raise HTTPException(status_code=404) from None
-
-
-def _notifier(request: Request) -> Notifier:
-    return Notifier.build(
-        request.app.state.content, request.app.state.settings
-    )  # TODO(lead): NotifierDep
