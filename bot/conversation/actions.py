@@ -29,9 +29,16 @@ class Forged(ValueError):
     """Postback data that no button of ours could have sent (or one of an older version)."""
 
 
-def wire(key: str, *, default: Any = dataclasses.MISSING, choices: tuple[str, ...] = ()) -> Any:
-    """A field carried in the postback data under the short name `key`."""
-    metadata = {"key": key, "choices": choices}
+def wire(
+    key: str,
+    *,
+    default: Any = dataclasses.MISSING,
+    choices: tuple[str, ...] = (),
+    minimum: int = 1,
+) -> Any:
+    """A field carried in the postback data under the short name `key`; an int field is a
+    row id (from 1) unless `minimum` says otherwise (0 for a position in a list)."""
+    metadata = {"key": key, "choices": choices, "minimum": minimum}
     if default is dataclasses.MISSING:
         return dataclasses.field(metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
@@ -78,8 +85,9 @@ def _convert(prefix: str, spec: dataclasses.Field[Any], hint: Any, raw: str) -> 
     if choices and raw not in choices:
         raise Forged(f"{prefix}: {spec.name} not one of {choices}")
     if hint is int or hint == int | None:
-        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= DB_ID_MAX:
-            raise Forged(f"{prefix}: {spec.name} is not an id")
+        minimum = spec.metadata["minimum"]
+        if not raw.isascii() or not raw.isdigit() or not minimum <= int(raw) <= DB_ID_MAX:
+            raise Forged(f"{prefix}: {spec.name} is not a number from {minimum}")
         return int(raw)
     if len(raw) > 200:
         raise Forged(f"{prefix}: {spec.name} too long")

@@ -16,16 +16,15 @@ from urllib.parse import quote
 from sqlmodel import Session
 
 from bot.content import Content
-from bot.conversation import postback
 from bot.conversation.engine import Option, Say
 from bot.conversation.notifier import Notifier
 from bot.core.hooks import EventBrief
 from bot.core.when import when_text
+from bot.features.events.actions import ANSWERS, OfferReply, RsvpTap
 from bot.features.events.events import EventCancel, EventEdit
 from bot.features.events.models import Event, EventStatus, WaitlistOffer
 from bot.features.events.rsvp import Expiry
 
-ANSWERS = ("going", "maybe", "not")
 CARD_KEY, CARD_FLEX = "events.card_alt", "event_card"
 
 
@@ -61,7 +60,7 @@ def card_params(event: Event, content: Content, locale: str, base_url: str) -> d
         ),
         "ics_url": f"{base}/events/{event.id}.ics",
         "map_url": _map_url(event),
-        "postbacks": {a: postback.encode(a="rsvp", e=event.id or 0, v=a) for a in ANSWERS},
+        "postbacks": {a: RsvpTap(event.id or 0, a).encode() for a in ANSWERS},
     }
 
 
@@ -121,8 +120,8 @@ def offer_say(event: Event, offer: WaitlistOffer, content: Content, locale: str)
         "expires": when_text(offer.expires_at, None, content, locale),
     }
     options = (
-        Option("rsvp.offer_accept", postback.encode(a="offer", o=offer.id or 0, v="yes")),
-        Option("rsvp.offer_decline", postback.encode(a="offer", o=offer.id or 0, v="no")),
+        Option("rsvp.offer_accept", OfferReply(offer.id or 0, "yes").encode()),
+        Option("rsvp.offer_decline", OfferReply(offer.id or 0, "no").encode()),
     )
     return Say("rsvp.offer", params, options)
 

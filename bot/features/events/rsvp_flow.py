@@ -20,6 +20,7 @@ from bot.conversation.registry import Registry
 from bot.conversation.store import save_state
 from bot.features.events import checkin as event_checkin
 from bot.features.events import events, messages, rsvp
+from bot.features.events.actions import CancelRsvp, MyEvents, OfferReply, RsvpTap, UpcomingEvents
 from bot.features.events.messages import event_card_say
 from bot.features.events.models import Event, RsvpAnswer
 
@@ -31,15 +32,11 @@ def register(registry: Registry) -> None:
     """Add the RSVP flows, actions and the check-in hook."""
     registry.add_flow(HEADCOUNT_FLOW)
     registry.add_flow(NEEDS_FLOW)
-    registry.actions.update(
-        {
-            "rsvp": on_rsvp,
-            "offer": on_offer,
-            "my_events": on_my_events,
-            "rsvp_cancel": on_cancel,
-            "events": on_events,
-        }
-    )
+    registry.on(RsvpTap, on_rsvp)
+    registry.on(OfferReply, on_offer)
+    registry.on(MyEvents, on_my_events)
+    registry.on(CancelRsvp, on_cancel)
+    registry.on(UpcomingEvents, on_events)
     registry.code_hooks.insert(0, checkin_hook)
 
 
@@ -54,11 +51,11 @@ def _resident_id(ctx: FlowContext) -> int:
     return int(ctx.resident.id or 0)
 
 
-def on_rsvp(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def on_rsvp(ctx: FlowContext, tap: RsvpTap) -> list[Say]:
     """A tap on 参加 / 未定 / 不参加."""
-    event = _event(ctx, data.get("e"))
-    choice = data.get("v", "")
-    if event is None or choice not in ("going", "maybe", "not"):
+    event = _event(ctx, tap.event_id)
+    choice = tap.answer
+    if event is None:
         return [Say("common.stale_button"), main_menu(ctx)]
     if not rsvp.is_open(event, ctx.now):
         return [Say(_closed_key(event), _info(ctx, event))]
@@ -117,7 +114,7 @@ def result_says(ctx: FlowContext, event: Event, result: rsvp.RsvpResult) -> list
         needs = Option(
             "rsvp.needs_chip", postback.encode(a="start", f=NEEDS_FLOW.name, e=event.id or 0)
         )
-        mine = Option("rsvp.my_events_chip", postback.encode(a="my_events"))
+        mine = Option("rsvp.my_events_chip", MyEvents().encode())
         return [Say("rsvp.going_saved", {**info, "party": party}, (needs, mine))]
     return [Say(f"rsvp.{answer}_saved", info)]
 
@@ -136,17 +133,13 @@ def tell_offers(ctx: FlowContext, event: Event, result: rsvp.RsvpResult) -> None
         messages.tell_offers(ctx.notifier, ctx.session, ctx.now, event, result.offers)
 
 
-def on_offer(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def on_offer(ctx: FlowContext, reply: OfferReply) -> list[Say]:
     """Take or decline a place offered from the waitlist."""
-    try:
-        offer_id = int(data.get("o", "0"))
-    except ValueError:
-        offer_id = 0
     result = rsvp.respond_to_offer(
         ctx.session,
-        offer_id=offer_id,
+        offer_id=reply.offer_id,
         resident_id=_resident_id(ctx),
-        accept=data.get("v") == "yes",
+        accept=reply.answer == "yes",
         now=ctx.now,
         offer_for=offer_time(ctx),
     )
@@ -156,12 +149,12 @@ def on_offer(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
     tell_offers(ctx, event, result)
     if result.status == "expired":
         return [Say("rsvp.offer_too_late", _info(ctx, event))]
-    if data.get("v") == "yes":
+    if reply.answer == "yes":
         return [Say("rsvp.offer_taken", _info(ctx, event))]
     return [Say("rsvp.offer_declined", _info(ctx, event))]
 
 
-def on_my_events(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def on_my_events(ctx: FlowContext, _tap: MyEvents) -> list[Say]:
     """The resident's upcoming events, with a chip to cancel each."""
     rows = events.upcoming_for_resident(ctx.session, resident_id=_resident_id(ctx), now=ctx.now)
     if not rows:
@@ -174,16 +167,16 @@ def on_my_events(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
         chips.append(
             Option(
                 "rsvp.cancel_chip",
-                postback.encode(a="rsvp_cancel", e=event.id or 0),
+                CancelRsvp(event.id or 0).encode(),
                 label_params={"title": event.title[:12]},
             )
         )
     return [Say("rsvp.my_events", {"events": "\n".join(lines)}, tuple(chips))]
 
 
-def on_cancel(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def on_cancel(ctx: FlowContext, tap: CancelRsvp) -> list[Say]:
     """Cancel from the menu: the answer becomes 不参加 and the place is offered on."""
-    event = _event(ctx, data.get("e"))
+    event = _event(ctx, tap.event_id)
     if event is None:
         return [Say("common.stale_button"), main_menu(ctx)]
     result = rsvp.answer(
@@ -200,7 +193,7 @@ def on_cancel(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
     return [Say("rsvp.cancelled", _info(ctx, event))]
 
 
-def on_events(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def on_events(ctx: FlowContext, _tap: UpcomingEvents) -> list[Say]:
     """Upcoming events the resident is invited to, as cards (up to four) to answer from."""
     found = events.open_for_resident(ctx.session, resident_id=_resident_id(ctx), now=ctx.now)
     if not found:

@@ -13,12 +13,12 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.content import Content
-from bot.conversation import postback
 from bot.conversation.engine import Say
 from bot.conversation.notifier import Notifier
 from bot.core import hooks
 from bot.core.hooks import EventBrief
 from bot.features.notices import notices
+from bot.features.notices.ack_flow import AckTap
 from bot.features.notices.models import Notice
 from bot.features.notices.notices import SendResult
 
@@ -42,7 +42,7 @@ def notice_says(
     if event is not None:
         says.append(Say(event.card_key, dict(event.card_params), flex=event.card_flex))
     if notice.ack_requested:  # a button in a bubble stays tappable, unlike a quick reply
-        ack_data = postback.encode(a="ack", n=notice.id or 0)
+        ack_data = AckTap(notice.id or 0).encode()
         says.append(
             Say("notices.ack_alt", {"title": title, "ack_data": ack_data}, flex="notice_ack")
         )

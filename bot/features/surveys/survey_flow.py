@@ -8,12 +8,12 @@ invites a resident of its audience whom the dispatch job has not reached yet.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.content import Content
-from bot.conversation import postback
+from bot.conversation.actions import Action, wire
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Option, Say
 from bot.conversation.registry import Registry
@@ -22,14 +22,28 @@ from bot.features.surveys import waves as survey_waves
 from bot.features.surveys.catalog import Survey, SurveyCatalog, load_catalog
 from bot.features.surveys.models import SurveyWave
 
-ANSWER_ACTION = "sv"
-OPEN_ACTION = "sv_open"
+
+@dataclass(frozen=True)
+class AnswerTap(Action, prefix="sv"):
+    """One option of one question of one wave."""
+
+    wave_id: int = wire("w")
+    question: int = wire("q", minimum=0)
+    option: int = wire("o", minimum=0)
+
+
+@dataclass(frozen=True)
+class OpenSurvey(Action, prefix="sv_open"):
+    """アンケート from the menu."""
+
+
+ANSWER_ACTION, OPEN_ACTION = AnswerTap.PREFIX, OpenSurvey.PREFIX
 
 
 def register(registry: Registry) -> None:
     """Add the survey's postback actions to the registry."""
-    registry.actions[ANSWER_ACTION] = answer_tap
-    registry.actions[OPEN_ACTION] = show_next_question
+    registry.on(AnswerTap, answer_tap)
+    registry.on(OpenSurvey, show_next_question)
 
 
 def catalog_for(content: Content) -> SurveyCatalog:
@@ -44,7 +58,7 @@ def question_say(survey: Survey, wave: SurveyWave, index: int, locale: str) -> S
         Option(
             label_key="survey.question_one",
             label=choice.label[locale],
-            value=postback.encode(a=ANSWER_ACTION, w=wave.id or 0, q=index, o=position),
+            value=AnswerTap(wave.id or 0, index, position).encode(),
         )
         for position, choice in enumerate(question.options)
     )
@@ -76,9 +90,9 @@ def nudge_says(survey: Survey, wave: SurveyWave, locale: str, tz: ZoneInfo) -> l
     return [Say("survey.nudge", params), question_say(survey, wave, 0, locale)]
 
 
-def answer_tap(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def answer_tap(ctx: FlowContext, tap: AnswerTap) -> list[Say]:
     """Record a tapped answer and ask the next question, or thank the resident."""
-    found = _resolve(ctx, data)
+    found = _resolve(ctx, tap)
     if found is None:
         return [Say("common.stale_button")]
     survey, wave, index, option = found
@@ -99,7 +113,7 @@ def answer_tap(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
     return replies or [Say("survey.thanks")]
 
 
-def show_next_question(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def show_next_question(ctx: FlowContext, _tap: OpenSurvey) -> list[Say]:
     """From the menu: the next unanswered question of any open wave the resident is in,
     inviting them first when the dispatch has not reached them yet."""
     catalog = catalog_for(ctx.content)
@@ -122,15 +136,10 @@ def _next_question(ctx: FlowContext, catalog: SurveyCatalog, resident_id: int) -
     return None
 
 
-def _resolve(
-    ctx: FlowContext, data: Mapping[str, str]
-) -> tuple[Survey, SurveyWave, int, int] | None:
-    """Wave, survey, question and option from postback data; None when anything is off."""
-    try:
-        wave_id, index, option = int(data["w"]), int(data["q"]), int(data["o"])
-    except (KeyError, ValueError):
-        return None
-    wave = ctx.session.get(SurveyWave, wave_id)
+def _resolve(ctx: FlowContext, tap: AnswerTap) -> tuple[Survey, SurveyWave, int, int] | None:
+    """Wave, survey, question and option of a tap; None when any of them is gone."""
+    index, option = tap.question, tap.option
+    wave = ctx.session.get(SurveyWave, tap.wave_id)
     survey = catalog_for(ctx.content).get(wave.survey_id) if wave else None
     if wave is None or survey is None or not 0 <= index < len(survey.questions):
         return None

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.content import Content
-from bot.conversation import postback
 from bot.conversation.engine import Option, Say
 from bot.conversation.notifier import Notifier
 from bot.features.volunteers import tells as tells
+from bot.features.volunteers.actions import OfferAnswer
 from bot.features.volunteers.models import Opportunity, Slot
 from bot.features.volunteers.shifts import hours_of
 from bot.features.volunteers.tells import Tell
@@ -57,8 +57,8 @@ def slot_info(
 def offer_says(offer_id: int, info: dict[str, Any], answer_hours: float) -> list[Say]:
     """The ask, with 引き受ける / 見送る buttons that name this offer."""
     chips = (
-        Option("volunteer.accept_chip", postback.encode(a="vo", o=offer_id, v="yes")),
-        Option("volunteer.decline_chip", postback.encode(a="vo", o=offer_id, v="no")),
+        Option("volunteer.accept_chip", OfferAnswer(offer_id, "yes").encode()),
+        Option("volunteer.decline_chip", OfferAnswer(offer_id, "no").encode()),
     )
     return [Say("volunteer.offer", {**info, "answer_hours": round(answer_hours)}, chips)]
 

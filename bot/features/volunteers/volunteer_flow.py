@@ -24,6 +24,15 @@ from bot.conversation.registry import Registry
 from bot.features.volunteers import cancel as volunteer_cancel
 from bot.features.volunteers import messages, volunteers
 from bot.features.volunteers import shifts as volunteer_shifts
+from bot.features.volunteers.actions import (
+    Browse,
+    CancelShift,
+    Hub,
+    OfferAnswer,
+    Pause,
+    Points,
+    SignUp,
+)
 from bot.features.volunteers.catalog import load_catalog
 from bot.features.volunteers.models import Bucket, Reach, VolunteerProfile
 from bot.features.volunteers.tells import Tell
@@ -38,17 +47,13 @@ DONE = "done"
 def register(registry: Registry) -> None:
     """Add the profile flow, the volunteering actions and the pause words."""
     registry.add_flow(PROFILE_FLOW)
-    registry.actions.update(
-        {
-            "volunteer": on_hub,
-            "vo": on_offer,
-            "vbrowse": on_browse,
-            "vsign": on_sign_up,
-            "vpause": on_pause,
-            "vpoints": on_points,
-            "vcancel": on_cancel,
-        }
-    )
+    registry.on(Hub, on_hub)
+    registry.on(OfferAnswer, on_offer)
+    registry.on(Browse, on_browse)
+    registry.on(SignUp, on_sign_up)
+    registry.on(Pause, on_pause)
+    registry.on(Points, on_points)
+    registry.on(CancelShift, on_cancel)
     registry.text_hooks.append(pause_hook)
 
 
@@ -70,7 +75,7 @@ def _chip(key: str, **fields: str | int) -> Option:
 # --- hub ----------------------------------------------------------------------------------
 
 
-def on_hub(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def on_hub(ctx: FlowContext, _tap: Hub) -> list[Say]:
     """The volunteering menu: a summary of the profile, or the profile conversation."""
     profile = volunteers.get_profile(ctx.session, _rid(ctx))
     if profile is None:
@@ -81,15 +86,15 @@ def on_hub(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
 def hub_say(ctx: FlowContext, profile: VolunteerProfile, key: str) -> Say:
     """`key` with the profile summary and the volunteering chips."""
     pause = (
-        _chip("volunteer.resume_chip", a="vpause", v=0)
+        Option("volunteer.resume_chip", Pause("0").encode())
         if profile.paused
-        else _chip("volunteer.pause_chip", a="vpause", v=1)
+        else Option("volunteer.pause_chip", Pause("1").encode())
     )
     chips = (
-        _chip("volunteer.browse_chip", a="vbrowse"),
+        Option("volunteer.browse_chip", Browse().encode()),
         _chip("volunteer.edit_chip", a="start", f=FLOW_NAME, edit=1),
         pause,
-        _chip("volunteer.points_chip", a="vpoints"),
+        Option("volunteer.points_chip", Points().encode()),
     )
     return Say(key, summary(ctx, profile), chips)
 
@@ -131,7 +136,7 @@ def answer_says(ctx: FlowContext, answer: volunteers.Answer, accepted_key: str) 
         answer.slot, answer.opportunity, ctx.content, ctx.locale, ctx.settings.tz
     )
     if answer.status == "no_profile":
-        return on_hub(ctx, {})
+        return on_hub(ctx, Hub())
     key = {
         "accepted": accepted_key,
         "declined": "volunteer.declined",
@@ -143,17 +148,13 @@ def answer_says(ctx: FlowContext, answer: volunteers.Answer, accepted_key: str) 
     return [Say(key, {**info, "cap": answer.cap})]
 
 
-def on_offer(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def on_offer(ctx: FlowContext, tap: OfferAnswer) -> list[Say]:
     """引き受ける / 今回は見送る on an ask."""
-    try:
-        offer_id = int(data.get("o", "0"))
-    except ValueError:
-        return [Say("common.stale_button"), main_menu(ctx)]
     answer = volunteers.respond(
         ctx.session,
-        offer_id=offer_id,
+        offer_id=tap.offer_id,
         resident_id=_rid(ctx),
-        accept=data.get("v") == "yes",
+        accept=tap.answer == "yes",
         now=ctx.now,
         settings=ctx.settings,
     )
@@ -161,11 +162,11 @@ def on_offer(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
     return answer_says(ctx, answer, "volunteer.accepted")
 
 
-def on_browse(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def on_browse(ctx: FlowContext, _tap: Browse) -> list[Say]:
     """Open slots that fit the resident, each with a sign-up chip."""
     profile = volunteers.get_profile(ctx.session, _rid(ctx))
     if profile is None:
-        return on_hub(ctx, data)
+        return on_hub(ctx, Hub())
     found = volunteers.browse(ctx.session, _rid(ctx), ctx.now)
     if not found:
         return [
@@ -185,19 +186,22 @@ def on_browse(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
         chips.append(
             Option(
                 "volunteer.signup_chip",
-                postback.encode(a="vsign", s=slot.id or 0),
+                SignUp(slot.id or 0).encode(),
                 label_params={"n": n},
             )
         )
     return [Say("volunteer.browse", {"slots": "\n".join(lines)}, tuple(chips))]
 
 
-def on_sign_up(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def on_sign_up(ctx: FlowContext, tap: SignUp) -> list[Say]:
     """Take a place found by browsing."""
     try:
-        slot_id = int(data.get("s", "0"))
         answer = volunteers.sign_up(
-            ctx.session, slot_id=slot_id, resident_id=_rid(ctx), now=ctx.now, settings=ctx.settings
+            ctx.session,
+            slot_id=tap.slot_id,
+            resident_id=_rid(ctx),
+            now=ctx.now,
+            settings=ctx.settings,
         )
     except ValueError:
         return [Say("common.stale_button"), main_menu(ctx)]
@@ -205,12 +209,12 @@ def on_sign_up(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
     return answer_says(ctx, answer, "volunteer.signed_up")
 
 
-def on_pause(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def on_pause(ctx: FlowContext, tap: Pause) -> list[Say]:
     """しばらくお休み (v=1) or 再開 (v=0)."""
-    paused = data.get("v") == "1"
+    paused = tap.paused == "1"
     told = volunteers.set_paused(ctx.session, _rid(ctx), paused, ctx.now, settings=ctx.settings)
     if told is None:
-        return on_hub(ctx, data)
+        return on_hub(ctx, Hub())
     _tell(ctx, told)
     profile = volunteers.get_profile(ctx.session, _rid(ctx))
     assert profile is not None
@@ -224,10 +228,10 @@ def pause_hook(ctx: FlowContext, given: FlowInput) -> list[Say] | None:
     words = {ctx.content.text("volunteer.pause_chip", loc) for loc in LOCALES}
     if given.text.strip() not in words:
         return None
-    return on_pause(ctx, {"v": "1"})
+    return on_pause(ctx, Pause("1"))
 
 
-def on_points(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def on_points(ctx: FlowContext, _tap: Points) -> list[Say]:
     """地域活動ポイント, hours, and the shifts still to come, each with a cancel chip."""
     totals = volunteer_shifts.points_of(ctx.session, _rid(ctx))
     upcoming = volunteers.commitments(ctx.session, _rid(ctx), ctx.now)[:5]
@@ -239,7 +243,7 @@ def on_points(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
     cancels = [
         Option(
             "volunteer.cancel_chip",
-            postback.encode(a="vcancel", o=v.id or 0),
+            CancelShift(v.id or 0).encode(),
             label_params={"n": n},
         )
         for n, (v, s, _o) in enumerate(upcoming, 1)
@@ -254,7 +258,7 @@ def on_points(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
                 "shifts": totals.shifts,
                 "upcoming": upcoming_text,
             },
-            (_chip("volunteer.browse_chip", a="vbrowse"), *cancels),
+            (Option("volunteer.browse_chip", Browse().encode()), *cancels),
         )
     ]
 
@@ -263,25 +267,22 @@ def _info(ctx: FlowContext, slot: Any, opportunity: Any) -> dict[str, Any]:
     return messages.slot_info(slot, opportunity, ctx.content, ctx.locale, ctx.settings.tz)
 
 
-def on_cancel(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def on_cancel(ctx: FlowContext, tap: CancelShift) -> list[Say]:
     """Give back an accepted shift: `c` absent asks to confirm, `c=1` cancels, `c=0` keeps."""
-    try:
-        offer_id = int(data.get("o", "0"))
-    except ValueError:
-        return [Say("common.stale_button"), main_menu(ctx)]
+    offer_id = tap.offer_id
     found = volunteer_cancel.accepted_offer(ctx.session, offer_id=offer_id, resident_id=_rid(ctx))
     if found is None:
         return [Say("common.stale_button"), main_menu(ctx)]
     _offer, slot, opportunity = found
     info = _info(ctx, slot, opportunity)
-    if data.get("c") == "0":
+    if tap.confirm == "0":
         return [Say("volunteer.cancel_kept", info)]
-    if data.get("c") != "1":
+    if tap.confirm != "1":
         late = volunteer_cancel.is_late(slot, ctx.now, ctx.settings)
         hours = ctx.settings.volunteer_late_cancel_hours
         chips = (
-            _chip("volunteer.cancel_yes_chip", a="vcancel", o=offer_id, c=1),
-            _chip("volunteer.cancel_no_chip", a="vcancel", o=offer_id, c=0),
+            Option("volunteer.cancel_yes_chip", CancelShift(offer_id, "1").encode()),
+            Option("volunteer.cancel_no_chip", CancelShift(offer_id, "0").encode()),
         )
         key = "volunteer.cancel_confirm_late" if late else "volunteer.cancel_confirm"
         return [Say(key, {**info, "hours": f"{hours:g}"}, chips)]

@@ -16,6 +16,8 @@ from sqlmodel import Session
 
 from bot.content import LOCALES, ContentError
 from bot.conversation import postback
+from bot.conversation.actions import Forged
+from bot.conversation.engine import Say
 from bot.core.models.residents import Resident
 from bot.db import session_scope
 from bot.features.events import events
@@ -57,9 +59,12 @@ def tap(
     """The resident taps a chip; returns the replies (Say values)."""
     with session_scope(engine) as session:
         ctx = flow_ctx(session, resident_id, now, SETTINGS)
-        return survey_flow.answer_tap(
-            ctx, {"a": "sv", "w": str(wave_id), "q": str(question), "o": str(option)}
-        )
+        data = {"a": "sv", "w": str(wave_id), "q": str(question), "o": str(option)}
+        try:
+            tap = survey_flow.AnswerTap.decode(data)
+        except Forged:  # as the runner does: a polite answer, nothing recorded
+            return [Say("common.stale_button")]
+        return survey_flow.answer_tap(ctx, tap)
 
 
 def keys(says: list[Any]) -> list[str]:
@@ -206,7 +211,9 @@ def test_the_menu_brings_back_the_next_unanswered_question(engine: Engine) -> No
     invite(engine, wave, [rid])
     tap(engine, rid, wave, 0, 0)
     with session_scope(engine) as session:
-        says = survey_flow.show_next_question(flow_ctx(session, rid, T0, SETTINGS), {})
+        says = survey_flow.show_next_question(
+            flow_ctx(session, rid, T0, SETTINGS), survey_flow.OpenSurvey()
+        )
     assert keys(says) == ["survey.question_of"] and says[0].params["number"] == 2
 
 
@@ -216,7 +223,9 @@ def test_the_menu_invites_a_follower_the_dispatch_has_not_reached_yet(engine: En
     make_wave(engine, "event_satisfaction", key="event-x")  # checked in at no event: not theirs
     now = T0 + timedelta(hours=1)
     with session_scope(engine) as session:
-        says = survey_flow.show_next_question(flow_ctx(session, newcomer, now, SETTINGS), {})
+        says = survey_flow.show_next_question(
+            flow_ctx(session, newcomer, now, SETTINGS), survey_flow.OpenSurvey()
+        )
     assert keys(says) == ["survey.question_one"]
     assert postback.decode(says[0].options[0].value)["w"] == str(wave)
     with session_scope(engine) as session:
@@ -229,7 +238,9 @@ def test_the_menu_invites_a_follower_the_dispatch_has_not_reached_yet(engine: En
         assert surveys.not_yet_invited(session, wave_row, [newcomer]) == []  # no push later
     assert keys(tap(engine, newcomer, wave, 0, 0)) == ["survey.thanks"]
     with session_scope(engine) as session:
-        says = survey_flow.show_next_question(flow_ctx(session, newcomer, now, SETTINGS), {})
+        says = survey_flow.show_next_question(
+            flow_ctx(session, newcomer, now, SETTINGS), survey_flow.OpenSurvey()
+        )
         assert keys(says) == ["survey.none_open"]
         assert session.execute(select(SurveyInvite.responded)).scalars().all() == [True]
     assert count_rows(engine, SurveyAnswer) == 1
@@ -240,7 +251,9 @@ def test_the_menu_invites_nobody_outside_the_audience(engine: Engine) -> None:
     make_wave(engine, "event_satisfaction", key="event-x")  # nobody checked in
     make_wave(engine, "osaka_ward_ties")  # a disabled survey sends no wave to anyone
     with session_scope(engine) as session:
-        says = survey_flow.show_next_question(flow_ctx(session, resident, T0, SETTINGS), {})
+        says = survey_flow.show_next_question(
+            flow_ctx(session, resident, T0, SETTINGS), survey_flow.OpenSurvey()
+        )
     assert keys(says) == ["survey.none_open"]
     assert count_rows(engine, SurveyInvite) == 0
 
