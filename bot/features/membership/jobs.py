@@ -12,7 +12,7 @@ from bot.conversation.jobs import JobDeps
 from bot.conversation.policy_push import push
 from bot.features.membership import memberships as membership
 from bot.features.membership import officer_digest
-from bot.features.membership.digest_words import digest_say
+from bot.features.membership.messages import digest_say
 from bot.platform.scheduler.jobs import DailyAt, JobSpec
 from bot.settings import Settings
 
