@@ -9,7 +9,6 @@ from sqlmodel import Session
 
 from bot.conversation.engine import Say
 from bot.conversation.jobs import JobDeps
-from bot.conversation.policy_push import push
 from bot.features.membership import memberships as membership
 from bot.features.membership import officer_digest
 from bot.features.membership.messages import digest_say
@@ -39,13 +38,13 @@ def pending_application_reminders(*, now: datetime, session: Session, deps: JobD
         officers = membership.officer_resident_ids(session, association_id)
         params = {"count": count, "days": days}
         told += len(
-            push(
+            deps.notifier.push(
                 session,
-                deps,
                 now,
                 key=f"pending-applications:{association_id}:{day}",
                 kind="officer_reminder",
                 resident_ids=officers,
+                under_policy=True,
                 use_budget=False,
                 says_for=lambda loc, p=params: [Say("scheduler.pending_applications", p)],
             )
@@ -74,15 +73,15 @@ def officer_digest_job(*, now: datetime, session: Session, deps: JobDeps) -> int
             continue
         # Officers' work messages do not spend their weekly budget as residents.
         told += len(
-            push(
+            deps.notifier.push(
                 session,
-                deps,
                 now,
                 key=f"officer-digest:{association_id}:{day}",
                 kind="officer_digest",
+                under_policy=True,
                 use_budget=False,
                 resident_ids=membership.officer_resident_ids(session, association_id),
-                says_for=lambda loc, d=digest: [digest_say(d, day, deps.renderer.content, loc)],
+                says_for=lambda loc, d=digest: [digest_say(d, day, deps.content, loc)],
             )
         )
     return told

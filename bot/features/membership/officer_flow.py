@@ -17,11 +17,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.content import Content
 from bot.conversation import postback
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
-from bot.conversation.notify import push, push_in
+from bot.conversation.notifier import Notifier
 from bot.conversation.replies import with_menu
 from bot.conversation.richmenu_links import relink_after_commit
 from bot.core.models.areas import Association
@@ -47,6 +46,10 @@ def _buttons(membership_id: int) -> dict[str, str]:
     }
 
 
+def _notifier(ctx: FlowContext) -> Notifier:
+    return Notifier.build(ctx.content, ctx.settings)  # TODO(lead): ctx.notifier
+
+
 def notify_new_application(ctx: FlowContext, row: Membership, association: Association) -> int:
     """Push the new application to the association's officers, with decision buttons."""
     assert row.id is not None
@@ -56,13 +59,15 @@ def notify_new_application(ctx: FlowContext, row: Membership, association: Assoc
         "applied": _local(row.applied_at, ctx),
         **_buttons(row.id),
     }
-    return push(
-        ctx,
+    told = _notifier(ctx).push(
+        ctx.session,
+        ctx.now,
         key=f"membership:{row.id}:new",
         kind="membership_application",
         resident_ids=membership.officer_resident_ids(ctx.session, association.id or 0),
-        says=lambda locale: [Say("officer.new_application", params, flex="join_application")],
+        says_for=lambda locale: [Say("officer.new_application", params, flex="join_application")],
     )
+    return len(told)
 
 
 def _application_for_officer(
@@ -90,24 +95,23 @@ def decide(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
     status = decision.membership.status
     if not decision.changed:
         return [Say(f"officer.already.{status}", {"when": _local(row.decided_at, ctx)})]
-    tell_applicant(ctx.session, ctx.content, decision.membership, ctx.now)
+    tell_applicant(ctx.session, _notifier(ctx), decision.membership, ctx.now)
     return [Say(f"officer.done.{status}")]
 
 
-def tell_applicant(session: Session, content: Content, row: Membership, now: datetime) -> None:
+def tell_applicant(session: Session, notifier: Notifier, row: Membership, now: datetime) -> None:
     """Push the decision to the applicant (once per application) and switch their menu.
 
     Public so that the staff web, deciding outside LINE, tells residents the same way.
     """
     association = membership.association_of(session, row)
-    push_in(
+    notifier.push(
         session,
-        content,
         now,
         key=f"membership:{row.id}:decided",
         kind="membership_decision",
         resident_ids=[row.resident_id],
-        says=lambda locale: [
+        says_for=lambda locale: [
             Say(
                 f"join.decided.{row.status}",
                 {"association": association.name},

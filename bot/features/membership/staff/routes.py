@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.conversation.notifier import Notifier
 from bot.core import audit
 from bot.core.scope import Permission, visible_associations
 from bot.db import session_scope
@@ -178,7 +179,9 @@ def _decide(request: Request, user: StaffUser, membership_id: int, approve: bool
             raise HTTPException(status_code=404) from None
         if decision.changed:
             # The resident hears the decision exactly as when an officer decides in LINE.
-            tell_applicant(db, request.app.state.content, decision.membership, now)
+            state = request.app.state
+            notifier = Notifier.build(state.content, state.settings)  # TODO(lead): NotifierDep
+            tell_applicant(db, notifier, decision.membership, now)
             audit.record(
                 db,
                 account_id=user.account.id,
