@@ -57,6 +57,7 @@ def mount_staff(app: FastAPI) -> None:
         raise SettingsError("TSUNAGARI_SESSION_SECRET must be set to 32+ random characters")
     from bot.features.events.staff import edit_routes as event_edit_routes
     from bot.features.events.staff import routes as event_routes
+    from bot.features.membership.staff import api as membership_api
     from bot.features.membership.staff import qr_routes
     from bot.features.membership.staff import routes as member_routes
     from bot.features.notices.staff import paper_routes
@@ -78,6 +79,7 @@ def mount_staff(app: FastAPI) -> None:
     app.include_router(volunteer_routes.router)
     app.include_router(opportunity_routes.router)
     app.include_router(api.router)
+    app.include_router(membership_api.router)  # TODO(lead): from FEATURES' api_routers
     app.mount("/staff/static", StaticFiles(directory=STATIC_DIR), name="staff-static")
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(ScopeDenied, _forbidden)

@@ -2,7 +2,15 @@
 
 from bot.conversation.registry import Registry
 from bot.feature import Feature
-from bot.features.membership import invitations, jobs, join_flow, membership_flow, officer_flow
+from bot.features.membership import (
+    catalogs,
+    invitations,
+    jobs,
+    join_flow,
+    membership_flow,
+    officer_flow,
+)
+from bot.features.membership.staff import api as staff_api
 from bot.features.membership.staff import qr_routes
 from bot.features.membership.staff import routes as staff_routes
 
@@ -19,4 +27,7 @@ FEATURE = Feature(
     jobs=jobs.jobs,
     erasers=(invitations.forget,),
     staff_routers=(staff_routes.router, qr_routes.router),
+    api_routers=(staff_api.router,),
+    nav=(*staff_routes.NAV, *qr_routes.NAV),
+    catalogs=(catalogs.check_templates,),
 )
