@@ -21,6 +21,7 @@ from bot.conversation import postback
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
 from bot.conversation.notifier import Notifier
+from bot.conversation.registry import Registry
 from bot.conversation.replies import with_menu
 from bot.conversation.richmenu_links import relink_after_commit
 from bot.core.models.areas import Association
@@ -204,11 +205,8 @@ def link_hook(ctx: FlowContext, given: FlowInput) -> list[Say] | None:
     return _link(ctx, code) if code else None
 
 
-def register(registry: object) -> None:
+def register(registry: Registry) -> None:
     """Add the officer flow, hook and actions to the registry."""
-    from bot.conversation.registry import Registry
-
-    assert isinstance(registry, Registry)
     registry.add_flow(LINK_FLOW, "officer_link")
     registry.text_hooks.append(link_hook)
     registry.actions.update({DECIDE: decide, DETAIL: detail, PENDING: pending_list})
