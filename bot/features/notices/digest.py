@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from bot.features.notices.models import Notice, NoticeAck, NoticeRecipient, NoticeStatus
@@ -58,7 +58,7 @@ def _count(session: Session, query: object) -> int:
     return int(session.exec(query).one())  # type: ignore[call-overload]
 
 
-def _reaches(association_id: int) -> object:
+def _reaches(association_id: int) -> ColumnElement[bool]:
     """A notice of the association, or one of a wider audience that reached its members."""
     reached = select(NoticeRecipient.notice_id).where(
         NoticeRecipient.association_id == association_id
