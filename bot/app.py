@@ -18,16 +18,17 @@ from starlette.concurrency import run_in_threadpool
 from bot.background import Background
 from bot.clock import Clock, SystemClock
 from bot.content import load_content
+from bot.conversation.notifier import Notifier
 from bot.conversation.registry import Registry
 from bot.conversation.render import Renderer
 from bot.conversation.runner import Runner
 from bot.db import make_engine, ping
-from bot.features import build_registry, check_catalogs
-from bot.features.events import public_routes as events_web
+from bot.features import FEATURES, build_registry, check_catalogs
 from bot.platform import migrate, webhook
+from bot.platform.delivery.send_policy import Policy
 from bot.platform.line.gateway import LineGateway, gateway_from_settings
 from bot.settings import Settings, get_settings
-from bot.staff import mount_staff
+from bot.staff import StaffParts, mount_staff
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +101,19 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     )
     app.state.settings, app.state.content, app.state.engine = settings, content, engine
     app.state.registry, app.state.renderer = registry, renderer
+    app.state.notifier = Notifier(renderer, Policy.from_settings(settings), settings.tz)
     app.state.runner = Runner(registry, renderer)
     app.state.clock = overrides.clock or SystemClock()
     _include_routes(app)
-    mount_staff(app)
+    mount_staff(
+        app,
+        StaffParts(
+            routers=[router for f in FEATURES for router in f.staff_routers],
+            api_routers=[router for f in FEATURES for router in f.api_routers],
+            nav=[item for f in FEATURES for item in f.nav],
+            template_dirs=[f.templates for f in FEATURES if f.templates is not None],
+        ),
+    )
     if settings.simulator_enabled:
         # Imported here: the simulator (and the stand-in) exist only in demos and tests.
         from bot.simulator.routes import mount_simulator
@@ -114,7 +124,9 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
 
 def _include_routes(app: FastAPI) -> None:
     app.include_router(webhook.router)
-    app.include_router(events_web.router)
+    for feature in FEATURES:
+        for router in feature.public_routers:
+            app.include_router(router)
 
     @app.get("/healthz", summary="Liveness", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.content import Content
+from bot.conversation.notifier import Notifier
 from bot.core.models.residents import Resident
 from bot.settings import Settings
 
@@ -25,6 +26,13 @@ class FlowContext:
     now: datetime
     # Work to run after the transaction commits (e.g. wake the delivery sender).
     after_commit: list[Callable[[], Any]] = field(default_factory=list)
+    # Pushes to other residents (an officer told of an application, …); the processor hands
+    # in its own, a context built without one gets one over the same content and settings.
+    notifier: Notifier = field(default=None)  # type: ignore[assignment]  # set in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.notifier is None:
+            self.notifier = Notifier.build(self.content, self.settings)
 
     @property
     def locale(self) -> str:

@@ -52,6 +52,10 @@ class FlowInput:
     params: Mapping[str, str] = field(default_factory=dict)  # date-time picker result
 
 
+class FlowError(ValueError):
+    """A flow declared wrong (a step named twice, a `next` naming no step): fails at start-up."""
+
+
 class Invalid(Exception):
     """A free-text answer could not be accepted; `reason_key` says why, politely."""
 
@@ -91,6 +95,22 @@ class Flow:
     on_complete: Callable[[Any, Data], list[Say]]
     ttl: timedelta = timedelta(minutes=30)
     initial: Callable[[Any, Mapping[str, str]], Data] | None = None
+    # Steps a `next` function may return: checked here, so a typo fails at start-up.
+    branches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = [step.name for step in self.steps]
+        if not names or len(set(names)) != len(names):
+            raise FlowError(f"flow {self.name!r}: steps must be named once each: {names}")
+        for step in self.steps:
+            targets = (
+                (step.next,) if isinstance(step.next, str) else self.branches.get(step.name, ())
+            )
+            for target in targets:
+                if target not in names:
+                    raise FlowError(
+                        f"flow {self.name!r}: step {step.name!r} leads to unknown {target!r}"
+                    )
 
     def step(self, name: str) -> Step:
         """Look a step up by name."""

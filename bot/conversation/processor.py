@@ -20,11 +20,13 @@ from bot.content import Content
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Say
 from bot.conversation.handlers import route
+from bot.conversation.notifier import Notifier
 from bot.conversation.render import Renderer
 from bot.conversation.runner import Runner
 from bot.core import residents
 from bot.db import is_postgres, session_scope
 from bot.platform import inbox
+from bot.platform.delivery.send_policy import Policy
 from bot.platform.inbox_models import EventStatus
 from bot.platform.line.gateway import LineGateway, retry_key_for
 from bot.platform.line.limits import LimitError
@@ -60,6 +62,7 @@ class Processor:
     ) -> None:
         self.engine, self.settings, self.content = engine, settings, content
         self.runner, self.renderer, self.gateway, self.clock = runner, renderer, gateway, clock
+        self.notifier = Notifier(renderer, Policy.from_settings(settings), settings.tz)
         self._lanes: list[asyncio.Queue[int]] = []
         self._workers: list[asyncio.Task[None]] = []
         self._idle = asyncio.Event()
@@ -200,7 +203,9 @@ class Processor:
             inbox.finish(session, taken.seq, EventStatus.SKIPPED, now, "ignored")
             return None
         resident = residents.get_or_create(session, user_id, now, self.settings.default_locale)
-        ctx = FlowContext(session, resident, self.content, self.settings, now)
+        ctx = FlowContext(
+            session, resident, self.content, self.settings, now, notifier=self.notifier
+        )
         says = handler(ctx, event, self.runner)
         messages = self._render(says, resident.locale)
         # Last, so that on SQLite the write lock is taken as late as the handler allows.

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+from bot.conversation.actions import Action
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Flow, FlowInput, Say
 
 TextHook = Callable[[FlowContext, FlowInput], list[Say] | None]
 PostbackAction = Callable[[FlowContext, Mapping[str, str]], list[Say]]
 EventHook = Callable[[FlowContext], list[Say]]
+A = TypeVar("A", bound=Action)
 
 
 @dataclass
@@ -36,3 +39,12 @@ class Registry:
         self.flows[flow.name] = flow
         for command in commands:
             self.triggers[command] = flow.name
+
+    def on(self, action: type[A], handler: Callable[[FlowContext, A], list[Say]]) -> None:
+        """Route taps of a typed action to `handler`, with the payload decoded and checked
+        first: a forged or stale payload raises `Forged` before the handler runs."""
+
+        def run(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+            return handler(ctx, action.decode(data))
+
+        self.actions[action.PREFIX] = run

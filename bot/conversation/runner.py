@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import replace
 
 from bot.conversation import engine
+from bot.conversation.actions import Forged
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Flow, FlowInput, Outcome, Say, State
 from bot.conversation.menu import main_menu
 from bot.conversation.registry import Registry
 from bot.conversation.render import Renderer
 from bot.conversation.store import load_state, save_state
+
+log = logging.getLogger(__name__)
 
 
 class Runner:
@@ -86,7 +90,11 @@ class Runner:
         handler = self.registry.actions.get(action)
         if handler is None:
             return [Say("common.stale_button"), main_menu(ctx)]
-        return handler(ctx, data)
+        try:
+            return handler(ctx, data)
+        except Forged:
+            log.info("postback refused", extra={"action": action[:20]})
+            return [Say("common.stale_button"), main_menu(ctx)]
 
     def _continue(
         self, ctx: FlowContext, state: State, given: FlowInput, user_id: str

@@ -4,15 +4,23 @@ Features never import each other. When membership changes, volunteering must ref
 match keys; when an event is cancelled, the notices about it are withdrawn. The feature
 where it happens calls `emit_*` here; the features that care declare a subscriber on their
 `Feature` record, and `install` (run once when `bot.features` is imported) wires them up.
+
+Questions across features work the same way: the feature that asks calls `ask_*` here, and
+the feature that knows the answer declares an answerer on its `Feature` record (surveys ask
+events which events just ended; volunteering asks which events an opportunity may help).
+With no answerer installed, an `ask_*` returns nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
+
+from bot.core.scope import Scope
 
 MembershipChanged = Callable[[Session, int, datetime], None]  # (session, resident id, now)
 EventCancelled = Callable[[Session, int, datetime], None]  # (session, event id, now)
@@ -21,11 +29,45 @@ DigestCounts = Callable[[Session, int, datetime, datetime], Mapping[str, int]]
 
 
 @dataclass(frozen=True)
+class EndedEvent:
+    """A published event that has ended and had at least one check-in."""
+
+    id: int
+    title: str
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class EventChoice:
+    """An event as another feature shows or links it: a name, a time, its association."""
+
+    id: int
+    title: str
+    starts_at: datetime
+    association_id: int | None
+
+
+# (session, since, until) -> published events with check-ins that ended in [since, until]
+EndedEvents = Callable[[Session, datetime, datetime], list[EndedEvent]]
+# (session, event id) -> residents checked in at the event
+EventAttendees = Callable[[Session, int], list[int]]
+# (session, scope, now, limit) -> events not cancelled, starting after now, in scope, soonest first
+UpcomingEvents = Callable[[Session, Scope, datetime, int], list[EventChoice]]
+# (session, event ids) -> those events that exist, by id
+EventsById = Callable[[Session, Collection[int]], dict[int, EventChoice]]
+
+
+@dataclass(frozen=True)
 class Subscriptions:
     """What one feature wants to hear about."""
 
     membership_changed: tuple[MembershipChanged, ...] = ()
     event_cancelled: tuple[EventCancelled, ...] = ()
+    # Questions it answers for other features (see the `ask_*` functions).
+    ended_events: tuple[EndedEvents, ...] = ()
+    event_attendees: tuple[EventAttendees, ...] = ()
+    upcoming_events: tuple[UpcomingEvents, ...] = ()
+    events_by_id: tuple[EventsById, ...] = ()
     # Figures for the officers' daily digest, counted by the feature that owns them.
     digest_counts: tuple[DigestCounts, ...] = ()
 
@@ -34,6 +76,10 @@ class Subscriptions:
 class _Installed:
     membership_changed: list[MembershipChanged] = field(default_factory=list)
     event_cancelled: list[EventCancelled] = field(default_factory=list)
+    ended_events: list[EndedEvents] = field(default_factory=list)
+    event_attendees: list[EventAttendees] = field(default_factory=list)
+    upcoming_events: list[UpcomingEvents] = field(default_factory=list)
+    events_by_id: list[EventsById] = field(default_factory=list)
     digest_counts: list[DigestCounts] = field(default_factory=list)
 
 
@@ -49,23 +95,27 @@ def install(subscriptions: Iterable[Subscriptions]) -> None:
         for cancelled in subs.event_cancelled:
             if cancelled not in _installed.event_cancelled:
                 _installed.event_cancelled.append(cancelled)
-        for counts in subs.digest_counts:
-            if counts not in _installed.digest_counts:
-                _installed.digest_counts.append(counts)
+        _add(_installed.ended_events, subs.ended_events)
+        _add(_installed.event_attendees, subs.event_attendees)
+        _add(_installed.upcoming_events, subs.upcoming_events)
+        _add(_installed.events_by_id, subs.events_by_id)
+        _add(_installed.digest_counts, subs.digest_counts)
+
+
+def _add(installed: list[Any], answerers: Iterable[Any]) -> None:
+    for fn in answerers:
+        if fn not in installed:
+            installed.append(fn)
 
 
 def uninstall(subscriptions: Iterable[Subscriptions]) -> None:
-    """Remove subscribers `install` wired (tests installing a stub take it out again)."""
+    """Remove what `install` wired (a test installing a stub takes it out again)."""
     for subs in subscriptions:
-        for fn in subs.membership_changed:
-            if fn in _installed.membership_changed:
-                _installed.membership_changed.remove(fn)
-        for cancelled in subs.event_cancelled:
-            if cancelled in _installed.event_cancelled:
-                _installed.event_cancelled.remove(cancelled)
-        for counts in subs.digest_counts:
-            if counts in _installed.digest_counts:
-                _installed.digest_counts.remove(counts)
+        for hook in fields(Subscriptions):
+            installed: list[Any] = getattr(_installed, hook.name)
+            for fn in getattr(subs, hook.name):
+                if fn in installed:
+                    installed.remove(fn)
 
 
 def emit_membership_changed(session: Session, resident_id: int, now: datetime) -> None:
@@ -78,6 +128,34 @@ def emit_event_cancelled(session: Session, event_id: int, now: datetime) -> None
     """An event was cancelled: in the caller's transaction."""
     for fn in _installed.event_cancelled:
         fn(session, event_id, now)
+
+
+def ask_ended_events(session: Session, since: datetime, until: datetime) -> list[EndedEvent]:
+    """Published events with at least one check-in that ended between `since` and `until`."""
+    return [event for fn in _installed.ended_events for event in fn(session, since, until)]
+
+
+def ask_event_attendees(session: Session, event_id: int) -> list[int]:
+    """Residents checked in at the event, by resident id."""
+    return sorted({rid for fn in _installed.event_attendees for rid in fn(session, event_id)})
+
+
+def ask_upcoming_events(
+    session: Session, scope: Scope, now: datetime, limit: int
+) -> list[EventChoice]:
+    """Events in `scope` starting after `now` and not cancelled, soonest first."""
+    found = [event for fn in _installed.upcoming_events for event in fn(session, scope, now, limit)]
+    return sorted(found, key=lambda e: e.starts_at)[:limit]
+
+
+def ask_events_by_id(session: Session, event_ids: Collection[int]) -> dict[int, EventChoice]:
+    """The events of `event_ids` that exist, by id."""
+    ids = {int(i) for i in event_ids}
+    found: dict[int, EventChoice] = {}
+    if ids:
+        for fn in _installed.events_by_id:
+            found.update(fn(session, ids))
+    return found
 
 
 def ask_digest_counts(

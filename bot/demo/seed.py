@@ -51,7 +51,9 @@ def seed_demo(settings: Settings) -> str:
             now = datetime.now(UTC)
             changed += seed_join_codes(session, now)
             changed += seed_activities(session, settings.content_dir / DEMO_DIR, now, settings.tz)
-            changed += seed_volunteer_profiles(session, settings.content_dir / DEMO_DIR, now)
+            changed += seed_volunteer_profiles(
+                session, settings.content_dir / DEMO_DIR, now, settings
+            )
             changed += seed_survey_waves(session, settings.content_dir, now, settings.tz)
             totals = {
                 **geography_counts(session),

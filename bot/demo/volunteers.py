@@ -19,19 +19,22 @@ from bot.core.models.membership import ContactMethod, Membership, MembershipStat
 from bot.core.models.residents import Resident
 from bot.features.volunteers import volunteers
 from bot.features.volunteers.models import VolunteerProfile
+from bot.settings import Settings
 
 PROFILES_FILE = "volunteers.yaml"
 
 
-def seed_volunteer_profiles(session: Session, demo_dir: Path, now: datetime) -> int:
+def seed_volunteer_profiles(
+    session: Session, demo_dir: Path, now: datetime, settings: Settings
+) -> int:
     """A member and a volunteer profile for each sample volunteer not yet loaded; rows added."""
     data = yaml.safe_load((demo_dir / PROFILES_FILE).read_text(encoding="utf-8")) or {}
     if data.get("sample") is not True:
         raise ValueError(f"{demo_dir / PROFILES_FILE} must say sample: true")
-    return sum(_profile(session, spec, now) for spec in data.get("profiles", []))
+    return sum(_profile(session, spec, now, settings) for spec in data.get("profiles", []))
 
 
-def _profile(session: Session, spec: dict[str, Any], now: datetime) -> int:
+def _profile(session: Session, spec: dict[str, Any], now: datetime, settings: Settings) -> int:
     name = str(spec["name"])
     if session.exec(select(Membership.id).where(Membership.full_name == name)).first():
         return 0
@@ -70,7 +73,7 @@ def _profile(session: Session, spec: dict[str, Any], now: datetime) -> int:
         now,
     )
     if spec.get("paused"):
-        volunteers.set_paused(session, resident_id, True, now)
+        volunteers.set_paused(session, resident_id, True, now, settings=settings)
     return 3
 
 

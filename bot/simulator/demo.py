@@ -77,6 +77,11 @@ def demo_settings(
     )
     # A person reads this console, not a log collector, unless LOG_FORMAT says otherwise.
     values["log_format"] = configured.log_format if "log_format" in chosen else "text"
+    # Nobody is woken by the simulator: without this, trying the demo in the city's evening
+    # would hold every push (an approval, a notice) until 08:00.
+    for key in ("quiet_hours_start", "quiet_hours_end"):
+        if key not in chosen:
+            values[key] = "00:00"
     values.update(overrides)
     return load_settings(**values)
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from bot.core.scope import ScopeDenied
+from bot.core.scope import Permission, ScopeDenied
 from bot.settings import SettingsError
 from bot.staff.deps import CsrfRejected, LoginRequired, web_session_of
+from bot.staff.web import NavItem, use_features
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -45,7 +48,24 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
 DEV_SECRET = "dev-only-change-me"
 
 
-def mount_staff(app: FastAPI) -> None:
+SHELL_NAV = (
+    NavItem("nav.tokens", "/staff/tokens", Permission.USE_API, 90),
+    NavItem("nav.accounts", "/staff/accounts", Permission.MANAGE_STAFF, 92),
+    NavItem("nav.audit", "/staff/audit", Permission.VIEW_AUDIT, 95),
+)
+
+
+@dataclass(frozen=True)
+class StaffParts:
+    """What the mounted features add to the staff web: pages, API, navigation, templates."""
+
+    routers: Sequence[APIRouter] = ()
+    api_routers: Sequence[APIRouter] = ()
+    nav: Sequence[NavItem] = ()
+    template_dirs: Sequence[Path] = ()
+
+
+def mount_staff(app: FastAPI, parts: StaffParts) -> None:
     """Add the staff pages, their static files, the API and the error pages to `app`.
 
     Refuses to start in production with the development session secret: anyone could
@@ -55,31 +75,16 @@ def mount_staff(app: FastAPI) -> None:
     secret = settings.staff_session_secret.get_secret_value()
     if settings.environment == "prod" and (secret == DEV_SECRET or len(secret) < 32):
         raise SettingsError("TSUNAGARI_SESSION_SECRET must be set to 32+ random characters")
-    from bot.features.events.staff import edit_routes as event_edit_routes
-    from bot.features.events.staff import routes as event_routes
-    from bot.features.membership.staff import api as membership_api
-    from bot.features.membership.staff import qr_routes
-    from bot.features.membership.staff import routes as member_routes
-    from bot.features.notices.staff import paper_routes
-    from bot.features.notices.staff import routes as notice_routes
-    from bot.features.surveys.staff import routes as survey_routes
-    from bot.features.volunteers.staff import opportunity_routes
-    from bot.features.volunteers.staff import routes as volunteer_routes
     from bot.staff import admin_routes, api, routes
 
+    use_features([*SHELL_NAV, *parts.nav], parts.template_dirs)
     app.include_router(routes.router)
-    app.include_router(member_routes.router)
-    app.include_router(event_edit_routes.router)  # before /events/{event_id}
-    app.include_router(event_routes.router)
-    app.include_router(qr_routes.router)
-    app.include_router(notice_routes.router)
-    app.include_router(paper_routes.router)
-    app.include_router(survey_routes.router)
+    for router in parts.routers:
+        app.include_router(router)
     app.include_router(admin_routes.router)
-    app.include_router(volunteer_routes.router)
-    app.include_router(opportunity_routes.router)
     app.include_router(api.router)
-    app.include_router(membership_api.router)  # TODO(lead): from FEATURES' api_routers
+    for router in parts.api_routers:
+        app.include_router(router)
     app.mount("/staff/static", StaticFiles(directory=STATIC_DIR), name="staff-static")
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(ScopeDenied, _forbidden)

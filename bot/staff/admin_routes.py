@@ -10,24 +10,25 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bot.core.scope import Permission
 from bot.db import session_scope
 from bot.staff.accounts import HandoverError, account_rows, hand_over
-from bot.staff.deps import PageAccess, StaffUser, csrf_checked, engine_of, now_of
-from bot.staff.web import NavItem, add_nav, page
+from bot.staff.deps import Csrf, NowDep, PageAccess, SessionDep, StaffUser, engine_of
+from bot.staff.web import page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
-add_nav(NavItem("nav.accounts", "/staff/accounts", Permission.MANAGE_STAFF, 92))
 
 Admin = Annotated[StaffUser, Depends(PageAccess(Permission.MANAGE_STAFF))]
-Csrf = Annotated[None, Depends(csrf_checked)]
 
 
 @router.get("/accounts", response_class=HTMLResponse)
 def accounts_page(
-    request: Request, user: Admin, moved: int | None = None, error: str | None = None
+    request: Request,
+    user: Admin,
+    db: SessionDep,
+    moved: int | None = None,
+    error: str | None = None,
 ) -> HTMLResponse:
     """Every staff account with its role and scope, and the hand-over form."""
-    with session_scope(engine_of(request)) as db:
-        rows = account_rows(db)
+    rows = account_rows(db)
     return page(request, user, "accounts.html", rows=rows, moved=moved, error=error == "handover")
 
 
@@ -36,18 +37,20 @@ def handover_submit(
     request: Request,
     user: Admin,
     csrf: Csrf,
+    now: NowDep,
     outgoing: Annotated[str, Form(max_length=64)] = "",
     incoming: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Move an outgoing officer's associations to the incoming one in one step."""
     try:
+        # Its own transaction: a refused hand-over must leave nothing half-moved.
         with session_scope(engine_of(request)) as db:
             moved = hand_over(
                 db,
                 outgoing_login=outgoing,
                 incoming_login=incoming,
                 actor_id=user.account.id,
-                now=now_of(request),
+                now=now,
             )
     except HandoverError:
         return RedirectResponse("/staff/accounts?error=handover", status_code=303)

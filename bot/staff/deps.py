@@ -7,6 +7,7 @@ matrix, so a route without one cannot slip by.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -14,10 +15,14 @@ from typing import Annotated
 from fastapi import Depends, Form, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from bot.content import Content
+from bot.conversation.notifier import Notifier
 from bot.core.models.staff import StaffAccount
 from bot.core.scope import Permission, Scope, scope_for
 from bot.db import session_scope
+from bot.settings import Settings
 from bot.staff import auth
 from bot.staff.i18n import DEFAULT_STAFF_LOCALE, STAFF_LOCALES, Translator, translators
 
@@ -42,6 +47,27 @@ class StaffUser:
     scope: Scope
     web_session: auth.WebSession | None = None
     locale: str = DEFAULT_STAFF_LOCALE
+
+
+def notifier_of(request: Request) -> Notifier:
+    """The application's one Notifier: every push a staff action causes goes through it."""
+    return request.app.state.notifier  # type: ignore[no-any-return]
+
+
+def settings_of(request: Request) -> Settings:
+    """The application's settings."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def content_of(request: Request) -> Content:
+    """The loaded content (texts residents read, catalogs)."""
+    return request.app.state.content  # type: ignore[no-any-return]
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error."""
+    with session_scope(engine_of(request)) as session:
+        yield session
 
 
 def engine_of(request: Request) -> Engine:
@@ -143,3 +169,12 @@ def csrf_checked(
     web_session = codec_of(request).loads(request.cookies.get(auth.SESSION_COOKIE))
     if web_session is None or not web_session.csrf_ok(csrf_token or x_csrf_token):
         raise CsrfRejected()
+
+
+# The staff routes' dependencies, declared once.
+SessionDep = Annotated[Session, Depends(db_session)]
+NotifierDep = Annotated[Notifier, Depends(notifier_of)]
+SettingsDep = Annotated[Settings, Depends(settings_of)]
+ContentDep = Annotated[Content, Depends(content_of)]
+NowDep = Annotated[datetime, Depends(now_of)]
+Csrf = Annotated[None, Depends(csrf_checked)]

@@ -9,34 +9,32 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.core import audit
 from bot.core.models.staff import ApiToken, StaffAccount
 from bot.core.scope import Permission
-from bot.db import session_scope
+from bot.settings import Settings
 from bot.staff import auth
 from bot.staff.deps import (
+    Csrf,
     DbId,
+    NowDep,
     PageAccess,
+    SessionDep,
+    SettingsDep,
     StaffUser,
-    csrf_checked,
-    engine_of,
-    now_of,
     web_session_of,
 )
 from bot.staff.tables import Column, Table
-from bot.staff.web import NavItem, add_nav, export_response, page, render, set_session_cookie
+from bot.staff.web import export_response, page, render, set_session_cookie
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
-add_nav(NavItem("nav.tokens", "/staff/tokens", Permission.USE_API, 90))
-add_nav(NavItem("nav.audit", "/staff/audit", Permission.VIEW_AUDIT, 95))
 
 ApiUse = Annotated[StaffUser, Depends(PageAccess(Permission.USE_API))]
 Auditor = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_AUDIT))]
 AuditExport = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_AUDIT, Permission.EXPORT))]
-Csrf = Annotated[None, Depends(csrf_checked)]
 
 
 def _safe_next(target: str | None) -> str:
@@ -63,56 +61,53 @@ def login_page(request: Request, next: str | None = None) -> HTMLResponse:
 def login_submit(
     request: Request,
     csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
     login: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=256)] = "",
     next: Annotated[str, Form()] = "/staff/",
 ) -> Response:
     """Check the password (throttled per login and address) and start a fresh session."""
     web_session = web_session_of(request)
-    now = now_of(request)
-    with session_scope(engine_of(request)) as db:
-        try:
-            account = auth.authenticate(
-                db, login=login, password=password, client_ip=_client_ip(request), now=now
-            )
-        except auth.TooManyAttempts as exc:
-            response = render(
-                request,
-                "login.html",
-                web_session=web_session,
-                status_code=429,
-                error="login.throttled",
-                next=_safe_next(next),
-            )
-            response.headers["Retry-After"] = str(exc.retry_after)
-            return response
-        if account is None:
-            return render(
-                request,
-                "login.html",
-                web_session=web_session,
-                status_code=401,
-                error="login.failed",
-                next=_safe_next(next),
-            )
-        audit.record(db, account_id=account.id, action="login", now=now)
-        # A new token on log-in: a CSRF token planted before log-in is worthless after it.
-        fresh = auth.WebSession.fresh(web_session.locale)
-        fresh.account_id, fresh.epoch = account.id, account.session_epoch
+    try:
+        account = auth.authenticate(
+            db, login=login, password=password, client_ip=_client_ip(request), now=now
+        )
+    except auth.TooManyAttempts as exc:
+        response = render(
+            request,
+            "login.html",
+            web_session=web_session,
+            status_code=429,
+            error="login.throttled",
+            next=_safe_next(next),
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    if account is None:
+        return render(
+            request,
+            "login.html",
+            web_session=web_session,
+            status_code=401,
+            error="login.failed",
+            next=_safe_next(next),
+        )
+    audit.record(db, account_id=account.id, action="login", now=now)
+    # A new token on log-in: a CSRF token planted before log-in is worthless after it.
+    fresh = auth.WebSession.fresh(web_session.locale)
+    fresh.account_id, fresh.epoch = account.id, account.session_epoch
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(request, response, fresh)
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: Csrf) -> Response:
+def logout(request: Request, csrf: Csrf, db: SessionDep, now: NowDep) -> Response:
     """End the session (the cookie is replaced by an anonymous one)."""
     web_session = web_session_of(request)
     if web_session.account_id is not None:
-        with session_scope(engine_of(request)) as db:
-            audit.record(
-                db, account_id=web_session.account_id, action="logout", now=now_of(request)
-            )
+        audit.record(db, account_id=web_session.account_id, action="logout", now=now)
     response = RedirectResponse("/staff/login", status_code=303)
     set_session_cookie(request, response, auth.WebSession.fresh(web_session.locale))
     return response
@@ -122,14 +117,9 @@ def logout(request: Request, csrf: Csrf) -> Response:
 
 
 @router.get("/tokens", response_class=HTMLResponse)
-def tokens_page(request: Request, user: ApiUse) -> HTMLResponse:
+def tokens_page(request: Request, user: ApiUse, db: SessionDep) -> HTMLResponse:
     """The account's own API tokens (only their prefixes: the secrets are shown once)."""
-    with session_scope(engine_of(request)) as db:
-        tokens = db.exec(
-            select(ApiToken)
-            .where(ApiToken.account_id == user.account.id)
-            .order_by(col(ApiToken.created_at).desc())
-        ).all()
+    tokens = _tokens_of(db, user)
     return page(request, user, "tokens.html", tokens=tokens, new_token=None)
 
 
@@ -138,54 +128,58 @@ def tokens_create(
     request: Request,
     user: ApiUse,
     csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
     name: Annotated[str, Form(min_length=1, max_length=80)] = "token",
 ) -> HTMLResponse:
     """Issue a token and show it this once."""
-    now = now_of(request)
-    with session_scope(engine_of(request)) as db:
-        account = db.get(StaffAccount, user.account.id)
-        token = auth.issue_api_token(db, account, name, now)  # type: ignore[arg-type]
-        audit.record(
-            db,
-            account_id=user.account.id,
-            action="token_issued",
-            now=now,
-            target_type="api_token",
-            target_id=token[:10],
-        )
-        tokens = db.exec(
-            select(ApiToken)
-            .where(ApiToken.account_id == user.account.id)
-            .order_by(col(ApiToken.created_at).desc())
-        ).all()
-    return page(request, user, "tokens.html", tokens=tokens, new_token=token)
+    account = db.get(StaffAccount, user.account.id)
+    assert account is not None  # the session's own account
+    token = auth.issue_api_token(db, account, name, now)
+    audit.record(
+        db,
+        account_id=user.account.id,
+        action="token_issued",
+        now=now,
+        target_type="api_token",
+        target_id=token[:10],
+    )
+    return page(request, user, "tokens.html", tokens=_tokens_of(db, user), new_token=token)
+
+
+def _tokens_of(db: Session, user: StaffUser) -> list[ApiToken]:
+    query = (
+        select(ApiToken)
+        .where(ApiToken.account_id == user.account.id)
+        .order_by(col(ApiToken.created_at).desc())
+    )
+    return list(db.exec(query).all())
 
 
 @router.post("/tokens/{token_id}/revoke")
-def tokens_revoke(request: Request, token_id: DbId, user: ApiUse, csrf: Csrf) -> Response:
+def tokens_revoke(
+    token_id: DbId, user: ApiUse, csrf: Csrf, db: SessionDep, now: NowDep
+) -> Response:
     """Revoke one of the account's own tokens."""
-    now = now_of(request)
-    with session_scope(engine_of(request)) as db:
-        if auth.revoke_api_token(db, user.account, token_id, now):
-            audit.record(
-                db,
-                account_id=user.account.id,
-                action="token_revoked",
-                now=now,
-                target_type="api_token",
-                target_id=token_id,
-            )
+    if auth.revoke_api_token(db, user.account, token_id, now):
+        audit.record(
+            db,
+            account_id=user.account.id,
+            action="token_revoked",
+            now=now,
+            target_type="api_token",
+            target_id=token_id,
+        )
     return RedirectResponse("/staff/tokens", status_code=303)
 
 
 # --- audit log ------------------------------------------------------------------------------
 
 
-def _audit_table(request: Request, user: StaffUser) -> Table:
-    with session_scope(engine_of(request)) as db:
-        entries = audit.recent(db, user.scope)
-        logins = dict(db.exec(select(StaffAccount.id, StaffAccount.login)).all())
-    tz = request.app.state.settings.tz
+def _audit_table(db: Session, settings: Settings, user: StaffUser) -> Table:
+    entries = audit.recent(db, user.scope)
+    logins = dict(db.exec(select(StaffAccount.id, StaffAccount.login)).all())
+    tz = settings.tz
     rows = [
         {
             "at": e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
@@ -205,9 +199,11 @@ def _audit_table(request: Request, user: StaffUser) -> Table:
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_page(request: Request, user: Auditor) -> HTMLResponse:
+def audit_page(
+    request: Request, user: Auditor, db: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
     """Who approved, sent, exported or deleted what, and when."""
-    table = _audit_table(request, user)
+    table = _audit_table(db, settings, user)
     return page(
         request,
         user,
@@ -219,6 +215,8 @@ def audit_page(request: Request, user: Auditor) -> HTMLResponse:
 
 
 @router.get("/export/audit-log.csv")
-def audit_csv(request: Request, user: AuditExport) -> Response:
+def audit_csv(
+    request: Request, user: AuditExport, db: SessionDep, settings: SettingsDep
+) -> Response:
     """The audit log as CSV (exporting it is itself audited)."""
-    return export_response(request, user, _audit_table(request, user))
+    return export_response(request, user, _audit_table(db, settings, user))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,18 +33,24 @@ class NavItem:
     label: str
     path: str
     permission: Permission
-    order: int = 50  # position in the bar, whichever module registered it first
+    order: int = 50  # position in the bar
 
 
-# Entries are added by the page modules that exist (no links to pages that are not built).
+# The bar: the shell's entries and those of the features mounted (`use_features`).
 NAVIGATION: list[NavItem] = []
 
 
-def add_nav(item: NavItem) -> None:
-    """Register a navigation entry once."""
-    if item not in NAVIGATION:
-        NAVIGATION.append(item)
-        NAVIGATION.sort(key=lambda n: n.order)
+def use_features(nav: Iterable[NavItem], template_dirs: Iterable[Path]) -> None:
+    """Show the mounted features' navigation entries and find their templates after the
+    shell's own (idempotent)."""
+    for item in nav:
+        if item not in NAVIGATION:
+            NAVIGATION.append(item)
+    NAVIGATION.sort(key=lambda n: n.order)
+    searched = [Path(p) for p in templates.env.loader.searchpath]  # type: ignore[union-attr]
+    for folder in template_dirs:
+        if folder not in searched:
+            templates.env.loader.searchpath.append(str(folder))  # type: ignore[union-attr]
 
 
 def set_session_cookie(request: Request, response: Response, web_session: auth.WebSession) -> None:

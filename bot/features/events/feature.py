@@ -1,11 +1,25 @@
 """The events feature's record: what it adds to the bot (see bot/feature.py)."""
 
+from pathlib import Path
+
 from bot.content import Content
 from bot.conversation.registry import Registry
+from bot.core.hooks import Subscriptions
+from bot.core.scope import Permission
 from bot.feature import Feature
-from bot.features.events import erasers, jobs, organiser_flow, public_routes, reminders, rsvp_flow
+from bot.features.events import (
+    erasers,
+    for_surveys,
+    for_volunteers,
+    jobs,
+    organiser_flow,
+    public_routes,
+    reminders,
+    rsvp_flow,
+)
 from bot.features.events.staff import edit_routes
 from bot.features.events.staff import routes as staff_routes
+from bot.staff.web import NavItem
 
 
 def check_reminder_rules(content: Content) -> None:
@@ -24,7 +38,20 @@ FEATURE = Feature(
     jobs=jobs.jobs,
     erasers=(erasers.forget_event_answers,),
     # The edit pages first: /staff/events/new must not be read as /staff/events/{event_id}.
+    nav=(
+        NavItem("nav.events", "/staff/events", Permission.VIEW_EVENTS, 40),
+        NavItem("nav.diversity", "/staff/diversity", Permission.VIEW_EVENTS, 41),
+    ),
+    templates=Path(__file__).parent / "staff" / "templates",
     staff_routers=(edit_routes.router, staff_routes.router),
     public_routers=(public_routes.router,),
     catalogs=(check_reminder_rules,),
+    # Surveys ask which events ended (post-event waves) and who came; volunteering asks
+    # which events an opportunity may be linked to.
+    subscriptions=Subscriptions(
+        ended_events=(for_surveys.ended_events,),
+        event_attendees=(for_surveys.checked_in,),
+        upcoming_events=(for_volunteers.upcoming_events,),
+        events_by_id=(for_volunteers.events_by_id,),
+    ),
 )

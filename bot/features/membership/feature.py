@@ -1,6 +1,9 @@
 """The membership feature's record: what it adds to the bot (see bot/feature.py)."""
 
+from pathlib import Path
+
 from bot.conversation.registry import Registry
+from bot.core.scope import Permission
 from bot.feature import Feature
 from bot.features.membership import (
     catalogs,
@@ -13,6 +16,7 @@ from bot.features.membership import (
 from bot.features.membership.staff import api as staff_api
 from bot.features.membership.staff import qr_routes
 from bot.features.membership.staff import routes as staff_routes
+from bot.staff.web import NavItem
 
 
 def _flows(registry: Registry) -> None:
@@ -26,8 +30,15 @@ FEATURE = Feature(
     flows=_flows,
     jobs=jobs.jobs,
     erasers=(invitations.forget,),
+    nav=(
+        NavItem("nav.overview", "/staff/", Permission.VIEW_TALLIES, 10),
+        NavItem("nav.qr", "/staff/qr", Permission.PRINT_QR, 60),
+        NavItem("nav.members", "/staff/members", Permission.VIEW_MEMBERS, 20),
+        NavItem("nav.pending", "/staff/pending", Permission.APPROVE_MEMBERS, 21),
+        NavItem("nav.funnel", "/staff/funnel", Permission.VIEW_TALLIES, 30),
+    ),
+    templates=Path(__file__).parent / "staff" / "templates",
     staff_routers=(staff_routes.router, qr_routes.router),
     api_routers=(staff_api.router,),
-    nav=(*staff_routes.NAV, *qr_routes.NAV),
     catalogs=(catalogs.check_templates,),
 )

@@ -47,10 +47,6 @@ def _buttons(membership_id: int) -> dict[str, str]:
     }
 
 
-def _notifier(ctx: FlowContext) -> Notifier:
-    return Notifier.build(ctx.content, ctx.settings)  # TODO(lead): ctx.notifier
-
-
 def notify_new_application(ctx: FlowContext, row: Membership, association: Association) -> int:
     """Push the new application to the association's officers, with decision buttons."""
     assert row.id is not None
@@ -60,7 +56,7 @@ def notify_new_application(ctx: FlowContext, row: Membership, association: Assoc
         "applied": _local(row.applied_at, ctx),
         **_buttons(row.id),
     }
-    told = _notifier(ctx).push(
+    told = ctx.notifier.push(
         ctx.session,
         ctx.now,
         key=f"membership:{row.id}:new",
@@ -96,7 +92,7 @@ def decide(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
     status = decision.membership.status
     if not decision.changed:
         return [Say(f"officer.already.{status}", {"when": _local(row.decided_at, ctx)})]
-    tell_applicant(ctx.session, _notifier(ctx), decision.membership, ctx.now)
+    tell_applicant(ctx.session, ctx.notifier, decision.membership, ctx.now)
     return [Say(f"officer.done.{status}")]
 
 

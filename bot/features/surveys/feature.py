@@ -1,10 +1,14 @@
 """The surveys feature's record: what it adds to the bot (see bot/feature.py)."""
 
+from pathlib import Path
+
 from bot.content import Content, ContentError
+from bot.core.scope import Permission
 from bot.feature import Feature
 from bot.features.surveys import jobs, survey_flow, surveys
 from bot.features.surveys.catalog import load_catalog
 from bot.features.surveys.staff import routes as staff_routes
+from bot.staff.web import NavItem
 
 
 def check_audiences(content: Content) -> None:
@@ -26,6 +30,8 @@ FEATURE = Feature(
     jobs=jobs.jobs,
     erasers=(surveys.forget_resident,),
     purges=(jobs.purge_old_invites,),
+    nav=(NavItem("nav.surveys", "/staff/surveys", Permission.VIEW_TALLIES, 35),),
+    templates=Path(__file__).parent / "staff" / "templates",
     staff_routers=(staff_routes.router,),
     catalogs=(check_audiences,),
 )

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot.conversation.jobs import JobDeps
-from bot.conversation.policy_push import push
 from bot.features.surveys import surveys
 from bot.features.surveys import waves as waves
 from bot.features.surveys.catalog import SurveyCatalog, load_catalog
@@ -65,14 +64,14 @@ def survey_dispatch(*, now: datetime, session: Session, deps: JobDeps) -> int:
         fresh = surveys.not_in_conversation(
             session, surveys.not_yet_invited(session, wave, audience), now
         )
-        sent = push(
+        sent = deps.notifier.push(
             session,
-            deps,
             now,
             key=f"survey-invite:{wave.id}",
             kind="survey_invite",
             resident_ids=fresh,
             key_by_recipients=True,
+            under_policy=True,
             says_for=lambda loc, s=survey, w=wave: invite_says(s, w, loc, deps.tz),
         )
         surveys.record_invites(session, wave, sent, now)
@@ -87,14 +86,14 @@ def survey_nudge(*, now: datetime, session: Session, deps: JobDeps) -> int:
         survey = catalog_of(deps).get(wave.survey_id)
         if survey is None or wave.nudge_at is None or wave.nudge_at > now:
             continue
-        sent = push(
+        sent = deps.notifier.push(
             session,
-            deps,
             now,
             key=f"survey-nudge:{wave.id}",
             kind="survey_nudge",
             resident_ids=surveys.nudge_candidates(session, wave),
             key_by_recipients=True,
+            under_policy=True,
             says_for=lambda loc, s=survey, w=wave: nudge_says(s, w, loc, deps.tz),
         )
         surveys.mark_nudged(session, wave, sent)

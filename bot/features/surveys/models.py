@@ -13,7 +13,6 @@ from sqlmodel import Field, SQLModel
 from bot.columns import UTCDateTime
 from bot.core.models import areas as _areas  # noqa: F401 - answers point at districts
 from bot.core.models import residents as _residents  # noqa: F401 - invites point at residents
-from bot.features.events import models as _events  # noqa: F401 - post-event waves point at events
 
 
 class WaveStatus(StrEnum):
@@ -39,6 +38,7 @@ class SurveyWave(SQLModel, table=True):
     closes_at: datetime = Field(sa_type=UTCDateTime)
     nudge_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     status: str = Field(default=WaveStatus.OPEN, max_length=16)
+    # A post-event wave's event: named by table, the events feature's model is not imported.
     event_id: int | None = Field(
         default=None,
         sa_column=Column(Integer, ForeignKey("event.id", ondelete="SET NULL"), nullable=True),

@@ -20,10 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from bot.conversation.models import Conversation
+from bot.core import hooks
 from bot.core.models.areas import Association
 from bot.core.models.membership import Membership, MembershipStatus
 from bot.core.models.residents import Resident, ResidentStatus
-from bot.features.events.models import CheckIn
 from bot.features.surveys import waves as survey_waves
 from bot.features.surveys.catalog import Question, Survey, SurveyCatalog
 from bot.features.surveys.models import (
@@ -60,12 +60,7 @@ def _checked_in(session: Session, survey: Survey, wave: SurveyWave) -> list[int]
     """Residents checked in at the wave's event (the post-event satisfaction question)."""
     if wave.event_id is None:
         return []
-    rows = session.execute(
-        select(CheckIn.resident_id)
-        .where(CheckIn.event_id == wave.event_id)
-        .order_by(CheckIn.resident_id)
-    ).scalars()
-    return [int(r) for r in rows]
+    return hooks.ask_event_attendees(session, wave.event_id)
 
 
 def _members(session: Session, survey: Survey, wave: SurveyWave) -> list[int]:

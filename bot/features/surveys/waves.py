@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from bot.features.events.models import CheckIn, Event, EventStatus
+from bot.core import hooks
 from bot.features.surveys.catalog import Schedule, SurveyCatalog
 from bot.features.surveys.models import SurveyInvite, SurveyWave, WaveStatus
 
@@ -85,22 +85,15 @@ def event_plans(session: Session, schedule: Schedule, now: datetime) -> list[Wav
     if schedule.after_event_hours is None:
         return []
     delay = timedelta(hours=schedule.after_event_hours)
-    events = session.execute(
-        select(Event.id, Event.title, Event.ends_at).where(
-            Event.status == EventStatus.PUBLISHED,
-            col(Event.ends_at) <= now - delay,
-            col(Event.ends_at) >= now - timedelta(days=schedule.event_lookback_days),
-            select(CheckIn.id).where(CheckIn.event_id == Event.id).exists(),
-        )
-    ).all()
+    since = now - timedelta(days=schedule.event_lookback_days)
     plans = []
-    for event_id, title, ends_at in events:
-        opens_at = ends_at + delay
+    for event in hooks.ask_ended_events(session, since, now - delay):
+        opens_at = event.ends_at + delay
         closes_at = opens_at + timedelta(days=schedule.days_open)
         if now < closes_at:
             plans.append(
                 WavePlan(
-                    f"event-{event_id}", opens_at, closes_at, None, int(event_id), {"event": title}
+                    f"event-{event.id}", opens_at, closes_at, None, event.id, {"event": event.title}
                 )
             )
     return plans

@@ -6,24 +6,24 @@ next best candidates are asked at once (volunteers.offer_slot), and the offer is
 still allowed (nobody should feel trapped into a shift), but the organiser is told on LINE —
 the resident who created the opportunity there, else the association's officers — without
 the volunteer's name, only that a place reopened. An organiser cancelling a slot withdraws
-every ask and place on it and tells those residents. All pushes go through the outbox.
+every ask and place on it and tells those residents. Who must be told what comes back as
+`Tell`s, which the caller pushes (messages.tell).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.conversation.engine import Say
-from bot.conversation.render import Renderer
 from bot.core.models.membership import Officer
-from bot.features.volunteers import notify as notify
+from bot.features.volunteers import tells as tells
 from bot.features.volunteers import volunteers
 from bot.features.volunteers.models import OfferStatus, Opportunity, Slot, VolunteerOffer
-from bot.settings import Settings, get_settings
+from bot.features.volunteers.tells import Tell
+from bot.settings import Settings
 
 LIVE_SLOT = ("open", "filled")
 
@@ -38,6 +38,8 @@ class Cancellation:
     status: str
     slot: Slot | None = None
     opportunity: Opportunity | None = None
+    # The organiser (when late) and the next candidates asked for the reopened place.
+    tells: list[Tell] = field(default_factory=list)
 
 
 def accepted_offer(
@@ -71,11 +73,9 @@ def cancel_place(
     offer_id: int,
     resident_id: int,
     now: datetime,
-    renderer: Renderer | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Cancellation:
     """The resident gives back an accepted place; the next candidates are asked."""
-    settings = settings or get_settings()
     found = accepted_offer(session, offer_id=offer_id, resident_id=resident_id)
     if found is None:
         return Cancellation("stale")
@@ -89,11 +89,10 @@ def cancel_place(
     )
     session.refresh(slot)
     late = is_late(slot, now, settings)
-    if late:
-        _tell_organiser(session, offer, slot, opportunity, now, renderer, settings)
-    volunteers.offer_slot(session, int(slot.id or 0), now, renderer=renderer, settings=settings)
+    told = _tell_organiser(session, offer, slot, opportunity) if late else []
+    told.extend(volunteers.offer_slot(session, int(slot.id or 0), now, settings=settings).tells)
     session.refresh(slot)
-    return Cancellation("late" if late else "cancelled", slot, opportunity)
+    return Cancellation("late" if late else "cancelled", slot, opportunity, told)
 
 
 def organiser_recipients(session: Session, opportunity: Opportunity) -> list[int]:
@@ -115,44 +114,28 @@ def organiser_recipients(session: Session, opportunity: Opportunity) -> list[int
 
 
 def _tell_organiser(
-    session: Session,
-    offer: VolunteerOffer,
-    slot: Slot,
-    opportunity: Opportunity,
-    now: datetime,
-    renderer: Renderer | None,
-    settings: Settings,
-) -> None:
+    session: Session, offer: VolunteerOffer, slot: Slot, opportunity: Opportunity
+) -> list[Tell]:
     left = slot.needed - slot.filled
-    for resident_id in organiser_recipients(session, opportunity):
-        notify.push(
-            session,
-            renderer=renderer or _renderer(),
-            tz=settings.tz,
-            key=f"volunteer:late_cancel:{offer.id}:{resident_id}",
-            kind="volunteer_late_cancel",
-            resident_id=resident_id,
-            slot=slot,
-            opportunity=opportunity,
-            says_for=lambda info: [Say("volunteer.late_cancel_notice", {**info, "left": left})],
-            now=now,
+    return [
+        Tell(
+            tells.LATE_CANCEL,
+            f"volunteer:late_cancel:{offer.id}:{resident_id}",
+            resident_id,
+            slot,
+            opportunity,
+            {"left": left},
         )
+        for resident_id in organiser_recipients(session, opportunity)
+    ]
 
 
-def cancel_slot(
-    session: Session,
-    *,
-    slot_id: int,
-    now: datetime,
-    renderer: Renderer | None = None,
-    settings: Settings | None = None,
-) -> int | None:
-    """The organiser calls a slot off: asks and places withdrawn, those residents told.
+def cancel_slot(session: Session, *, slot_id: int, now: datetime) -> list[Tell] | None:
+    """The organiser calls a slot off: asks and places withdrawn.
 
-    Returns how many residents were told, or None when the slot was not live (already
+    Returns those residents, to tell, or None when the slot was not live (already
     cancelled, done, or over).
     """
-    settings = settings or get_settings()
     slot = session.get(Slot, slot_id)
     if slot is None or slot.ends_at <= now:
         return None
@@ -166,7 +149,7 @@ def cancel_slot(
     session.refresh(slot)
     opportunity = session.get(Opportunity, slot.opportunity_id)
     assert opportunity is not None  # a foreign key
-    told = 0
+    told: list[Tell] = []
     for offer in volunteers.offers_of_slot(
         session, slot_id, (OfferStatus.OFFERED, OfferStatus.ACCEPTED)
     ):
@@ -175,22 +158,13 @@ def cancel_slot(
             continue
         if was == OfferStatus.ACCEPTED and offer.profile_id is not None:
             volunteers.release_month(session, profile_id=offer.profile_id, month=slot.month)
-        told += notify.push(
-            session,
-            renderer=renderer or _renderer(),
-            tz=settings.tz,
-            key=f"volunteer:slot_cancelled:{offer.id}",
-            kind="volunteer_slot_cancelled",
-            resident_id=offer.resident_id,
-            slot=slot,
-            opportunity=opportunity,
-            says_for=lambda info: [Say("volunteer.slot_cancelled_notice", info)],
-            now=now,
+        told.append(
+            Tell(
+                tells.SLOT_CANCELLED,
+                f"volunteer:slot_cancelled:{offer.id}",
+                offer.resident_id,
+                slot,
+                opportunity,
+            )
         )
     return told
-
-
-def _renderer() -> Renderer:
-    from bot.conversation.event_pushes import default_renderer
-
-    return default_renderer()

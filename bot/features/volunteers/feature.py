@@ -1,10 +1,15 @@
 """The volunteers feature's record: what it adds to the bot (see bot/feature.py)."""
 
+from pathlib import Path
+
 from bot.content import Content
+from bot.core.hooks import Subscriptions
+from bot.core.scope import Permission
 from bot.feature import Feature
 from bot.features.volunteers import catalog, jobs, volunteer_flow, volunteers
 from bot.features.volunteers.staff import opportunity_routes
 from bot.features.volunteers.staff import routes as staff_routes
+from bot.staff.web import NavItem
 
 
 def check_catalog(content: Content) -> None:
@@ -17,6 +22,10 @@ FEATURE = Feature(
     flows=volunteer_flow.register,
     jobs=jobs.jobs,
     erasers=(volunteers.forget,),
+    nav=(NavItem("nav.volunteers", "/staff/volunteers", Permission.VIEW_EVENTS, 45),),
+    templates=Path(__file__).parent / "staff" / "templates",
     staff_routers=(staff_routes.router, opportunity_routes.router),
     catalogs=(check_catalog,),
+    # A resident who joins, moves or leaves is matched in their new area.
+    subscriptions=Subscriptions(membership_changed=(volunteers.on_membership_changed,)),
 )

@@ -17,7 +17,6 @@ from sqlmodel import Field, SQLModel
 from bot.columns import UTCDateTime, utcnow
 from bot.core.models import areas as _areas  # noqa: F401 - opportunities point at areas
 from bot.core.models import residents as _core  # noqa: F401 - and at residents
-from bot.features.events import models as _events  # noqa: F401 - and optionally at an event
 
 # A resident who has never been asked sorts first: the oldest possible "rested since".
 NEVER = datetime(2000, 1, 1, tzinfo=UTC)
@@ -105,6 +104,7 @@ class Opportunity(SQLModel, table=True):
     description: str = Field(default="", max_length=1000)
     interests: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     needed_skills: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The event it helps, if any: named by table, the events feature's model is not imported.
     event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
     # Where it happens: an association's, a district's or a ward's activity (the narrowest set).
     association_id: int | None = Field(default=None, foreign_key="association.id", index=True)

@@ -4,20 +4,19 @@ The organiser confirms who came (`confirm_attendance`); when nobody has within
 `volunteer_grace_hours` of the end, everyone who accepted is assumed to have come
 (`assume_attendance_after_grace`), since a forgotten confirmation should not cost a
 volunteer their thanks. Each accepted place gets exactly one `Shift` row (unique per offer).
+Reminders and thanks come back as `Tell`s for the caller to push (messages.tell).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from bot.conversation.engine import Say
-from bot.conversation.render import Renderer
-from bot.features.volunteers import notify as notify
+from bot.features.volunteers import tells as tells
 from bot.features.volunteers.models import (
     OfferStatus,
     Opportunity,
@@ -26,7 +25,8 @@ from bot.features.volunteers.models import (
     VolunteerOffer,
     VolunteerProfile,
 )
-from bot.settings import Settings, get_settings
+from bot.features.volunteers.tells import Tell
+from bot.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -38,15 +38,23 @@ class Points:
     shifts: int
 
 
-def due_shift_reminders(
-    session: Session,
-    now: datetime,
-    *,
-    renderer: Renderer | None = None,
-    settings: Settings | None = None,
-) -> int:
-    """Remind those who accepted, `volunteer_reminder_hours` before their shift; returns sent."""
-    settings = settings or get_settings()
+@dataclass(frozen=True)
+class Recorded:
+    """Shifts recorded (who came and who did not), and the thanks to push to those who came."""
+
+    shifts: list[Shift] = field(default_factory=list)
+    tells: list[Tell] = field(default_factory=list)
+
+
+def hours_of(slot: Slot) -> float:
+    """The slot's length in hours, to a quarter hour."""
+    seconds = (slot.ends_at - slot.starts_at).total_seconds()
+    return round(max(0.0, seconds) / 3600 * 4) / 4
+
+
+def due_shift_reminders(session: Session, now: datetime, *, settings: Settings) -> list[Tell]:
+    """Those who accepted a shift starting within `volunteer_reminder_hours`, to remind once
+    (each slot is marked reminded)."""
     horizon = now + timedelta(hours=settings.volunteer_reminder_hours)
     slots = session.exec(
         select(Slot).where(
@@ -57,27 +65,24 @@ def due_shift_reminders(
             col(Slot.status).in_(["open", "filled"]),
         )
     ).all()
-    sent = 0
+    told: list[Tell] = []
     for slot in slots:
         opportunity = session.get(Opportunity, slot.opportunity_id)
         assert opportunity is not None
         for offer in _accepted(session, int(slot.id or 0)):
-            sent += notify.push(
-                session,
-                renderer=renderer or _renderer(),
-                tz=settings.tz,
-                key=f"volunteer:remind:{offer.id}",
-                kind="volunteer_reminder",
-                resident_id=offer.resident_id,
-                slot=slot,
-                opportunity=opportunity,
-                says_for=lambda info: [Say("volunteer.reminder", info)],
-                now=now,
+            told.append(
+                Tell(
+                    tells.REMINDER,
+                    f"volunteer:remind:{offer.id}",
+                    offer.resident_id,
+                    slot,
+                    opportunity,
+                )
             )
         slot.reminded_at = now
         session.add(slot)
     session.flush()
-    return sent
+    return told
 
 
 def confirm_attendance(
@@ -86,55 +91,41 @@ def confirm_attendance(
     slot_id: int,
     attended: Iterable[int],
     now: datetime,
+    settings: Settings,
     staff_id: int | None = None,
     resident_id: int | None = None,
-    renderer: Renderer | None = None,
-    settings: Settings | None = None,
-) -> list[Shift]:
+) -> Recorded:
     """The organiser says who came (resident ids); hours and points go to them."""
     slot = session.get(Slot, slot_id)
     if slot is None or slot.starts_at > now:
         raise ValueError("attendance can be confirmed once the shift has started")
     came = set(attended)
-    return _record(
+    recorded = Recorded()
+    _record(
         session,
         slot,
         lambda offer: offer.resident_id in came,
         now,
+        settings,
+        recorded,
         assumed=False,
         staff_id=staff_id,
         resident_id=resident_id,
-        renderer=renderer,
-        settings=settings,
     )
+    return recorded
 
 
 def assume_attendance_after_grace(
-    session: Session,
-    now: datetime,
-    *,
-    renderer: Renderer | None = None,
-    settings: Settings | None = None,
-) -> int:
+    session: Session, now: datetime, *, settings: Settings
+) -> Recorded:
     """Slots ended more than the grace period ago and unconfirmed: everyone came."""
-    settings = settings or get_settings()
     cutoff = now - timedelta(hours=settings.volunteer_grace_hours)
     slots = session.exec(
         select(Slot).where(col(Slot.status).in_(["open", "filled"]), col(Slot.ends_at) <= cutoff)
     ).all()
-    recorded = 0
+    recorded = Recorded()
     for slot in slots:
-        recorded += len(
-            _record(
-                session,
-                slot,
-                lambda _offer: True,
-                now,
-                assumed=True,
-                renderer=renderer,
-                settings=settings,
-            )
-        )
+        _record(session, slot, lambda _offer: True, now, settings, recorded, assumed=True)
     return recorded
 
 
@@ -158,19 +149,17 @@ def _record(
     slot: Slot,
     came: Callable[[VolunteerOffer], bool],
     now: datetime,
+    settings: Settings,
+    recorded: Recorded,
     *,
     assumed: bool,
     staff_id: int | None = None,
     resident_id: int | None = None,
-    renderer: Renderer | None = None,
-    settings: Settings | None = None,
-) -> list[Shift]:
-    settings = settings or get_settings()
+) -> None:
     opportunity = session.get(Opportunity, slot.opportunity_id)
     assert opportunity is not None
     done = set(session.exec(select(Shift.offer_id).where(Shift.slot_id == slot.id)).all())
-    hours = notify.hours_of(slot)
-    shifts = []
+    hours = hours_of(slot)
     for offer in _accepted(session, int(slot.id or 0)):
         if offer.id in done:
             continue
@@ -191,46 +180,28 @@ def _record(
         )
         session.add(shift)
         session.flush()
-        shifts.append(shift)
+        recorded.shifts.append(shift)
         if attended:
-            _thank(session, shift, slot, opportunity, now, renderer, settings)
+            recorded.tells.append(_thank(session, shift, slot, opportunity))
     slot.status = "done"
     session.add(slot)
     session.flush()
-    return shifts
 
 
-def _thank(
-    session: Session,
-    shift: Shift,
-    slot: Slot,
-    opportunity: Opportunity,
-    now: datetime,
-    renderer: Renderer | None,
-    settings: Settings,
-) -> None:
+def _thank(session: Session, shift: Shift, slot: Slot, opportunity: Opportunity) -> Tell:
     session.execute(
         update(VolunteerProfile)
         .where(col(VolunteerProfile.resident_id) == shift.resident_id)
         .values(points=VolunteerProfile.points + shift.points)
     )
     total = points_of(session, shift.resident_id).points
-    notify.push(
-        session,
-        renderer=renderer or _renderer(),
-        tz=settings.tz,
-        key=f"volunteer:thanks:{shift.id}",
-        kind="volunteer_thanks",
-        resident_id=shift.resident_id,
-        slot=slot,
-        opportunity=opportunity,
-        says_for=lambda info: [
-            Say(
-                "volunteer.thanks",
-                {**info, "hours": shift.hours, "points": shift.points, "total": total},
-            )
-        ],
-        now=now,
+    return Tell(
+        tells.THANKS,
+        f"volunteer:thanks:{shift.id}",
+        shift.resident_id,
+        slot,
+        opportunity,
+        {"hours": shift.hours, "points": shift.points, "total": total},
     )
 
 
@@ -242,9 +213,3 @@ def _accepted(session: Session, slot_id: int) -> list[VolunteerOffer]:
             .order_by(col(VolunteerOffer.id))
         ).all()
     )
-
-
-def _renderer() -> Renderer:
-    from bot.conversation.event_pushes import default_renderer
-
-    return default_renderer()

@@ -10,7 +10,7 @@ asks only one of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -19,15 +19,14 @@ from bot.conversation import postback
 from bot.conversation.chain import start_flow
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Option, Say, Step
-from bot.conversation.event_pushes import renderer_for
 from bot.conversation.menu import main_menu
 from bot.conversation.registry import Registry
 from bot.features.volunteers import cancel as volunteer_cancel
-from bot.features.volunteers import notify as volunteer_notify
+from bot.features.volunteers import messages, volunteers
 from bot.features.volunteers import shifts as volunteer_shifts
-from bot.features.volunteers import volunteers
 from bot.features.volunteers.catalog import load_catalog
 from bot.features.volunteers.models import Bucket, Reach, VolunteerProfile
+from bot.features.volunteers.tells import Tell
 
 FLOW_NAME = "volunteer_profile"
 MULTI = {"interests": "sel_interests", "skills": "sel_skills", "availability": "sel_times"}
@@ -57,8 +56,11 @@ def _rid(ctx: FlowContext) -> int:
     return int(ctx.resident.id or 0)
 
 
-def _kwargs(ctx: FlowContext) -> dict[str, Any]:
-    return {"renderer": renderer_for(ctx.content), "settings": ctx.settings}
+def _tell(ctx: FlowContext, told: Iterable[Tell]) -> None:
+    """Push what a service says to tell (the next asks, a filled slot, the organiser)."""
+    told = list(told)
+    if told:
+        messages.tell(ctx.notifier, ctx.session, ctx.now, told)
 
 
 def _chip(key: str, **fields: str | int) -> Option:
@@ -125,7 +127,7 @@ def answer_says(ctx: FlowContext, answer: volunteers.Answer, accepted_key: str) 
     """Word the outcome of an accept, decline or sign-up."""
     if answer.slot is None or answer.opportunity is None or answer.status == "stale":
         return [Say("common.stale_button"), main_menu(ctx)]
-    info = volunteer_notify.slot_info(
+    info = messages.slot_info(
         answer.slot, answer.opportunity, ctx.content, ctx.locale, ctx.settings.tz
     )
     if answer.status == "no_profile":
@@ -153,8 +155,9 @@ def on_offer(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
         resident_id=_rid(ctx),
         accept=data.get("v") == "yes",
         now=ctx.now,
-        **_kwargs(ctx),
+        settings=ctx.settings,
     )
+    _tell(ctx, answer.tells)
     return answer_says(ctx, answer, "volunteer.accepted")
 
 
@@ -173,9 +176,7 @@ def on_browse(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
         ]
     lines, chips = [], []
     for n, (slot, opportunity) in enumerate(found, start=1):
-        info = volunteer_notify.slot_info(
-            slot, opportunity, ctx.content, ctx.locale, ctx.settings.tz
-        )
+        info = messages.slot_info(slot, opportunity, ctx.content, ctx.locale, ctx.settings.tz)
         lines.append(
             ctx.content.text(
                 "volunteer.browse_line", ctx.locale, n=n, left=slot.needed - slot.filled, **info
@@ -196,18 +197,21 @@ def on_sign_up(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
     try:
         slot_id = int(data.get("s", "0"))
         answer = volunteers.sign_up(
-            ctx.session, slot_id=slot_id, resident_id=_rid(ctx), now=ctx.now, **_kwargs(ctx)
+            ctx.session, slot_id=slot_id, resident_id=_rid(ctx), now=ctx.now, settings=ctx.settings
         )
     except ValueError:
         return [Say("common.stale_button"), main_menu(ctx)]
+    _tell(ctx, answer.tells)
     return answer_says(ctx, answer, "volunteer.signed_up")
 
 
 def on_pause(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
     """しばらくお休み (v=1) or 再開 (v=0)."""
     paused = data.get("v") == "1"
-    if not volunteers.set_paused(ctx.session, _rid(ctx), paused, ctx.now, **_kwargs(ctx)):
+    told = volunteers.set_paused(ctx.session, _rid(ctx), paused, ctx.now, settings=ctx.settings)
+    if told is None:
         return on_hub(ctx, data)
+    _tell(ctx, told)
     profile = volunteers.get_profile(ctx.session, _rid(ctx))
     assert profile is not None
     return [hub_say(ctx, profile, "volunteer.paused" if paused else "volunteer.resumed")]
@@ -256,7 +260,7 @@ def on_points(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
 
 
 def _info(ctx: FlowContext, slot: Any, opportunity: Any) -> dict[str, Any]:
-    return volunteer_notify.slot_info(slot, opportunity, ctx.content, ctx.locale, ctx.settings.tz)
+    return messages.slot_info(slot, opportunity, ctx.content, ctx.locale, ctx.settings.tz)
 
 
 def on_cancel(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
@@ -282,8 +286,9 @@ def on_cancel(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
         key = "volunteer.cancel_confirm_late" if late else "volunteer.cancel_confirm"
         return [Say(key, {**info, "hours": f"{hours:g}"}, chips)]
     done = volunteer_cancel.cancel_place(
-        ctx.session, offer_id=offer_id, resident_id=_rid(ctx), now=ctx.now, **_kwargs(ctx)
+        ctx.session, offer_id=offer_id, resident_id=_rid(ctx), now=ctx.now, settings=ctx.settings
     )
+    _tell(ctx, done.tells)
     key = {
         "cancelled": "volunteer.cancelled",
         "late": "volunteer.cancelled_late",

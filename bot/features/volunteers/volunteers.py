@@ -5,14 +5,15 @@ each ask waiting `volunteer_offer_hours`. Accepting fills the slot with conditio
 (`filled < needed`, `committed < cap`, `status = 'offered'`) so concurrent accepts can never
 over-fill a slot or push anyone past their own monthly cap, on SQLite and PostgreSQL alike.
 A decline or a silent expiry asks the next; a slot that fills withdraws the asks still
-pending and tells those residents. Nothing here talks to LINE: pushes go to the outbox.
+pending. Nothing here words or pushes anything: what residents must be told comes back as
+`Tell`s (tells.py), which the caller pushes (messages.tell).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,13 +22,11 @@ from sqlalchemy import delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from bot.conversation.engine import Say
-from bot.conversation.render import Renderer
+from bot.core.memberships import current_membership
 from bot.core.models.areas import Association, District
 from bot.core.models.residents import ResidentInterest
-from bot.features.membership.memberships import current_membership
 from bot.features.volunteers import matching as matching
-from bot.features.volunteers import notify as notify
+from bot.features.volunteers import tells as tells
 from bot.features.volunteers.models import (
     Bucket,
     OfferStatus,
@@ -39,7 +38,8 @@ from bot.features.volunteers.models import (
     VolunteerOffer,
     VolunteerProfile,
 )
-from bot.settings import Settings, get_settings
+from bot.features.volunteers.tells import Tell
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,24 @@ class Answer:
     slot: Slot | None = None
     opportunity: Opportunity | None = None
     cap: int = 0
+    # Who must be told what because of it (the next asks, a filled slot's withdrawn asks).
+    tells: tuple[Tell, ...] = ()
+
+
+class Asked(list[VolunteerOffer]):
+    """The asks made, in rank order, with `tells`: whom to push them to."""
+
+    def __init__(self, offers: Iterable[VolunteerOffer] = ()) -> None:
+        super().__init__(offers)
+        self.tells: list[Tell] = []
+
+
+@dataclass(frozen=True)
+class Expired:
+    """How many asks timed out, and the next asks made in their place."""
+
+    expired: int
+    tells: list[Tell] = field(default_factory=list)
 
 
 # --- profiles -----------------------------------------------------------------------------
@@ -104,26 +122,23 @@ def save_profile(
 
 
 def set_paused(
-    session: Session,
-    resident_id: int,
-    paused: bool,
-    now: datetime,
-    renderer: Renderer | None = None,
-    settings: Settings | None = None,
-) -> bool:
-    """Pause (no asks at all, pending asks withdrawn) or resume; False without a profile."""
+    session: Session, resident_id: int, paused: bool, now: datetime, *, settings: Settings
+) -> list[Tell] | None:
+    """Pause (no asks at all, pending asks withdrawn and asked of others) or resume; None
+    without a profile, else whom to tell (the next asks)."""
     profile = get_profile(session, resident_id)
     if profile is None:
-        return False
+        return None
     profile.paused, profile.updated_at = paused, now
     session.add(profile)
     session.flush()
     refresh_match_keys(session, profile)
+    told: list[Tell] = []
     if paused:
         for offer in _pending_offers_of(session, resident_id):
             if _move(session, offer, OfferStatus.OFFERED, OfferStatus.WITHDRAWN, now):
-                offer_slot(session, offer.slot_id, now, renderer=renderer, settings=settings)
-    return True
+                _offer_slot(session, offer.slot_id, now, settings, told)
+    return told
 
 
 def forget(session: Session, resident_id: int, now: datetime) -> None:
@@ -140,8 +155,14 @@ def forget(session: Session, resident_id: int, now: datetime) -> None:
     refresh_match_keys(session, profile)
 
 
+def on_membership_changed(session: Session, resident_id: int, now: datetime) -> None:
+    """Subscriber of `membership_changed` (bot/core/hooks.py): the match keys follow a join,
+    move or leave."""
+    refresh_area(session, resident_id)
+
+
 def refresh_area(session: Session, resident_id: int) -> None:
-    """Re-read the resident's association after a join, move or leave (membership calls it)."""
+    """Re-read the resident's association after a join, move or leave."""
     profile = get_profile(session, resident_id)
     if profile is not None:
         _set_area(session, profile)
@@ -281,12 +302,12 @@ def add_slot(
     ends_at: datetime,
     needed: int,
     place: str = "",
-    tz: ZoneInfo | None = None,
+    tz: ZoneInfo,
 ) -> Slot:
     """A shift of an opportunity; its time bucket and month are read in the city's zone."""
     if needed < 1 or ends_at <= starts_at:
         raise ValueError("a slot needs at least one person and must end after it starts")
-    local = starts_at.astimezone(tz or get_settings().tz)
+    local = starts_at.astimezone(tz)
     slot = Slot(
         opportunity_id=opportunity_id,
         starts_at=starts_at,
@@ -326,16 +347,17 @@ def need_of(slot: Slot, opportunity: Opportunity) -> matching.SlotNeed:
 # --- asking -------------------------------------------------------------------------------
 
 
-def offer_slot(
-    session: Session,
-    slot_id: int,
-    now: datetime,
-    *,
-    renderer: Renderer | None = None,
-    settings: Settings | None = None,
+def offer_slot(session: Session, slot_id: int, now: datetime, *, settings: Settings) -> Asked:
+    """Ask the best-ranked residents for the slot's open places; the new asks, to push."""
+    asked = Asked()
+    asked.extend(_offer_slot(session, slot_id, now, settings, asked.tells))
+    return asked
+
+
+def _offer_slot(
+    session: Session, slot_id: int, now: datetime, settings: Settings, told: list[Tell]
 ) -> list[VolunteerOffer]:
-    """Ask the best-ranked residents for the slot's open places; returns the new asks."""
-    settings = settings or get_settings()
+    """`offer_slot`, adding the asks to `told`."""
     slot = session.get(Slot, slot_id)
     if slot is None or slot.status != "open" or slot.starts_at <= now:
         return []
@@ -352,20 +374,17 @@ def offer_slot(
     ranked = matching.rank(need, found, matching.Weights.from_settings(settings), now)
     expires = min(now + timedelta(hours=settings.volunteer_offer_hours), slot.starts_at)
     made = [_ask(session, slot, r, expires, now) for r in ranked[:wanted]]
+    answer_hours = (expires - now).total_seconds() / 3600
     for offer in made:
-        notify.push(
-            session,
-            renderer=renderer or _renderer(),
-            tz=settings.tz,
-            key=f"volunteer:offer:{offer.id}",
-            kind="volunteer_offer",
-            resident_id=offer.resident_id,
-            slot=slot,
-            opportunity=opportunity,
-            says_for=lambda info, o=offer: notify.offer_says(
-                o, info, (expires - now).total_seconds() / 3600
-            ),
-            now=now,
+        told.append(
+            Tell(
+                tells.OFFER,
+                f"volunteer:offer:{offer.id}",
+                offer.resident_id,
+                slot,
+                opportunity,
+                {"offer_id": int(offer.id or 0), "answer_hours": answer_hours},
+            )
         )
     log.info(
         "volunteer offers",
@@ -394,33 +413,22 @@ def _ask(
 
 
 def match_open_slots(
-    session: Session,
-    now: datetime,
-    *,
-    renderer: Renderer | None = None,
-    settings: Settings | None = None,
-    limit: int = 200,
-) -> int:
-    """Top up asks for open slots that start in the future; returns asks made (scheduler)."""
+    session: Session, now: datetime, *, settings: Settings, limit: int = 200
+) -> Asked:
+    """Top up asks for open slots that start in the future (scheduler)."""
     query = (
         select(Slot.id)
         .where(Slot.status == "open", col(Slot.starts_at) > now)
         .order_by(col(Slot.starts_at))
         .limit(limit)
     )
-    return sum(
-        len(offer_slot(session, int(sid or 0), now, renderer=renderer, settings=settings))
-        for sid in session.exec(query).all()
-    )
+    asked = Asked()
+    for sid in session.exec(query).all():
+        asked.extend(_offer_slot(session, int(sid or 0), now, settings, asked.tells))
+    return asked
 
 
-def expire_offers(
-    session: Session,
-    now: datetime,
-    *,
-    renderer: Renderer | None = None,
-    settings: Settings | None = None,
-) -> int:
+def expire_offers(session: Session, now: datetime, *, settings: Settings) -> Expired:
     """Asks left unanswered past their time become expired and the next are asked."""
     due = session.exec(
         select(VolunteerOffer)
@@ -428,9 +436,10 @@ def expire_offers(
         .limit(1000)
     ).all()
     expired = [o for o in due if _move(session, o, OfferStatus.OFFERED, OfferStatus.EXPIRED, now)]
+    told: list[Tell] = []
     for slot_id in sorted({o.slot_id for o in expired}):
-        offer_slot(session, slot_id, now, renderer=renderer, settings=settings)
-    return len(expired)
+        _offer_slot(session, slot_id, now, settings, told)
+    return Expired(len(expired), told)
 
 
 # --- answering ----------------------------------------------------------------------------
@@ -443,25 +452,25 @@ def respond(
     resident_id: int,
     accept: bool,
     now: datetime,
-    renderer: Renderer | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Answer:
     """A resident's 引き受ける / 見送る on an ask."""
     offer = session.get(VolunteerOffer, offer_id)
     if offer is None or offer.resident_id != resident_id:
         return Answer("stale")
     slot, opportunity = _slot_and_opportunity(session, offer.slot_id)
+    told: list[Tell] = []
     answer = _answer_closed(offer, slot, opportunity, now)
     if answer is not None:
         if answer.status == "expired" and offer.status == OfferStatus.OFFERED:
             if _move(session, offer, OfferStatus.OFFERED, OfferStatus.EXPIRED, now):
-                offer_slot(session, offer.slot_id, now, renderer=renderer, settings=settings)
-        return answer
+                _offer_slot(session, offer.slot_id, now, settings, told)
+        return replace(answer, tells=tuple(told))
     if not accept:
         if _move(session, offer, OfferStatus.OFFERED, OfferStatus.DECLINED, now):
-            offer_slot(session, offer.slot_id, now, renderer=renderer, settings=settings)
-        return Answer("declined", slot, opportunity)
-    return _take(session, slot, opportunity, offer, offer.profile_id, now, renderer, settings)
+            _offer_slot(session, offer.slot_id, now, settings, told)
+        return Answer("declined", slot, opportunity, tells=tuple(told))
+    return _take(session, slot, opportunity, offer, offer.profile_id, now)
 
 
 def _answer_closed(
@@ -486,8 +495,7 @@ def sign_up(
     slot_id: int,
     resident_id: int,
     now: datetime,
-    renderer: Renderer | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Answer:
     """A resident takes a place they found by browsing, within their own monthly cap."""
     slot, opportunity = _slot_and_opportunity(session, slot_id)
@@ -518,7 +526,7 @@ def sign_up(
         session.flush()
     elif opened and not _reopen(session, offer, slot, now):
         return Answer("already", slot, opportunity)
-    answer = _take(session, slot, opportunity, offer, profile.id, now, renderer, settings)
+    answer = _take(session, slot, opportunity, offer, profile.id, now)
     if opened and answer.status != "accepted":
         # Close only the ask this sign-up opened, and only if nobody accepted it meanwhile.
         _move(session, offer, OfferStatus.OFFERED, OfferStatus.WITHDRAWN, now)
@@ -543,8 +551,6 @@ def _take(
     offer: VolunteerOffer,
     profile_id: int | None,
     now: datetime,
-    renderer: Renderer | None,
-    settings: Settings | None,
 ) -> Answer:
     """Month cap, then a place, then the ask itself: each a conditional UPDATE, undone in
     reverse when a later one finds nothing to take (all in the caller's transaction)."""
@@ -564,9 +570,10 @@ def _take(
         return Answer("already" if taken else "expired", slot, opportunity)
     _rested(session, profile.id, now)
     session.refresh(slot)
+    told: list[Tell] = []
     if slot.filled >= slot.needed:
-        _close_filled(session, slot, opportunity, now, renderer, settings)
-    return Answer("accepted", slot, opportunity)
+        _close_filled(session, slot, opportunity, now, told)
+    return Answer("accepted", slot, opportunity, tells=tuple(told))
 
 
 def _take_month(session: Session, profile_id: int, month: int, cap: int) -> bool:
@@ -684,15 +691,9 @@ def _move(
 
 
 def _close_filled(
-    session: Session,
-    slot: Slot,
-    opportunity: Opportunity,
-    now: datetime,
-    renderer: Renderer | None,
-    settings: Settings | None,
+    session: Session, slot: Slot, opportunity: Opportunity, now: datetime, told: list[Tell]
 ) -> None:
     """The last place went: mark the slot filled, withdraw pending asks, tell those asked."""
-    settings = settings or get_settings()
     closed = session.execute(
         update(Slot)
         .where(col(Slot.id) == slot.id, col(Slot.status) == "open")
@@ -702,17 +703,14 @@ def _close_filled(
         return
     for offer in _offers_of_slot(session, int(slot.id or 0), OfferStatus.OFFERED):
         if _move(session, offer, OfferStatus.OFFERED, OfferStatus.WITHDRAWN, now):
-            notify.push(
-                session,
-                renderer=renderer or _renderer(),
-                tz=settings.tz,
-                key=f"volunteer:filled:{offer.id}",
-                kind="volunteer_filled",
-                resident_id=offer.resident_id,
-                slot=slot,
-                opportunity=opportunity,
-                says_for=lambda info: [Say("volunteer.filled_notice", info)],
-                now=now,
+            told.append(
+                Tell(
+                    tells.FILLED,
+                    f"volunteer:filled:{offer.id}",
+                    offer.resident_id,
+                    slot,
+                    opportunity,
+                )
             )
     session.refresh(slot)
 
@@ -817,12 +815,6 @@ def _pending_offers_of(session: Session, resident_id: int) -> list[VolunteerOffe
             )
         ).all()
     )
-
-
-def _renderer() -> Renderer:
-    from bot.conversation.event_pushes import default_renderer
-
-    return default_renderer()
 
 
 def month_of(moment: datetime, tz: ZoneInfo) -> int:

@@ -14,12 +14,10 @@ from bot.features.events.staff.views import EventNotFound, events_table, scoped_
 from bot.staff.charts import Bar, bar_chart
 from bot.staff.deps import DbId, PageAccess, StaffUser, engine_of, words_for
 from bot.staff.tables import Table
-from bot.staff.web import NavItem, add_nav, export_response, page
+from bot.staff.web import export_response, page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
-add_nav(NavItem("nav.events", "/staff/events", Permission.VIEW_EVENTS, 40))
-add_nav(NavItem("nav.diversity", "/staff/diversity", Permission.VIEW_EVENTS, 41))
 
 Events = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_EVENTS))]
 EventsExport = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_EVENTS, Permission.EXPORT))]

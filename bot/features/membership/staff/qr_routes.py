@@ -20,13 +20,10 @@ from bot.features.membership.staff.qr_view import (
     scoped_code,
 )
 from bot.staff.deps import DbId, PageAccess, StaffUser, csrf_checked, engine_of, now_of
-from bot.staff.web import NavItem, add_nav, page
+from bot.staff.web import page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
-NAV = (NavItem("nav.qr", "/staff/qr", Permission.PRINT_QR, 60),)
-for _item in NAV:  # TODO(lead): nav from FEATURES (the record lists NAV)
-    add_nav(_item)
 
 Printer = Annotated[StaffUser, Depends(PageAccess(Permission.PRINT_QR))]
 Csrf = Annotated[None, Depends(csrf_checked)]

@@ -24,19 +24,20 @@ from bot.features.membership.staff.members import (
 )
 from bot.features.membership.staff.overview import overview_table
 from bot.staff.charts import Bar, bar_chart
-from bot.staff.deps import DbId, PageAccess, StaffUser, csrf_checked, engine_of, now_of, words_for
-from bot.staff.web import NavItem, add_nav, export_response, page
+from bot.staff.deps import (
+    DbId,
+    NotifierDep,
+    PageAccess,
+    StaffUser,
+    csrf_checked,
+    engine_of,
+    now_of,
+    words_for,
+)
+from bot.staff.web import export_response, page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
-NAV = (
-    NavItem("nav.overview", "/staff/", Permission.VIEW_TALLIES, 10),
-    NavItem("nav.members", "/staff/members", Permission.VIEW_MEMBERS, 20),
-    NavItem("nav.pending", "/staff/pending", Permission.APPROVE_MEMBERS, 21),
-    NavItem("nav.funnel", "/staff/funnel", Permission.VIEW_TALLIES, 30),
-)
-for _item in NAV:  # TODO(lead): nav from FEATURES (the record lists NAV)
-    add_nav(_item)
 
 Members = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_MEMBERS))]
 MembersExport = Annotated[
@@ -213,7 +214,9 @@ def pending_csv(request: Request, user: PendingExport) -> Response:
     return export_response(request, user, _pending(request, user))
 
 
-def _decide(request: Request, user: StaffUser, membership_id: int, approve: bool) -> Response:
+def _decide(
+    request: Request, user: StaffUser, notifier: Notifier, membership_id: int, approve: bool
+) -> Response:
     now = now_of(request)
     with session_scope(engine_of(request)) as db:
         try:
@@ -224,8 +227,6 @@ def _decide(request: Request, user: StaffUser, membership_id: int, approve: bool
             raise HTTPException(status_code=404) from None
         if decision.changed:
             # The resident hears the decision exactly as when an officer decides in LINE.
-            state = request.app.state
-            notifier = Notifier.build(state.content, state.settings)  # TODO(lead): NotifierDep
             tell_applicant(db, notifier, decision.membership, now)
             audit.record(
                 db,
@@ -241,15 +242,19 @@ def _decide(request: Request, user: StaffUser, membership_id: int, approve: bool
 
 
 @router.post("/applications/{membership_id}/approve")
-def approve(request: Request, membership_id: DbId, user: Approver, csrf: Csrf) -> Response:
+def approve(
+    request: Request, membership_id: DbId, user: Approver, notifier: NotifierDep, csrf: Csrf
+) -> Response:
     """Approve an application (once; a second tap changes nothing)."""
-    return _decide(request, user, membership_id, approve=True)
+    return _decide(request, user, notifier, membership_id, approve=True)
 
 
 @router.post("/applications/{membership_id}/decline")
-def decline(request: Request, membership_id: DbId, user: Approver, csrf: Csrf) -> Response:
+def decline(
+    request: Request, membership_id: DbId, user: Approver, notifier: NotifierDep, csrf: Csrf
+) -> Response:
     """Decline an application (its personal fields are cleared by the membership service)."""
-    return _decide(request, user, membership_id, approve=False)
+    return _decide(request, user, notifier, membership_id, approve=False)
 
 
 @router.get("/funnel", response_class=HTMLResponse)

@@ -20,11 +20,10 @@ from bot.features.notices.staff.views import (
     scoped_notice,
 )
 from bot.staff.deps import DbId, PageAccess, StaffUser, csrf_checked, engine_of, now_of
-from bot.staff.web import NavItem, add_nav, export_response, page
+from bot.staff.web import export_response, page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
-add_nav(NavItem("nav.notices", "/staff/notices", Permission.SEND_NOTICES, 50))
 
 Sender = Annotated[StaffUser, Depends(PageAccess(Permission.SEND_NOTICES))]
 SenderExport = Annotated[StaffUser, Depends(PageAccess(Permission.SEND_NOTICES, Permission.EXPORT))]

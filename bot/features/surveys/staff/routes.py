@@ -13,11 +13,10 @@ from bot.features.surveys.staff.views import WaveNotFound, indicator_trend, wave
 from bot.staff.charts import Bar, bar_chart
 from bot.staff.deps import DbId, PageAccess, StaffUser, engine_of, words_for
 from bot.staff.tables import Table
-from bot.staff.web import NavItem, add_nav, export_response, page
+from bot.staff.web import export_response, page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
-add_nav(NavItem("nav.surveys", "/staff/surveys", Permission.VIEW_TALLIES, 35))
 
 Tallies = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES))]
 TalliesExport = Annotated[

@@ -13,11 +13,11 @@ from datetime import datetime, tzinfo
 from sqlalchemy import and_
 from sqlmodel import Session, col, func, select
 
+from bot.core import hooks
 from bot.core.models.areas import Association
 from bot.core.models.membership import Membership, MembershipStatus
 from bot.core.models.staff import StaffRole
 from bot.core.scope import Scope
-from bot.features.events.models import Event
 from bot.features.volunteers.models import OfferStatus, Opportunity, Slot, VolunteerOffer
 from bot.staff.tables import Column, Table
 
@@ -58,14 +58,14 @@ def _local(moment: datetime, tz: tzinfo) -> str:
 def opportunities_table(session: Session, scope: Scope, tz: tzinfo) -> Table:
     """The latest opportunities in scope, with their slots and places (cancelled slots aside)."""
     rows = session.exec(
-        select(Opportunity, Association.name, Event.title)
+        select(Opportunity, Association.name)
         .outerjoin(Association, col(Association.id) == col(Opportunity.association_id))
-        .outerjoin(Event, col(Event.id) == col(Opportunity.event_id))
         .where(scope.association_filter(Opportunity.association_id))
         .order_by(col(Opportunity.created_at).desc(), col(Opportunity.id).desc())
         .limit(LIST_LIMIT)
     ).all()
-    ids = [o.id for o, _a, _e in rows]
+    ids = [o.id for o, _a in rows]
+    events = hooks.ask_events_by_id(session, {o.event_id for o, _a in rows if o.event_id})
     places = (
         {
             int(oid): (int(n), int(filled or 0), int(needed or 0))
@@ -86,12 +86,12 @@ def opportunities_table(session: Session, scope: Scope, tz: tzinfo) -> Table:
             "created_at": _local(o.created_at, tz),
             "role": o.role,
             "association": name or "",
-            "event": title or "",
+            "event": events[o.event_id].title if o.event_id in events else "",
             "slots": places.get(o.id or 0, (0, 0, 0))[0],
             "filled": places.get(o.id or 0, (0, 0, 0))[1],
             "needed": places.get(o.id or 0, (0, 0, 0))[2],
         }
-        for o, name, title in rows
+        for o, name in rows
     ]
     return Table("volunteer-opportunities", OPPORTUNITY_COLUMNS, out)
 
@@ -172,16 +172,7 @@ def roster(session: Session, scope: Scope, slot: Slot) -> list[RosterEntry]:
     return list(seen.values())
 
 
-def events_for_form(session: Session, scope: Scope, now: datetime) -> list[Event]:
-    """Upcoming events in scope that an opportunity may help (the form's choice)."""
-    query = (
-        select(Event)
-        .where(
-            scope.association_filter(Event.association_id),
-            col(Event.starts_at) > now,
-            Event.status != "cancelled",
-        )
-        .order_by(col(Event.starts_at))
-        .limit(LIST_LIMIT)
-    )
-    return list(session.exec(query).all())
+def events_for_form(session: Session, scope: Scope, now: datetime) -> list[hooks.EventChoice]:
+    """Upcoming events in scope that an opportunity may help (the form's choice; the events
+    feature answers through bot/core/hooks.py)."""
+    return hooks.ask_upcoming_events(session, scope, now, LIST_LIMIT)

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.core import hooks
 from bot.core.scope import Scope
-from bot.features.events.models import Event
 from bot.features.volunteers.catalog import Catalog
 
 MAX_PEOPLE = 50  # a slot is a shift of a few people; a festival is split into several slots
@@ -141,7 +141,7 @@ def check_opportunity(
 
 def _event_fits(session: Session, event_id: int | None, association_id: int | None) -> bool:
     """An opportunity helps an event of its own association only (which is then in scope)."""
-    event = session.get(Event, event_id) if event_id is not None else None
+    event = hooks.ask_events_by_id(session, [event_id]).get(event_id) if event_id else None
     return (
         event is not None
         and association_id is not None

@@ -19,6 +19,7 @@ from bot.features.volunteers import cancel as volunteer_cancel
 from bot.features.volunteers import shifts as volunteer_shifts
 from bot.features.volunteers import volunteers
 from bot.features.volunteers.catalog import load_catalog
+from bot.features.volunteers.messages import tell
 from bot.features.volunteers.staff.opportunities_view import (
     OpportunityNotFound,
     roster,
@@ -35,7 +36,7 @@ from bot.features.volunteers.staff.opportunity_forms import (
     check_slot,
 )
 from bot.features.volunteers.staff.routes import volunteers_view
-from bot.staff.deps import DbId, PageAccess, StaffUser, csrf_checked, engine_of, now_of
+from bot.staff.deps import DbId, PageAccess, StaffUser, csrf_checked, engine_of, notifier_of, now_of
 from bot.staff.web import export_response, page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -253,13 +254,8 @@ def slot_cancel(request: Request, slot_id: DbId, user: Manager, csrf: Csrf) -> R
     now = now_of(request)
     with session_scope(engine_of(request)) as db:
         slot, opportunity = _slot_or_404(db, user, slot_id)
-        told = volunteer_cancel.cancel_slot(
-            db,
-            slot_id=slot_id,
-            now=now,
-            renderer=request.app.state.renderer,
-            settings=request.app.state.settings,
-        )
+        withdrawn = volunteer_cancel.cancel_slot(db, slot_id=slot_id, now=now)
+        told = None if withdrawn is None else tell(notifier_of(request), db, now, withdrawn)
         if told is not None:
             audit.record(
                 db,
@@ -291,15 +287,16 @@ def slot_attendance(
         slot, opportunity = _slot_or_404(db, user, slot_id)
         done = "not_live"
         if slot.status in volunteer_cancel.LIVE_SLOT and slot.starts_at <= now:
-            shifts = volunteer_shifts.confirm_attendance(
+            recorded = volunteer_shifts.confirm_attendance(
                 db,
                 slot_id=slot_id,
                 attended=came,
                 now=now,
-                staff_id=user.account.id,
-                renderer=request.app.state.renderer,
                 settings=request.app.state.settings,
+                staff_id=user.account.id,
             )
+            tell(notifier_of(request), db, now, recorded.tells)
+            shifts = recorded.shifts
             audit.record(
                 db,
                 account_id=user.account.id,

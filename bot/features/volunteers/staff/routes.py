@@ -17,11 +17,10 @@ from bot.features.volunteers.staff.opportunities_view import events_for_form, op
 from bot.features.volunteers.staff.opportunity_forms import OpportunityForm
 from bot.staff.deps import PageAccess, StaffUser, engine_of, now_of
 from bot.staff.tables import Column, Table
-from bot.staff.web import NavItem, add_nav, export_response, page
+from bot.staff.web import export_response, page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
-add_nav(NavItem("nav.volunteers", "/staff/volunteers", Permission.VIEW_EVENTS, 45))
 
 Viewer = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_EVENTS))]
 ViewerExport = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_EVENTS, Permission.EXPORT))]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -133,6 +134,7 @@ def _opportunity(
             ends_at=starts_at + timedelta(hours=2),
             needed=2,
             place="中央公園",
+            tz=ZoneInfo("Asia/Tokyo"),
         )
         return int(opportunity.id or 0), int(slot.id or 0)
 

@@ -19,7 +19,14 @@ from bot.features.volunteers.models import (
     VolunteerProfile,
 )
 from tests.events_support import T0, make_area
-from tests.volunteer_support import SAT_MORNING, add_slot, add_volunteer, pushed_texts, settings_for
+from tests.features.volunteers.support import (
+    SAT_MORNING,
+    add_slot,
+    add_volunteer,
+    push_tells,
+    pushed_texts,
+    settings_for,
+)
 
 
 def _offers(engine: Any, slot_id: int) -> dict[int, str]:
@@ -46,6 +53,7 @@ def test_offer_decline_next_accept_then_others_told_filled(engine: Any, db_url: 
 
     with session_scope(engine) as session:
         made = volunteers.offer_slot(session, slot_id, T0, settings=settings)
+        push_tells(session, T0, made.tells, settings)
     assert [o.resident_id for o in made] == [a, b]  # two asks per open place, oldest first
     assert any("お手伝いをお願いできませんか" in t for t in pushed_texts(engine, a))
 
@@ -58,6 +66,7 @@ def test_offer_decline_next_accept_then_others_told_filled(engine: Any, db_url: 
             now=T0,
             settings=settings,
         )
+        push_tells(session, T0, answer.tells, settings)
     assert answer.status == "declined"
     assert _offers(engine, slot_id) == {a: "offered", b: "declined", c: "offered"}
 
@@ -70,6 +79,7 @@ def test_offer_decline_next_accept_then_others_told_filled(engine: Any, db_url: 
             now=T0,
             settings=settings,
         )
+        push_tells(session, T0, answer.tells, settings)
     assert answer.status == "accepted"
     assert _offers(engine, slot_id) == {a: "withdrawn", b: "declined", c: "accepted"}
     assert any("人数がそろいました" in t for t in pushed_texts(engine, a, "volunteer_filled"))
@@ -101,9 +111,11 @@ def test_silence_expires_and_the_next_is_asked(engine: Any, db_url: str) -> None
     assert _offers(engine, slot_id) == {a: "offered"}
 
     with session_scope(engine) as session:  # not yet due
-        assert volunteers.expire_offers(session, T0 + timedelta(hours=23), settings=settings) == 0
+        expired = volunteers.expire_offers(session, T0 + timedelta(hours=23), settings=settings)
+        assert expired.expired == 0
     with session_scope(engine) as session:
-        assert volunteers.expire_offers(session, T0 + timedelta(hours=24), settings=settings) == 1
+        expired = volunteers.expire_offers(session, T0 + timedelta(hours=24), settings=settings)
+        assert expired.expired == 1
     assert _offers(engine, slot_id) == {a: "expired", b: "offered"}
 
     with session_scope(engine) as session:
@@ -199,16 +211,22 @@ def test_reminder_then_confirmation_records_hours_points_and_thanks(
 
     day_before = SAT_MORNING - timedelta(hours=20)
     with session_scope(engine) as session:
-        assert volunteer_shifts.due_shift_reminders(session, T0, settings=settings) == 0
-        assert volunteer_shifts.due_shift_reminders(session, day_before, settings=settings) == 2
-        assert volunteer_shifts.due_shift_reminders(session, day_before, settings=settings) == 0
+
+        def remind(now: Any) -> int:  # what the reminder job does
+            due = volunteer_shifts.due_shift_reminders(session, now, settings=settings)
+            return push_tells(session, now, due, settings)
+
+        assert remind(T0) == 0
+        assert remind(day_before) == 2
+        assert remind(day_before) == 0
     assert any("お手伝いのお知らせ" in t for t in pushed_texts(engine, came, "volunteer_reminder"))
 
     after = SAT_MORNING + timedelta(hours=3)
     with session_scope(engine) as session:
-        volunteer_shifts.confirm_attendance(
+        recorded = volunteer_shifts.confirm_attendance(
             session, slot_id=slot_id, attended=[came], now=after, staff_id=7, settings=settings
         )
+        push_tells(session, after, recorded.tells, settings)
     with Session(engine) as session:
         assert volunteer_shifts.points_of(session, came) == volunteer_shifts.Points(25, 2.5, 1)
         assert volunteer_shifts.points_of(session, missed) == volunteer_shifts.Points(0, 0.0, 0)
@@ -220,8 +238,10 @@ def test_reminder_then_confirmation_records_hours_points_and_thanks(
 
     with session_scope(engine) as session:  # confirmed slots are not assumed again
         assert (
-            volunteer_shifts.assume_attendance_after_grace(
-                session, after + timedelta(days=30), settings=settings
+            len(
+                volunteer_shifts.assume_attendance_after_grace(
+                    session, after + timedelta(days=30), settings=settings
+                ).shifts
             )
             == 0
         )
@@ -237,15 +257,19 @@ def test_unconfirmed_shift_is_assumed_after_grace(engine: Any, db_url: str) -> N
     end = SAT_MORNING + timedelta(hours=2)
     with session_scope(engine) as session:
         assert (
-            volunteer_shifts.assume_attendance_after_grace(
-                session, end + timedelta(hours=71), settings=settings
+            len(
+                volunteer_shifts.assume_attendance_after_grace(
+                    session, end + timedelta(hours=71), settings=settings
+                ).shifts
             )
             == 0
         )
     with session_scope(engine) as session:
         assert (
-            volunteer_shifts.assume_attendance_after_grace(
-                session, end + timedelta(hours=72), settings=settings
+            len(
+                volunteer_shifts.assume_attendance_after_grace(
+                    session, end + timedelta(hours=72), settings=settings
+                ).shifts
             )
             == 1
         )

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.content import Content
+from bot.conversation.notifier import Notifier
 from bot.db import session_scope
-from bot.features.volunteers import volunteers
+from bot.features.volunteers import messages, volunteers
+from bot.features.volunteers.tells import Tell
 from bot.platform.delivery.models import OutboxMessage, OutboxRecipient
 from bot.settings import Settings
 from tests.conftest import make_settings
 from tests.events_support import T0, add_member
+from tests.scheduler_support import CONTENT
 
 # Saturday 5 December 2026, 09:00-11:00 in Tokyo: a weekend morning.
 SAT_MORNING = datetime(2026, 12, 5, 0, 0, tzinfo=T0.tzinfo)
@@ -86,7 +90,7 @@ def add_slot(
             ends_at=starts_at + timedelta(hours=hours),
             needed=needed,
             place="第一公民館",
-            tz=settings.tz if settings else None,
+            tz=(settings or settings_for("sqlite://")).tz,
         )
         return int(slot.id or 0)
 
@@ -105,3 +109,15 @@ def pushed_texts(engine: Engine, resident_id: int, kind: str | None = None) -> l
         return [
             m.get("text") or json.dumps(m, ensure_ascii=False) for row in rows for m in row.messages
         ]
+
+
+def push_tells(
+    session: Session,
+    now: datetime,
+    told: Iterable[Tell],
+    settings: Settings,
+    content: Content = CONTENT,
+) -> int:
+    """Push what a volunteering service said to tell, as its callers (jobs, the flow, staff
+    pages) do; returns how many residents were reached."""
+    return messages.tell(Notifier.build(content, settings), session, now, told)

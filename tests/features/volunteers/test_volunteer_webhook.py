@@ -17,7 +17,7 @@ from bot.features.volunteers import volunteers
 from bot.features.volunteers.models import VolunteerMatchKey, VolunteerOffer, VolunteerProfile
 from tests.events_support import T0, add_member, clocked_bot, deliver, make_area, tap, uid
 from tests.factories import postback_event, text_event
-from tests.volunteer_support import SAT_MORNING, add_slot, add_volunteer
+from tests.features.volunteers.support import SAT_MORNING, add_slot, add_volunteer, push_tells
 
 FLOW = "volunteer_profile"
 
@@ -87,13 +87,16 @@ def test_profile_conversation_with_edit_and_pause(bot_factory: Any, engine: Any)
         assert _profile(engine, me).paused
         assert not session.exec(select(VolunteerMatchKey)).all()
     slot_id = add_slot(engine, assoc)
+    settings = bot.app.state.settings
     with session_scope(engine) as session:
-        assert volunteers.offer_slot(session, slot_id, T0) == []
+        assert volunteers.offer_slot(session, slot_id, T0, settings=settings) == []
 
     resumed = _say(bot, user, postback_event(user, tap("vpause", v=0)))
     assert any("再開しました" in t for t in resumed)
     with session_scope(engine) as session:
-        assert [o.resident_id for o in volunteers.offer_slot(session, slot_id, T0)] == [me]
+        asked = volunteers.offer_slot(session, slot_id, T0, settings=settings)
+        push_tells(session, T0, asked.tells, settings)
+        assert [o.resident_id for o in asked] == [me]
 
 
 def test_ask_answered_by_button_fills_and_tells_the_others(
@@ -106,9 +109,8 @@ def test_ask_answered_by_button_fills_and_tells_the_others(
     settings = bot.app.state.settings
     slot_id = add_slot(engine, assoc, needed=1)
     with session_scope(engine) as session:
-        volunteers.offer_slot(
-            session, slot_id, T0, renderer=bot.app.state.renderer, settings=settings
-        )
+        asked = volunteers.offer_slot(session, slot_id, T0, settings=settings)
+        push_tells(session, T0, asked.tells, settings)
     deliver(engine, standin, settings, clock.now())
     assert any("防災訓練の受付のお手伝いをお願いできませんか" in t for t in bot.texts_to(uid("a")))
     assert any("お願いできませんか" in t for t in bot.texts_to(uid("b")))
@@ -151,14 +153,10 @@ def test_browse_sign_up_and_points_after_the_shift(
 
     after = SAT_MORNING + timedelta(hours=3)
     with session_scope(engine) as session:
-        volunteer_shifts.confirm_attendance(
-            session,
-            slot_id=slot_id,
-            attended=[me],
-            now=after,
-            renderer=bot.app.state.renderer,
-            settings=settings,
+        recorded = volunteer_shifts.confirm_attendance(
+            session, slot_id=slot_id, attended=[me], now=after, settings=settings
         )
+        push_tells(session, after, recorded.tells, settings)
     deliver(engine, standin, settings, after)
     assert any("20ポイント加えました" in t for t in bot.texts_to(user))
     clock.set(after)
@@ -178,20 +176,16 @@ def test_unanswered_ask_expires_on_the_clock_and_the_next_is_asked(
     settings = bot.app.state.settings
     slot_id = add_slot(engine, assoc)
     with session_scope(engine) as session:
-        volunteers.offer_slot(
-            session, slot_id, clock.now(), renderer=bot.app.state.renderer, settings=settings
-        )
+        asked = volunteers.offer_slot(session, slot_id, clock.now(), settings=settings)
+        push_tells(session, clock.now(), asked.tells, settings)
     deliver(engine, standin, settings, clock.now())
     assert any("24時間以内にお返事" in t for t in bot.texts_to(uid("a")))
 
     clock.advance(timedelta(hours=24))
     with session_scope(engine) as session:  # what the scheduler runs
-        assert (
-            volunteers.expire_offers(
-                session, clock.now(), renderer=bot.app.state.renderer, settings=settings
-            )
-            == 1
-        )
+        expired = volunteers.expire_offers(session, clock.now(), settings=settings)
+        push_tells(session, clock.now(), expired.tells, settings)
+        assert expired.expired == 1
     deliver(engine, standin, settings, clock.now())
     assert any("お願いできませんか" in t for t in bot.texts_to(uid("b")))
     with Session(engine) as session:

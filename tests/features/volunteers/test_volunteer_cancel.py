@@ -19,7 +19,13 @@ from bot.features.volunteers import volunteers
 from bot.features.volunteers.models import Slot, VolunteerMonth, VolunteerOffer
 from tests.events_support import T0, add_member, deliver, make_area, tap, uid
 from tests.factories import postback_event
-from tests.volunteer_support import SAT_MORNING, add_slot, add_volunteer, pushed_texts
+from tests.features.volunteers.support import (
+    SAT_MORNING,
+    add_slot,
+    add_volunteer,
+    push_tells,
+    pushed_texts,
+)
 
 
 def _say(bot: Any, user: str, data: str) -> list[str]:
@@ -42,9 +48,8 @@ def _accepted_by_a(bot: Any, engine: Any, standin: Any, clock: FixedClock) -> tu
     settings = bot.app.state.settings
     slot_id = add_slot(engine, assoc, needed=1)
     with session_scope(engine) as session:
-        volunteers.offer_slot(
-            session, slot_id, clock.now(), renderer=bot.app.state.renderer, settings=settings
-        )
+        asked = volunteers.offer_slot(session, slot_id, clock.now(), settings=settings)
+        push_tells(session, clock.now(), asked.tells, settings)
     offer_a = _offers(engine)[a]
     _say(bot, uid("a"), tap("vo", o=offer_a.id or 0, v="yes"))
     deliver(engine, standin, settings, clock.now())
@@ -133,7 +138,7 @@ def test_a_started_shift_cannot_be_given_back(bot_factory: Any, engine: Any, sta
 
 
 def test_organiser_cancelling_a_slot_tells_those_who_accepted(engine: Any, db_url: str) -> None:
-    from tests.volunteer_support import settings_for
+    from tests.features.volunteers.support import settings_for
 
     settings = settings_for(db_url, volunteer_offers_per_place=1)
     (assoc, _) = make_area(engine)
@@ -144,13 +149,9 @@ def test_organiser_cancelling_a_slot_tells_those_who_accepted(engine: Any, db_ur
             session, slot_id=slot_id, resident_id=a, now=T0, settings=settings
         )
         assert answer.status == "accepted"
-        assert (
-            volunteer_cancel.cancel_slot(session, slot_id=slot_id, now=T0, settings=settings) == 1
-        )
-        assert (
-            volunteer_cancel.cancel_slot(session, slot_id=slot_id, now=T0, settings=settings)
-            is None
-        )
+        withdrawn = volunteer_cancel.cancel_slot(session, slot_id=slot_id, now=T0)
+        assert push_tells(session, T0, withdrawn or (), settings) == 1
+        assert volunteer_cancel.cancel_slot(session, slot_id=slot_id, now=T0) is None
     with Session(engine) as session:
         slot = session.get(Slot, slot_id)
         assert slot is not None and slot.status == "cancelled"

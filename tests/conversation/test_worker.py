@@ -25,7 +25,7 @@ from bot.simulator.standin import LineStandin
 from tests.conftest import SECRET, TOKEN
 from tests.factories import body, signed_headers, text_event
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 STARTUP_S = 90.0  # a loaded CI machine imports slowly; the test waits, it does not time
 
 

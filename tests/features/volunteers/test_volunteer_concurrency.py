@@ -25,7 +25,7 @@ from bot.features.volunteers.models import (
     VolunteerProfile,
 )
 from tests.events_support import T0, add_member
-from tests.volunteer_support import SAT_MORNING, add_slot, settings_for
+from tests.features.volunteers.support import SAT_MORNING, add_slot, settings_for
 
 _areas = itertools.count()
 TAGS = ["bousai", "kodomo", "seisou"]
