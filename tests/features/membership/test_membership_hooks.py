@@ -21,6 +21,9 @@ from bot.db import session_scope
 from bot.features.membership import memberships
 from bot.features.membership.memberships import Application
 from bot.features.membership.staff import members
+from bot.features.volunteers import feature as volunteers_feature
+from bot.features.volunteers.models import VolunteerMatchKey
+from tests.events_support import T0, make_area
 from tests.features.membership.join_support import (
     apply_through_chat,
     association_id,
@@ -33,6 +36,7 @@ from tests.features.membership.join_support import (
     seed_city,
     tap,
 )
+from tests.features.volunteers.support import add_volunteer
 
 ALICE = "U" + "a1" * 16
 OFFICER = "U" + "0f" * 16
@@ -156,3 +160,27 @@ def test_services_announce_each_change_once(engine: Engine, heard: Heard) -> Non
 
 def test_the_stub_is_gone_after_the_test(engine: Engine) -> None:
     assert not any(isinstance(fn, Heard) for fn in hooks._installed.membership_changed)
+
+
+def test_a_move_through_membership_refreshes_volunteering(engine: Engine) -> None:
+    """End to end with the real subscriber: volunteering's match keys follow a move made
+    through membership's services (apply elsewhere, approved)."""
+    hooks.install([volunteers_feature.FEATURE.subscriptions])  # as bot.features does
+    home, elsewhere = make_area(engine)
+    volunteer = add_volunteer(engine, home, "mover", reach="association")
+
+    def areas() -> set[int]:
+        with session_scope(engine) as session:
+            return set(session.execute(select(VolunteerMatchKey.area_id)).scalars())
+
+    assert areas() == {home}
+    later = T0 + timedelta(days=1)
+    with session_scope(engine) as session:
+        moved = _apply(session, volunteer, elsewhere, later)
+        assert areas() == {home}  # applying is not moving yet
+    with session_scope(engine) as session:
+        memberships.approve(session, moved, later, staff="staff")
+    assert areas() == {elsewhere}
+    with session_scope(engine) as session:
+        memberships.leave(session, volunteer, later)
+    assert areas() == set()  # no association, no area to be matched in
