@@ -12,12 +12,13 @@ the name is shown in the reply to 詳しく見る, which is not stored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
 from bot.conversation import postback
+from bot.conversation.actions import Action, wire
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
 from bot.conversation.notifier import Notifier
@@ -31,7 +32,27 @@ from bot.features.membership import memberships as membership
 from bot.features.membership import officers
 from bot.features.membership.officers import LinkResult
 
-DECIDE, DETAIL, PENDING = "jd", "jv", "jp"
+
+@dataclass(frozen=True)
+class DecideTap(Action, prefix="jd"):
+    """承認する / 見送る on an application."""
+
+    membership_id: int = wire("m")
+    decision: str = wire("d", choices=("ok", "no"))
+
+
+@dataclass(frozen=True)
+class DetailTap(Action, prefix="jv"):
+    """詳しく見る on an application."""
+
+    membership_id: int = wire("m")
+
+
+@dataclass(frozen=True)
+class PendingTap(Action, prefix="jp"):
+    """The officer's waiting applications (menu and rich menu item `jp`)."""
+
+
 MY_ASSOCIATION = Option("menu.items.my_association", postback.encode(a="mm"))
 
 
@@ -41,9 +62,9 @@ def _local(moment: datetime | None, ctx: FlowContext) -> str:
 
 def _buttons(membership_id: int) -> dict[str, str]:
     return {
-        "approve_data": postback.encode(a=DECIDE, m=membership_id, d="ok"),
-        "decline_data": postback.encode(a=DECIDE, m=membership_id, d="no"),
-        "detail_data": postback.encode(a=DETAIL, m=membership_id),
+        "approve_data": DecideTap(membership_id, "ok").encode(),
+        "decline_data": DecideTap(membership_id, "no").encode(),
+        "detail_data": DetailTap(membership_id).encode(),
     }
 
 
@@ -68,11 +89,10 @@ def notify_new_application(ctx: FlowContext, row: Membership, association: Assoc
 
 
 def _application_for_officer(
-    ctx: FlowContext, data: Mapping[str, str]
+    ctx: FlowContext, membership_id: int
 ) -> tuple[Membership, int] | list[Say]:
     """The application a button names, and the tapping officer's id; or why not."""
-    value = data.get("m", "")
-    row = ctx.session.get(Membership, int(value)) if value.isdigit() else None
+    row = ctx.session.get(Membership, membership_id)
     if row is None or row.erased_at is not None:
         return [Say("officer.application_gone")]
     officer = membership.officer_for(ctx.session, ctx.resident.id or 0, row.association_id)
@@ -81,13 +101,13 @@ def _application_for_officer(
     return row, officer.id
 
 
-def decide(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def decide(ctx: FlowContext, tap: DecideTap) -> list[Say]:
     """Approve (d=ok) or decline (d=no); a second tap reports the first decision."""
-    found = _application_for_officer(ctx, data)
+    found = _application_for_officer(ctx, tap.membership_id)
     if isinstance(found, list):
         return found
     row, officer_id = found
-    act = membership.approve if data.get("d") == "ok" else membership.decline
+    act = membership.approve if tap.decision == "ok" else membership.decline
     decision = act(ctx.session, row.id or 0, ctx.now, officer_id=officer_id)
     status = decision.membership.status
     if not decision.changed:
@@ -121,9 +141,9 @@ def tell_applicant(session: Session, notifier: Notifier, row: Membership, now: d
         relink_after_commit(session, applicant)
 
 
-def detail(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def detail(ctx: FlowContext, tap: DetailTap) -> list[Say]:
     """The application's details, shown only in this reply, with the decision buttons."""
-    found = _application_for_officer(ctx, data)
+    found = _application_for_officer(ctx, tap.membership_id)
     if isinstance(found, list):
         return found
     row, _ = found
@@ -151,7 +171,7 @@ def detail(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
     return [Say("officer.detail", params, options=options)]
 
 
-def pending_list(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def pending_list(ctx: FlowContext, tap: PendingTap) -> list[Say]:
     """The officer's pending applications, newest first, each a chip to open."""
     rows = [
         row
@@ -163,7 +183,7 @@ def pending_list(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
     options = tuple(
         Option(
             "officer.pending_item",
-            postback.encode(a=DETAIL, m=row.id or 0),
+            DetailTap(row.id or 0).encode(),
             label_params={"n": i + 1, "applied": _local(row.applied_at, ctx)},
         )
         for i, row in enumerate(rows)
@@ -205,4 +225,6 @@ def register(registry: Registry) -> None:
     """Add the officer flow, hook and actions to the registry."""
     registry.add_flow(LINK_FLOW, "officer_link")
     registry.text_hooks.append(link_hook)
-    registry.actions.update({DECIDE: decide, DETAIL: detail, PENDING: pending_list})
+    registry.on(DecideTap, decide)
+    registry.on(DetailTap, detail)
+    registry.on(PendingTap, pending_list)
