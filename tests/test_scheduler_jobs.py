@@ -30,8 +30,8 @@ from bot.platform.inbox_models import EventStatus as InboxStatus
 from bot.platform.inbox_models import WebhookEvent
 from bot.platform.scheduler import jobs as platform_jobs
 from bot.platform.scheduler.jobs import JobSpec
+from tests.features.events.support import cancel_event, edit_event, plain_notifier
 from tests.scheduler_support import (
-    RENDERER,
     T0,
     add_residents,
     count_rows,
@@ -46,6 +46,7 @@ from tests.scheduler_support import (
 TOKYO = ZoneInfo("Asia/Tokyo")
 SETTINGS = settings_for()
 DEPS = deps_for(SETTINGS, one_survey())
+NOTIFIER = plain_notifier()
 
 
 def tokyo(month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -224,10 +225,10 @@ def test_a_moved_event_is_reminded_at_its_new_time(engine: Engine) -> None:
     going = add_residents(engine, 1)
     event_id = _event(engine, tokyo(8, 15, 18), going)
     with session_scope(engine) as session:
-        events.update_event(
+        edit_event(
             session,
+            NOTIFIER,
             event_id=event_id,
-            renderer=RENDERER,
             now=tokyo(8, 1, 9),
             changes={"starts_at": tokyo(8, 22, 18), "ends_at": tokyo(8, 22, 20)},
         )
@@ -241,7 +242,7 @@ def test_a_cancelled_event_is_not_reminded(engine: Engine) -> None:
     going = add_residents(engine, 1)
     event_id = _event(engine, tokyo(8, 15, 18), going)
     with session_scope(engine) as session:
-        events.cancel_event(session, event_id=event_id, renderer=RENDERER, now=tokyo(8, 10, 9))
+        cancel_event(session, NOTIFIER, event_id=event_id, now=tokyo(8, 10, 9))
     assert run(event_jobs.event_reminders, tokyo(8, 14, 18), engine=engine) == 0
     assert run(event_jobs.event_reminders, tokyo(8, 15, 16), engine=engine) == 0
     assert _reminders(engine) == []

@@ -2,7 +2,9 @@
 
 A spec is a scope (association / district / ward members, or everyone who follows the bot)
 narrowed by optional filters: an interest tag, and "has never taken part" (no check-in and no
-`going` answer to any event), so invitations reach beyond the usual faces.
+`going` answer to any event: what counts as taking part is declared by the features that
+record it, through `hooks.participation_conditions`), so invitations reach beyond the usual
+faces.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from typing import Any
 from sqlalchemy import Select, exists, literal, select
 from sqlmodel import Session, col
 
+from bot.core import hooks
 from bot.core.models.areas import Association, District
 from bot.core.models.han import HanAssignment
 from bot.core.models.membership import Membership, MembershipStatus
 from bot.core.models.residents import Resident, ResidentInterest, ResidentStatus
-from bot.features.events.models import CheckIn, Rsvp, RsvpAnswer
 
 SCOPES = ("association", "district", "ward", "everyone")
 
@@ -134,9 +136,8 @@ def _query(audience: Audience) -> Select[Any]:
             )
         )
     if audience.never_participated:
-        query = query.where(~exists().where(CheckIn.resident_id == Resident.id)).where(
-            ~exists().where(Rsvp.resident_id == Resident.id, Rsvp.answer == RsvpAnswer.GOING)
-        )
+        for took_part in hooks.participation_conditions(Resident.id):
+            query = query.where(~took_part)
     return query
 
 

@@ -8,7 +8,10 @@ where it happens calls `emit_*` here; the features that care declare a subscribe
 Questions across features work the same way: the feature that asks calls `ask_*` here, and
 the feature that knows the answer declares an answerer on its `Feature` record (surveys ask
 events which events just ended; volunteering asks which events an opportunity may help).
-With no answerer installed, an `ask_*` returns nothing.
+With no answerer installed, an `ask_*` returns nothing. Notices ask events how to show the
+event a notice invites to; events ask notices to announce an event published in LINE;
+audiences ask who took part in anything; the events' diversity page asks membership who
+arrived through a city counter's QR.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session
 
+from bot.content import Content
 from bot.core.scope import Scope
 
 MembershipChanged = Callable[[Session, int, datetime], None]  # (session, resident id, now)
@@ -58,6 +63,39 @@ EventsById = Callable[[Session, Collection[int]], dict[int, EventChoice]]
 
 
 @dataclass(frozen=True)
+class EventBrief:
+    """An event as a notice about it shows it: answered by the events feature.
+
+    `info` holds its texts in one locale (title, when, place, deadline, category) and
+    `card_params` the parameters of its card (a flex message with 参加/未定/不参加), to be
+    shown as `Say(card_key, card_params, flex=card_flex)`.
+    """
+
+    event_id: int
+    title: str
+    description: str
+    association_id: int | None
+    audience: Mapping[str, Any]
+    published: bool
+    info: Mapping[str, Any]
+    card_key: str
+    card_flex: str
+    card_params: Mapping[str, Any]
+
+
+# (session, event id, content, locale, public base URL) -> the event, or None when unknown.
+DescribeEvent = Callable[[Session, int, Content, str, str], EventBrief | None]
+# (session, event id, notifier, now, public base URL, author resident id) -> residents invited.
+# The notifier is bot.conversation.notifier.Notifier (core names no higher layer).
+AnnounceEvent = Callable[[Session, int, Any, datetime, str, int | None], int]
+# Given the column holding a resident id, a condition true when that resident took part in
+# something (checked in, said they would come): audiences can reach those who never did.
+Participation = Callable[[Any], ColumnElement[bool]]
+# (session, resident ids) -> when each first arrived through a city counter's join QR.
+CounterArrivals = Callable[[Session, list[int]], dict[int, datetime]]
+
+
+@dataclass(frozen=True)
 class Subscriptions:
     """What one feature wants to hear about."""
 
@@ -68,6 +106,10 @@ class Subscriptions:
     event_attendees: tuple[EventAttendees, ...] = ()
     upcoming_events: tuple[UpcomingEvents, ...] = ()
     events_by_id: tuple[EventsById, ...] = ()
+    describe_event: tuple[DescribeEvent, ...] = ()
+    announce_event: tuple[AnnounceEvent, ...] = ()
+    participation: tuple[Participation, ...] = ()
+    counter_arrivals: tuple[CounterArrivals, ...] = ()
     # Figures for the officers' daily digest, counted by the feature that owns them.
     digest_counts: tuple[DigestCounts, ...] = ()
 
@@ -80,6 +122,10 @@ class _Installed:
     event_attendees: list[EventAttendees] = field(default_factory=list)
     upcoming_events: list[UpcomingEvents] = field(default_factory=list)
     events_by_id: list[EventsById] = field(default_factory=list)
+    describe_event: list[DescribeEvent] = field(default_factory=list)
+    announce_event: list[AnnounceEvent] = field(default_factory=list)
+    participation: list[Participation] = field(default_factory=list)
+    counter_arrivals: list[CounterArrivals] = field(default_factory=list)
     digest_counts: list[DigestCounts] = field(default_factory=list)
 
 
@@ -99,6 +145,10 @@ def install(subscriptions: Iterable[Subscriptions]) -> None:
         _add(_installed.event_attendees, subs.event_attendees)
         _add(_installed.upcoming_events, subs.upcoming_events)
         _add(_installed.events_by_id, subs.events_by_id)
+        _add(_installed.describe_event, subs.describe_event)
+        _add(_installed.announce_event, subs.announce_event)
+        _add(_installed.participation, subs.participation)
+        _add(_installed.counter_arrivals, subs.counter_arrivals)
         _add(_installed.digest_counts, subs.digest_counts)
 
 
@@ -155,6 +205,46 @@ def ask_events_by_id(session: Session, event_ids: Collection[int]) -> dict[int, 
     if ids:
         for fn in _installed.events_by_id:
             found.update(fn(session, ids))
+    return found
+
+
+def ask_describe_event(
+    session: Session, event_id: int, content: Content, locale: str, base_url: str
+) -> EventBrief | None:
+    """The event a notice points at, as the notice shows it (None: unknown, or no events)."""
+    for answer in _installed.describe_event:
+        brief = answer(session, event_id, content, locale, base_url)
+        if brief is not None:
+            return brief
+    return None
+
+
+def ask_announce_event(
+    session: Session,
+    event_id: int,
+    notifier: Any,
+    now: datetime,
+    base_url: str,
+    author_resident_id: int | None = None,
+) -> int | None:
+    """Invite a published event's audience with its card (once per event); residents invited,
+    or None when no feature announces events."""
+    for answer in _installed.announce_event:
+        return answer(session, event_id, notifier, now, base_url, author_resident_id)
+    return None
+
+
+def participation_conditions(resident_id: Any) -> list[ColumnElement[bool]]:
+    """Conditions, one per feature that records taking part, each true when the resident in
+    the column `resident_id` took part."""
+    return [condition(resident_id) for condition in _installed.participation]
+
+
+def ask_counter_arrivals(session: Session, resident_ids: list[int]) -> dict[int, datetime]:
+    """When each resident first arrived through a city counter's join QR (absent: not so)."""
+    found: dict[int, datetime] = {}
+    for answer in _installed.counter_arrivals:
+        found.update(answer(session, resident_ids))
     return found
 
 

@@ -4,7 +4,6 @@ same mechanism as the join QR), attendance marked by staff, and walk-ins counted
 from __future__ import annotations
 
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,21 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.content import Content
+from bot.core import qr
+from bot.features.events.codes import CODE_LENGTH
 from bot.features.events.events import EventError
 from bot.features.events.models import CheckIn, Event, EventStatus, WalkIn
-from bot.features.membership import qr
 
-# Same alphabet as join codes (bot/features/membership/join_codes.py) but longer, so neither reader
-# mistakes one kind for the other.
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CODE_LENGTH = 10
 CHECKIN_PREFIX = "CHK-"
 _CHECKIN_TOKEN = re.compile(rf"CHK-?([0-9A-Z]{{{CODE_LENGTH}}})(?![0-9A-Z])")
-
-
-def new_code() -> str:
-    """An unguessable check-in code, from the join codes' alphabet (no look-alikes)."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 def find_checkin_code(text: str) -> str | None:
@@ -119,7 +110,7 @@ def checkin_text(event: Event, content: Content) -> str:
 
 
 def checkin_link(event: Event, content: Content, basic_id: str) -> str:
-    """The `oaMessage` link the check-in QR holds (the join QR's mechanism, bot/services/qr)."""
+    """The `oaMessage` link the check-in QR holds (the join QR's mechanism, bot/core/qr.py)."""
     return qr.oa_message_url(basic_id, checkin_text(event, content))
 
 

@@ -1,26 +1,33 @@
-"""Events: create, publish, edit (answerers are told what changed), cancel, check in.
+"""Events: create, publish, edit, cancel; what residents are invited to and answered.
 
-Keyword-only functions with the session first, shared by LINE flows and the staff web. Pushes
-go through `event_pushes` (the delivery outbox) with stable keys, so a repeated call is harmless.
+Keyword-only functions with the session first, shared by LINE flows and the staff web. They
+change the tables and return what happened (who answered, which places were offered); the
+caller tells residents through the Notifier (bot/features/events/messages.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
-from bot.content import Content
-from bot.conversation import event_pushes
-from bot.conversation.engine import Say
-from bot.conversation.render import Renderer
-from bot.features.events.models import Event, EventStatus, Rsvp, RsvpAnswer
+from bot.core import hooks
+from bot.core.models.membership import Membership, MembershipStatus
+from bot.features.events import codes, rsvp
+from bot.features.events.models import (
+    CheckIn,
+    Event,
+    EventStatus,
+    Rsvp,
+    RsvpAnswer,
+    WaitlistOffer,
+)
 from bot.platform.delivery.withdraw import withdraw_queued
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 EDITABLE = (
     "title",
     "category",
@@ -63,7 +70,7 @@ def create_event(
         title=title,
         starts_at=starts_at,
         ends_at=ends_at,
-        checkin_code=_new_checkin_code(),
+        checkin_code=codes.new_code(),
         created_at=now,
         updated_at=now,
         **fields,
@@ -91,15 +98,28 @@ def publish_event(session: Session, *, event_id: int, now: datetime) -> Event:
     return event
 
 
+@dataclass(frozen=True)
+class EventEdit:
+    """What an edit did: the fields that changed, those answerers are told about (empty when
+    nobody is told), who answered, and the places it freed and offered to the waitlist."""
+
+    event: Event
+    changed: list[str]
+    told: list[str] = field(default_factory=list)
+    answerers: list[int] = field(default_factory=list)
+    offers: list[WaitlistOffer] = field(default_factory=list)
+
+
 def update_event(
     session: Session,
     *,
     event_id: int,
     changes: Mapping[str, Any],
-    renderer: Renderer,
     now: datetime,
-) -> list[str]:
-    """Apply `changes`; when published, tell those who answered what changed. Returns fields."""
+    offer_for: timedelta = rsvp.DEFAULT_OFFER_TIME,
+) -> EventEdit:
+    """Apply `changes`. When published and a told field changed, the revision goes up and the
+    result names the answerers to tell (key `event-changed:<id>:<revision>`)."""
     event = _require(session, event_id)
     if event.status == EventStatus.CANCELLED:
         raise EventError("a cancelled event cannot be edited")
@@ -115,33 +135,36 @@ def update_event(
     event.updated_at = now
     session.add(event)
     told = [name for name in TOLD_FIELDS if name in changed]
+    answerers: list[int] = []
     if event.status == EventStatus.PUBLISHED and told:
         event.revision += 1
-        _tell_answerers(
-            session,
-            event,
-            renderer,
-            f"event-changed:{event.id}:{event.revision}",
-            lambda locale: [change_say(event, told, renderer.content, locale)],
-            now,
-        )
+        answerers = answerers_of(session, event_id=event_id)
+    else:
+        told = []
+    offers: list[WaitlistOffer] = []
     if "capacity" in changed:
-        from bot.features.events import rsvp  # rsvp depends on this module
-
-        rsvp.fill_free_places(session, event=event, renderer=renderer, now=now)
-    return changed
+        offers = rsvp.fill_free_places(session, event=event, now=now, offer_for=offer_for)
+    return EventEdit(event, changed, told, answerers, offers)
 
 
-def cancel_event(session: Session, *, event_id: int, renderer: Renderer, now: datetime) -> int:
-    """Cancel the event and tell everyone who answered; returns outbox messages enqueued."""
+@dataclass(frozen=True)
+class EventCancel:
+    """A cancellation: `answerers` are to be told (empty when it was a draft or already
+    cancelled, so cancelling twice tells nobody twice)."""
+
+    event: Event
+    answerers: list[int] = field(default_factory=list)
+
+
+def cancel_event(session: Session, *, event_id: int, now: datetime) -> EventCancel:
+    """Cancel the event: open offers close, queued pushes about it are withdrawn, features
+    that care hear of it (`hooks.emit_event_cancelled`: notices withdraw theirs)."""
     event = _require(session, event_id)
     if event.status == EventStatus.CANCELLED:
-        return 0
+        return EventCancel(event)
     was_published = event.status == EventStatus.PUBLISHED
     event.status, event.cancelled_at, event.updated_at = EventStatus.CANCELLED, now, now
     session.add(event)
-    from bot.features.events import rsvp
-
     rsvp.withdraw_offers(session, event_id=event_id, now=now)
     withdraw_queued(
         session,
@@ -149,101 +172,35 @@ def cancel_event(session: Session, *, event_id: int, renderer: Renderer, now: da
         now=now,
         reason=f"event {event_id} cancelled",
     )
+    hooks.emit_event_cancelled(session, event_id, now)
     if not was_published:
-        return 0
-    params = describe(event, renderer.content, "ja")
-    return _tell_answerers(
-        session,
-        event,
-        renderer,
-        f"event-cancelled:{event.id}",
-        lambda locale: [
-            Say("events.cancelled_notice", {**params, **describe(event, renderer.content, locale)})
-        ],
-        now,
-    )
+        return EventCancel(event)
+    return EventCancel(event, answerers_of(session, event_id=event_id))
 
 
 def queued_key_prefixes(session: Session, event: Event) -> list[str]:
     """Outbox key prefixes of pushes about the event that are pointless once it is cancelled:
-    reminders (bot/features/events/reminders.py), change notices, waitlist offers and notices
-    linked to it. The cancellation notice itself (`event-cancelled:`) is not among them."""
-    from bot.features.events.models import WaitlistOffer
-    from bot.features.notices.models import Notice
-
+    reminders (bot/features/events/reminders.py), change notices and waitlist offers (the
+    notices linked to it withdraw theirs on `hooks.emit_event_cancelled`). The cancellation
+    notice itself (`event-cancelled:`) is not among them."""
     offers = session.exec(select(WaitlistOffer.id).where(WaitlistOffer.event_id == event.id)).all()
-    notices = session.exec(select(Notice.id).where(Notice.event_id == event.id)).all()
     return [
         f"event-reminder:{event.id}:",
         f"event-changed:{event.id}:",
         *(f"waitlist-offer:{offer_id}:" for offer_id in offers),
-        *(f"notice:{notice_id}:" for notice_id in notices),
     ]
 
 
-def _tell_answerers(
-    session: Session, event: Event, renderer: Renderer, key: str, says_for: Any, now: datetime
-) -> int:
-    ids = session.exec(
-        select(Rsvp.resident_id).where(
-            Rsvp.event_id == event.id, col(Rsvp.answer).in_([str(a) for a in ANSWERED])
-        )
-    ).all()
-    return event_pushes.tell(
-        session,
-        renderer=renderer,
-        key=key,
-        kind="event",
-        resident_ids=ids,
-        says_for=says_for,
-        now=now,
-    )
-
-
-def change_say(event: Event, fields: list[str], content: Content, locale: str) -> Say:
-    """One message listing what changed, in the resident's locale."""
-    info = describe(event, content, locale)
-    lines = [
-        content.text(f"events.changed_field.{name}", locale, **info)
-        for name in fields
-        if name != "ends_at" or "starts_at" not in fields
+def answerers_of(session: Session, *, event_id: int) -> list[int]:
+    """Residents who answered going, maybe or waitlisted: those told of changes."""
+    return [
+        int(rid)
+        for rid in session.exec(
+            select(Rsvp.resident_id).where(
+                Rsvp.event_id == event_id, col(Rsvp.answer).in_([str(a) for a in ANSWERED])
+            )
+        ).all()
     ]
-    return Say("events.changed_notice", {**info, "changes": "\n".join(lines)})
-
-
-def describe(event: Event, content: Content, locale: str) -> dict[str, Any]:
-    """Texts about the event for messages and cards, with times in Tokyo time."""
-    return {
-        "event_id": event.id,
-        "title": event.title,
-        "when": when_text(event.starts_at, event.ends_at, content, locale),
-        "place": event.place or content.text("events.place_unset", locale),
-        "deadline": (
-            when_text(event.rsvp_deadline, None, content, locale)
-            if event.rsvp_deadline
-            else content.text("events.no_deadline", locale)
-        ),
-        "category": content.text(f"events.categories.{event.category}", locale)
-        if content.has(f"events.categories.{event.category}")
-        else event.category,
-    }
-
-
-def when_text(start: datetime, end: datetime | None, content: Content, locale: str) -> str:
-    """'12月1日(日) 10:00〜12:00' in the resident's locale, Tokyo time."""
-    local = start.astimezone(TOKYO)
-    weekdays = content.text("events.weekdays", locale).split(",")
-    text = content.text(
-        "events.date",
-        locale,
-        month=local.month,
-        day=local.day,
-        weekday=weekdays[local.weekday()],
-        time=local.strftime("%H:%M"),
-    )
-    if end is not None:
-        text += content.text("events.until", locale, time=end.astimezone(TOKYO).strftime("%H:%M"))
-    return text
 
 
 def upcoming_for_resident(
@@ -281,8 +238,6 @@ def open_for_resident(
     session: Session, *, resident_id: int, now: datetime, limit: int = 4
 ) -> list[Event]:
     """Upcoming published events the resident is invited to: their associations' and open ones."""
-    from bot.core.models.membership import Membership, MembershipStatus
-
     mine = set(
         session.exec(
             select(Membership.association_id).where(
@@ -299,26 +254,6 @@ def open_for_resident(
     return found[:limit]
 
 
-def invites(session: Session, *, event: Event, resident_id: int) -> bool:
-    """Whether the event's audience includes the resident (who may then answer it).
-
-    An event without an audience spec is for its association's members, or for everyone
-    when no association holds it (as `open_for_resident` lists them).
-    """
-    from bot.core.audience import Audience, AudienceError, in_scope
-
-    spec = event.audience or {}
-    if not spec.get("scope"):
-        if event.association_id is None:
-            return True
-        spec = {"scope": "association", "ids": [event.association_id]}
-    try:
-        audience = Audience.from_dict(spec)
-    except (AudienceError, TypeError, ValueError):
-        return False  # a malformed spec invites nobody rather than everybody
-    return in_scope(session, audience, resident_id)
-
-
 def _require(session: Session, event_id: int) -> Event:
     event = session.get(Event, event_id)
     if event is None:
@@ -326,7 +261,9 @@ def _require(session: Session, event_id: int) -> Event:
     return event
 
 
-def _new_checkin_code() -> str:
-    from bot.features.events.checkin import new_code  # check-in builds on this module
-
-    return new_code()
+def took_part(resident_id: Any) -> Any:
+    """Answers `hooks.participation_conditions`: the resident in the column `resident_id`
+    checked in at an event or said they would come to one."""
+    return exists().where(col(CheckIn.resident_id) == resident_id) | exists().where(
+        col(Rsvp.resident_id) == resident_id, col(Rsvp.answer) == RsvpAnswer.GOING
+    )

@@ -9,14 +9,18 @@ from bot.core.scope import Permission
 from bot.feature import Feature
 from bot.features.events import (
     erasers,
+    events,
     for_surveys,
     for_volunteers,
     jobs,
+    messages,
     organiser_flow,
+    proxy_flow,
     public_routes,
     reminders,
     rsvp_flow,
 )
+from bot.features.events.staff import api as staff_api
 from bot.features.events.staff import edit_routes
 from bot.features.events.staff import routes as staff_routes
 from bot.staff.web import NavItem
@@ -30,6 +34,7 @@ def check_reminder_rules(content: Content) -> None:
 def _flows(registry: Registry) -> None:
     rsvp_flow.register(registry)
     organiser_flow.register(registry)
+    proxy_flow.register(registry)  # 班長 answer for households without LINE
 
 
 FEATURE = Feature(
@@ -44,6 +49,7 @@ FEATURE = Feature(
     ),
     templates=Path(__file__).parent / "staff" / "templates",
     staff_routers=(edit_routes.router, staff_routes.router),
+    api_routers=(staff_api.router,),
     public_routers=(public_routes.router,),
     catalogs=(check_reminder_rules,),
     # Surveys ask which events ended (post-event waves) and who came; volunteering asks
@@ -53,5 +59,9 @@ FEATURE = Feature(
         event_attendees=(for_surveys.checked_in,),
         upcoming_events=(for_volunteers.upcoming_events,),
         events_by_id=(for_volunteers.events_by_id,),
+        # Notices show the card of the event they invite to, without reading our tables.
+        describe_event=(messages.describe_for_notice,),
+        # Audiences can reach residents who never took part in an event.
+        participation=(events.took_part,),
     ),
 )

@@ -12,14 +12,17 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlmodel import col, select
+
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
-from bot.conversation.event_pushes import renderer_for
 from bot.conversation.registry import Registry
+from bot.core import hooks
 from bot.core.audience import Audience
+from bot.core.models.membership import Officer
+from bot.core.when import when_text
 from bot.features.events import events
-from bot.features.events.cards import event_card_say
-from bot.features.notices import notices
+from bot.features.events.messages import event_card_say
 
 CATEGORIES = ("festival", "drill", "cleanup", "cafe", "course", "meeting", "other")
 DURATIONS = ("1", "2", "3", "4")
@@ -33,10 +36,13 @@ def register(registry: Registry) -> None:
 
 
 def _officer_association(ctx: FlowContext) -> int | None:
-    from bot.features.membership import memberships as membership  # the join helper's service
-
-    links = membership.active_officerships(ctx.session, int(ctx.resident.id or 0))
-    return links[0].association_id if links else None
+    """The first association the resident is a live officer of."""
+    link = ctx.session.exec(
+        select(Officer)
+        .where(Officer.resident_id == int(ctx.resident.id or 0), col(Officer.revoked_at).is_(None))
+        .order_by(col(Officer.id))
+    ).first()
+    return link.association_id if link else None
 
 
 def _initial(ctx: FlowContext, args: Any) -> Data:
@@ -100,7 +106,7 @@ def _summary(data: Data, ctx: FlowContext) -> dict[str, Any]:
     capacity = data["capacity"]
     return {
         "title": data["title"],
-        "when": events.when_text(start, end, ctx.content, ctx.locale),
+        "when": when_text(start, end, ctx.content, ctx.locale),
         "place": data["place"],
         "capacity": ctx.content.text("organiser.capacity.none", ctx.locale)
         if capacity == "none"
@@ -132,15 +138,16 @@ def _done(ctx: FlowContext, data: Data) -> list[Say]:
     card = event_card_say(event, ctx.content, ctx.locale, base)
     if data["confirm"] != "publish":
         return [Say("organiser.drafted", {"title": event.title}), card]
-    sent = notices.announce_event(
+    # The announcement is a notice (the notices feature's): asked through a hook.
+    invited = hooks.ask_announce_event(
         ctx.session,
-        event_id=int(event.id or 0),
-        renderer=renderer_for(ctx.content),
-        now=ctx.now,
-        base_url=base,
-        author_resident_id=ctx.resident.id,
+        int(event.id or 0),
+        ctx.notifier,
+        ctx.now,
+        base,
+        ctx.resident.id,
     )
-    return [Say("organiser.published", {"title": event.title, "count": sent.recipients}), card]
+    return [Say("organiser.published", {"title": event.title, "count": invited or 0}), card]
 
 
 FLOW = Flow(

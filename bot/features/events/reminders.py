@@ -20,9 +20,6 @@ import yaml
 from sqlmodel import Session, col, select
 
 from bot.content import ContentError
-from bot.conversation.engine import Say
-from bot.conversation.render import Renderer
-from bot.features.events.events import describe
 from bot.features.events.models import Event, EventStatus, Rsvp, RsvpAnswer
 
 RULES_FILE = "reminders.yaml"
@@ -144,8 +141,3 @@ def _latest_due(event: Event, rules: tuple[Rule, ...], now: datetime, tz: ZoneIn
     due = [(r.fire_at(event.starts_at, tz), r) for r in rules]
     due = [(at, r) for at, r in due if at <= now and at >= published]
     return max(due, key=lambda pair: pair[0])[1] if due else None
-
-
-def reminder_say(event: Event, renderer: Renderer, locale: str) -> Say:
-    """The reminder text in the resident's locale."""
-    return Say("scheduler.event_reminder", describe(event, renderer.content, locale))

@@ -5,6 +5,9 @@ Over capacity a `going` answer becomes `waitlisted` with a position. A freed pla
 to the first on the waitlist for a limited time; declining or letting it expire offers it to
 the next. Every decision about one event happens under a row lock on the event (PostgreSQL;
 SQLite serialises writers anyway).
+
+Nothing here tells anyone: results name the offers made and the offers that ran out, and
+the caller tells those residents (bot/features/events/messages.py).
 """
 
 from __future__ import annotations
@@ -16,12 +19,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from bot.conversation import event_pushes, postback
-from bot.conversation.engine import Option, Say
-from bot.conversation.render import Renderer
+from bot.core.audience import Audience, AudienceError, in_scope
 from bot.core.models.residents import Resident
-from bot.features.events.events import describe, when_text
-from bot.features.events.events import invites as events_invites
 from bot.features.events.models import (
     Event,
     EventStatus,
@@ -67,7 +66,6 @@ def answer(
     resident_id: int,
     choice: str,
     now: datetime,
-    renderer: Renderer,
     adults: int = 1,
     children: int = 0,
     needs: str | None = None,
@@ -108,19 +106,37 @@ def answer(
         result = _going(session, event, rsvp, adults, children, now)
     else:
         result = _not_going(session, event, rsvp, RsvpAnswer(choice), adults, children, now)
-    offers = fill_free_places(session, event=event, renderer=renderer, now=now, offer_for=offer_for)
+    offers = fill_free_places(session, event=event, now=now, offer_for=offer_for)
     return RsvpResult(result.status, result.rsvp, result.position, offers)
 
 
 def may_answer(session: Session, *, event: Event, resident_id: int, choice: str) -> bool:
     """A resident in the event's audience may answer; one who answered before (and has since
     left the audience, e.g. moved away) may still withdraw with 不参加."""
-    if events_invites(session, event=event, resident_id=resident_id):
+    if invites(session, event=event, resident_id=resident_id):
         return True
     return (
         choice == RsvpAnswer.NOT
         and find(session, event_id=int(event.id or 0), resident_id=resident_id) is not None
     )
+
+
+def invites(session: Session, *, event: Event, resident_id: int) -> bool:
+    """Whether the event's audience includes the resident (who may then answer it).
+
+    An event without an audience spec is for its association's members, or for everyone
+    when no association holds it (as `open_for_resident` lists them).
+    """
+    spec = event.audience or {}
+    if not spec.get("scope"):
+        if event.association_id is None:
+            return True
+        spec = {"scope": "association", "ids": [event.association_id]}
+    try:
+        audience = Audience.from_dict(spec)
+    except (AudienceError, TypeError, ValueError):
+        return False  # a malformed spec invites nobody rather than everybody
+    return in_scope(session, audience, resident_id)
 
 
 def _going(
@@ -219,11 +235,11 @@ def fill_free_places(
     session: Session,
     *,
     event: Event,
-    renderer: Renderer,
     now: datetime,
     offer_for: timedelta = DEFAULT_OFFER_TIME,
 ) -> list[WaitlistOffer]:
-    """Offer free places to the waitlist in order (first come, first offered); tell them."""
+    """Offer free places to the waitlist in order (first come, first offered); returns the
+    offers made (the caller tells those residents)."""
     if event.status != EventStatus.PUBLISHED or now >= event.starts_at:
         return []
     free = free_places(session, event)
@@ -244,7 +260,6 @@ def fill_free_places(
         session.flush()
         made.append(offer)
         free = None if free is None else free - rsvp.party
-        _tell_offer(session, renderer, event, offer, now)
     return made
 
 
@@ -270,7 +285,6 @@ def respond_to_offer(
     resident_id: int,
     accept: bool,
     now: datetime,
-    renderer: Renderer,
     offer_for: timedelta = DEFAULT_OFFER_TIME,
 ) -> RsvpResult:
     """The resident takes or declines the place offered; status `expired` when too late."""
@@ -288,7 +302,7 @@ def respond_to_offer(
     _close_offer(session, rsvp_id=int(rsvp.id or 0), status=OfferStatus.DECLINED, now=now)
     rsvp.answer, rsvp.waitlisted_at = RsvpAnswer.NOT, None
     _save(session, rsvp, now)
-    offers = fill_free_places(session, event=event, renderer=renderer, now=now, offer_for=offer_for)
+    offers = fill_free_places(session, event=event, now=now, offer_for=offer_for)
     return RsvpResult("saved", rsvp, offers=offers)
 
 
@@ -300,44 +314,40 @@ def _accept(session: Session, offer: WaitlistOffer, rsvp: Rsvp, now: datetime) -
     return RsvpResult("saved", rsvp)
 
 
+@dataclass(frozen=True)
+class Expiry:
+    """Offers that ran out (each resident is told) and the places offered on in their stead."""
+
+    expired: list[WaitlistOffer] = field(default_factory=list)
+    offers: list[WaitlistOffer] = field(default_factory=list)
+    events: dict[int, Event] = field(default_factory=dict)
+
+
 def expire_offers(
-    session: Session,
-    now: datetime,
-    *,
-    renderer: Renderer | None = None,
-    offer_for: timedelta = DEFAULT_OFFER_TIME,
-) -> int:
-    """Scheduler job body: close offers past their time, tell the resident, offer the next."""
-    renderer = renderer or event_pushes.default_renderer()
+    session: Session, now: datetime, *, offer_for: timedelta = DEFAULT_OFFER_TIME
+) -> Expiry:
+    """Scheduler job body: close offers past their time and offer the next in line."""
     due = session.exec(
         select(WaitlistOffer)
         .where(WaitlistOffer.status == OfferStatus.OPEN, col(WaitlistOffer.expires_at) <= now)
         .order_by(col(WaitlistOffer.expires_at))
     ).all()
-    events: dict[int, Event] = {}
+    found = Expiry()
     for offer in due:
-        event = events.get(offer.event_id) or _lock_event(session, offer.event_id)
+        event = found.events.get(offer.event_id) or _lock_event(session, offer.event_id)
         if event is None:
             continue
-        events[offer.event_id] = event
+        found.events[offer.event_id] = event
         offer.status, offer.answered_at = OfferStatus.EXPIRED, now
         session.add(offer)
         rsvp = session.get(Rsvp, offer.rsvp_id)
         if rsvp is not None and rsvp.answer == RsvpAnswer.WAITLISTED:
             rsvp.answer, rsvp.waitlisted_at = RsvpAnswer.NOT, None
             _save(session, rsvp, now)
-        _tell(
-            session,
-            renderer,
-            f"waitlist-offer-expired:{offer.id}",
-            offer.resident_id,
-            event,
-            "rsvp.offer_expired",
-            now,
-        )
-    for event in events.values():
-        fill_free_places(session, event=event, renderer=renderer, now=now, offer_for=offer_for)
-    return len(due)
+        found.expired.append(offer)
+    for event in list(found.events.values()):
+        found.offers.extend(fill_free_places(session, event=event, now=now, offer_for=offer_for))
+    return found
 
 
 def withdraw_offers(session: Session, *, event_id: int, now: datetime) -> int:
@@ -366,51 +376,6 @@ def _close_offer(session: Session, *, rsvp_id: int, status: OfferStatus, now: da
     if offer is not None:
         offer.status, offer.answered_at = status, now
         session.add(offer)
-
-
-def _tell_offer(
-    session: Session, renderer: Renderer, event: Event, offer: WaitlistOffer, now: datetime
-) -> None:
-    def says(locale: str) -> list[Say]:
-        params = {
-            **describe(event, renderer.content, locale),
-            "expires": when_text(offer.expires_at, None, renderer.content, locale),
-        }
-        options = (
-            Option("rsvp.offer_accept", postback.encode(a="offer", o=offer.id or 0, v="yes")),
-            Option("rsvp.offer_decline", postback.encode(a="offer", o=offer.id or 0, v="no")),
-        )
-        return [Say("rsvp.offer", params, options)]
-
-    event_pushes.tell(
-        session,
-        renderer=renderer,
-        key=f"waitlist-offer:{offer.id}",
-        kind="rsvp",
-        resident_ids=[offer.resident_id],
-        says_for=says,
-        now=now,
-    )
-
-
-def _tell(
-    session: Session,
-    renderer: Renderer,
-    key: str,
-    resident_id: int,
-    event: Event,
-    text_key: str,
-    now: datetime,
-) -> None:
-    event_pushes.tell(
-        session,
-        renderer=renderer,
-        key=key,
-        kind="rsvp",
-        resident_ids=[resident_id],
-        says_for=lambda locale: [Say(text_key, describe(event, renderer.content, locale))],
-        now=now,
-    )
 
 
 def _lock_event(session: Session, event_id: int) -> Event | None:

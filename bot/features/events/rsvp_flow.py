@@ -1,9 +1,9 @@
 """RSVP in LINE: 参加 / 未定 / 不参加 on the event card, headcount by quick reply, needs, my events.
 
 Postback actions (outside flows): `a=rsvp&e=<event>&v=going|maybe|not`,
-`a=offer&o=<offer>&v=yes|no`, `a=my_events`, `a=rsvp_cancel&e=<event>`, `a=events`,
-`a=ack&n=<notice>`; a text hook checks residents in from the venue QR's pre-filled message.
-Two small flows ask the headcount and the needs note.
+`a=offer&o=<offer>&v=yes|no`, `a=my_events`, `a=rsvp_cancel&e=<event>`, `a=events`
+(`a=ack&n=<notice>` is the notices feature's); a text hook checks residents in from the
+venue QR's pre-filled message. Two small flows ask the headcount and the needs note.
 """
 
 from __future__ import annotations
@@ -12,17 +12,16 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from bot.conversation import engine, event_pushes, postback
+from bot.conversation import engine, postback
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
 from bot.conversation.menu import main_menu
 from bot.conversation.registry import Registry
 from bot.conversation.store import save_state
 from bot.features.events import checkin as event_checkin
-from bot.features.events import events, rsvp
-from bot.features.events.cards import event_card_say
+from bot.features.events import events, messages, rsvp
+from bot.features.events.messages import event_card_say
 from bot.features.events.models import Event, RsvpAnswer
-from bot.features.notices import notices
 
 NEEDS_CHOICES = ("wheelchair", "sign_language", "allergy")
 NEEDS_MAX = 120
@@ -39,7 +38,6 @@ def register(registry: Registry) -> None:
             "my_events": on_my_events,
             "rsvp_cancel": on_cancel,
             "events": on_events,
-            "ack": on_ack,
         }
     )
     registry.code_hooks.insert(0, checkin_hook)
@@ -89,9 +87,9 @@ def _answer(
         adults=adults,
         children=children,
         now=ctx.now,
-        renderer=_renderer(ctx),
         offer_for=offer_time(ctx),
     )
+    tell_offers(ctx, event, result)
     return result_says(ctx, event, result)
 
 
@@ -129,11 +127,13 @@ def _closed_key(event: Event) -> str:
 
 
 def _info(ctx: FlowContext, event: Event) -> dict[str, Any]:
-    return events.describe(event, ctx.content, ctx.locale)
+    return messages.describe(event, ctx.content, ctx.locale)
 
 
-def _renderer(ctx: FlowContext) -> Any:
-    return event_pushes.renderer_for(ctx.content)
+def tell_offers(ctx: FlowContext, event: Event, result: rsvp.RsvpResult) -> None:
+    """Tell the residents an answer offered freed places to."""
+    if result.offers:
+        messages.tell_offers(ctx.notifier, ctx.session, ctx.now, event, result.offers)
 
 
 def on_offer(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
@@ -148,12 +148,12 @@ def on_offer(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
         resident_id=_resident_id(ctx),
         accept=data.get("v") == "yes",
         now=ctx.now,
-        renderer=_renderer(ctx),
         offer_for=offer_time(ctx),
     )
     event = _event(ctx, result.rsvp.event_id) if result.rsvp else None
     if event is None:
         return [Say("common.stale_button"), main_menu(ctx)]
+    tell_offers(ctx, event, result)
     if result.status == "expired":
         return [Say("rsvp.offer_too_late", _info(ctx, event))]
     if data.get("v") == "yes":
@@ -192,9 +192,9 @@ def on_cancel(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
         resident_id=_resident_id(ctx),
         choice="not",
         now=ctx.now,
-        renderer=_renderer(ctx),
         offer_for=offer_time(ctx),
     )
+    tell_offers(ctx, event, result)
     if result.status != "saved":
         return result_says(ctx, event, result)
     return [Say("rsvp.cancelled", _info(ctx, event))]
@@ -210,18 +210,6 @@ def on_events(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
         Say("rsvp.events_intro"),
         *(event_card_say(e, ctx.content, ctx.locale, base) for e in found),
     ]
-
-
-def on_ack(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
-    """確認しました on a notice."""
-    try:
-        notice_id = int(data.get("n", "0"))
-    except ValueError:
-        notice_id = 0
-    outcome = notices.acknowledge(
-        ctx.session, notice_id=notice_id, resident_id=_resident_id(ctx), now=ctx.now
-    )
-    return [Say(f"notices.ack_{outcome}")]
 
 
 def checkin_hook(ctx: FlowContext, given: FlowInput) -> list[Say] | None:

@@ -16,7 +16,7 @@ from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from bot.core.models.membership import Membership, MembershipStatus
-from bot.features.events.events import TOKYO
+from bot.core.when import TOKYO
 from bot.features.events.models import CheckIn, Event, EventStatus, Rsvp, WalkIn
 
 

@@ -3,9 +3,11 @@
 from pathlib import Path
 
 from bot.conversation.registry import Registry
+from bot.core.hooks import Subscriptions
 from bot.core.scope import Permission
 from bot.feature import Feature
 from bot.features.membership import (
+    arrivals,
     catalogs,
     invitations,
     jobs,
@@ -41,4 +43,5 @@ FEATURE = Feature(
     staff_routers=(staff_routes.router, qr_routes.router),
     api_routers=(staff_api.router,),
     catalogs=(catalogs.check_templates,),
+    subscriptions=Subscriptions(counter_arrivals=(arrivals.counter_arrivals,)),
 )

@@ -8,18 +8,17 @@ may print the LIFF entry URL instead (see docs/join.md); both carry the same cod
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session, select
 
 from bot.content import LOCALES, Content
 from bot.core.models.areas import Association, MovingInCounter, Ward
+from bot.core.qr import oa_message_url, png_bytes, qr_code, svg_text
 from bot.features.membership import join_codes
 from bot.features.membership.join_codes import display
 from bot.features.membership.models import JoinCodeKind
@@ -41,11 +40,6 @@ def prefilled_text(content: Content, code: str, locale: str = "ja") -> str:
     return content.text("join.qr_message", locale, code=display(code))
 
 
-def oa_message_url(basic_id: str, text: str) -> str:
-    """`https://line.me/R/oaMessage/{basic_id}/?{text}` with the text percent-encoded."""
-    return f"https://line.me/R/oaMessage/{quote(basic_id, safe='@')}/?{quote(text, safe='')}"
-
-
 def join_url(content: Content, basic_id: str, code: str, locale: str = "ja") -> str:
     """The link a join QR holds."""
     return oa_message_url(basic_id, prefilled_text(content, code, locale))
@@ -54,25 +48,6 @@ def join_url(content: Content, basic_id: str, code: str, locale: str = "ja") -> 
 def liff_url(liff_id: str, code: str) -> str:
     """The optional LIFF entry URL: the server reads the code beside a verified ID token."""
     return f"https://liff.line.me/{quote(liff_id, safe='-')}?{urlencode({'code': code})}"
-
-
-def qr_code(url: str) -> segno.QRCode:
-    """The QR symbol; error level M survives a scuffed or creased poster."""
-    return segno.make(url, error="m", micro=False)
-
-
-def png_bytes(url: str, scale: int = 10) -> bytes:
-    """The QR as a PNG (scale = pixels per module)."""
-    buffer = io.BytesIO()
-    qr_code(url).save(buffer, kind="png", scale=scale, border=4)
-    return buffer.getvalue()
-
-
-def svg_text(url: str, scale: int = 10) -> str:
-    """The QR as a standalone SVG document."""
-    buffer = io.BytesIO()
-    qr_code(url).save(buffer, kind="svg", scale=scale, border=4, xmldecl=False)
-    return buffer.getvalue().decode("utf-8")
 
 
 def poster_html(content: Content, url: str, code: str, text: PosterText) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot.conversation.jobs import JobDeps
-from bot.features.notices import notices
+from bot.features.notices import messages, notices
 from bot.platform.scheduler.jobs import Every, JobSpec
 from bot.settings import Settings
 
@@ -19,5 +19,9 @@ def jobs(settings: Settings) -> list[JobSpec]:
 
 
 def scheduled_notices(*, now: datetime, session: Session, deps: JobDeps) -> int:
-    """Send notices whose scheduled time has come (each at most once)."""
-    return notices.send_due_notices(session, now=now, renderer=deps.renderer)
+    """Send notices whose scheduled time has come (each at most once); returns how many."""
+    base_url = deps.settings.public_base_url
+    return sum(
+        messages.send_notice(deps.notifier, session, now, notice_id, base_url).sent
+        for notice_id in notices.due_notices(session, now=now)
+    )

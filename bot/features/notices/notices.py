@@ -3,7 +3,8 @@
 A notice is sent at most once: sending claims it with a conditional UPDATE (draft/scheduled →
 sent) that only one transaction can win, and its pushes are enqueued under the stable keys
 `notice:<id>:<locale>`, so a second click, a retried request or the scheduler running
-twice enqueue nothing new.
+twice enqueue nothing new. Functions here change the tables and return who to tell; the
+caller pushes through the Notifier (bot/features/notices/messages.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,13 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.content import Content
-from bot.conversation import event_pushes, postback
-from bot.conversation.engine import Say
-from bot.conversation.render import Renderer
 from bot.core import audience as audiences
+from bot.core import hooks
 from bot.core.audience import Audience
-from bot.features.events.cards import event_card_say
-from bot.features.events.models import Event, EventStatus
+from bot.core.models.residents import Resident
 from bot.features.notices.models import (
     Notice,
     NoticeAck,
@@ -35,6 +33,7 @@ from bot.features.notices.models import (
     PaperDelivery,
 )
 from bot.platform.delivery.outbox import BATCH_SIZE
+from bot.platform.delivery.withdraw import withdraw_queued
 
 CLAIMABLE = (NoticeStatus.DRAFT, NoticeStatus.SCHEDULED)
 
@@ -83,12 +82,10 @@ class PushCost:
     quota_messages: int
 
 
-def preview(
-    session: Session, *, audience: Audience, content: Content, messages_per_recipient: int = 1
-) -> PushCost:
+def preview(session: Session, *, audience: Audience, messages_per_recipient: int = 1) -> PushCost:
     """Reach and cost before sending; `recipients` equals who `send_notice` would enqueue."""
     members = audiences.resolve(session, audience)
-    locales = event_pushes.locales_of(session, [m.resident_id for m in members])
+    locales = reachable_locales(session, [m.resident_id for m in members])
     by_locale = Counter(locales.values())
     multicast = sum(math.ceil(n / BATCH_SIZE) for n in by_locale.values() if n > 1)
     push = sum(1 for n in by_locale.values() if n == 1)
@@ -103,17 +100,36 @@ def preview(
     )
 
 
-def preview_notice(session: Session, *, notice_id: int, renderer: Renderer) -> PushCost:
+def preview_notice(session: Session, *, notice_id: int) -> PushCost:
     """Reach and cost of a stored notice, counting its message objects."""
     notice = _require(session, notice_id)
-    event = session.get(Event, notice.event_id) if notice.event_id else None
-    per = len(notice_says(notice, renderer.content, "ja", event))
     return preview(
         session,
         audience=Audience.from_dict(notice.audience),
-        content=renderer.content,
-        messages_per_recipient=per,
+        messages_per_recipient=message_count(notice),
     )
+
+
+def message_count(notice: Notice) -> int:
+    """Message objects each recipient gets (bot/features/notices/messages.py `notice_says`):
+    the text, then its image, the event card and the 確認しました button when it has them."""
+    return 1 + bool(notice.image_url) + bool(notice.event_id) + bool(notice.ack_requested)
+
+
+def reachable_locales(session: Session, resident_ids: list[int]) -> dict[int, str]:
+    """Resident id → locale, for residents LINE can reach (with a LINE user ID), as the
+    Notifier groups them."""
+    ids = list(dict.fromkeys(resident_ids))
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), 1000):
+        rows = session.exec(
+            select(Resident.id, Resident.locale).where(
+                col(Resident.id).in_(ids[start : start + 1000]),
+                col(Resident.line_user_id).is_not(None),
+            )
+        ).all()
+        found.update({int(rid): str(locale) for rid, locale in rows})
+    return found
 
 
 def schedule_notice(session: Session, *, notice_id: int, at: datetime, now: datetime) -> Notice:
@@ -140,16 +156,18 @@ def cancel_notice(session: Session, *, notice_id: int) -> bool:
 
 @dataclass(frozen=True)
 class SendResult:
-    """`sent` is False when the notice had already been sent (or cancelled): nothing new."""
+    """`sent` is False when the notice had already been sent (or cancelled): nothing new.
+    When sent, `resident_ids` are the recipients to push it to (each in their locale)."""
 
     sent: bool
     recipients: int
+    notice: Notice | None = None
+    resident_ids: list[int] = field(default_factory=list)
 
 
-def send_notice(
-    session: Session, *, notice_id: int, renderer: Renderer, now: datetime, base_url: str = ""
-) -> SendResult:
-    """Send now to the resolved audience, each resident in their locale, once ever."""
+def send_notice(session: Session, *, notice_id: int, now: datetime) -> SendResult:
+    """Claim the notice for sending now (once ever) and record its recipients: the resolved
+    audience LINE can reach. The caller pushes it to `resident_ids` in the same transaction."""
     claimed = session.execute(
         update(Notice)
         .where(col(Notice.id) == notice_id, col(Notice.status).in_(CLAIMABLE))
@@ -160,53 +178,33 @@ def send_notice(
     if not claimed.rowcount:  # type: ignore[attr-defined]
         return SendResult(False, notice.recipient_count)
     members = audiences.resolve(session, Audience.from_dict(notice.audience))
-    locales = event_pushes.locales_of(session, [m.resident_id for m in members])
+    locales = reachable_locales(session, [m.resident_id for m in members])
     _record_recipients(session, notice, members, locales)
-    event = session.get(Event, notice.event_id) if notice.event_id else None
-    if event is not None and event.status != EventStatus.PUBLISHED:
-        event = None  # never invite to a draft or a cancelled event
-    event_pushes.enqueue_says(
-        session,
-        renderer=renderer,
-        key=f"notice:{notice.id}",
-        kind="notice",
-        recipients=locales,
-        urgent=notice.urgent,
-        now=now,
-        says_for=lambda locale: notice_says(notice, renderer.content, locale, event, base_url),
-    )
     notice.recipient_count = len(locales)
     session.add(notice)
-    return SendResult(True, len(locales))
+    return SendResult(True, len(locales), notice, list(locales))
 
 
-def send_due_notices(session: Session, *, now: datetime, renderer: Renderer | None = None) -> int:
-    """Scheduler job body: send scheduled notices whose time has come; returns how many."""
-    renderer = renderer or event_pushes.default_renderer()
-    due = session.exec(
-        select(Notice.id).where(
-            Notice.status == NoticeStatus.SCHEDULED, col(Notice.scheduled_at) <= now
-        )
-    ).all()
-    return sum(
-        send_notice(session, notice_id=int(nid), renderer=renderer, now=now).sent
-        for nid in due
+def due_notices(session: Session, *, now: datetime) -> list[int]:
+    """Scheduled notices whose time has come (the scheduler sends them)."""
+    return [
+        int(nid)
+        for nid in session.exec(
+            select(Notice.id).where(
+                Notice.status == NoticeStatus.SCHEDULED, col(Notice.scheduled_at) <= now
+            )
+        ).all()
         if nid is not None
-    )
+    ]
 
 
 def announce_event(
-    session: Session,
-    *,
-    event_id: int,
-    renderer: Renderer,
-    now: datetime,
-    base_url: str = "",
-    **fields: Any,
+    session: Session, *, event_id: int, content: Content, now: datetime, **fields: Any
 ) -> SendResult:
-    """Invite the event's audience with its card (参加/未定/不参加); once per event."""
-    event = session.get(Event, event_id)
-    if event is None or event.status != EventStatus.PUBLISHED:
+    """Claim the invitation of the event's audience (the notice shows its card); once per
+    event. The event is asked of the events feature (`hooks.ask_describe_event`)."""
+    event = hooks.ask_describe_event(session, event_id, content, "ja", "")
+    if event is None or not event.published:
         raise NoticeError("only published events can be announced")
     existing = session.exec(
         select(Notice).where(Notice.event_id == event_id, Notice.kind == "event_announcement")
@@ -228,9 +226,20 @@ def announce_event(
             kind="event_announcement",
             **fields,
         )
-    return send_notice(
-        session, notice_id=int(existing.id or 0), renderer=renderer, now=now, base_url=base_url
-    )
+    return send_notice(session, notice_id=int(existing.id or 0), now=now)
+
+
+def withdraw_event_notices(session: Session, event_id: int, now: datetime) -> None:
+    """On `hooks.emit_event_cancelled`: queued pushes of notices linked to the event are
+    withdrawn (a notice inviting to a cancelled event is pointless)."""
+    linked = session.exec(select(Notice.id).where(Notice.event_id == event_id)).all()
+    if linked:
+        withdraw_queued(
+            session,
+            key_prefixes=[f"notice:{notice_id}:" for notice_id in linked],
+            now=now,
+            reason=f"event {event_id} cancelled",
+        )
 
 
 def _record_recipients(
@@ -250,34 +259,6 @@ def _record_recipients(
     ]
     for start in range(0, len(rows), 2000):
         session.execute(insert(NoticeRecipient), rows[start : start + 2000])
-
-
-def notice_says(
-    notice: Notice,
-    content: Content,
-    locale: str,
-    event: Event | None = None,
-    base_url: str = "",
-) -> list[Say]:
-    """The LINE messages of a notice in one locale: text, then the event card, ack button last."""
-    title, body = localized(notice, locale)
-    says = [Say("notices.message", {"title": title, "body": body})]
-    if notice.image_url:
-        says.append(
-            Say(
-                "notices.image_alt",
-                {"title": title, "image_url": notice.image_url},
-                flex="notice_image",
-            )
-        )
-    if event is not None:
-        says.append(event_card_say(event, content, locale, base_url))
-    if notice.ack_requested:  # a button in a bubble stays tappable, unlike a quick reply
-        ack_data = postback.encode(a="ack", n=notice.id or 0)
-        says.append(
-            Say("notices.ack_alt", {"title": title, "ack_data": ack_data}, flex="notice_ack")
-        )
-    return says
 
 
 def localized(notice: Notice, locale: str) -> tuple[str, str]:

@@ -10,14 +10,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from bot.core.han import MAX_HAN
+from bot.core.models.han import HanLeader
 from bot.features.notices import notices
-from bot.features.notices.models import Notice, NoticeStatus, PaperDelivery
+from bot.features.notices.models import Notice, NoticeRecipient, NoticeStatus, PaperDelivery
 
 MAX_HOUSEHOLD = 60
-MAX_HAN = 40
 MAX_PER_TICK = 200
+LIST_LIMIT = 8  # chips a small phone shows without scrolling far
 
 
 class PaperError(ValueError):
@@ -108,3 +111,47 @@ def ticks(
         col(PaperDelivery.household),
     )
     return list(session.exec(query.order_by(*order)).all())
+
+
+def recent_notices(session: Session, *, association_id: int) -> list[Notice]:
+    """Sent notices that reached the association (its own, or with its members among the
+    recipients), newest first: those its 班長 may tick paper rounds of."""
+    reached = select(NoticeRecipient.id).where(
+        col(NoticeRecipient.notice_id) == col(Notice.id),
+        NoticeRecipient.association_id == association_id,
+    )
+    return list(
+        session.exec(
+            select(Notice)
+            .where(
+                Notice.status == NoticeStatus.SENT,
+                or_(col(Notice.association_id) == association_id, reached.exists()),
+            )
+            .order_by(col(Notice.sent_at).desc(), col(Notice.id).desc())
+            .limit(LIST_LIMIT)
+        )
+    )
+
+
+def tick_as_leader(
+    session: Session,
+    *,
+    leader: HanLeader,
+    notice_id: int,
+    households: list[str],
+    now: datetime,
+) -> TickResult:
+    """Tick households of the leader's 班 as handed the paper copy of a notice they may see."""
+    if notice_id not in {
+        n.id for n in recent_notices(session, association_id=leader.association_id)
+    }:
+        raise PaperError("cancelled")
+    return tick_households(
+        session,
+        notice_id=notice_id,
+        association_id=leader.association_id,
+        han=leader.han,
+        households=households,
+        now=now,
+        by_resident_id=leader.resident_id,
+    )

@@ -17,8 +17,8 @@ from bot.features.volunteers import cancel as volunteer_cancel
 from bot.features.volunteers import tallies as volunteer_tallies
 from bot.features.volunteers import volunteers
 from bot.features.volunteers.models import Slot, VolunteerMonth, VolunteerOffer
-from tests.events_support import T0, add_member, deliver, make_area, tap, uid
 from tests.factories import postback_event
+from tests.features.events.support import T0, add_member, deliver, make_area, tap, uid
 from tests.features.volunteers.support import (
     SAT_MORNING,
     add_slot,

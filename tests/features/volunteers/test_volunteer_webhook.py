@@ -15,8 +15,8 @@ from bot.db import session_scope
 from bot.features.volunteers import shifts as volunteer_shifts
 from bot.features.volunteers import volunteers
 from bot.features.volunteers.models import VolunteerMatchKey, VolunteerOffer, VolunteerProfile
-from tests.events_support import T0, add_member, clocked_bot, deliver, make_area, tap, uid
 from tests.factories import postback_event, text_event
+from tests.features.events.support import T0, add_member, clocked_bot, deliver, make_area, tap, uid
 from tests.features.volunteers.support import SAT_MORNING, add_slot, add_volunteer, push_tells
 
 FLOW = "volunteer_profile"

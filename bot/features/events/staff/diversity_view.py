@@ -16,9 +16,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from bot.clock import as_utc
+from bot.core import hooks
 from bot.core.scope import Scope
 from bot.features.events.models import CheckIn, Event, EventStatus
-from bot.features.membership.models import JoinCode, JoinCodeKind, ResidentSource
 from bot.staff.tables import Column, Table
 
 NEWCOMER_WINDOW = timedelta(days=730)
@@ -75,15 +75,11 @@ def _newcomers(session: Session, starts: dict[int, datetime]) -> dict[int, int]:
     # Date arithmetic differs between SQLite and PostgreSQL, so the window is applied here.
     if not starts:
         return {}
-    arrivals = dict(
-        session.exec(
-            select(ResidentSource.resident_id, func.min(ResidentSource.first_seen_at))
-            .join(JoinCode, col(JoinCode.id) == col(ResidentSource.join_code_id))
-            .join(CheckIn, col(CheckIn.resident_id) == col(ResidentSource.resident_id))
-            .where(JoinCode.kind == JoinCodeKind.COUNTER, col(CheckIn.event_id).in_(list(starts)))
-            .group_by(col(ResidentSource.resident_id))
-        ).all()
-    )
+    attended = session.exec(
+        select(CheckIn.resident_id).where(col(CheckIn.event_id).in_(list(starts))).distinct()
+    ).all()
+    # How residents arrived is the membership feature's to say (its join QR codes).
+    arrivals = hooks.ask_counter_arrivals(session, [int(r) for r in attended])
     out: dict[int, int] = {}
     checkins = session.exec(
         select(CheckIn.event_id, CheckIn.resident_id).where(

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from bot.core import audit
 from bot.core.scope import Permission, visible_associations
 from bot.db import session_scope
-from bot.features.events import events
+from bot.features.events import events, messages
 from bot.features.events.models import Event
 from bot.features.events.staff.form import (
     AUDIENCES,
@@ -26,7 +26,15 @@ from bot.features.events.staff.form import (
     raw_of,
 )
 from bot.features.events.staff.views import EventNotFound, scoped_event
-from bot.staff.deps import DbId, PageAccess, StaffUser, csrf_checked, engine_of, now_of
+from bot.staff.deps import (
+    DbId,
+    NotifierDep,
+    PageAccess,
+    StaffUser,
+    csrf_checked,
+    engine_of,
+    now_of,
+)
 from bot.staff.web import page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -132,7 +140,9 @@ def edit_event_page(
 
 
 @router.post("/events/{event_id}/edit")
-async def edit_event(request: Request, event_id: DbId, user: Organiser, csrf: Csrf) -> Response:
+async def edit_event(
+    request: Request, event_id: DbId, user: Organiser, csrf: Csrf, notifier: NotifierDep
+) -> Response:
     """Save the changes; a published event's answerers are told what changed (by the service)."""
     raw = dict(await request.form())
     now = now_of(request)
@@ -151,9 +161,8 @@ async def edit_event(request: Request, event_id: DbId, user: Organiser, csrf: Cs
             db.rollback()
             return _form_page(request, user, form, event=event, status_code=400)
         revision = event.revision
-        changed = events.update_event(
-            db, event_id=event_id, changes=form.values, now=now, renderer=request.app.state.renderer
-        )
+        edit = events.update_event(db, event_id=event_id, changes=form.values, now=now)
+        messages.tell_edit(notifier, db, now, edit)
         audit.record(
             db,
             account_id=user.account.id,
@@ -161,7 +170,7 @@ async def edit_event(request: Request, event_id: DbId, user: Organiser, csrf: Cs
             now=now,
             target_type="event",
             target_id=event_id,
-            fields=changed,
+            fields=edit.changed,
             told=event.revision != revision,
         )
     return RedirectResponse(f"/staff/events/{event_id}/edit?done=saved", status_code=303)
@@ -187,15 +196,16 @@ def publish_event(request: Request, event_id: DbId, user: Organiser, csrf: Csrf)
 
 
 @router.post("/events/{event_id}/cancel")
-def cancel_event(request: Request, event_id: DbId, user: Organiser, csrf: Csrf) -> Response:
+def cancel_event(
+    request: Request, event_id: DbId, user: Organiser, csrf: Csrf, notifier: NotifierDep
+) -> Response:
     """Cancel the event; everyone who answered is told, queued reminders are dropped."""
     now = now_of(request)
     with session_scope(engine_of(request)) as db:
         event = _scoped(db, user, event_id)
         if event.status != "cancelled":
-            told = events.cancel_event(
-                db, event_id=event_id, now=now, renderer=request.app.state.renderer
-            )
+            cancel = events.cancel_event(db, event_id=event_id, now=now)
+            told = messages.tell_cancelled(notifier, db, now, cancel)
             audit.record(
                 db,
                 account_id=user.account.id,

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from bot.core import han as hancho
 from bot.core.models.membership import Membership, MembershipStatus
 from bot.core.scope import Scope
-from bot.features.hancho import leaders as hancho
 from bot.features.membership import memberships as membership_service
 from bot.features.membership.models import MembershipTally
 from bot.staff.tables import Column, Table

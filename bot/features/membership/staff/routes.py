@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.conversation.notifier import Notifier
 from bot.core import audit
+from bot.core.han import HanchoError
 from bot.core.scope import Permission, visible_associations
 from bot.db import session_scope
-from bot.features.hancho.leaders import HanchoError
 from bot.features.membership.officer_flow import tell_applicant
 from bot.features.membership.staff.funnel_view import funnel_table
 from bot.features.membership.staff.members import (

@@ -16,10 +16,10 @@ from sqlmodel import Session
 from bot.core import audit
 from bot.core.scope import Permission, association_ids_in_scope, visible_associations
 from bot.db import session_scope
-from bot.features.events.public_routes import print_url
 from bot.features.notices import coverage as notice_coverage
 from bot.features.notices import paper_rounds
 from bot.features.notices.models import Notice
+from bot.features.notices.public_routes import print_url
 from bot.features.notices.staff.paper_view import coverage_table
 from bot.features.notices.staff.views import NoticeNotFound, scoped_notice
 from bot.staff.deps import DbId, PageAccess, StaffUser, csrf_checked, engine_of, now_of, words_for

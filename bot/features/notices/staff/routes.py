@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bot.core import audit
 from bot.core.scope import Permission, visible_associations
 from bot.db import session_scope
+from bot.features.notices import messages as notice_messages
 from bot.features.notices import notices
 from bot.features.notices.models import Notice
 from bot.features.notices.staff.views import (
@@ -19,7 +20,15 @@ from bot.features.notices.staff.views import (
     notices_table,
     scoped_notice,
 )
-from bot.staff.deps import DbId, PageAccess, StaffUser, csrf_checked, engine_of, now_of
+from bot.staff.deps import (
+    DbId,
+    NotifierDep,
+    PageAccess,
+    StaffUser,
+    csrf_checked,
+    engine_of,
+    now_of,
+)
 from bot.staff.web import export_response, page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -96,7 +105,7 @@ def _notice(request: Request, user: StaffUser, notice_id: int) -> tuple[Notice, 
             notice = scoped_notice(db, user.scope, notice_id)
         except NoticeNotFound:
             raise HTTPException(status_code=404) from None
-        cost = notices.preview_notice(db, notice_id=notice_id, renderer=request.app.state.renderer)
+        cost = notices.preview_notice(db, notice_id=notice_id)
         acks = notices.ack_count(db, notice_id=notice_id)
     return notice, {"cost": cost, "acks": acks}
 
@@ -130,17 +139,19 @@ def _decided(request: Request, user: StaffUser, notice_id: int, action: str) -> 
 
 
 @router.post("/notices/{notice_id}/send")
-def notice_send(request: Request, notice_id: DbId, user: Sender, csrf: Csrf) -> Response:
+def notice_send(
+    request: Request, notice_id: DbId, user: Sender, csrf: Csrf, notifier: NotifierDep
+) -> Response:
     """Send now, once (a second press enqueues nothing)."""
     now = now_of(request)
     with session_scope(engine_of(request)) as db:
         _scoped_or_404(db, user, notice_id)
-        result = notices.send_notice(
+        result = notice_messages.send_notice(
+            notifier,
             db,
-            notice_id=notice_id,
-            renderer=request.app.state.renderer,
-            now=now,
-            base_url=request.app.state.settings.public_base_url,
+            now,
+            notice_id,
+            request.app.state.settings.public_base_url,
         )
     if result.sent:
         _decided(request, user, notice_id, "notice_sent")

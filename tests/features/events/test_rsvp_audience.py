@@ -11,7 +11,8 @@ from bot.clock import FixedClock
 from bot.db import session_scope
 from bot.features.events import events
 from bot.features.events.models import Rsvp
-from tests.events_support import (
+from tests.factories import postback_event
+from tests.features.events.support import (
     T0,
     add_member,
     add_resident,
@@ -21,7 +22,6 @@ from tests.events_support import (
     tap,
     uid,
 )
-from tests.factories import postback_event
 
 REFUSAL = "ご案内した方（主催する町内会の会員など）を対象にした行事"
 

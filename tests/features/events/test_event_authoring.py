@@ -15,7 +15,7 @@ from bot.core.models.staff import AuditLog
 from bot.db import session_scope
 from bot.features.events import rsvp
 from bot.features.events.models import Event
-from tests.events_support import deliver
+from tests.features.events.support import deliver
 from tests.staff.conftest import START, City, csrf_of, log_in
 
 FORM = {
@@ -114,7 +114,6 @@ def test_organiser_creates_edits_and_cancels_an_event_and_answerers_are_told(
     assert event.organiser_staff_id == city.logins["organiser_a"]
 
     resident_id, line_user = _member_a(engine, city)
-    renderer = client.app.state.renderer  # type: ignore[attr-defined]
     with session_scope(engine) as db:
         saved = rsvp.answer(
             db,
@@ -122,7 +121,6 @@ def test_organiser_creates_edits_and_cancels_an_event_and_answerers_are_told(
             resident_id=resident_id,
             choice="going",
             now=START,
-            renderer=renderer,
         )
     assert saved.status == "saved"
 

@@ -12,20 +12,24 @@ from bot.clock import FixedClock
 from bot.core.audience import Audience
 from bot.db import session_scope
 from bot.features.notices import coverage as notice_coverage
+from bot.features.notices import messages as notice_messages
 from bot.features.notices import notices
+from bot.features.notices.jobs import scheduled_notices
 from tests.delivery_support import message_calls
-from tests.events_support import (
+from tests.factories import postback_event
+from tests.features.events.support import (
     T0,
     add_member,
     add_members_bulk,
     add_resident,
     clocked_bot,
     deliver,
+    job_deps,
     make_area,
+    notifier_of,
     tap,
     uid,
 )
-from tests.factories import postback_event
 
 
 def _notice(engine: Any, audience: Audience, **fields: Any) -> int:
@@ -46,8 +50,8 @@ def _notice(engine: Any, audience: Audience, **fields: Any) -> int:
 
 def _send(engine: Any, bot: Any, notice_id: int) -> notices.SendResult:
     with session_scope(engine) as session:
-        return notices.send_notice(
-            session, notice_id=notice_id, renderer=bot.app.state.renderer, now=T0
+        return notice_messages.send_notice(
+            notifier_of(bot), session, T0, notice_id, bot.app.state.settings.public_base_url
         )
 
 
@@ -65,9 +69,7 @@ def test_notice_to_an_association_reaches_exactly_its_members_once_even_sent_twi
     notice_id = _notice(engine, Audience("association", (assoc_a,)))
 
     with Session(engine) as session:
-        cost = notices.preview(
-            session, audience=Audience("association", (assoc_a,)), content=bot.app.state.content
-        )
+        cost = notices.preview(session, audience=Audience("association", (assoc_a,)))
     first, second = _send(engine, bot, notice_id), _send(engine, bot, notice_id)
     deliver(engine, standin, bot.app.state.settings, T0)
     deliver(engine, standin, bot.app.state.settings, T0)
@@ -92,7 +94,7 @@ def test_push_count_for_1201_recipients_is_three_multicasts(
     bot = clocked_bot(bot_factory, FixedClock(T0))
     notice_id = _notice(engine, Audience("association", (assoc,)))
     with Session(engine) as session:
-        cost = notices.preview_notice(session, notice_id=notice_id, renderer=bot.app.state.renderer)
+        cost = notices.preview_notice(session, notice_id=notice_id)
     assert (cost.recipients, cost.multicast_calls, cost.api_calls) == (1201, 3, 3)
     _send(engine, bot, notice_id)
     deliver(engine, standin, bot.app.state.settings, T0)
@@ -160,23 +162,23 @@ def test_scheduled_notice_goes_once_when_due(bot_factory: Any, engine: Any) -> N
     add_member(engine, assoc, "kimura")
     bot = clocked_bot(bot_factory, FixedClock(T0))
     notice_id = _notice(engine, Audience("association", (assoc,)))
-    renderer = bot.app.state.renderer
+    deps = job_deps(bot)
     with session_scope(engine) as session:
         notices.schedule_notice(session, notice_id=notice_id, at=T0 + timedelta(hours=1), now=T0)
     with session_scope(engine) as session:
-        assert notices.send_due_notices(session, now=T0, renderer=renderer) == 0
+        assert scheduled_notices(now=T0, session=session, deps=deps) == 0
     later = T0 + timedelta(hours=1)
     with session_scope(engine) as session:
-        assert notices.send_due_notices(session, now=later, renderer=renderer) == 1
+        assert scheduled_notices(now=later, session=session, deps=deps) == 1
     with session_scope(engine) as session:
-        assert notices.send_due_notices(session, now=later, renderer=renderer) == 0
+        assert scheduled_notices(now=later, session=session, deps=deps) == 0
         assert not notices.cancel_notice(session, notice_id=notice_id)
 
 
 def test_print_page_is_large_print_escaped_and_needs_the_signed_link(
     bot_factory: Any, engine: Any
 ) -> None:
-    from bot.features.events.public_routes import print_url
+    from bot.features.notices.public_routes import print_url
 
     (assoc, _) = make_area(engine)
     bot = clocked_bot(bot_factory, FixedClock(T0))

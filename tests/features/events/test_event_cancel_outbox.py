@@ -9,21 +9,23 @@ from sqlmodel import select
 
 from bot.clock import FixedClock
 from bot.db import session_scope
-from bot.features.events import events
 from bot.features.events import jobs as event_jobs
 from bot.platform.delivery import outbox
 from bot.platform.delivery.models import OutboxMessage
-from tests.events_support import (
+from tests.factories import postback_event
+from tests.features.events.support import (
     T0,
     add_member,
+    cancel_event,
     clocked_bot,
     deliver,
+    edit_event,
     make_area,
     make_event,
+    notifier_of,
     tap,
     uid,
 )
-from tests.factories import postback_event
 from tests.scheduler_support import deps_for
 
 # The event starts 2 December 10:00 Tokyo; its day-before reminder is due 1 December 18:00.
@@ -48,7 +50,7 @@ def test_cancelling_an_event_withdraws_its_queued_reminder_and_change_notice(
         for target in (event_id, other_id):
             bot.post(postback_event(uid(name), tap("rsvp", e=target, v="going")))
     bot.drain()
-    settings, renderer = bot.app.state.settings, bot.app.state.renderer
+    settings, notifier = bot.app.state.settings, notifier_of(bot)
     deliver(engine, standin, settings, T0)  # the RSVP replies are replies; nothing queued
     before = {name: len(standin.messages_to(uid(name))) for name in ("aoi", "ren")}
 
@@ -57,10 +59,10 @@ def test_cancelling_an_event_withdraws_its_queued_reminder_and_change_notice(
             event_jobs.event_reminders(now=DAY_BEFORE, session=session, deps=deps_for(settings))
             == 4
         )
-        events.update_event(
+        edit_event(
             session,
+            notifier,
             event_id=event_id,
-            renderer=renderer,
             now=DAY_BEFORE,
             changes={"place": "第二公民館"},
         )
@@ -70,7 +72,7 @@ def test_cancelling_an_event_withdraws_its_queued_reminder_and_change_notice(
     assert queued[f"event-changed:{event_id}:1:ja"].status == "queued"
 
     with session_scope(engine) as session:
-        events.cancel_event(session, event_id=event_id, renderer=renderer, now=DAY_BEFORE)
+        cancel_event(session, notifier, event_id=event_id, now=DAY_BEFORE)
     deliver(engine, standin, settings, DAY_BEFORE)
 
     for name in ("aoi", "ren"):
@@ -94,9 +96,44 @@ def test_cancelling_an_event_withdraws_its_queued_reminder_and_change_notice(
 
     with session_scope(engine) as session:  # cancelling again changes nothing
         assert (
-            events.cancel_event(
-                session, event_id=event_id, renderer=renderer, now=DAY_BEFORE + timedelta(minutes=1)
+            cancel_event(
+                session, notifier, event_id=event_id, now=DAY_BEFORE + timedelta(minutes=1)
             )
             == 0
         )
     assert _messages(engine).keys() == after.keys()
+
+
+def test_cancelling_an_event_withdraws_the_queued_notice_inviting_to_it(
+    bot_factory: Any, engine: Any, standin: Any
+) -> None:
+    """Across features: events announce the cancellation (`hooks.emit_event_cancelled`) and
+    notices withdraw their own queued pushes about it; an unrelated notice still goes."""
+    from bot.core.audience import Audience
+    from bot.features.notices import messages as notice_messages
+    from bot.features.notices import notices
+
+    (assoc, _) = make_area(engine)
+    add_member(engine, assoc, "aoi")
+    event_id = make_event(engine)
+    bot = clocked_bot(bot_factory, FixedClock(T0))
+    notifier, base = notifier_of(bot), bot.app.state.settings.public_base_url
+    with session_scope(engine) as session:
+        invitation = notice_messages.announce_event(session, event_id, notifier, T0, base)
+        unrelated = notices.create_notice(
+            session,
+            title="ごみ集積所の清掃",
+            body="日曜 9 時",
+            audience=Audience("association", (assoc,)),
+            now=T0,
+        )
+        notice_messages.send_notice(notifier, session, T0, int(unrelated.id or 0), base)
+    assert invitation.sent and invitation.recipients == 1
+    invitation_key = f"notice:{invitation.notice.id if invitation.notice else 0}:ja"
+    assert _messages(engine)[invitation_key].status == "queued"
+
+    with session_scope(engine) as session:
+        cancel_event(session, notifier, event_id=event_id, now=T0)
+    after = _messages(engine)
+    assert after[invitation_key].status == "cancelled"
+    assert after[f"notice:{unrelated.id}:ja"].status == "queued"

@@ -10,18 +10,20 @@ from sqlmodel import Session, select
 from bot.clock import FixedClock
 from bot.conversation import postback
 from bot.features.events import rsvp
+from bot.features.events.jobs import offer_timeouts
 from bot.features.events.models import OfferStatus, Rsvp, WaitlistOffer
-from tests.events_support import (
+from tests.factories import postback_event
+from tests.features.events.support import (
     T0,
     add_member,
     clocked_bot,
     deliver,
+    job_deps,
     make_area,
     make_event,
     tap,
     uid,
 )
-from tests.factories import postback_event
 
 
 def _rsvp(engine: Any, event_id: int, name: str) -> Rsvp | None:
@@ -108,8 +110,8 @@ def test_capacity_two_waitlists_the_third_offers_on_cancel_then_next_on_expiry(
     # c lets the offer lapse: the scheduler's expiry tells c and offers the place to d.
     clock.set(T0 + rsvp.DEFAULT_OFFER_TIME + timedelta(minutes=1))
     with Session(engine) as session:
-        assert rsvp.expire_offers(session, clock.now(), renderer=bot.app.state.renderer) == 1
-        assert rsvp.expire_offers(session, clock.now(), renderer=bot.app.state.renderer) == 0
+        assert offer_timeouts(now=clock.now(), session=session, deps=job_deps(bot)) == 1
+        assert offer_timeouts(now=clock.now(), session=session, deps=job_deps(bot)) == 0
         session.commit()
     deliver(engine, standin, settings, clock.now())
     assert any("期限が過ぎたため" in t for t in bot.texts_to(uid("c")))

@@ -13,22 +13,24 @@ from bot.clock import FixedClock
 from bot.core.models.membership import Officer
 from bot.db import session_scope
 from bot.features.events import checkin as event_checkin
-from bot.features.events import events
-from bot.features.events.cards import event_card_say
+from bot.features.events.messages import event_card_say
 from bot.features.events.models import CheckIn, Event
 from bot.simulator.line_links import parse_line_link
-from tests.events_support import (
+from tests.factories import postback_event, text_event
+from tests.features.events.support import (
     T0,
     add_member,
+    cancel_event,
     clocked_bot,
     deliver,
+    edit_event,
     get_event,
     make_area,
     make_event,
+    notifier_of,
     tap,
     uid,
 )
-from tests.factories import postback_event, text_event
 
 
 def _post(bot: Any, event: dict[str, Any]) -> None:
@@ -46,22 +48,22 @@ def test_edited_event_tells_answerers_what_changed_and_cancel_tells_them_too(
     bot = clocked_bot(bot_factory, FixedClock(T0))
     for name, choice in (("going", "going"), ("maybe", "maybe"), ("notgoing", "not")):
         _post(bot, postback_event(uid(name), tap("rsvp", e=event_id, v=choice)))
-    renderer, settings = bot.app.state.renderer, bot.app.state.settings
+    notifier, settings = notifier_of(bot), bot.app.state.settings
 
     with session_scope(engine) as session:  # a description edit is not worth a push
-        assert events.update_event(
+        assert edit_event(
             session,
+            notifier,
             event_id=event_id,
-            renderer=renderer,
             now=T0,
             changes={"description": "雨天決行"},
         ) == ["description"]
     new_start = T0 + timedelta(days=3)  # 12/3 10:00 Tokyo
     with session_scope(engine) as session:
-        changed = events.update_event(
+        changed = edit_event(
             session,
+            notifier,
             event_id=event_id,
-            renderer=renderer,
             now=T0,
             changes={
                 "starts_at": new_start,
@@ -78,8 +80,8 @@ def test_edited_event_tells_answerers_what_changed_and_cancel_tells_them_too(
         assert not any("変更のお知らせ" in t for t in bot.texts_to(uid(name)))
 
     with session_scope(engine) as session:
-        events.cancel_event(session, event_id=event_id, renderer=renderer, now=T0)
-        assert events.cancel_event(session, event_id=event_id, renderer=renderer, now=T0) == 0
+        cancel_event(session, notifier, event_id=event_id, now=T0)
+        assert cancel_event(session, notifier, event_id=event_id, now=T0) == 0
     deliver(engine, standin, settings, T0)
     assert sum("中止のお知らせ" in t for t in bot.texts_to(uid("going"))) == 1
     assert not any("中止のお知らせ" in t for t in bot.texts_to(uid("silent")))

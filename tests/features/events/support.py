@@ -12,14 +12,19 @@ from sqlmodel import Session
 
 from bot.app import Overrides
 from bot.clock import FixedClock
+from bot.content import load_content
 from bot.conversation import postback
+from bot.conversation.jobs import JobDeps
+from bot.conversation.notifier import Notifier
 from bot.core.models.areas import Association, District, Ward
 from bot.core.models.membership import Membership, MembershipStatus
 from bot.core.models.residents import Resident
 from bot.db import session_scope
-from bot.features.events import events
+from bot.features.events import events, messages
 from bot.features.events.models import Event
+from bot.settings import REPO_ROOT
 from tests.delivery_support import sender_for
+from tests.scheduler_support import settings_for
 
 T0 = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 10:00 in Tokyo
 
@@ -156,3 +161,33 @@ def deliver(engine: Engine, standin: Any, settings: Any, now: datetime) -> int:
             await sender.gateway.close()  # type: ignore[attr-defined]
 
     return asyncio.run(run())
+
+
+def notifier_of(bot: Any) -> Notifier:
+    """The test bot's Notifier (what its flows and pages push with)."""
+    return bot.app.state.notifier  # type: ignore[no-any-return]
+
+
+def plain_notifier() -> Notifier:
+    """A Notifier over the shipped content with test settings, for tests without a bot."""
+    return Notifier.build(load_content(REPO_ROOT / "content"), settings_for())
+
+
+def job_deps(bot: Any) -> JobDeps:
+    """Scheduler job dependencies over a test bot's content and settings."""
+    return JobDeps.build(bot.app.state.settings, bot.app.state.content)
+
+
+def edit_event(
+    session: Session, notifier: Notifier, *, event_id: int, changes: Any, now: datetime
+) -> list[str]:
+    """Edit an event as the staff page does (answerers told); returns the fields changed."""
+    edit = events.update_event(session, event_id=event_id, changes=changes, now=now)
+    messages.tell_edit(notifier, session, now, edit)
+    return edit.changed
+
+
+def cancel_event(session: Session, notifier: Notifier, *, event_id: int, now: datetime) -> int:
+    """Cancel an event as the staff page does; returns outbox messages queued to answerers."""
+    cancel = events.cancel_event(session, event_id=event_id, now=now)
+    return messages.tell_cancelled(notifier, session, now, cancel)

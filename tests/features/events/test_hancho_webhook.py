@@ -10,18 +10,27 @@ from sqlmodel import Session, func, select
 from bot.clock import FixedClock
 from bot.conversation import postback
 from bot.conversation.models import Conversation
+from bot.core import han as hancho
 from bot.core.audience import Audience
 from bot.core.models.membership import Membership
 from bot.core.models.residents import Resident
 from bot.db import session_scope
 from bot.features.events import tallies as tallies_events
 from bot.features.events.models import Rsvp
-from bot.features.hancho import leaders as hancho
 from bot.features.notices import coverage as notice_coverage
+from bot.features.notices import messages as notice_messages
 from bot.features.notices import notices
 from bot.features.notices.models import PaperDelivery
-from tests.events_support import T0, add_member, clocked_bot, make_area, make_event, uid
 from tests.factories import postback_event, sticker_event, text_event
+from tests.features.events.support import (
+    T0,
+    add_member,
+    clocked_bot,
+    make_area,
+    make_event,
+    notifier_of,
+    uid,
+)
 
 
 def _leader(engine: Any, association_id: int, resident_id: int, han: str = "3班") -> None:
@@ -49,8 +58,12 @@ def _notice(engine: Any, bot: Any, association_id: int) -> int:
             now=T0,
             association_id=association_id,
         )
-        notices.send_notice(
-            session, notice_id=int(notice.id or 0), renderer=bot.app.state.renderer, now=T0
+        notice_messages.send_notice(
+            notifier_of(bot),
+            session,
+            T0,
+            int(notice.id or 0),
+            bot.app.state.settings.public_base_url,
         )
         return int(notice.id or 0)
 

@@ -9,7 +9,7 @@ import icalendar
 import pytest
 from sqlmodel import Session
 
-from bot.conversation.render import Renderer
+from bot.conversation.notifier import Notifier
 from bot.core.audience import Audience, AudienceError, resolve
 from bot.core.models.areas import Association, District, Ward
 from bot.core.models.han import HanAssignment
@@ -19,15 +19,20 @@ from bot.features.events import checkin as event_checkin
 from bot.features.events import events, ics, rsvp
 from bot.features.events import tallies as tallies_events
 from bot.features.events.models import Event
-from tests.events_support import T0, add_member, add_resident, make_area, make_event
+from tests.features.events.support import (
+    T0,
+    add_member,
+    add_resident,
+    edit_event,
+    make_area,
+    make_event,
+    plain_notifier,
+)
 
 
 @pytest.fixture
-def renderer() -> Renderer:
-    from bot.content import load_content
-    from bot.settings import REPO_ROOT
-
-    return Renderer(load_content(REPO_ROOT / "content"))
+def notifier() -> Notifier:
+    return plain_notifier()
 
 
 def _second_ward(engine: Any) -> int:
@@ -83,7 +88,7 @@ def test_audience_scopes_and_filters(engine: Any) -> None:
 
 
 def test_event_tally_by_association_with_walk_ins_and_proxy_entry(
-    engine: Any, renderer: Renderer
+    engine: Any, notifier: Notifier
 ) -> None:
     (a1, a2) = make_area(engine)
     p = add_member(engine, a1, "p")
@@ -100,14 +105,9 @@ def test_event_tally_by_association_with_walk_ins_and_proxy_entry(
             children=2,
             needs="車いす",
             now=T0,
-            renderer=renderer,
         )
-        rsvp.answer(
-            session, event_id=event_id, resident_id=q, choice="maybe", now=T0, renderer=renderer
-        )
-        rsvp.answer(
-            session, event_id=event_id, resident_id=r, choice="going", now=T0, renderer=renderer
-        )
+        rsvp.answer(session, event_id=event_id, resident_id=q, choice="maybe", now=T0)
+        rsvp.answer(session, event_id=event_id, resident_id=r, choice="going", now=T0)
         paper = rsvp.offline_resident(session, now=T0)
         proxy = rsvp.answer(
             session,
@@ -115,7 +115,6 @@ def test_event_tally_by_association_with_walk_ins_and_proxy_entry(
             resident_id=int(paper.id or 0),
             choice="going",
             now=T0,
-            renderer=renderer,
             entered_by_resident_id=q,
             proxy_label="3班 山田",
         )
@@ -133,7 +132,7 @@ def test_event_tally_by_association_with_walk_ins_and_proxy_entry(
 
 
 def test_association_months_count_held_events_and_participants(
-    engine: Any, renderer: Renderer
+    engine: Any, notifier: Notifier
 ) -> None:
     (a1, _) = make_area(engine)
     p = add_member(engine, a1, "p")
@@ -154,11 +153,11 @@ def test_association_months_count_held_events_and_participants(
     ]
 
 
-def test_cancelled_event_ics_says_cancelled(engine: Any, renderer: Renderer) -> None:
+def test_cancelled_event_ics_says_cancelled(engine: Any, notifier: Notifier) -> None:
     make_area(engine)
     event_id = make_event(engine)
     with session_scope(engine) as session:
-        events.cancel_event(session, event_id=event_id, renderer=renderer, now=T0)
+        events.cancel_event(session, event_id=event_id, now=T0)
         event = session.get(Event, event_id)
         assert event is not None
         parsed = icalendar.Calendar.from_ical(ics.event_ics(event, now=T0))
@@ -166,16 +165,14 @@ def test_cancelled_event_ics_says_cancelled(engine: Any, renderer: Renderer) -> 
     assert str(vevent["status"]) == "CANCELLED"
 
 
-def test_answers_refused_for_drafts_and_bad_party_sizes(engine: Any, renderer: Renderer) -> None:
+def test_answers_refused_for_drafts_and_bad_party_sizes(engine: Any, notifier: Notifier) -> None:
     (a1, _) = make_area(engine)
     p = add_member(engine, a1, "p")
     draft = make_event(engine, publish=False)
     open_event = make_event(engine, headcount_allowed=True, max_party=3)
     with session_scope(engine) as session:
         assert (
-            rsvp.answer(
-                session, event_id=draft, resident_id=p, choice="going", now=T0, renderer=renderer
-            ).status
+            rsvp.answer(session, event_id=draft, resident_id=p, choice="going", now=T0).status
             == "not_open"
         )
         assert (
@@ -187,7 +184,6 @@ def test_answers_refused_for_drafts_and_bad_party_sizes(engine: Any, renderer: R
                 adults=3,
                 children=1,
                 now=T0,
-                renderer=renderer,
             ).status
             == "invalid"
         )
@@ -199,16 +195,15 @@ def test_answers_refused_for_drafts_and_bad_party_sizes(engine: Any, renderer: R
                 choice="going",
                 adults=0,
                 now=T0,
-                renderer=renderer,
             ).status
             == "invalid"
         )
 
 
-def test_announcements_enqueue_once_however_often_called(engine: Any, renderer: Renderer) -> None:
+def test_announcements_enqueue_once_however_often_called(engine: Any, notifier: Notifier) -> None:
     from sqlalchemy import func, select
 
-    from bot.features.notices import notices
+    from bot.features.notices import messages as notice_messages
     from bot.platform.delivery.models import OutboxMessage
 
     (a1, _) = make_area(engine)
@@ -216,8 +211,8 @@ def test_announcements_enqueue_once_however_often_called(engine: Any, renderer: 
     add_member(engine, a1, "q")
     event_id = make_event(engine, association_id=a1, starts_at=T0 + timedelta(hours=3))
     with session_scope(engine) as session:
-        first = notices.announce_event(session, event_id=event_id, renderer=renderer, now=T0)
-        again = notices.announce_event(session, event_id=event_id, renderer=renderer, now=T0)
+        first = notice_messages.announce_event(session, event_id, notifier, T0, "")
+        again = notice_messages.announce_event(session, event_id, notifier, T0, "")
     assert (first.sent, first.recipients, again.sent) == (True, 2, False)
     with Session(engine) as session:
         kinds = dict(
@@ -229,7 +224,7 @@ def test_announcements_enqueue_once_however_often_called(engine: Any, renderer: 
 
 
 def test_raising_capacity_offers_places_to_the_waitlist_in_order(
-    engine: Any, renderer: Renderer
+    engine: Any, notifier: Notifier
 ) -> None:
     (a1, _) = make_area(engine)
     people = [add_member(engine, a1, n) for n in ("p", "q", "r")]
@@ -242,15 +237,12 @@ def test_raising_capacity_offers_places_to_the_waitlist_in_order(
                 resident_id=rid,
                 choice="going",
                 now=T0 + timedelta(minutes=i),
-                renderer=renderer,
             )
             for i, rid in enumerate(people)
         ]
         assert [r.status for r in results] == ["saved", "waitlisted", "waitlisted"]
         assert [r.position for r in results[1:]] == [1, 2]
-        events.update_event(
-            session, event_id=event_id, renderer=renderer, now=T0, changes={"capacity": 2}
-        )
+        edit_event(session, notifier, event_id=event_id, now=T0, changes={"capacity": 2})
         offered = session.exec(select_offers(event_id)).all()
     assert [o.resident_id for o in offered] == [people[1]]
 
@@ -266,7 +258,7 @@ def select_offers(event_id: int) -> Any:
     )
 
 
-def test_concurrent_answers_never_overfill_capacity(engine: Any, renderer: Renderer) -> None:
+def test_concurrent_answers_never_overfill_capacity(engine: Any, notifier: Notifier) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from sqlmodel import select
@@ -285,7 +277,6 @@ def test_concurrent_answers_never_overfill_capacity(engine: Any, renderer: Rende
                 resident_id=resident_id,
                 choice="going",
                 now=T0,
-                renderer=renderer,
             ).status
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -297,7 +288,7 @@ def test_concurrent_answers_never_overfill_capacity(engine: Any, renderer: Rende
 
 
 def test_a_going_party_may_shrink_but_not_grow_past_capacity(
-    engine: Any, renderer: Renderer
+    engine: Any, notifier: Notifier
 ) -> None:
     (a1, _) = make_area(engine)
     p = add_member(engine, a1, "p")
@@ -312,14 +303,11 @@ def test_a_going_party_may_shrink_but_not_grow_past_capacity(
                 choice="going",
                 adults=adults,
                 now=T0,
-                renderer=renderer,
             ).status
 
     assert going(2) == "saved"
     with session_scope(engine) as session:
-        events.update_event(
-            session, event_id=event_id, renderer=renderer, now=T0, changes={"capacity": 1}
-        )
+        edit_event(session, notifier, event_id=event_id, now=T0, changes={"capacity": 1})
     assert going(2) == "saved"  # tapping again changes nothing
     assert going(4) == "full"
     assert going(1) == "saved"
@@ -328,7 +316,7 @@ def test_a_going_party_may_shrink_but_not_grow_past_capacity(
 
 
 def test_roster_shows_names_needs_proxy_entries_and_check_ins(
-    engine: Any, renderer: Renderer
+    engine: Any, notifier: Notifier
 ) -> None:
     from bot.features.events.roster import roster
 
@@ -348,7 +336,6 @@ def test_roster_shows_names_needs_proxy_entries_and_check_ins(
             choice="going",
             needs="手話通訳",
             now=T0,
-            renderer=renderer,
         )
         offline = rsvp.offline_resident(session, now=T0)
         rsvp.answer(
@@ -357,7 +344,6 @@ def test_roster_shows_names_needs_proxy_entries_and_check_ins(
             resident_id=int(offline.id or 0),
             choice="going",
             now=T0,
-            renderer=renderer,
             entered_by_resident_id=leader,
             proxy_label="3班 佐藤",
         )

@@ -1,15 +1,11 @@
-"""班長 in LINE: tick households handed the paper 回覧板, and enter RSVPs for households
-without LINE (代理入力). Both entries show only in a 班長's menu.
-
-  班長: [紙で配った家] → bot: どのお知らせ？ [ごみ集積所の清掃] …
-  班長: [ごみ集積所の清掃] → bot: 配った家の番号を書いてください（例：3-12, 3-14）
-  班長: 3-12, 3-14        → bot: 2軒を記録します。よろしいですか？ [記録する] [やめる]
-  班長: [記録する]         → bot: 2軒を「紙で配った」と記録しました。
+"""代理入力 in LINE: a 班長 enters RSVPs for households without LINE (shown only in a 班長's
+menu).
 
   班長: [代わりに出欠] → [行事] → 家の番号 → [参加]/[不参加] → 人数 → [記録する]
 
 Anyone else who reaches a step (a forged postback) is refused at the first step and nothing
-is stored; the role is checked again when the answers are recorded.
+is stored; the role (bot/core/han.py) is checked again when the answers are recorded. Paper
+rounds are the notices feature's (bot/features/notices/paper_flow.py).
 """
 
 from __future__ import annotations
@@ -18,30 +14,28 @@ import unicodedata
 from datetime import timedelta
 from typing import Any
 
-from bot.conversation import event_pushes
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
 from bot.conversation.registry import Registry
 from bot.conversation.replies import with_menu
+from bot.core import han
 from bot.core.models.han import HanLeader
+from bot.features.events import proxy
 from bot.features.events.models import Event
-from bot.features.events.rsvp_flow import result_says
-from bot.features.hancho import leaders as hancho
-from bot.features.notices.paper_rounds import PaperError, parse_households
+from bot.features.events.rsvp_flow import result_says, tell_offers
 
-PAPER, PROXY = "hancho_paper", "hancho_rsvp"
+PROXY = "hancho_rsvp"
 TEXT_LIMIT = 300  # typed household labels: a 班 is a few dozen houses
 COUNTS = ("1", "2", "3", "4", "5")
 
 
 def register(registry: Registry) -> None:
-    """Add both 班長 flows (started from the menu entries shown to 班長 only)."""
-    registry.add_flow(PAPER_FLOW)
+    """Add the 代理入力 flow (started from the menu entry shown to 班長 only)."""
     registry.add_flow(PROXY_FLOW)
 
 
 def _leader(ctx: FlowContext) -> HanLeader | None:
-    return hancho.leadership_of(ctx.session, ctx.resident.id)
+    return han.leadership_of(ctx.session, ctx.resident.id)
 
 
 def _initial_with(listing: Any) -> Any:
@@ -81,89 +75,11 @@ def _yes_no() -> tuple[Option, ...]:
     return (Option("hancho.record", "yes"), Option("hancho.dont_record", "no"))
 
 
-# --- paper rounds -------------------------------------------------------------------------
-
-
-def _notice_options(data: Data, ctx: FlowContext) -> list[Option]:
-    leader = _leader(ctx)
-    if leader is None:
-        return []
-    found = hancho.recent_notices(ctx.session, association_id=leader.association_id)
-    return [Option("hancho.item", str(n.id), label=n.title) for n in found]
-
-
-def _parse_households(given: FlowInput, data: Data, ctx: FlowContext) -> list[str]:
-    try:
-        return parse_households(unicodedata.normalize("NFKC", given.text))
-    except PaperError as bad:
-        raise Invalid(f"hancho.households_{bad.code}") from None
-
-
-def _paper_summary(data: Data, ctx: FlowContext) -> dict[str, Any]:
-    households = list(data.get("households") or [])
-    return {"count": len(households), "households": ctx.content.join(households, ctx.locale)}
-
-
-def _paper_done(ctx: FlowContext, data: Data) -> list[Say]:
-    leader = _leader(ctx)
-    refused = _cannot_start(ctx, data, leader, "notice", "hancho.no_notices")
-    if refused is not None or leader is None:
-        return refused or []
-    if data.get("confirm") != "yes":
-        return [with_menu(ctx, "hancho.not_recorded")]
-    try:
-        result = hancho.tick(
-            ctx.session,
-            leader=leader,
-            notice_id=int(data["notice"]),
-            households=list(data["households"]),
-            now=ctx.now,
-        )
-    except (PaperError, ValueError):
-        return [with_menu(ctx, "hancho.notice_gone")]
-    return [
-        with_menu(
-            ctx,
-            "hancho.ticked",
-            {"added": result.added, "already": result.already, "han": leader.han},
-        )
-    ]
-
-
-PAPER_FLOW = Flow(
-    name=PAPER,
-    steps=(
-        Step(
-            "notice",
-            "hancho.pick_notice",
-            options=_notice_options,
-            skip_if=_nothing_to_pick,
-            next=_first_next("households"),
-        ),
-        Step(
-            "households",
-            "hancho.ask_households",
-            parse=_parse_households,
-            next="confirm",
-            help_key="hancho.help_households",
-            max_text_length=TEXT_LIMIT,
-        ),
-        Step("confirm", "hancho.confirm_paper", prompt_params=_paper_summary, options=_yes_no()),
-    ),
-    on_complete=_paper_done,
-    ttl=timedelta(minutes=30),
-    initial=_initial_with(_notice_options),
-)
-
-
-# --- 代理入力 -------------------------------------------------------------------------------
-
-
 def _event_options(data: Data, ctx: FlowContext) -> list[Option]:
     leader = _leader(ctx)
     if leader is None:
         return []
-    found = hancho.open_events(ctx.session, association_id=leader.association_id, now=ctx.now)
+    found = proxy.open_events(ctx.session, association_id=leader.association_id, now=ctx.now)
     return [Option("hancho.item", str(e.id), label=e.title) for e in found]
 
 
@@ -175,8 +91,8 @@ def _parse_label(given: FlowInput, data: Data, ctx: FlowContext) -> str:
     label = unicodedata.normalize("NFKC", given.text).strip()
     if not label:
         raise Invalid("hancho.label_empty")
-    if "\n" in label or len(label) > hancho.MAX_LABEL:
-        raise Invalid("common.too_long", limit=hancho.MAX_LABEL)
+    if "\n" in label or len(label) > proxy.MAX_LABEL:
+        raise Invalid("common.too_long", limit=proxy.MAX_LABEL)
     return label
 
 
@@ -217,7 +133,7 @@ def _proxy_done(ctx: FlowContext, data: Data) -> list[Say]:
     event = _event_of(data, ctx)
     if data.get("confirm") != "yes" or event is None:
         return [with_menu(ctx, "hancho.not_recorded")]
-    result = hancho.proxy_answer(
+    result = proxy.proxy_answer(
         ctx.session,
         leader=leader,
         event_id=int(event.id or 0),
@@ -225,8 +141,8 @@ def _proxy_done(ctx: FlowContext, data: Data) -> list[Say]:
         choice=str(data["answer"]),
         adults=int(data.get("count") or 1),
         now=ctx.now,
-        renderer=event_pushes.renderer_for(ctx.content),
     )
+    tell_offers(ctx, event, result)
     if result.status in ("saved", "waitlisted"):
         return [
             with_menu(

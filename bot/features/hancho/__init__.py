@@ -1,1 +1,0 @@
-"""班長 (team leaders): named by an officer, they tick paper rounds and enter RSVPs in LINE."""

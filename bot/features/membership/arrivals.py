@@ -1,0 +1,28 @@
+"""How residents arrived, for other features: answers `hooks.ask_counter_arrivals`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, func, select
+
+from bot.features.membership.models import JoinCode, JoinCodeKind, ResidentSource
+
+
+def counter_arrivals(session: Session, resident_ids: list[int]) -> dict[int, datetime]:
+    """When each resident first arrived through a moving-in counter's join QR (absent: not so).
+
+    The events' participation-diversity page counts newcomers with it."""
+    found: dict[int, datetime] = {}
+    for start in range(0, len(resident_ids), 1000):
+        rows = session.exec(
+            select(ResidentSource.resident_id, func.min(ResidentSource.first_seen_at))
+            .join(JoinCode, col(JoinCode.id) == col(ResidentSource.join_code_id))
+            .where(
+                JoinCode.kind == JoinCodeKind.COUNTER,
+                col(ResidentSource.resident_id).in_(resident_ids[start : start + 1000]),
+            )
+            .group_by(col(ResidentSource.resident_id))
+        ).all()
+        found.update({int(rid): at for rid, at in rows})
+    return found
