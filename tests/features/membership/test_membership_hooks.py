@@ -23,7 +23,7 @@ from bot.features.membership.memberships import Application
 from bot.features.membership.staff import members
 from bot.features.volunteers import feature as volunteers_feature
 from bot.features.volunteers.models import VolunteerMatchKey
-from tests.events_support import T0, make_area
+from tests.features.events.support import T0, make_area
 from tests.features.membership.join_support import (
     apply_through_chat,
     association_id,
