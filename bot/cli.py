@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     areas_import.set_defaults(func=_areas_import)
     _add_staff_parser(sub)
     _add_join_parsers(sub)
+    _add_officer_parser(sub)
     return parser
 
 
@@ -352,6 +353,76 @@ def _qr(args: argparse.Namespace) -> int:
     print(f"link {issued.url}")
     for path in issued.files:
         print(f"wrote {path}")
+    return 0
+
+
+def _positive_minutes(value: str) -> int:
+    minutes = int(value) if value.isdigit() else 0
+    if minutes < 1:
+        raise argparse.ArgumentTypeError("a whole number of minutes, at least 1")
+    return minutes
+
+
+def _add_officer_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    officer = sub.add_parser("officer", help="association officers in LINE")
+    officer_sub = officer.add_subparsers(dest="officer_command", metavar="ACTION", required=True)
+    link_code = officer_sub.add_parser(
+        "link-code",
+        help="issue a one-time code an officer sends the bot (役員登録 CODE) to link their LINE",
+    )
+    link_code.add_argument(
+        "--association", required=True, metavar="CODE", help="the association's code"
+    )
+    link_code.add_argument(
+        "--ttl-minutes",
+        type=_positive_minutes,
+        metavar="N",
+        help="minutes the code stays valid (default: 7 days)",
+    )
+    link_code.set_defaults(func=_officer_link_code)
+
+
+def _officer_link_code(args: argparse.Namespace) -> int:
+    """Print a fresh officer link code once (only its hash is stored); audit-logged."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from bot.clock import SystemClock
+    from bot.core import audit
+    from bot.core.models.areas import Association
+    from bot.db import make_engine, session_scope
+    from bot.features.membership import officers
+    from bot.platform import migrate
+
+    settings = load_settings()
+    migrate.upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    ttl = officers.DEFAULT_TTL if args.ttl_minutes is None else timedelta(minutes=args.ttl_minutes)
+    now = SystemClock().now()
+    try:
+        with session_scope(engine) as session:
+            association = session.exec(
+                select(Association).where(Association.code == args.association)
+            ).first()
+            if association is None or association.id is None:
+                print(f"tsunagari: no association with code {args.association!r}", file=sys.stderr)
+                return 2
+            code = officers.issue_link_code(session, association.id, now, ttl=ttl, created_by="cli")
+            audit.record(
+                session,
+                account_id=None,
+                now=now,
+                action="officer_link_code",
+                target_type="association",
+                target_id=association.id,
+                association_id=association.id,
+                via="cli",
+                ttl_minutes=int(ttl.total_seconds() // 60),
+            )
+    finally:
+        engine.dispose()
+    print(code)
     return 0
 
 

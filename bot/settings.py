@@ -150,7 +150,7 @@ class Settings(BaseSettings):
         default=90, ge=1, validation_alias="TSUNAGARI_SURVEY_INVITE_RETENTION_DAYS"
     )
     retention_purge_at: str = Field(default="03:30", validation_alias="TSUNAGARI_PURGE_AT")
-    # The officers' daily digest (bot/features/membership/digest_words.py): local time it goes
+    # The officers' daily digest (bot/features/membership/messages.py): local time it goes
     # out, covering the day since the previous one; in quiet hours it waits for their end.
     officer_digest_at: str = Field(default="19:00", validation_alias="TSUNAGARI_OFFICER_DIGEST_AT")
     # Joining (bot/flows/join*.py, bot/features/membership/memberships.py, erasure.py, richmenu.py).

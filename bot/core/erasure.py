@@ -6,6 +6,9 @@ What stays: rows keyed by the resident's bare id holding counts and times (conse
 applications made and decided, household sizes), so tallies and the funnel still add up
 and nobody can be found in them.
 
+Ending memberships this way is a change of membership like any other: it is announced
+through `hooks.emit_membership_changed` once the features' erasers have run.
+
 Other domains holding personal data register an `Eraser` with `register_eraser`; they run
 in the same transaction.
 """
@@ -19,7 +22,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.core import consent
+from bot.core import consent, hooks
 from bot.core.models.membership import EndReason, Membership, MembershipStatus, Officer
 from bot.core.models.residents import PurgeSchedule, Resident, ResidentStatus
 
@@ -49,7 +52,7 @@ def erase_resident(
 ) -> Erased:
     """Erase or anonymise everything personal about a resident, in the caller's transaction."""
     assert resident.id is not None
-    memberships = _erase_memberships(session, resident.id, now, reason)
+    memberships, ended = _erase_memberships(session, resident.id, now, reason)
     officer_links = _revoke_officer_links(session, resident.id, now)
     consent.withdraw_all(session, resident.id, now)
     schedule = session.get(PurgeSchedule, resident.id)
@@ -61,6 +64,8 @@ def erase_resident(
     resident.status = ResidentStatus.DELETED
     session.add(resident)
     session.flush()
+    if ended:
+        hooks.emit_membership_changed(session, resident.id, now)
     log.info(
         "resident data erased",
         extra={"resident_id": resident.id, "reason": str(reason), "memberships": memberships},
@@ -68,17 +73,23 @@ def erase_resident(
     return Erased(resident.id, memberships, officer_links)
 
 
-def _erase_memberships(session: Session, resident_id: int, now: datetime, reason: EndReason) -> int:
+def _erase_memberships(
+    session: Session, resident_id: int, now: datetime, reason: EndReason
+) -> tuple[int, int]:
+    """Anonymise every membership row; returns (rows, how many it ended)."""
     rows = session.exec(select(Membership).where(Membership.resident_id == resident_id)).all()
+    ended = 0
     for row in rows:
         if row.status == MembershipStatus.PENDING:
             row.status, row.ended_at, row.end_reason = MembershipStatus.WITHDRAWN, now, reason
+            ended += 1
         elif row.status == MembershipStatus.APPROVED:
             row.end(reason, now)
+            ended += 1
         row.clear_personal_fields()
         row.erased_at = now
         session.add(row)
-    return len(rows)
+    return len(rows), ended
 
 
 def _revoke_officer_links(session: Session, resident_id: int, now: datetime) -> int:

@@ -17,7 +17,7 @@ arrived through a city counter's QR.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,8 @@ from bot.core.scope import Scope
 
 MembershipChanged = Callable[[Session, int, datetime], None]  # (session, resident id, now)
 EventCancelled = Callable[[Session, int, datetime], None]  # (session, event id, now)
+# (session, association id, since, until) -> named counts for the officers' daily digest
+DigestCounts = Callable[[Session, int, datetime, datetime], Mapping[str, int]]
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ class Subscriptions:
     announce_event: tuple[AnnounceEvent, ...] = ()
     participation: tuple[Participation, ...] = ()
     counter_arrivals: tuple[CounterArrivals, ...] = ()
+    # Figures for the officers' daily digest, counted by the feature that owns them.
+    digest_counts: tuple[DigestCounts, ...] = ()
 
 
 @dataclass
@@ -122,6 +126,7 @@ class _Installed:
     announce_event: list[AnnounceEvent] = field(default_factory=list)
     participation: list[Participation] = field(default_factory=list)
     counter_arrivals: list[CounterArrivals] = field(default_factory=list)
+    digest_counts: list[DigestCounts] = field(default_factory=list)
 
 
 _installed = _Installed()
@@ -144,12 +149,23 @@ def install(subscriptions: Iterable[Subscriptions]) -> None:
         _add(_installed.announce_event, subs.announce_event)
         _add(_installed.participation, subs.participation)
         _add(_installed.counter_arrivals, subs.counter_arrivals)
+        _add(_installed.digest_counts, subs.digest_counts)
 
 
 def _add(installed: list[Any], answerers: Iterable[Any]) -> None:
     for fn in answerers:
         if fn not in installed:
             installed.append(fn)
+
+
+def uninstall(subscriptions: Iterable[Subscriptions]) -> None:
+    """Remove what `install` wired (a test installing a stub takes it out again)."""
+    for subs in subscriptions:
+        for hook in fields(Subscriptions):
+            installed: list[Any] = getattr(_installed, hook.name)
+            for fn in getattr(subs, hook.name):
+                if fn in installed:
+                    installed.remove(fn)
 
 
 def emit_membership_changed(session: Session, resident_id: int, now: datetime) -> None:
@@ -230,3 +246,15 @@ def ask_counter_arrivals(session: Session, resident_ids: list[int]) -> dict[int,
     for answer in _installed.counter_arrivals:
         found.update(answer(session, resident_ids))
     return found
+
+
+def ask_digest_counts(
+    session: Session, association_id: int, since: datetime, until: datetime
+) -> dict[str, int]:
+    """Every subscriber's named counts for one association's window [since, until), merged
+    (a name two subscribers give is summed)."""
+    merged: dict[str, int] = {}
+    for fn in _installed.digest_counts:
+        for name, count in fn(session, association_id, since, until).items():
+            merged[name] = merged.get(name, 0) + int(count)
+    return merged

@@ -49,7 +49,6 @@ DEV_SECRET = "dev-only-change-me"
 
 
 SHELL_NAV = (
-    NavItem("nav.overview", "/staff/", Permission.VIEW_TALLIES, 10),
     NavItem("nav.tokens", "/staff/tokens", Permission.USE_API, 90),
     NavItem("nav.accounts", "/staff/accounts", Permission.MANAGE_STAFF, 92),
     NavItem("nav.audit", "/staff/audit", Permission.VIEW_AUDIT, 95),

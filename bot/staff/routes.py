@@ -1,4 +1,7 @@
-"""Staff pages: log-in and out, the overview, API tokens, the audit log, and their CSV exports."""
+"""Staff pages: log-in and out, API tokens, the audit log and its CSV export.
+
+The overview (`/staff/`) is the membership feature's page (bot/features/membership/staff).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +14,8 @@ from sqlmodel import Session, col, select
 from bot.core import audit
 from bot.core.models.staff import ApiToken, StaffAccount
 from bot.core.scope import Permission
-from bot.db import session_scope
-from bot.features.membership.staff.overview import overview_table
 from bot.settings import Settings
 from bot.staff import auth
-from bot.staff.charts import Bar, bar_chart
 from bot.staff.deps import (
     Csrf,
     DbId,
@@ -24,9 +24,7 @@ from bot.staff.deps import (
     SessionDep,
     SettingsDep,
     StaffUser,
-    engine_of,
     web_session_of,
-    words_for,
 )
 from bot.staff.tables import Column, Table
 from bot.staff.web import export_response, page, render, set_session_cookie
@@ -34,8 +32,6 @@ from bot.staff.web import export_response, page, render, set_session_cookie
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
 
-Tallies = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES))]
-Export = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES, Permission.EXPORT))]
 ApiUse = Annotated[StaffUser, Depends(PageAccess(Permission.USE_API))]
 Auditor = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_AUDIT))]
 AuditExport = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_AUDIT, Permission.EXPORT))]
@@ -115,42 +111,6 @@ def logout(request: Request, csrf: Csrf, db: SessionDep, now: NowDep) -> Respons
     response = RedirectResponse("/staff/login", status_code=303)
     set_session_cookie(request, response, auth.WebSession.fresh(web_session.locale))
     return response
-
-
-# --- overview -------------------------------------------------------------------------------
-
-
-@router.get("/", response_class=HTMLResponse)
-def overview(request: Request, user: Tallies) -> HTMLResponse:
-    """Associations in scope with members and pending applications, and members per ward."""
-    with session_scope(engine_of(request)) as db:
-        table = overview_table(db, user.scope)
-    t = words_for(request, user.locale)
-    per_ward: dict[str, int] = {}
-    for row in table.rows:
-        per_ward[row["ward"]] = per_ward.get(row["ward"], 0) + row["members"]
-    chart = bar_chart([Bar(k, v) for k, v in per_ward.items()], title=t("overview.chart_wards"))
-    cards = [
-        {"label": f"col.{key}", "value": f"{table.total(key):,}"}
-        for key in ("members", "households", "pending")
-    ]
-    return page(
-        request,
-        user,
-        "overview.html",
-        table=table,
-        chart=chart,
-        cards=cards,
-        export_url="/staff/export/overview.csv",
-    )
-
-
-@router.get("/export/overview.csv")
-def overview_csv(request: Request, user: Export) -> Response:
-    """The overview table as CSV (the same rows the page shows)."""
-    with session_scope(engine_of(request)) as db:
-        table = overview_table(db, user.scope)
-    return export_response(request, user, table)
 
 
 # --- API tokens -----------------------------------------------------------------------------

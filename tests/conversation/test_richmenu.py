@@ -26,7 +26,7 @@ from bot.platform.line.richmenu import RichMenuApi
 from bot.settings import REPO_ROOT
 from bot.simulator.standin import LineStandin
 from tests.conftest import TOKEN
-from tests.join_support import (
+from tests.features.membership.join_support import (
     apply_through_chat,
     association_id,
     counter_code,

@@ -8,12 +8,14 @@ from bot.core.scope import Permission
 from bot.feature import Feature
 from bot.features.membership import (
     arrivals,
+    catalogs,
     invitations,
     jobs,
     join_flow,
     membership_flow,
     officer_flow,
 )
+from bot.features.membership.staff import api as staff_api
 from bot.features.membership.staff import qr_routes
 from bot.features.membership.staff import routes as staff_routes
 from bot.staff.web import NavItem
@@ -31,6 +33,7 @@ FEATURE = Feature(
     jobs=jobs.jobs,
     erasers=(invitations.forget,),
     nav=(
+        NavItem("nav.overview", "/staff/", Permission.VIEW_TALLIES, 10),
         NavItem("nav.qr", "/staff/qr", Permission.PRINT_QR, 60),
         NavItem("nav.members", "/staff/members", Permission.VIEW_MEMBERS, 20),
         NavItem("nav.pending", "/staff/pending", Permission.APPROVE_MEMBERS, 21),
@@ -38,5 +41,7 @@ FEATURE = Feature(
     ),
     templates=Path(__file__).parent / "staff" / "templates",
     staff_routers=(staff_routes.router, qr_routes.router),
+    api_routers=(staff_api.router,),
+    catalogs=(catalogs.check_templates,),
     subscriptions=Subscriptions(counter_arrivals=(arrivals.counter_arrivals,)),
 )

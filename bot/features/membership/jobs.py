@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from sqlmodel import Session
 
+from bot.content import Content
 from bot.conversation.engine import Say
 from bot.conversation.jobs import JobDeps
-from bot.conversation.policy_push import push
 from bot.features.membership import memberships as membership
 from bot.features.membership import officer_digest
-from bot.features.membership.digest_words import digest_say
+from bot.features.membership.messages import digest_say
+from bot.features.membership.officer_digest import Digest
 from bot.platform.scheduler.jobs import DailyAt, JobSpec
 from bot.settings import Settings
 
@@ -39,15 +41,15 @@ def pending_application_reminders(*, now: datetime, session: Session, deps: JobD
         officers = membership.officer_resident_ids(session, association_id)
         params = {"count": count, "days": days}
         told += len(
-            push(
+            deps.notifier.push(
                 session,
-                deps,
                 now,
                 key=f"pending-applications:{association_id}:{day}",
                 kind="officer_reminder",
                 resident_ids=officers,
+                under_policy=True,
                 use_budget=False,
-                says_for=lambda loc, p=params: [Say("scheduler.pending_applications", p)],
+                says_for=partial(_pending_says, params),
             )
         )
     return told
@@ -74,15 +76,23 @@ def officer_digest_job(*, now: datetime, session: Session, deps: JobDeps) -> int
             continue
         # Officers' work messages do not spend their weekly budget as residents.
         told += len(
-            push(
+            deps.notifier.push(
                 session,
-                deps,
                 now,
                 key=f"officer-digest:{association_id}:{day}",
                 kind="officer_digest",
+                under_policy=True,
                 use_budget=False,
                 resident_ids=membership.officer_resident_ids(session, association_id),
-                says_for=lambda loc, d=digest: [digest_say(d, day, deps.renderer.content, loc)],
+                says_for=partial(_digest_says, digest, day, deps.content),
             )
         )
     return told
+
+
+def _pending_says(params: dict[str, float], locale: str) -> list[Say]:
+    return [Say("scheduler.pending_applications", params)]
+
+
+def _digest_says(digest: Digest, day: date, content: Content, locale: str) -> list[Say]:
+    return [digest_say(digest, day, content, locale)]

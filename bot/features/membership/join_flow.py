@@ -16,6 +16,7 @@ from bot.conversation.chain import start_flow
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Option, Say, Step
 from bot.conversation.menu import main_menu
+from bot.conversation.registry import Registry
 from bot.conversation.replies import with_menu
 from bot.core import areas, consent, standing
 from bot.core.models.areas import Association, MovingInCounter
@@ -195,11 +196,8 @@ def invite_on_follow(ctx: FlowContext) -> list[Say]:
     return [main_menu(ctx, "join.invite")]  # the menu leads with 町内会に入る for subscribers
 
 
-def register(registry: object) -> None:
+def register(registry: Registry) -> None:
     """Add the join flows, the code recogniser and the follow invitation to the registry."""
-    from bot.conversation.registry import Registry
-
-    assert isinstance(registry, Registry)
     registry.add_flow(CONSENT_FLOW, "join")
     registry.add_flow(APPLY_FLOW)
     registry.code_hooks.append(code_hook)

@@ -15,11 +15,13 @@ from bot.conversation import postback
 from bot.conversation.chain import start_flow
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, Option, Say, Step
+from bot.conversation.registry import Registry
 from bot.conversation.replies import with_menu
 from bot.conversation.richmenu_links import relink_after_commit
 from bot.core import erasure, standing
 from bot.core.models.membership import Membership
 from bot.features.membership import memberships as membership
+from bot.features.membership.join_flow import CONSENT_FLOW
 
 MY_MEMBERSHIP = "mm"
 CONFIRM = (Option("membership.confirm_yes", "yes"), Option("membership.confirm_no", "no"))
@@ -88,10 +90,6 @@ def _withdraw(ctx: FlowContext, data: Data) -> list[Say]:
 def _change(ctx: FlowContext, data: Data) -> list[Say]:
     if data["confirm"] != "yes":
         return [with_menu(ctx, "membership.kept")]
-    from bot.features.membership.join_flow import (
-        CONSENT_FLOW,  # join imports this module's neighbours
-    )
-
     return start_flow(ctx, CONSENT_FLOW, {"mode": "change"})
 
 
@@ -140,11 +138,8 @@ def cancel_purge_on_follow(ctx: FlowContext) -> list[Say]:
     return []
 
 
-def register(registry: object) -> None:
+def register(registry: Registry) -> None:
     """Add the membership flows, the 「わたしの町内会」 action and the retention hooks."""
-    from bot.conversation.registry import Registry
-
-    assert isinstance(registry, Registry)
     registry.add_flow(LEAVE, "leave")
     registry.add_flow(WITHDRAW)
     registry.add_flow(CHANGE, "change_association")

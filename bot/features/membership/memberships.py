@@ -1,5 +1,10 @@
 """Applications and memberships: apply, approve or decline once, leave, move, and who is who.
 
+Every change of a resident's membership (apply, approve, decline, withdraw, leave; a move
+is an approval ending the membership elsewhere) announces itself once, in the caller's
+transaction, through `hooks.emit_membership_changed`, so other features (volunteering's
+match keys) follow.
+
 Decisions are conditional updates (`… WHERE status = 'pending'`), so an officer's double
 tap, or two officers tapping at once on two replicas, decide an application exactly once.
 """
@@ -12,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from bot.core import hooks
 from bot.core.models.areas import Association
 from bot.core.models.membership import EndReason, Membership, MembershipStatus, Officer
 from bot.core.models.residents import Resident
@@ -74,6 +80,7 @@ def apply(session: Session, resident: Resident, form: Application, now: datetime
     )
     session.add(row)
     session.flush()
+    hooks.emit_membership_changed(session, resident.id, now)
     return row
 
 
@@ -89,6 +96,7 @@ def approve(
     decision = _decide(session, membership_id, MembershipStatus.APPROVED, now, officer_id, staff)
     if decision.changed:
         _end_other_memberships(session, decision.membership, now)
+        _changed(session, decision.membership.resident_id, now)
     return decision
 
 
@@ -105,7 +113,13 @@ def decline(
     if decision.changed:
         decision.membership.clear_personal_fields()
         session.add(decision.membership)
+        _changed(session, decision.membership.resident_id, now)
     return decision
+
+
+def _changed(session: Session, resident_id: int, now: datetime) -> None:
+    session.flush()
+    hooks.emit_membership_changed(session, resident_id, now)
 
 
 def _decide(
@@ -165,6 +179,7 @@ def leave(session: Session, resident_id: int, now: datetime) -> Membership | Non
         return None
     current.end(EndReason.LEFT, now)
     session.add(current)
+    _changed(session, resident_id, now)
     return current
 
 
@@ -176,6 +191,7 @@ def withdraw(session: Session, resident_id: int, now: datetime) -> Membership | 
     pending.status, pending.ended_at = MembershipStatus.WITHDRAWN, now
     pending.clear_personal_fields()
     session.add(pending)
+    _changed(session, resident_id, now)
     return pending
 
 

@@ -1,26 +1,24 @@
 """What happened in one association over a day, for the officers' daily digest.
 
-Counts only, read from the tables (memberships, RSVPs, notices and their stamps, volunteer
-slots), so the digest names nobody: officers see the people themselves in the staff web.
+Counts only, so the digest names nobody: officers see the people themselves in the staff
+web. Membership counts its own tables (applications, joins, departures); every other figure
+comes from the feature that owns it through the `digest_counts` hook (bot/core/hooks.py):
+events give `rsvps`, `rsvps_going`; notices `notices_sent`, `new_acks`, `ack_recipients`,
+`ack_done`; volunteering `open_slots`, `open_places`. A figure nobody gives counts 0.
 Everything is scoped to one association, so an officer of A never reads about B.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.core import hooks
 from bot.core.models.areas import Association
 from bot.core.models.membership import Membership, MembershipStatus, Officer
-from bot.features.events.models import Event, EventStatus, Rsvp, RsvpAnswer
-from bot.features.notices.models import Notice, NoticeAck, NoticeRecipient, NoticeStatus
-from bot.features.volunteers.models import Opportunity, Slot
-
-# Stamps are collected for about a week after a notice goes out; older ones are settled.
-ACK_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -75,9 +73,7 @@ def associations_with_officers(session: Session) -> list[int]:
 def build(session: Session, association_id: int, since: datetime, until: datetime) -> Digest:
     """The digest of one association for the window [since, until)."""
     association = session.get(Association, association_id)
-    ack_recipients, ack_done = _ack_share(session, association_id, until)
-    open_slots, open_places = _open_volunteering(session, association_id, until)
-    rsvps, going = _rsvps(session, association_id, since, until)
+    others = hooks.ask_digest_counts(session, association_id, since, until)
     return Digest(
         association_id=association_id,
         association_name=association.name if association else "",
@@ -123,116 +119,16 @@ def build(session: Session, association_id: int, since: datetime, until: datetim
                 col(Membership.ended_at) < until,
             ),
         ),
-        rsvps=rsvps,
-        rsvps_going=going,
-        notices_sent=_count(
-            session,
-            select(func.count())
-            .select_from(Notice)
-            .where(
-                col(Notice.status) == NoticeStatus.SENT,
-                col(Notice.sent_at) >= since,
-                col(Notice.sent_at) < until,
-                _reaches(association_id),
-            ),
-        ),
-        new_acks=_count(
-            session,
-            select(func.count())
-            .select_from(NoticeAck)
-            .join(
-                NoticeRecipient,
-                (col(NoticeRecipient.notice_id) == NoticeAck.notice_id)
-                & (col(NoticeRecipient.resident_id) == NoticeAck.resident_id),
-            )
-            .where(
-                NoticeRecipient.association_id == association_id,
-                col(NoticeAck.at) >= since,
-                col(NoticeAck.at) < until,
-            ),
-        ),
-        ack_recipients=ack_recipients,
-        ack_done=ack_done,
-        open_slots=open_slots,
-        open_places=open_places,
+        rsvps=others.get("rsvps", 0),
+        rsvps_going=others.get("rsvps_going", 0),
+        notices_sent=others.get("notices_sent", 0),
+        new_acks=others.get("new_acks", 0),
+        ack_recipients=others.get("ack_recipients", 0),
+        ack_done=others.get("ack_done", 0),
+        open_slots=others.get("open_slots", 0),
+        open_places=others.get("open_places", 0),
     )
 
 
 def _count(session: Session, query: object) -> int:
     return int(session.exec(query).one())  # type: ignore[call-overload]
-
-
-def _reaches(association_id: int) -> object:
-    """A notice of the association, or one of a wider audience that reached its members."""
-    reached = select(NoticeRecipient.notice_id).where(
-        NoticeRecipient.association_id == association_id
-    )
-    return or_(col(Notice.association_id) == association_id, col(Notice.id).in_(reached))
-
-
-def _rsvps(
-    session: Session, association_id: int, since: datetime, until: datetime
-) -> tuple[int, int]:
-    rows = session.exec(
-        select(Rsvp.answer, func.count())
-        .join(Event, col(Event.id) == Rsvp.event_id)
-        .where(
-            Event.association_id == association_id,
-            Event.status == EventStatus.PUBLISHED,
-            col(Event.starts_at) >= until,
-            col(Rsvp.updated_at) >= since,
-            col(Rsvp.updated_at) < until,
-        )
-        .group_by(Rsvp.answer)
-    ).all()
-    counts = {str(answer): int(n) for answer, n in rows}
-    return sum(counts.values()), counts.get(RsvpAnswer.GOING, 0)
-
-
-def _ack_share(session: Session, association_id: int, until: datetime) -> tuple[int, int]:
-    recent = select(Notice.id).where(
-        col(Notice.ack_requested).is_(True),
-        col(Notice.status) == NoticeStatus.SENT,
-        col(Notice.sent_at) >= until - ACK_WINDOW,
-        col(Notice.sent_at) < until,
-    )
-    recipients = _count(
-        session,
-        select(func.count())
-        .select_from(NoticeRecipient)
-        .where(
-            NoticeRecipient.association_id == association_id,
-            col(NoticeRecipient.notice_id).in_(recent),
-        ),
-    )
-    done = _count(
-        session,
-        select(func.count())
-        .select_from(NoticeAck)
-        .join(
-            NoticeRecipient,
-            (col(NoticeRecipient.notice_id) == NoticeAck.notice_id)
-            & (col(NoticeRecipient.resident_id) == NoticeAck.resident_id),
-        )
-        .where(
-            NoticeRecipient.association_id == association_id,
-            col(NoticeRecipient.notice_id).in_(recent),
-            col(NoticeAck.at) < until,
-        ),
-    )
-    return recipients, done
-
-
-def _open_volunteering(session: Session, association_id: int, until: datetime) -> tuple[int, int]:
-    rows = session.exec(
-        select(Slot.needed, Slot.filled)
-        .join(Opportunity, col(Opportunity.id) == Slot.opportunity_id)
-        .where(
-            Opportunity.association_id == association_id,
-            Opportunity.status == "open",
-            Slot.status == "open",
-            col(Slot.starts_at) >= until,
-        )
-    ).all()
-    gaps = [needed - filled for needed, filled in rows if needed > filled]
-    return len(gaps), sum(gaps)

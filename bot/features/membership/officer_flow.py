@@ -12,16 +12,17 @@ the name is shown in the reply to 詳しく見る, which is not stored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.content import Content
 from bot.conversation import postback
+from bot.conversation.actions import Action, wire
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
-from bot.conversation.notify import push, push_in
+from bot.conversation.notifier import Notifier
+from bot.conversation.registry import Registry
 from bot.conversation.replies import with_menu
 from bot.conversation.richmenu_links import relink_after_commit
 from bot.core.models.areas import Association
@@ -31,7 +32,27 @@ from bot.features.membership import memberships as membership
 from bot.features.membership import officers
 from bot.features.membership.officers import LinkResult
 
-DECIDE, DETAIL, PENDING = "jd", "jv", "jp"
+
+@dataclass(frozen=True)
+class DecideTap(Action, prefix="jd"):
+    """承認する / 見送る on an application."""
+
+    membership_id: int = wire("m")
+    decision: str = wire("d", choices=("ok", "no"))
+
+
+@dataclass(frozen=True)
+class DetailTap(Action, prefix="jv"):
+    """詳しく見る on an application."""
+
+    membership_id: int = wire("m")
+
+
+@dataclass(frozen=True)
+class PendingTap(Action, prefix="jp"):
+    """The officer's waiting applications (menu and rich menu item `jp`)."""
+
+
 MY_ASSOCIATION = Option("menu.items.my_association", postback.encode(a="mm"))
 
 
@@ -41,9 +62,9 @@ def _local(moment: datetime | None, ctx: FlowContext) -> str:
 
 def _buttons(membership_id: int) -> dict[str, str]:
     return {
-        "approve_data": postback.encode(a=DECIDE, m=membership_id, d="ok"),
-        "decline_data": postback.encode(a=DECIDE, m=membership_id, d="no"),
-        "detail_data": postback.encode(a=DETAIL, m=membership_id),
+        "approve_data": DecideTap(membership_id, "ok").encode(),
+        "decline_data": DecideTap(membership_id, "no").encode(),
+        "detail_data": DetailTap(membership_id).encode(),
     }
 
 
@@ -56,21 +77,22 @@ def notify_new_application(ctx: FlowContext, row: Membership, association: Assoc
         "applied": _local(row.applied_at, ctx),
         **_buttons(row.id),
     }
-    return push(
-        ctx,
+    told = ctx.notifier.push(
+        ctx.session,
+        ctx.now,
         key=f"membership:{row.id}:new",
         kind="membership_application",
         resident_ids=membership.officer_resident_ids(ctx.session, association.id or 0),
-        says=lambda locale: [Say("officer.new_application", params, flex="join_application")],
+        says_for=lambda locale: [Say("officer.new_application", params, flex="join_application")],
     )
+    return len(told)
 
 
 def _application_for_officer(
-    ctx: FlowContext, data: Mapping[str, str]
+    ctx: FlowContext, membership_id: int
 ) -> tuple[Membership, int] | list[Say]:
     """The application a button names, and the tapping officer's id; or why not."""
-    value = data.get("m", "")
-    row = ctx.session.get(Membership, int(value)) if value.isdigit() else None
+    row = ctx.session.get(Membership, membership_id)
     if row is None or row.erased_at is not None:
         return [Say("officer.application_gone")]
     officer = membership.officer_for(ctx.session, ctx.resident.id or 0, row.association_id)
@@ -79,35 +101,34 @@ def _application_for_officer(
     return row, officer.id
 
 
-def decide(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def decide(ctx: FlowContext, tap: DecideTap) -> list[Say]:
     """Approve (d=ok) or decline (d=no); a second tap reports the first decision."""
-    found = _application_for_officer(ctx, data)
+    found = _application_for_officer(ctx, tap.membership_id)
     if isinstance(found, list):
         return found
     row, officer_id = found
-    act = membership.approve if data.get("d") == "ok" else membership.decline
+    act = membership.approve if tap.decision == "ok" else membership.decline
     decision = act(ctx.session, row.id or 0, ctx.now, officer_id=officer_id)
     status = decision.membership.status
     if not decision.changed:
         return [Say(f"officer.already.{status}", {"when": _local(row.decided_at, ctx)})]
-    tell_applicant(ctx.session, ctx.content, decision.membership, ctx.now)
+    tell_applicant(ctx.session, ctx.notifier, decision.membership, ctx.now)
     return [Say(f"officer.done.{status}")]
 
 
-def tell_applicant(session: Session, content: Content, row: Membership, now: datetime) -> None:
+def tell_applicant(session: Session, notifier: Notifier, row: Membership, now: datetime) -> None:
     """Push the decision to the applicant (once per application) and switch their menu.
 
     Public so that the staff web, deciding outside LINE, tells residents the same way.
     """
     association = membership.association_of(session, row)
-    push_in(
+    notifier.push(
         session,
-        content,
         now,
         key=f"membership:{row.id}:decided",
         kind="membership_decision",
         resident_ids=[row.resident_id],
-        says=lambda locale: [
+        says_for=lambda locale: [
             Say(
                 f"join.decided.{row.status}",
                 {"association": association.name},
@@ -120,9 +141,9 @@ def tell_applicant(session: Session, content: Content, row: Membership, now: dat
         relink_after_commit(session, applicant)
 
 
-def detail(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def detail(ctx: FlowContext, tap: DetailTap) -> list[Say]:
     """The application's details, shown only in this reply, with the decision buttons."""
-    found = _application_for_officer(ctx, data)
+    found = _application_for_officer(ctx, tap.membership_id)
     if isinstance(found, list):
         return found
     row, _ = found
@@ -150,7 +171,7 @@ def detail(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
     return [Say("officer.detail", params, options=options)]
 
 
-def pending_list(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
+def pending_list(ctx: FlowContext, tap: PendingTap) -> list[Say]:
     """The officer's pending applications, newest first, each a chip to open."""
     rows = [
         row
@@ -162,7 +183,7 @@ def pending_list(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
     options = tuple(
         Option(
             "officer.pending_item",
-            postback.encode(a=DETAIL, m=row.id or 0),
+            DetailTap(row.id or 0).encode(),
             label_params={"n": i + 1, "applied": _local(row.applied_at, ctx)},
         )
         for i, row in enumerate(rows)
@@ -200,11 +221,10 @@ def link_hook(ctx: FlowContext, given: FlowInput) -> list[Say] | None:
     return _link(ctx, code) if code else None
 
 
-def register(registry: object) -> None:
+def register(registry: Registry) -> None:
     """Add the officer flow, hook and actions to the registry."""
-    from bot.conversation.registry import Registry
-
-    assert isinstance(registry, Registry)
     registry.add_flow(LINK_FLOW, "officer_link")
     registry.text_hooks.append(link_hook)
-    registry.actions.update({DECIDE: decide, DETAIL: detail, PENDING: pending_list})
+    registry.on(DecideTap, decide)
+    registry.on(DetailTap, detail)
+    registry.on(PendingTap, pending_list)

@@ -1,4 +1,5 @@
-"""Membership pages: members per association, pending applications (approve / decline), funnel."""
+"""Membership pages: the overview (the staff web's start page, `/staff/`), members per
+association, pending applications (approve / decline), the join funnel, and their CSVs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.conversation.notifier import Notifier
 from bot.core import audit
 from bot.core.han import HanchoError
 from bot.core.scope import Permission, visible_associations
@@ -22,7 +24,16 @@ from bot.features.membership.staff.members import (
 )
 from bot.features.membership.staff.overview import overview_table
 from bot.staff.charts import Bar, bar_chart
-from bot.staff.deps import DbId, PageAccess, StaffUser, csrf_checked, engine_of, now_of, words_for
+from bot.staff.deps import (
+    DbId,
+    NotifierDep,
+    PageAccess,
+    StaffUser,
+    csrf_checked,
+    engine_of,
+    now_of,
+    words_for,
+)
 from bot.staff.web import export_response, page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -41,6 +52,45 @@ TalliesExport = Annotated[
     StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES, Permission.EXPORT))
 ]
 Csrf = Annotated[None, Depends(csrf_checked)]
+
+
+# --- overview (the staff web's start page) --------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, user: Tallies) -> HTMLResponse:
+    """Associations in scope with members and pending applications, and members per ward."""
+    with session_scope(engine_of(request)) as db:
+        table = overview_table(db, user.scope)
+    t = words_for(request, user.locale)
+    per_ward: dict[str, int] = {}
+    for row in table.rows:
+        per_ward[row["ward"]] = per_ward.get(row["ward"], 0) + row["members"]
+    chart = bar_chart([Bar(k, v) for k, v in per_ward.items()], title=t("overview.chart_wards"))
+    cards = [
+        {"label": f"col.{key}", "value": f"{table.total(key):,}"}
+        for key in ("members", "households", "pending")
+    ]
+    return page(
+        request,
+        user,
+        "overview.html",
+        table=table,
+        chart=chart,
+        cards=cards,
+        export_url="/staff/export/overview.csv",
+    )
+
+
+@router.get("/export/overview.csv")
+def overview_csv(request: Request, user: TalliesExport) -> Response:
+    """The overview table as CSV (the same rows the page shows)."""
+    with session_scope(engine_of(request)) as db:
+        table = overview_table(db, user.scope)
+    return export_response(request, user, table)
+
+
+# --- members --------------------------------------------------------------------------------
 
 
 @router.get("/members", response_class=HTMLResponse)
@@ -164,7 +214,9 @@ def pending_csv(request: Request, user: PendingExport) -> Response:
     return export_response(request, user, _pending(request, user))
 
 
-def _decide(request: Request, user: StaffUser, membership_id: int, approve: bool) -> Response:
+def _decide(
+    request: Request, user: StaffUser, notifier: Notifier, membership_id: int, approve: bool
+) -> Response:
     now = now_of(request)
     with session_scope(engine_of(request)) as db:
         try:
@@ -175,7 +227,7 @@ def _decide(request: Request, user: StaffUser, membership_id: int, approve: bool
             raise HTTPException(status_code=404) from None
         if decision.changed:
             # The resident hears the decision exactly as when an officer decides in LINE.
-            tell_applicant(db, request.app.state.content, decision.membership, now)
+            tell_applicant(db, notifier, decision.membership, now)
             audit.record(
                 db,
                 account_id=user.account.id,
@@ -190,15 +242,19 @@ def _decide(request: Request, user: StaffUser, membership_id: int, approve: bool
 
 
 @router.post("/applications/{membership_id}/approve")
-def approve(request: Request, membership_id: DbId, user: Approver, csrf: Csrf) -> Response:
+def approve(
+    request: Request, membership_id: DbId, user: Approver, notifier: NotifierDep, csrf: Csrf
+) -> Response:
     """Approve an application (once; a second tap changes nothing)."""
-    return _decide(request, user, membership_id, approve=True)
+    return _decide(request, user, notifier, membership_id, approve=True)
 
 
 @router.post("/applications/{membership_id}/decline")
-def decline(request: Request, membership_id: DbId, user: Approver, csrf: Csrf) -> Response:
+def decline(
+    request: Request, membership_id: DbId, user: Approver, notifier: NotifierDep, csrf: Csrf
+) -> Response:
     """Decline an application (its personal fields are cleared by the membership service)."""
-    return _decide(request, user, membership_id, approve=False)
+    return _decide(request, user, notifier, membership_id, approve=False)
 
 
 @router.get("/funnel", response_class=HTMLResponse)

@@ -13,7 +13,7 @@ from bot.db import session_scope
 from bot.features.membership import join_codes
 from bot.features.membership.join_codes import ALPHABET, LENGTH, Found
 from bot.features.membership.models import JoinCodeKind, ResidentSource
-from tests.join_support import (
+from tests.features.membership.join_support import (
     association_code,
     association_name,
     code_message,

@@ -16,7 +16,7 @@ from bot.db import session_scope
 from bot.features.membership import funnel
 from bot.features.membership.models import ResidentSource
 from tests.factories import follow_event, location_event
-from tests.join_support import (
+from tests.features.membership.join_support import (
     association_id,
     code_message,
     counter_code,

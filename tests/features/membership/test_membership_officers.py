@@ -14,7 +14,7 @@ from bot.db import session_scope
 from bot.features.membership import officers
 from bot.features.membership.officers import LinkResult
 from tests.factories import postback_event
-from tests.join_support import (
+from tests.features.membership.join_support import (
     apply_through_chat,
     association_id,
     buttons,

@@ -17,7 +17,7 @@ from bot.core.models.residents import PurgeSchedule, Resident, ResidentStatus
 from bot.db import session_scope
 from bot.features.membership import funnel
 from tests.factories import follow_event, unfollow_event
-from tests.join_support import (
+from tests.features.membership.join_support import (
     apply_through_chat,
     counter_code,
     deliver,

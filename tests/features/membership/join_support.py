@@ -4,6 +4,9 @@ pushes delivered through the real sender, and a look into every table."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import re
+import string
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +14,7 @@ from sqlalchemy import MetaData, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.content import Content
 from bot.core import areas
 from bot.core.models.areas import Association, District, MovingInCounter
 from bot.core.models.residents import Resident
@@ -78,6 +82,34 @@ def link_code(engine: Engine, association: str, now: datetime) -> str:
 def code_message(bot: Any, code: str) -> str:
     """The text a join QR pre-fills in the resident's chat."""
     return qr.prefilled_text(bot.app.state.content, code)
+
+
+def text_of(message: dict[str, Any]) -> str:
+    """What a message says: its text, or a flex message's alternative text."""
+    return str(message.get("text") or message.get("altText") or "")
+
+
+def key_of(content: Content, text: str, locale: str = "ja") -> str | None:
+    """The content key whose template renders as `text` (placeholders match anything); of
+    several, the one with the most fixed words (a bare "{item}" matches every text)."""
+    found = [
+        (len(literal), key)
+        for key, template in content.texts[locale].items()
+        for pattern, literal in [_pattern(template)]
+        if pattern.fullmatch(text)
+    ]
+    return max(found)[1] if found else None
+
+
+@functools.cache
+def _pattern(template: str) -> tuple[re.Pattern[str], str]:
+    parts, literal = [], ""
+    for text, field, _spec, _conversion in string.Formatter().parse(template):
+        parts.append(re.escape(text))
+        literal += text
+        if field is not None:
+            parts.append(".*?")
+    return re.compile("".join(parts), re.DOTALL), literal.strip()
 
 
 def say(bot: Any, user: str, text: str) -> None:

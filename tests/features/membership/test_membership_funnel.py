@@ -16,7 +16,7 @@ from bot.features.membership import counts as membership_counts
 from bot.features.membership import funnel, join_codes
 from bot.features.membership import memberships as membership
 from bot.features.membership.models import JoinCode, JoinCodeKind
-from tests.join_support import association_id, counter_code, seed_city
+from tests.features.membership.join_support import association_id, counter_code, seed_city
 
 T0 = datetime(2026, 4, 1, 0, 0, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ from bot.db import session_scope
 from bot.features.membership import join_codes, qr
 from bot.settings import REPO_ROOT
 from bot.simulator.line_links import parse_line_link, same_account
-from tests.join_support import seed_city
+from tests.features.membership.join_support import seed_city
 
 CONTENT = load_content(REPO_ROOT / "content")
 CODE = "K7P2QX9M"

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from bot.core.models.membership import EndReason, Membership, MembershipStatus
 from bot.db import session_scope
-from tests.join_support import (
+from tests.features.membership.join_support import (
     apply_through_chat,
     association_id,
     counter_code,
