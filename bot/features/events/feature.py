@@ -8,6 +8,7 @@ from bot.core.hooks import Subscriptions
 from bot.core.scope import Permission
 from bot.feature import Feature
 from bot.features.events import (
+    digest,
     erasers,
     events,
     for_surveys,
@@ -55,6 +56,7 @@ FEATURE = Feature(
     # Surveys ask which events ended (post-event waves) and who came; volunteering asks
     # which events an opportunity may be linked to.
     subscriptions=Subscriptions(
+        digest_counts=(digest.counts,),
         ended_events=(for_surveys.ended_events,),
         event_attendees=(for_surveys.checked_in,),
         upcoming_events=(for_volunteers.upcoming_events,),

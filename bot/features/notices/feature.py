@@ -11,7 +11,15 @@ from bot.core import han
 from bot.core.hooks import Subscriptions
 from bot.core.scope import Permission
 from bot.feature import Feature
-from bot.features.notices import ack_flow, jobs, messages, notices, paper_flow, public_routes
+from bot.features.notices import (
+    ack_flow,
+    digest,
+    jobs,
+    messages,
+    notices,
+    paper_flow,
+    public_routes,
+)
 from bot.features.notices.staff import api as staff_api
 from bot.features.notices.staff import paper_routes
 from bot.features.notices.staff import routes as staff_routes
@@ -48,6 +56,7 @@ FEATURE = Feature(
     api_routers=(staff_api.router,),
     public_routers=(public_routes.router,),
     subscriptions=Subscriptions(
+        digest_counts=(digest.counts,),
         # An event cancelled: the queued pushes of notices inviting to it are withdrawn.
         event_cancelled=(notices.withdraw_event_notices,),
         # An organiser publishing an event in LINE announces it with a notice.

@@ -6,7 +6,7 @@ from bot.content import Content
 from bot.core.hooks import Subscriptions
 from bot.core.scope import Permission
 from bot.feature import Feature
-from bot.features.volunteers import catalog, jobs, volunteer_flow, volunteers
+from bot.features.volunteers import catalog, digest, jobs, volunteer_flow, volunteers
 from bot.features.volunteers.staff import opportunity_routes
 from bot.features.volunteers.staff import routes as staff_routes
 from bot.staff.web import NavItem
@@ -27,5 +27,8 @@ FEATURE = Feature(
     staff_routers=(staff_routes.router, opportunity_routes.router),
     catalogs=(check_catalog,),
     # A resident who joins, moves or leaves is matched in their new area.
-    subscriptions=Subscriptions(membership_changed=(volunteers.on_membership_changed,)),
+    subscriptions=Subscriptions(
+        membership_changed=(volunteers.on_membership_changed,),
+        digest_counts=(digest.counts,),
+    ),
 )

@@ -3,28 +3,21 @@ happened, only about the officer's own association, under quiet hours and the qu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.clock import FixedClock
 from bot.conversation.jobs import JobDeps
-from bot.core import hooks
-from bot.core.hooks import Subscriptions
 from bot.core.models.areas import Association, District, Ward
 from bot.core.models.membership import Membership, MembershipStatus, Officer
 from bot.db import session_scope
 from bot.features import all_jobs
-from bot.features.events import digest as events_digest
 from bot.features.events.models import Event, Rsvp, RsvpAnswer
 from bot.features.membership import jobs as membership_jobs
-from bot.features.notices import digest as notices_digest
 from bot.features.notices.models import Notice, NoticeAck, NoticeRecipient
-from bot.features.volunteers import digest as volunteers_digest
 from bot.features.volunteers.models import Opportunity, Slot
 from bot.platform.delivery import send_policy
 from bot.platform.delivery.models import OutboxBatch, OutboxMessage, OutboxRecipient, QuotaSnapshot
@@ -43,23 +36,6 @@ from tests.scheduler_support import (
 TOKYO = ZoneInfo("Asia/Tokyo")
 SETTINGS = settings_for()  # digest at 19:00, quiet hours 21:00-08:00
 DEPS = deps_for(SETTINGS, one_survey())
-
-
-# The figures other features give the digest through the `digest_counts` hook. Their
-# FEATURE records subscribe them; installing them here again is harmless (idempotent).
-DIGEST_COUNTS = Subscriptions(
-    digest_counts=(events_digest.counts, notices_digest.counts, volunteers_digest.counts)
-)
-
-
-@pytest.fixture(autouse=True)
-def _digest_counts() -> Iterator[None]:
-    subscribed = set(hooks._installed.digest_counts)
-    hooks.install([DIGEST_COUNTS])
-    yield
-    hooks.uninstall(
-        [Subscriptions(digest_counts=tuple(set(DIGEST_COUNTS.digest_counts) - subscribed))]
-    )
 
 
 def tokyo(day: int, hour: int, minute: int = 0) -> datetime:
