@@ -21,9 +21,9 @@ from bot.conversation.richmenu_links import relink_after_commit
 from bot.core import erasure, standing
 from bot.core.models.membership import Membership
 from bot.features.membership import memberships as membership
+from bot.features.membership.actions import MyMembership
 from bot.features.membership.join_flow import CONSENT_FLOW
 
-MY_MEMBERSHIP = "mm"
 CONFIRM = (Option("membership.confirm_yes", "yes"), Option("membership.confirm_no", "no"))
 
 
@@ -32,7 +32,7 @@ def _when(row: Membership, ctx: FlowContext) -> str:
     return moment.astimezone(ctx.settings.tz).strftime("%Y-%m-%d")
 
 
-def my_membership(ctx: FlowContext, data: Mapping[str, str] | None = None) -> list[Say]:
+def my_membership(ctx: FlowContext, _tap: MyMembership) -> list[Say]:
     """What the resident's membership is and who sees what, with what they can do about it."""
     resident_id = ctx.resident.id or 0
     erase = Option("membership.erase_option", postback.encode(a="start", f="erase"))
@@ -144,6 +144,6 @@ def register(registry: Registry) -> None:
     registry.add_flow(WITHDRAW)
     registry.add_flow(CHANGE, "change_association")
     registry.add_flow(ERASE, "erase")
-    registry.actions[MY_MEMBERSHIP] = my_membership
+    registry.on(MyMembership, my_membership)
     registry.on_follow.insert(0, cancel_purge_on_follow)
     registry.on_unfollow.append(schedule_purge_on_unfollow)

@@ -17,7 +17,6 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.conversation import postback
 from bot.conversation.actions import Action, wire
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
@@ -30,6 +29,7 @@ from bot.core.models.membership import Membership, MembershipStatus
 from bot.core.models.residents import Resident
 from bot.features.membership import memberships as membership
 from bot.features.membership import officers
+from bot.features.membership.actions import MyMembership
 from bot.features.membership.officers import LinkResult
 
 
@@ -53,7 +53,7 @@ class PendingTap(Action, prefix="jp"):
     """The officer's waiting applications (menu and rich menu item `jp`)."""
 
 
-MY_ASSOCIATION = Option("menu.items.my_association", postback.encode(a="mm"))
+MY_ASSOCIATION = Option("menu.items.my_association", MyMembership().encode())
 
 
 def _local(moment: datetime | None, ctx: FlowContext) -> str:

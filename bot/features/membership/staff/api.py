@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from bot.core.scope import Permission, visible_associations
-from bot.db import session_scope
 from bot.features.membership.staff.funnel_view import funnel_table
 from bot.features.membership.staff.members import members_table, pending_table
 from bot.features.membership.staff.overview import overview_table
 from bot.staff.api import ERRORS
-from bot.staff.deps import ApiAccess, DbId, StaffUser, engine_of
+from bot.staff.deps import ApiAccess, DbId, SessionDep, SettingsDep, StaffUser
 
 router = APIRouter(prefix="/api/v1", tags=["staff API"], responses=ERRORS)
 
@@ -67,10 +66,9 @@ class PendingOut(MemberOut):
 
 
 @router.get("/tallies", summary="The overview's numbers per association")
-def tallies(request: Request, user: Tallies) -> list[TallyRow]:
+def tallies(user: Tallies, db: SessionDep) -> list[TallyRow]:
     """The overview table: the same rows the page shows and the CSV exports."""
-    with session_scope(engine_of(request)) as db:
-        table = overview_table(db, user.scope)
+    table = overview_table(db, user.scope)
     return [TallyRow(**row) for row in table.rows]
 
 
@@ -78,25 +76,24 @@ def tallies(request: Request, user: Tallies) -> list[TallyRow]:
     "/associations/{association_id}/members",
     summary="Members of one association (its officers only)",
 )
-def association_members(request: Request, association_id: DbId, user: Members) -> list[MemberOut]:
+def association_members(
+    association_id: DbId, user: Members, db: SessionDep, settings: SettingsDep
+) -> list[MemberOut]:
     """Approved members, as on the members page and in its CSV; 403 outside the scope."""
-    with session_scope(engine_of(request)) as db:
-        table = members_table(db, user.scope, association_id, request.app.state.settings.tz)
+    table = members_table(db, user.scope, association_id, settings.tz)
     return [MemberOut(**row) for row in table.rows]
 
 
 @router.get("/applications/pending", summary="Pending applications within scope")
-def pending_applications(request: Request, user: Approver) -> list[PendingOut]:
+def pending_applications(user: Approver, db: SessionDep, settings: SettingsDep) -> list[PendingOut]:
     """Applications waiting for the caller's decision, oldest first."""
-    with session_scope(engine_of(request)) as db:
-        names = {a.id: a.name for a, _d, _w in visible_associations(db, user.scope)}
-        table = pending_table(db, user.scope, names, request.app.state.settings.tz)  # type: ignore[arg-type]
+    names = {int(a.id or 0): a.name for a, _d, _w in visible_associations(db, user.scope)}
+    table = pending_table(db, user.scope, names, settings.tz)
     return [PendingOut(**row) for row in table.rows]
 
 
 @router.get("/funnel", summary="Join funnel per QR source within scope")
-def join_funnel(request: Request, user: Tallies) -> list[FunnelOut]:
+def join_funnel(user: Tallies, db: SessionDep) -> list[FunnelOut]:
     """Follows → consented → applied → approved per source, as on the funnel page."""
-    with session_scope(engine_of(request)) as db:
-        table = funnel_table(db, user.scope)
+    table = funnel_table(db, user.scope)
     return [FunnelOut(**row) for row in table.rows]
