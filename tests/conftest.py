@@ -3,7 +3,6 @@ stand-in over real HTTP, and the bot served by uvicorn pointing at it."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import uuid
@@ -11,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 import pytest
 from sqlalchemy.engine import Engine
@@ -23,11 +21,10 @@ from bot.settings import Settings
 from bot.simulator.server import StandinServer
 from bot.simulator.spec import SPEC_SKIP_REASON, SpecValidator, find_spec_dir
 from bot.simulator.standin import LineStandin
-from tests.factories import body, signed_headers
+from tests.harness import SECRET, BotHarness
 
 PG_URL = os.environ.get("TSUNAGARI_TEST_POSTGRES_URL", "")
 DB_KINDS = ["sqlite", "postgres"] if PG_URL else ["sqlite"]
-SECRET = "test-channel-secret"
 TOKEN = "test-channel-token"
 
 
@@ -150,40 +147,6 @@ def make_settings(db_url: str, line_url: str, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
-class BotHarness:
-    """The bot served over HTTP, with helpers to post signed webhooks and wait for processing."""
-
-    def __init__(self, app: Any, url: str, standin: LineStandin) -> None:
-        self.app, self.url, self.standin = app, url, standin
-        self.http = httpx.Client(base_url=url, timeout=10)
-
-    def post(self, *events: dict[str, Any], secret: str = SECRET) -> httpx.Response:
-        """Post events as LINE would, issuing a live reply token for each that carries one."""
-        for event in events:
-            if "replyToken" in event:
-                event["replyToken"] = self.standin.issue_reply_token(event["source"]["userId"])
-        raw = body(*events)
-        return self.http.post("/callback", content=raw, headers=signed_headers(raw, secret))
-
-    def post_raw(self, raw: bytes, headers: dict[str, str]) -> httpx.Response:
-        """Post bytes as they are (for bad signatures and malformed bodies)."""
-        return self.http.post("/callback", content=raw, headers=headers)
-
-    def drain(self, timeout: float = 10.0) -> None:
-        """Wait until the bot has handled and answered everything it acknowledged."""
-        loop: asyncio.AbstractEventLoop = self.app.state.loop
-        asyncio.run_coroutine_threadsafe(self.app.state.processor.drain(timeout), loop).result(
-            timeout + 1
-        )
-
-    def texts_to(self, user_id: str) -> list[str]:
-        """Texts (and flex alt texts) the resident has received, in order."""
-        out = []
-        for message in self.standin.messages_to(user_id):
-            out.append(message.get("text") or message.get("altText") or message.get("type"))
-        return out
 
 
 @pytest.fixture

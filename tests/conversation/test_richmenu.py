@@ -30,12 +30,8 @@ from tests.features.membership.join_support import (
     apply_through_chat,
     association_id,
     counter_code,
-    deliver,
-    last,
     link_officer,
-    say,
     seed_city,
-    tap,
 )
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
@@ -145,14 +141,14 @@ def test_approval_links_the_member_menu(bot: Any, engine: Engine) -> None:
     now = datetime.now(UTC)
     link_officer(bot, engine, OFFICER, "A0302", now)
     apply_through_chat(bot, engine, ALICE, counter_code(engine, "counter-morioka", now))
-    deliver(bot, engine)
-    tap(bot, OFFICER, "承認する", last(bot, OFFICER))
+    bot.deliver()
+    bot.tap(OFFICER, "承認する", bot.last(OFFICER))
     _drain_links(bot)
     menus = _menus(engine)
     assert bot.standin.rich_menu_of(OFFICER) == menus["officer"]
     assert bot.standin.rich_menu_of(ALICE) == menus["member"]
-    say(bot, ALICE, "データ削除")
-    tap(bot, ALICE, "はい")
+    bot.say(ALICE, "データ削除")
+    bot.tap(ALICE, "はい")
     _drain_links(bot)
     assert bot.standin.rich_menu_of(ALICE) == menus["subscriber"]  # back to the default
 

@@ -15,7 +15,7 @@ from bot.core.models.staff import AuditLog
 from bot.db import session_scope
 from bot.features.events import rsvp
 from bot.features.events.models import Event
-from tests.features.events.support import deliver
+from tests.harness import deliver
 from tests.staff.conftest import START, City, csrf_of, log_in
 
 FORM = {

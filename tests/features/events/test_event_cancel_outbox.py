@@ -12,20 +12,10 @@ from bot.db import session_scope
 from bot.features.events import jobs as event_jobs
 from bot.platform.delivery import outbox
 from bot.platform.delivery.models import OutboxMessage
+from tests.builders import T0, add_member, make_area, uid
 from tests.factories import postback_event
-from tests.features.events.support import (
-    T0,
-    add_member,
-    cancel_event,
-    clocked_bot,
-    deliver,
-    edit_event,
-    make_area,
-    make_event,
-    notifier_of,
-    tap,
-    uid,
-)
+from tests.features.events.support import cancel_event, edit_event, make_event, notifier_of
+from tests.harness import clocked_bot, deliver, postback_data
 from tests.scheduler_support import deps_for
 
 # The event starts 2 December 10:00 Tokyo; its day-before reminder is due 1 December 18:00.
@@ -48,7 +38,7 @@ def test_cancelling_an_event_withdraws_its_queued_reminder_and_change_notice(
     bot = clocked_bot(bot_factory, FixedClock(T0))
     for name in ("aoi", "ren"):
         for target in (event_id, other_id):
-            bot.post(postback_event(uid(name), tap("rsvp", e=target, v="going")))
+            bot.post(postback_event(uid(name), postback_data("rsvp", e=target, v="going")))
     bot.drain()
     settings, notifier = bot.app.state.settings, notifier_of(bot)
     deliver(engine, standin, settings, T0)  # the RSVP replies are replies; nothing queued

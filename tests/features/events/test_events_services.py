@@ -19,15 +19,8 @@ from bot.features.events import checkin as event_checkin
 from bot.features.events import events, ics, rsvp
 from bot.features.events import tallies as tallies_events
 from bot.features.events.models import Event
-from tests.features.events.support import (
-    T0,
-    add_member,
-    add_resident,
-    edit_event,
-    make_area,
-    make_event,
-    plain_notifier,
-)
+from tests.builders import T0, add_member, add_resident, make_area
+from tests.features.events.support import edit_event, make_event, plain_notifier
 
 
 @pytest.fixture

@@ -16,21 +16,16 @@ from bot.features.events import checkin as event_checkin
 from bot.features.events.messages import event_card_say
 from bot.features.events.models import CheckIn, Event
 from bot.simulator.line_links import parse_line_link
+from tests.builders import T0, add_member, make_area, uid
 from tests.factories import postback_event, text_event
 from tests.features.events.support import (
-    T0,
-    add_member,
     cancel_event,
-    clocked_bot,
-    deliver,
     edit_event,
     get_event,
-    make_area,
     make_event,
     notifier_of,
-    tap,
-    uid,
 )
+from tests.harness import clocked_bot, deliver, postback_data
 
 
 def _post(bot: Any, event: dict[str, Any]) -> None:
@@ -47,7 +42,7 @@ def test_edited_event_tells_answerers_what_changed_and_cancel_tells_them_too(
     event_id = make_event(engine)
     bot = clocked_bot(bot_factory, FixedClock(T0))
     for name, choice in (("going", "going"), ("maybe", "maybe"), ("notgoing", "not")):
-        _post(bot, postback_event(uid(name), tap("rsvp", e=event_id, v=choice)))
+        _post(bot, postback_event(uid(name), postback_data("rsvp", e=event_id, v=choice)))
     notifier, settings = notifier_of(bot), bot.app.state.settings
 
     with session_scope(engine) as session:  # a description edit is not worth a push
@@ -85,7 +80,7 @@ def test_edited_event_tells_answerers_what_changed_and_cancel_tells_them_too(
     deliver(engine, standin, settings, T0)
     assert sum("中止のお知らせ" in t for t in bot.texts_to(uid("going"))) == 1
     assert not any("中止のお知らせ" in t for t in bot.texts_to(uid("silent")))
-    _post(bot, postback_event(uid("silent"), tap("rsvp", e=event_id, v="going")))
+    _post(bot, postback_event(uid("silent"), postback_data("rsvp", e=event_id, v="going")))
     assert "中止" in bot.texts_to(uid("silent"))[-1]
 
 
@@ -171,7 +166,7 @@ def test_event_card_carries_rsvp_buttons_and_passes_the_spec(bot_factory: Any, e
     )
     private = make_event(engine, association_id=make_area_other(engine))
     bot = clocked_bot(bot_factory, FixedClock(T0))
-    _post(bot, postback_event(uid("newcomer"), tap("events")))
+    _post(bot, postback_event(uid("newcomer"), postback_data("events")))
     cards = [m for m in bot.standin.messages_to(uid("newcomer")) if m["type"] == "flex"]
     assert len(cards) == 1  # the other association's event is not offered to a non-member
     assert f"e={private}&" not in str(cards)
@@ -198,7 +193,7 @@ def test_organiser_flow_creates_publishes_and_announces_an_event(
     bot = clocked_bot(bot_factory, FixedClock(T0))
     user = uid("kaicho")
     steps = [
-        postback_event(user, tap("start", f="new_event")),
+        postback_event(user, postback_data("start", f="new_event")),
         text_event(user, "年末夜回り"),
         postback_event(user, "f=new_event&s=category&v=drill"),
         text_event(user, "12/20 19:00"),
@@ -236,7 +231,7 @@ def test_organiser_flow_refuses_non_officers(bot_factory: Any, engine: Any) -> N
     (assoc, _) = make_area(engine)
     add_member(engine, assoc, "member")
     bot = clocked_bot(bot_factory, FixedClock(T0))
-    _post(bot, postback_event(uid("member"), tap("start", f="new_event")))
+    _post(bot, postback_event(uid("member"), postback_data("start", f="new_event")))
     _post(bot, text_event(uid("member"), "勝手な行事"))
     assert any("役員の方だけ" in t for t in bot.texts_to(uid("member")))
     with Session(engine) as session:

@@ -21,16 +21,10 @@ from bot.features.notices import coverage as notice_coverage
 from bot.features.notices import messages as notice_messages
 from bot.features.notices import notices
 from bot.features.notices.models import PaperDelivery
+from tests.builders import T0, add_member, make_area, uid
 from tests.factories import postback_event, sticker_event, text_event
-from tests.features.events.support import (
-    T0,
-    add_member,
-    clocked_bot,
-    make_area,
-    make_event,
-    notifier_of,
-    uid,
-)
+from tests.features.events.support import make_event, notifier_of
+from tests.harness import clocked_bot
 
 
 def _leader(engine: Any, association_id: int, resident_id: int, han: str = "3班") -> None:

@@ -11,17 +11,10 @@ from bot.clock import FixedClock
 from bot.db import session_scope
 from bot.features.events import events
 from bot.features.events.models import Rsvp
+from tests.builders import T0, add_member, add_resident, make_area, uid
 from tests.factories import postback_event
-from tests.features.events.support import (
-    T0,
-    add_member,
-    add_resident,
-    clocked_bot,
-    make_area,
-    make_event,
-    tap,
-    uid,
-)
+from tests.features.events.support import make_event
+from tests.harness import clocked_bot, postback_data
 
 REFUSAL = "ご案内した方（主催する町内会の会員など）を対象にした行事"
 
@@ -61,12 +54,12 @@ def test_residents_outside_the_audience_are_refused_and_nothing_is_stored(
 
     for name in ("sota", "kai", "rin"):
         for event_id, choice in ((members_only, "going"), (members_only, "maybe"), (legacy, "not")):
-            replies = _say(bot, name, tap("rsvp", e=event_id, v=choice))
+            replies = _say(bot, name, postback_data("rsvp", e=event_id, v=choice))
             assert len(replies) == 1 and REFUSAL in replies[0], (name, replies)
             assert "人数" not in replies[0]  # no headcount question before the refusal
     assert _answers(engine, members_only) == [] and _answers(engine, legacy) == []
 
-    _say(bot, "mina", tap("rsvp", e=legacy, v="going"))
+    _say(bot, "mina", postback_data("rsvp", e=legacy, v="going"))
     assert _answers(engine, legacy) == [(member, "going")]
 
 
@@ -83,10 +76,10 @@ def test_an_open_event_takes_anyone_and_a_former_answerer_may_still_withdraw(
         audience={"scope": "district", "ids": [_district_of(engine, assoc_b)]},
     )
     bot = clocked_bot(bot_factory, FixedClock(T0))
-    replies = _say(bot, "sota", tap("rsvp", e=open_event, v="going"))
+    replies = _say(bot, "sota", postback_data("rsvp", e=open_event, v="going"))
     assert not any(REFUSAL in r for r in replies)
     assert _answers(engine, open_event) == [(outsider, "going")]
-    _say(bot, "sota", tap("rsvp", e=district, v="going"))
+    _say(bot, "sota", postback_data("rsvp", e=district, v="going"))
     assert _answers(engine, district) == [(outsider, "going")]
 
     with session_scope(engine) as session:  # the audience narrows after they answered
@@ -94,9 +87,9 @@ def test_an_open_event_takes_anyone_and_a_former_answerer_may_still_withdraw(
         assert event is not None
         event.audience = {"scope": "association", "ids": [assoc_a]}
         session.add(event)
-    refused = _say(bot, "sota", tap("rsvp", e=open_event, v="maybe"))
+    refused = _say(bot, "sota", postback_data("rsvp", e=open_event, v="maybe"))
     assert REFUSAL in refused[0] and _answers(engine, open_event) == [(outsider, "going")]
-    _say(bot, "sota", tap("rsvp", e=open_event, v="not"))  # withdrawing is always allowed
+    _say(bot, "sota", postback_data("rsvp", e=open_event, v="not"))  # withdrawing is always allowed
     assert _answers(engine, open_event) == [(outsider, "not")]
 
 

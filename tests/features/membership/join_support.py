@@ -3,7 +3,6 @@ pushes delivered through the real sender, and a look into every table."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import re
 import string
@@ -22,8 +21,6 @@ from bot.db import session_scope
 from bot.features.membership import join_codes, officers, qr
 from bot.features.membership.models import JoinCode, JoinCodeKind
 from bot.settings import REPO_ROOT
-from tests.delivery_support import sender_for
-from tests.factories import postback_event, text_event
 
 AREAS = REPO_ROOT / "content" / "areas"
 
@@ -84,11 +81,6 @@ def code_message(bot: Any, code: str) -> str:
     return qr.prefilled_text(bot.app.state.content, code)
 
 
-def text_of(message: dict[str, Any]) -> str:
-    """What a message says: its text, or a flex message's alternative text."""
-    return str(message.get("text") or message.get("altText") or "")
-
-
 def key_of(content: Content, text: str, locale: str = "ja") -> str | None:
     """The content key whose template renders as `text` (placeholders match anything); of
     several, the one with the most fixed words (a bare "{item}" matches every text)."""
@@ -110,68 +102,6 @@ def _pattern(template: str) -> tuple[re.Pattern[str], str]:
         if field is not None:
             parts.append(".*?")
     return re.compile("".join(parts), re.DOTALL), literal.strip()
-
-
-def say(bot: Any, user: str, text: str) -> None:
-    """The resident types `text` and the bot answers."""
-    assert bot.post(text_event(user, text)).status_code == 200
-    bot.drain()
-
-
-def last(bot: Any, user: str) -> dict[str, Any]:
-    """The newest message the user received."""
-    return bot.standin.messages_to(user)[-1]
-
-
-def chips(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Quick-reply actions of a message by label."""
-    items = (message.get("quickReply") or {}).get("items", [])
-    return {item["action"]["label"]: item["action"] for item in items}
-
-
-def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Postback buttons anywhere in a flex message, by label."""
-    found: dict[str, dict[str, Any]] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            action = node.get("action")
-            if node.get("type") == "button" and isinstance(action, dict):
-                found[action["label"]] = action
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(message.get("contents"))
-    return found
-
-
-def tap(bot: Any, user: str, label: str, message: dict[str, Any] | None = None) -> None:
-    """The user taps the chip or button labelled `label` on the newest message holding it."""
-    candidates = [message] if message else reversed(bot.standin.messages_to(user))
-    for candidate in candidates:
-        action = chips(candidate).get(label) or buttons(candidate).get(label)
-        if action is not None:
-            assert action["type"] == "postback", action
-            assert bot.post(postback_event(user, action["data"])).status_code == 200
-            bot.drain()
-            return
-    raise AssertionError(f"no chip or button {label!r} was sent to {user}")
-
-
-def deliver(bot: Any, engine: Engine) -> None:
-    """Send whatever the outbox holds, through the real sender, to the stand-in."""
-
-    async def run() -> None:
-        sender = sender_for(engine, bot.standin, bot.app.state.settings)  # needs the loop
-        try:
-            await sender.run(until_idle=True)
-        finally:
-            await sender.gateway.close()  # type: ignore[attr-defined]
-
-    asyncio.run(run())
 
 
 def resident(session: Session, user: str) -> Resident:
@@ -220,20 +150,20 @@ def apply_through_chat(
     phone: str = "090-1111-2222",
 ) -> None:
     """Scan a counter QR, agree, find 上田三丁目 by typing, fill the form and send it."""
-    say(bot, user, code_message(bot, code))
-    tap(bot, user, "同意する")
-    tap(bot, user, "上田")
-    say(bot, user, "上田3丁目")
-    say(bot, user, name)
-    tap(bot, user, "2人")
-    say(bot, user, "メゾン上田 305号室")
-    tap(bot, user, "電話")
-    say(bot, user, phone)
-    tap(bot, user, "送信する")
+    bot.say(user, code_message(bot, code))
+    bot.tap(user, "同意する")
+    bot.tap(user, "上田")
+    bot.say(user, "上田3丁目")
+    bot.say(user, name)
+    bot.tap(user, "2人")
+    bot.say(user, "メゾン上田 305号室")
+    bot.tap(user, "電話")
+    bot.say(user, phone)
+    bot.tap(user, "送信する")
     assert "申し込みました" in bot.texts_to(user)[-1]
 
 
 def link_officer(bot: Any, engine: Engine, user: str, association: str, now: datetime) -> None:
     """Make `user` an officer by sending a staff-issued code, as in the chat."""
-    say(bot, user, f"役員登録 {link_code(engine, association, now)}")
+    bot.say(user, f"役員登録 {link_code(engine, association, now)}")
     assert association_name(engine, association) in bot.texts_to(user)[-1]

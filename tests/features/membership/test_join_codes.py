@@ -18,10 +18,7 @@ from tests.features.membership.join_support import (
     association_name,
     code_message,
     counter_code,
-    last,
-    say,
     seed_city,
-    tap,
 )
 
 ALICE = "U" + "a1" * 16
@@ -72,38 +69,38 @@ def test_retired_code_gets_a_polite_answer_and_the_normal_flow(bot: Any, engine:
     code = counter_code(engine, "counter-morioka", T0)
     with session_scope(engine) as session:
         join_codes.retire(session, code, T0)
-    say(bot, ALICE, code_message(bot, code))
+    bot.say(ALICE, code_message(bot, code))
     texts = bot.texts_to(ALICE)
     assert "現在使われていません" in texts[-2]
     assert "個人情報の取り扱い" in texts[-1]
     with session_scope(engine) as session:
         assert session.execute(select(func.count()).select_from(ResidentSource)).scalar() == 0
-    tap(bot, ALICE, "同意する")
+    bot.tap(ALICE, "同意する")
     assert "お住まいの地域を選んでください" in bot.texts_to(ALICE)[-1]  # no counter: no ward
 
 
 def test_unknown_code_gets_a_polite_answer(bot: Any, engine: Engine) -> None:
     seed_city(engine)
-    say(bot, ALICE, "つながりで町内会に参加します #ZZZZ2345")
+    bot.say(ALICE, "つながりで町内会に参加します #ZZZZ2345")
     assert "読み取れませんでした" in bot.texts_to(ALICE)[-2]
-    assert "同意する" in [i["action"]["label"] for i in last(bot, ALICE)["quickReply"]["items"]]
+    assert "同意する" in [i["action"]["label"] for i in bot.last(ALICE)["quickReply"]["items"]]
 
 
 def test_association_poster_goes_straight_to_the_form(bot: Any, engine: Engine) -> None:
     seed_city(engine)
     code = association_code(engine, "A0101", T0)
-    say(bot, ALICE, code_message(bot, code))
-    tap(bot, ALICE, "同意する")
+    bot.say(ALICE, code_message(bot, code))
+    bot.tap(ALICE, "同意する")
     assert association_name(engine, "A0101") in bot.texts_to(ALICE)[-1]
-    tap(bot, ALICE, "この町内会に申し込む")
+    bot.tap(ALICE, "この町内会に申し込む")
     assert "お名前" in bot.texts_to(ALICE)[-1]
 
 
 def test_scanning_twice_records_the_source_once(bot: Any, engine: Engine) -> None:
     seed_city(engine)
     code = counter_code(engine, "counter-morioka", T0)
-    say(bot, ALICE, code_message(bot, code))
-    say(bot, ALICE, "キャンセル")
-    say(bot, ALICE, code_message(bot, code))
+    bot.say(ALICE, code_message(bot, code))
+    bot.say(ALICE, "キャンセル")
+    bot.say(ALICE, code_message(bot, code))
     with session_scope(engine) as session:
         assert session.execute(select(func.count()).select_from(ResidentSource)).scalar() == 1

@@ -17,15 +17,8 @@ from sqlalchemy.engine import Engine
 from bot.core.models.membership import Membership, MembershipStatus
 from bot.db import session_scope
 from tests.factories import follow_event
-from tests.features.membership.join_support import (
-    code_message,
-    counter_code,
-    key_of,
-    say,
-    seed_city,
-    tap,
-    text_of,
-)
+from tests.features.membership.join_support import code_message, counter_code, key_of, seed_city
+from tests.harness import text_of
 
 ALICE = "U" + "a1" * 16
 QR = "<the counter's QR>"  # stands for the message the QR types in
@@ -76,9 +69,9 @@ def _play(bot: Any, engine: Engine, table: list[tuple[str, str, str]]) -> list[s
             bot.post(follow_event(ALICE))
             bot.drain()
         elif does == "say":
-            say(bot, ALICE, code_message(bot, code) if given == QR else given)
+            bot.say(ALICE, code_message(bot, code) if given == QR else given)
         else:
-            tap(bot, ALICE, given)
+            bot.tap(ALICE, given)
         new = bot.standin.messages_to(ALICE)[before:]
         answered.append(" + ".join(str(key_of(content, text_of(m))) for m in new))
     return answered

@@ -20,14 +20,10 @@ from tests.factories import follow_event, unfollow_event
 from tests.features.membership.join_support import (
     apply_through_chat,
     counter_code,
-    deliver,
     every_value,
-    last,
     link_officer,
     resident,
-    say,
     seed_city,
-    tap,
 )
 
 ALICE = "U" + "a1" * 16
@@ -39,18 +35,18 @@ def _member(bot: Any, engine: Engine, now: datetime) -> None:
     seed_city(engine)
     link_officer(bot, engine, OFFICER, "A0302", now)
     apply_through_chat(bot, engine, ALICE, counter_code(engine, "counter-morioka", now), NAME)
-    deliver(bot, engine)
-    tap(bot, OFFICER, "承認する", last(bot, OFFICER))
-    deliver(bot, engine)
+    bot.deliver()
+    bot.tap(OFFICER, "承認する", bot.last(OFFICER))
+    bot.deliver()
     assert "承認されました" in bot.texts_to(ALICE)[-1]
 
 
 def test_member_leaves_and_details_are_dropped(bot: Any, engine: Engine) -> None:
     _member(bot, engine, datetime.now(UTC))
-    tap(bot, ALICE, "わたしの町内会", last(bot, ALICE))
+    bot.tap(ALICE, "わたしの町内会", bot.last(ALICE))
     assert "会員です" in bot.texts_to(ALICE)[-1]
-    say(bot, ALICE, "退会")
-    tap(bot, ALICE, "はい")
+    bot.say(ALICE, "退会")
+    bot.tap(ALICE, "はい")
     assert "退会しました" in bot.texts_to(ALICE)[-1]
     with session_scope(engine) as session:
         row = session.execute(select(Membership)).scalar_one()
@@ -66,8 +62,8 @@ def test_data_deletion_erases_personal_fields_in_every_table(bot: Any, engine: E
     before = every_value(engine)
     assert any(ALICE in value for _, _, value in before)  # the check below can find things
     assert any(NAME == value for _, _, value in before)
-    say(bot, ALICE, "データ削除")
-    tap(bot, ALICE, "はい")
+    bot.say(ALICE, "データ削除")
+    bot.tap(ALICE, "はい")
     assert "消去しました" in bot.texts_to(ALICE)[-1]
 
     leftovers = [
@@ -91,8 +87,8 @@ def test_data_deletion_erases_personal_fields_in_every_table(bot: Any, engine: E
 
 def test_deletion_can_be_called_off(bot: Any, engine: Engine) -> None:
     _member(bot, engine, datetime.now(UTC))
-    say(bot, ALICE, "データ削除")
-    tap(bot, ALICE, "やめておく")
+    bot.say(ALICE, "データ削除")
+    bot.tap(ALICE, "やめておく")
     assert "消去しませんでした" in bot.texts_to(ALICE)[-1]
     with session_scope(engine) as session:
         assert session.execute(select(Membership.full_name)).scalar_one() == NAME

@@ -14,12 +14,8 @@ from tests.features.membership.join_support import (
     apply_through_chat,
     association_id,
     counter_code,
-    deliver,
-    last,
     link_officer,
-    say,
     seed_city,
-    tap,
 )
 
 ALICE = "U" + "a1" * 16
@@ -32,26 +28,26 @@ def test_change_association_after_moving(bot: Any, engine: Engine) -> None:
     link_officer(bot, engine, OLD_OFFICER, "A0302", now)
     link_officer(bot, engine, NEW_OFFICER, "A0301", now)
     apply_through_chat(bot, engine, ALICE, counter_code(engine, "counter-morioka", now))
-    deliver(bot, engine)
-    tap(bot, OLD_OFFICER, "承認する", last(bot, OLD_OFFICER))
+    bot.deliver()
+    bot.tap(OLD_OFFICER, "承認する", bot.last(OLD_OFFICER))
 
-    say(bot, ALICE, "町内会を変更")
-    tap(bot, ALICE, "はい")
-    tap(bot, ALICE, "盛岡地域")  # no QR this time: the ward is asked (consent is not)
-    tap(bot, ALICE, "上田")
-    say(bot, ALICE, "上田1丁目")
-    say(bot, ALICE, "山田 花子")
-    tap(bot, ALICE, "2人")
-    tap(bot, ALICE, "なし")
-    tap(bot, ALICE, "LINE")
+    bot.say(ALICE, "町内会を変更")
+    bot.tap(ALICE, "はい")
+    bot.tap(ALICE, "盛岡地域")  # no QR this time: the ward is asked (consent is not)
+    bot.tap(ALICE, "上田")
+    bot.say(ALICE, "上田1丁目")
+    bot.say(ALICE, "山田 花子")
+    bot.tap(ALICE, "2人")
+    bot.tap(ALICE, "なし")
+    bot.tap(ALICE, "LINE")
     assert "上田一・二丁目町内会" in bot.texts_to(ALICE)[-1]
-    tap(bot, ALICE, "送信する")
+    bot.tap(ALICE, "送信する")
     with session_scope(engine) as session:
         statuses = sorted(session.execute(select(Membership.status)).scalars())
     assert statuses == ["approved", "pending"]  # still a member while the move is pending
 
-    deliver(bot, engine)
-    tap(bot, NEW_OFFICER, "承認する", last(bot, NEW_OFFICER))
+    bot.deliver()
+    bot.tap(NEW_OFFICER, "承認する", bot.last(NEW_OFFICER))
     with session_scope(engine) as session:
         rows = {m.association_id: m for m in session.execute(select(Membership)).scalars()}
     old, new = rows[association_id(engine, "A0302")], rows[association_id(engine, "A0301")]
@@ -65,12 +61,12 @@ def test_joining_again_as_a_member_offers_the_change(bot: Any, engine: Engine) -
     now = datetime.now(UTC)
     link_officer(bot, engine, OLD_OFFICER, "A0302", now)
     apply_through_chat(bot, engine, ALICE, counter_code(engine, "counter-morioka", now))
-    say(bot, ALICE, "入会")
+    bot.say(ALICE, "入会")
     assert "承認を待っている" in bot.texts_to(ALICE)[-1]
-    deliver(bot, engine)
-    tap(bot, OLD_OFFICER, "承認する", last(bot, OLD_OFFICER))
-    say(bot, ALICE, "入会")
+    bot.deliver()
+    bot.tap(OLD_OFFICER, "承認する", bot.last(OLD_OFFICER))
+    bot.say(ALICE, "入会")
     assert "すでに" in bot.texts_to(ALICE)[-1]
     assert "町内会を変更する" in [
-        i["action"]["label"] for i in last(bot, ALICE)["quickReply"]["items"]
+        i["action"]["label"] for i in bot.last(ALICE)["quickReply"]["items"]
     ]

@@ -23,18 +23,14 @@ from bot.features.membership.memberships import Application
 from bot.features.membership.staff import members
 from bot.features.volunteers import feature as volunteers_feature
 from bot.features.volunteers.models import VolunteerMatchKey
-from tests.features.events.support import T0, make_area
+from tests.builders import T0, make_area
 from tests.features.membership.join_support import (
     apply_through_chat,
     association_id,
     counter_code,
-    deliver,
-    last,
     link_officer,
     resident,
-    say,
     seed_city,
-    tap,
 )
 from tests.features.volunteers.support import add_volunteer
 
@@ -97,22 +93,22 @@ def test_the_chat_announces_apply_approve_leave_and_erasure(
     assert heard.residents() == [alice]
     assert heard.statuses[-1] == [MembershipStatus.PENDING]
 
-    deliver(bot, engine)
-    tap(bot, OFFICER, "承認する", last(bot, OFFICER))
+    bot.deliver()
+    bot.tap(OFFICER, "承認する", bot.last(OFFICER))
     assert heard.residents() == [alice] * 2
     assert heard.statuses[-1] == [MembershipStatus.APPROVED]
-    tap(bot, OFFICER, "承認する")  # a second tap on the same push changes nothing
+    bot.tap(OFFICER, "承認する")  # a second tap on the same push changes nothing
     assert heard.residents() == [alice] * 2
 
-    say(bot, ALICE, "退会")
-    tap(bot, ALICE, "はい")
+    bot.say(ALICE, "退会")
+    bot.tap(ALICE, "はい")
     assert heard.residents() == [alice] * 3
     assert heard.statuses[-1] == [MembershipStatus.ENDED]
 
     apply_through_chat(bot, engine, ALICE, counter_code(engine, "counter-morioka", NOW))
     assert heard.residents() == [alice] * 4
-    say(bot, ALICE, "データ削除")
-    tap(bot, ALICE, "はい")
+    bot.say(ALICE, "データ削除")
+    bot.tap(ALICE, "はい")
     assert heard.residents() == [alice] * 5  # the erasure withdrew the application
     assert heard.statuses[-1] == [MembershipStatus.ENDED, MembershipStatus.WITHDRAWN]
 

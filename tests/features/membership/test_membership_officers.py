@@ -17,17 +17,13 @@ from tests.factories import postback_event
 from tests.features.membership.join_support import (
     apply_through_chat,
     association_id,
-    buttons,
     counter_code,
-    deliver,
-    last,
     link_code,
     link_officer,
     resident,
-    say,
     seed_city,
-    tap,
 )
+from tests.harness import buttons
 
 ALICE = "U" + "a1" * 16
 OFFICER = "U" + "0f" * 16
@@ -38,11 +34,11 @@ def test_link_code_works_once_and_for_one_person(bot: Any, engine: Engine) -> No
     seed_city(engine)
     now = datetime.now(UTC)
     code = link_code(engine, "A0302", now)
-    say(bot, OFFICER, f"役員登録 {code}")
+    bot.say(OFFICER, f"役員登録 {code}")
     assert "役員として登録しました" in bot.texts_to(OFFICER)[-1]
-    say(bot, OFFICER, f"役員登録 {code}")  # sent again by the same officer
+    bot.say(OFFICER, f"役員登録 {code}")  # sent again by the same officer
     assert "すでに" in bot.texts_to(OFFICER)[-1]
-    say(bot, MALLORY, f"役員登録 {code}")  # a forwarded code
+    bot.say(MALLORY, f"役員登録 {code}")  # a forwarded code
     assert "使えません" in bot.texts_to(MALLORY)[-1]
     with session_scope(engine) as session:
         rows = session.execute(select(Officer)).scalars().all()
@@ -68,11 +64,11 @@ def test_expired_or_mistyped_codes_are_refused(engine: Engine) -> None:
 
 def test_link_flow_asks_for_the_code(bot: Any, engine: Engine) -> None:
     seed_city(engine)
-    say(bot, OFFICER, "役員登録")
+    bot.say(OFFICER, "役員登録")
     assert "役員登録コード" in bot.texts_to(OFFICER)[-1]
-    say(bot, OFFICER, "わかりません")
+    bot.say(OFFICER, "わかりません")
     assert "形が違う" in bot.texts_to(OFFICER)[-2]
-    say(bot, OFFICER, link_code(engine, "A0101", datetime.now(UTC)).replace("-", " "))
+    bot.say(OFFICER, link_code(engine, "A0101", datetime.now(UTC)).replace("-", " "))
     assert "役員として登録しました" in bot.texts_to(OFFICER)[-1]
 
 
@@ -82,8 +78,8 @@ def test_only_the_associations_officers_decide(bot: Any, engine: Engine) -> None
     link_officer(bot, engine, OFFICER, "A0302", now)
     link_officer(bot, engine, MALLORY, "A0101", now)  # an officer, of another association
     apply_through_chat(bot, engine, ALICE, counter_code(engine, "counter-morioka", now))
-    deliver(bot, engine)
-    approve = buttons(last(bot, OFFICER))["承認する"]
+    bot.deliver()
+    approve = buttons(bot.last(OFFICER))["承認する"]
     bot.post(postback_event(MALLORY, approve["data"]))
     bot.drain()
     assert "役員として登録されていない" in bot.texts_to(MALLORY)[-1]
@@ -97,18 +93,18 @@ def test_decline_tells_the_resident_and_drops_the_details(bot: Any, engine: Engi
     now = datetime.now(UTC)
     link_officer(bot, engine, OFFICER, "A0302", now)
     apply_through_chat(bot, engine, ALICE, counter_code(engine, "counter-morioka", now))
-    deliver(bot, engine)
-    say(bot, OFFICER, "メニュー")
-    tap(bot, OFFICER, "入会申請の確認")
+    bot.deliver()
+    bot.say(OFFICER, "メニュー")
+    bot.tap(OFFICER, "入会申請の確認")
     assert "1件" in bot.texts_to(OFFICER)[-1]
-    tap(bot, OFFICER, last(bot, OFFICER)["quickReply"]["items"][0]["action"]["label"])
+    bot.tap(OFFICER, bot.last(OFFICER)["quickReply"]["items"][0]["action"]["label"])
     assert "山田 花子" in bot.texts_to(OFFICER)[-1]
-    tap(bot, OFFICER, "見送る")
+    bot.tap(OFFICER, "見送る")
     assert "見送りました" in bot.texts_to(OFFICER)[-1]
-    deliver(bot, engine)
+    bot.deliver()
     assert "見送り" in bot.texts_to(ALICE)[-1]
     with session_scope(engine) as session:
         row = session.execute(select(Membership)).scalar_one()
         assert row.status == MembershipStatus.DECLINED and row.full_name is None
-    tap(bot, OFFICER, "承認する")  # the notice's old button, after declining
+    bot.tap(OFFICER, "承認する")  # the notice's old button, after declining
     assert "すでに見送り済み" in bot.texts_to(OFFICER)[-1]

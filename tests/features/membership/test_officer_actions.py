@@ -17,13 +17,11 @@ from tests.factories import postback_event
 from tests.features.membership.join_support import (
     apply_through_chat,
     counter_code,
-    deliver,
     key_of,
     link_officer,
     seed_city,
-    tap,
-    text_of,
 )
+from tests.harness import text_of
 
 ALICE = "U" + "a1" * 16
 OFFICER = "U" + "0f" * 16
@@ -48,7 +46,7 @@ def test_a_forged_tap_decides_nothing(bot: Any, engine: Engine, data: str) -> No
     apply_through_chat(
         bot, engine, ALICE, counter_code(engine, "counter-morioka", datetime.now(UTC))
     )
-    deliver(bot, engine)
+    bot.deliver()
     assert bot.post(postback_event(OFFICER, data)).status_code == 200
     bot.drain()
     content = bot.app.state.content
@@ -56,6 +54,6 @@ def test_a_forged_tap_decides_nothing(bot: Any, engine: Engine, data: str) -> No
     assert answers[0] == "common.stale_button"
     with session_scope(engine) as session:
         assert session.execute(select(Membership.status)).scalar_one() == MembershipStatus.PENDING
-    tap(bot, OFFICER, "承認する")  # the real button still works
+    bot.tap(OFFICER, "承認する")  # the real button still works
     with session_scope(engine) as session:
         assert session.execute(select(Membership.status)).scalar_one() == MembershipStatus.APPROVED

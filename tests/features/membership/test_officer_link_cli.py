@@ -20,7 +20,6 @@ from tests.features.membership.join_support import (
     association_id,
     association_name,
     resident,
-    say,
     seed_city,
 )
 
@@ -54,7 +53,7 @@ def test_issued_code_links_an_officer_through_the_chat(
         assert entry.target_id == str(row.association_id)
         assert code not in str(entry.detail)
 
-    say(bot, OFFICER, f"役員登録 {code}")
+    bot.say(OFFICER, f"役員登録 {code}")
     assert association_name(database, "A0302") in bot.texts_to(OFFICER)[-1]
     with session_scope(database) as session:
         officer = resident(session, OFFICER)

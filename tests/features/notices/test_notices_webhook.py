@@ -15,21 +15,11 @@ from bot.features.notices import coverage as notice_coverage
 from bot.features.notices import messages as notice_messages
 from bot.features.notices import notices
 from bot.features.notices.jobs import scheduled_notices
+from tests.builders import T0, add_member, add_members_bulk, add_resident, make_area, uid
 from tests.delivery_support import message_calls
 from tests.factories import postback_event
-from tests.features.events.support import (
-    T0,
-    add_member,
-    add_members_bulk,
-    add_resident,
-    clocked_bot,
-    deliver,
-    job_deps,
-    make_area,
-    notifier_of,
-    tap,
-    uid,
-)
+from tests.features.events.support import job_deps, notifier_of
+from tests.harness import clocked_bot, deliver, postback_data
 
 
 def _notice(engine: Any, audience: Audience, **fields: Any) -> int:
@@ -121,13 +111,13 @@ def test_acknowledgement_and_read_coverage_count_line_and_paper(
     _send(engine, bot, notice_id)
     deliver(engine, standin, bot.app.state.settings, T0)
 
-    ack_data = tap("ack", n=notice_id)
+    ack_data = postback_data("ack", n=notice_id)
     bubbles = [m for m in standin.messages_to(uid("sato")) if m["type"] == "flex"]
     assert len(bubbles) == 2 and ack_data in str(bubbles[-1])  # image, then 確認しました
     assert "https://example.org/map.png" in str(bubbles[0])
     bot.post(postback_event(uid("sato"), ack_data))
     bot.drain()
-    bot.post(postback_event(uid("sato"), tap("ack", n=notice_id)))
+    bot.post(postback_event(uid("sato"), postback_data("ack", n=notice_id)))
     bot.drain()
     texts = bot.texts_to(uid("sato"))
     assert "確認ありがとうございます。" in texts and "確認済みです。ありがとうございます。" in texts

@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot.core.models.staff import AuditLog
 from bot.db import session_scope
 from bot.features.notices.models import PaperDelivery
-from tests.features.events.support import deliver
+from tests.harness import deliver
 from tests.staff.conftest import START, City, csrf_of, log_in
 
 

@@ -17,8 +17,8 @@ from bot.features.volunteers import messages, volunteers
 from bot.features.volunteers.tells import Tell
 from bot.platform.delivery.models import OutboxMessage, OutboxRecipient
 from bot.settings import Settings
+from tests.builders import T0, add_member
 from tests.conftest import make_settings
-from tests.features.events.support import T0, add_member
 from tests.scheduler_support import CONTENT
 
 # Saturday 5 December 2026, 09:00-11:00 in Tokyo: a weekend morning.

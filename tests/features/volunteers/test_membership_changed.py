@@ -15,7 +15,7 @@ from bot.core.models.membership import EndReason, Membership, MembershipStatus
 from bot.db import session_scope
 from bot.features.volunteers import feature as volunteers_feature
 from bot.features.volunteers.models import VolunteerMatchKey, VolunteerProfile
-from tests.features.events.support import T0, make_area
+from tests.builders import T0, make_area
 from tests.features.volunteers.support import add_volunteer
 
 

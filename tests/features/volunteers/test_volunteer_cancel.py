@@ -17,8 +17,8 @@ from bot.features.volunteers import cancel as volunteer_cancel
 from bot.features.volunteers import tallies as volunteer_tallies
 from bot.features.volunteers import volunteers
 from bot.features.volunteers.models import Slot, VolunteerMonth, VolunteerOffer
+from tests.builders import T0, add_member, make_area, uid
 from tests.factories import postback_event
-from tests.features.events.support import T0, add_member, deliver, make_area, tap, uid
 from tests.features.volunteers.support import (
     SAT_MORNING,
     add_slot,
@@ -26,6 +26,7 @@ from tests.features.volunteers.support import (
     push_tells,
     pushed_texts,
 )
+from tests.harness import deliver, postback_data
 
 
 def _say(bot: Any, user: str, data: str) -> list[str]:
@@ -51,7 +52,7 @@ def _accepted_by_a(bot: Any, engine: Any, standin: Any, clock: FixedClock) -> tu
         asked = volunteers.offer_slot(session, slot_id, clock.now(), settings=settings)
         push_tells(session, clock.now(), asked.tells, settings)
     offer_a = _offers(engine)[a]
-    _say(bot, uid("a"), tap("vo", o=offer_a.id or 0, v="yes"))
+    _say(bot, uid("a"), postback_data("vo", o=offer_a.id or 0, v="yes"))
     deliver(engine, standin, settings, clock.now())
     return slot_id, int(offer_a.id or 0)
 
@@ -64,18 +65,18 @@ def test_cancel_from_my_list_confirms_reopens_and_asks_the_next(
     slot_id, offer_id = _accepted_by_a(bot, engine, standin, clock)
     assert not any("お願いできませんか" in t for t in bot.texts_to(uid("b")))
 
-    mine = _say(bot, uid("a"), tap("vpoints"))
+    mine = _say(bot, uid("a"), postback_data("vpoints"))
     assert any("1. 防災訓練の受付" in t for t in mine)
     chips = standin_chips(bot, uid("a"))
-    assert tap("vcancel", o=offer_id) in chips  # the list offers a cancel chip per shift
+    assert postback_data("vcancel", o=offer_id) in chips  # the list offers a cancel chip per shift
 
-    asked = _say(bot, uid("a"), tap("vcancel", o=offer_id))
+    asked = _say(bot, uid("a"), postback_data("vcancel", o=offer_id))
     assert any("取り消しますか" in t and "担当の方" not in t for t in asked)
-    kept = _say(bot, uid("a"), tap("vcancel", o=offer_id, c=0))
+    kept = _say(bot, uid("a"), postback_data("vcancel", o=offer_id, c=0))
     assert any("そのままお願いします" in t for t in kept)
     assert _offers(engine)[_resident(engine, "a")].status == "accepted"
 
-    done = _say(bot, uid("a"), tap("vcancel", o=offer_id, c=1))
+    done = _say(bot, uid("a"), postback_data("vcancel", o=offer_id, c=1))
     assert any("取り消しました" in t and "担当の方" not in t for t in done)
     with Session(engine) as session:
         slot = session.get(Slot, slot_id)
@@ -89,7 +90,7 @@ def test_cancel_from_my_list_confirms_reopens_and_asks_the_next(
     assert offers[_resident(engine, "b")].status == "offered"  # the next candidate
     deliver(engine, standin, bot.app.state.settings, clock.now())
     assert any("お願いできませんか" in t for t in bot.texts_to(uid("b")))
-    again = _say(bot, uid("a"), tap("vcancel", o=offer_id, c=1))
+    again = _say(bot, uid("a"), postback_data("vcancel", o=offer_id, c=1))
     assert any("以前のご案内" in t for t in again)  # a stale button changes nothing
     assert _offers(engine)[_resident(engine, "a")].status == "cancelled"
 
@@ -108,9 +109,9 @@ def test_late_cancellation_is_allowed_and_the_officers_are_told(
             Officer(resident_id=officer, association_id=_association_of(engine, "a"), linked_at=T0)
         )
     clock.set(SAT_MORNING - timedelta(hours=3))
-    asked = _say(bot, uid("a"), tap("vcancel", o=offer_id))
+    asked = _say(bot, uid("a"), postback_data("vcancel", o=offer_id))
     assert any("担当の方にもお知らせします" in t and "24時間" in t for t in asked)
-    done = _say(bot, uid("a"), tap("vcancel", o=offer_id, c=1))
+    done = _say(bot, uid("a"), postback_data("vcancel", o=offer_id, c=1))
     assert any("担当の方にもお知らせしました" in t for t in done)
     assert any(
         "直前キャンセル" in t and "あと1人" in t

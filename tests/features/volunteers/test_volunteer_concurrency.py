@@ -24,7 +24,7 @@ from bot.features.volunteers.models import (
     VolunteerOffer,
     VolunteerProfile,
 )
-from tests.features.events.support import T0, add_member
+from tests.builders import T0, add_member
 from tests.features.volunteers.support import SAT_MORNING, add_slot, settings_for
 
 _areas = itertools.count()

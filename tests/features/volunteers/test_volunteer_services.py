@@ -18,7 +18,7 @@ from bot.features.volunteers.models import (
     VolunteerOffer,
     VolunteerProfile,
 )
-from tests.features.events.support import T0, make_area
+from tests.builders import T0, make_area
 from tests.features.volunteers.support import (
     SAT_MORNING,
     add_slot,

@@ -15,9 +15,10 @@ from bot.db import session_scope
 from bot.features.volunteers import shifts as volunteer_shifts
 from bot.features.volunteers import volunteers
 from bot.features.volunteers.models import VolunteerMatchKey, VolunteerOffer, VolunteerProfile
+from tests.builders import T0, add_member, make_area, uid
 from tests.factories import postback_event, text_event
-from tests.features.events.support import T0, add_member, clocked_bot, deliver, make_area, tap, uid
 from tests.features.volunteers.support import SAT_MORNING, add_slot, add_volunteer, push_tells
+from tests.harness import clocked_bot, deliver, postback_data
 
 FLOW = "volunteer_profile"
 
@@ -46,7 +47,7 @@ def test_profile_conversation_with_edit_and_pause(bot_factory: Any, engine: Any)
     bot = clocked_bot(bot_factory, FixedClock(T0))
     user = uid("hanako")
 
-    opened = _say(bot, user, postback_event(user, tap("volunteer")))
+    opened = _say(bot, user, postback_event(user, postback_data("volunteer")))
     assert any("無理のない範囲" in t for t in opened)
     assert any("関心のあることを選んでください" in t for t in opened)
     _pick(bot, user, "interests", "bousai")
@@ -91,7 +92,7 @@ def test_profile_conversation_with_edit_and_pause(bot_factory: Any, engine: Any)
     with session_scope(engine) as session:
         assert volunteers.offer_slot(session, slot_id, T0, settings=settings) == []
 
-    resumed = _say(bot, user, postback_event(user, tap("vpause", v=0)))
+    resumed = _say(bot, user, postback_event(user, postback_data("vpause", v=0)))
     assert any("再開しました" in t for t in resumed)
     with session_scope(engine) as session:
         asked = volunteers.offer_slot(session, slot_id, T0, settings=settings)
@@ -118,18 +119,20 @@ def test_ask_answered_by_button_fills_and_tells_the_others(
 
     with Session(engine) as session:
         offers = {o.resident_id: int(o.id or 0) for o in session.exec(select(VolunteerOffer))}
-    declined = _say(bot, uid("a"), postback_event(uid("a"), tap("vo", o=offers[a], v="no")))
+    declined = _say(
+        bot, uid("a"), postback_event(uid("a"), postback_data("vo", o=offers[a], v="no"))
+    )
     assert any("見送り" in t for t in declined)
     deliver(engine, standin, settings, clock.now())
     assert any("お願いできませんか" in t for t in bot.texts_to(uid("c")))  # the next one
 
     with Session(engine) as session:
         offers = {o.resident_id: int(o.id or 0) for o in session.exec(select(VolunteerOffer))}
-    taken = _say(bot, uid("c"), postback_event(uid("c"), tap("vo", o=offers[c], v="yes")))
+    taken = _say(bot, uid("c"), postback_event(uid("c"), postback_data("vo", o=offers[c], v="yes")))
     assert any("ありがとうございます！防災訓練の受付をお願いします" in t for t in taken)
     deliver(engine, standin, settings, clock.now())
     assert any("人数がそろいました" in t for t in bot.texts_to(uid("b")))
-    late = _say(bot, uid("b"), postback_event(uid("b"), tap("vo", o=offers[b], v="yes")))
+    late = _say(bot, uid("b"), postback_event(uid("b"), postback_data("vo", o=offers[b], v="yes")))
     assert any("すでに人数がそろいました" in t for t in late)
 
 
@@ -144,11 +147,11 @@ def test_browse_sign_up_and_points_after_the_shift(
     slot_id = add_slot(engine, assoc, needed=3, hours=2, role="公園の清掃", interests=("bousai",))
     user = uid("me")
 
-    listed = _say(bot, user, postback_event(user, tap("vbrowse")))
+    listed = _say(bot, user, postback_event(user, postback_data("vbrowse")))
     assert any("1. 公園の清掃" in t and "あと3人" in t for t in listed)
-    signed = _say(bot, user, postback_event(user, tap("vsign", s=slot_id)))
+    signed = _say(bot, user, postback_event(user, postback_data("vsign", s=slot_id)))
     assert any("申し込みを受け付けました" in t for t in signed)
-    twice = _say(bot, user, postback_event(user, tap("vsign", s=slot_id)))
+    twice = _say(bot, user, postback_event(user, postback_data("vsign", s=slot_id)))
     assert any("すでにお引き受けいただいています" in t for t in twice)
 
     after = SAT_MORNING + timedelta(hours=3)
@@ -160,7 +163,7 @@ def test_browse_sign_up_and_points_after_the_shift(
     deliver(engine, standin, settings, after)
     assert any("20ポイント加えました" in t for t in bot.texts_to(user))
     clock.set(after)
-    points = _say(bot, user, postback_event(user, tap("vpoints")))
+    points = _say(bot, user, postback_event(user, postback_data("vpoints")))
     assert any("地域活動ポイント：20ポイント" in t and "2.0時間（1回）" in t for t in points)
 
 
@@ -190,6 +193,8 @@ def test_unanswered_ask_expires_on_the_clock_and_the_next_is_asked(
     assert any("お願いできませんか" in t for t in bot.texts_to(uid("b")))
     with Session(engine) as session:
         offer_a = session.exec(select(VolunteerOffer).where(VolunteerOffer.resident_id == a)).one()
-    late = _say(bot, uid("a"), postback_event(uid("a"), tap("vo", o=offer_a.id or 0, v="yes")))
+    late = _say(
+        bot, uid("a"), postback_event(uid("a"), postback_data("vo", o=offer_a.id or 0, v="yes"))
+    )
     assert any("お返事の期限が過ぎたため" in t for t in late)
     assert offer_a.status == "expired" and b != a
