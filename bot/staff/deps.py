@@ -171,8 +171,10 @@ def csrf_checked(
         raise CsrfRejected()
 
 
-# The staff routes' dependencies, declared once.
-SessionDep = Annotated[Session, Depends(db_session)]
+# The staff routes' dependencies, declared once. The session is committed when the route
+# returns, before the response goes out (scope="function"): a browser following a redirect
+# must find what the POST stored, and a failed commit must not follow a success page.
+SessionDep = Annotated[Session, Depends(db_session, scope="function")]
 NotifierDep = Annotated[Notifier, Depends(notifier_of)]
 SettingsDep = Annotated[Settings, Depends(settings_of)]
 ContentDep = Annotated[Content, Depends(content_of)]

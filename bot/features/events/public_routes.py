@@ -3,31 +3,23 @@ feature's, bot/features/notices/public_routes.py)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
-from sqlmodel import Session
 
 from bot.features.events import ics
 from bot.features.events.models import Event, EventStatus
-from bot.settings import Settings
-from bot.staff.deps import DbId
+from bot.staff.deps import DbId, NowDep, SessionDep, SettingsDep
 
 router = APIRouter(tags=["events"])
 
 
 @router.get("/events/{event_id}.ics", summary="An event as an iCalendar file")
-def event_calendar(event_id: DbId, request: Request) -> Response:
+def event_calendar(event_id: DbId, db: SessionDep, settings: SettingsDep, now: NowDep) -> Response:
     """Add-to-calendar: published and cancelled events only (drafts are not public)."""
-    with Session(request.app.state.engine) as session:
-        event = session.get(Event, event_id)
-        if event is None or event.status == EventStatus.DRAFT:
-            raise HTTPException(status_code=404)
-        settings: Settings = request.app.state.settings
-        body = ics.event_ics(
-            event,
-            now=request.app.state.clock.now(),
-            url=f"{settings.public_base_url}/events/{event_id}.ics",
-        )
+    event = db.get(Event, event_id)
+    if event is None or event.status == EventStatus.DRAFT:
+        raise HTTPException(status_code=404)
+    body = ics.event_ics(event, now=now, url=f"{settings.public_base_url}/events/{event_id}.ics")
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",

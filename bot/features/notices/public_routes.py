@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -22,7 +22,7 @@ from bot.core.when import when_text
 from bot.features.notices import notices
 from bot.features.notices.models import Notice
 from bot.settings import Settings
-from bot.staff.deps import DbId
+from bot.staff.deps import ContentDep, DbId, SessionDep, SettingsDep
 
 router = APIRouter(tags=["notices"])
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -35,19 +35,22 @@ PRINT_ROWS = 14
     summary="A notice as a large-print A4 page",
     response_class=HTMLResponse,
 )
-def notice_print(notice_id: DbId, request: Request, t: str = "", lang: str = "ja") -> HTMLResponse:
+def notice_print(
+    notice_id: DbId,
+    db: SessionDep,
+    settings: SettingsDep,
+    content: ContentDep,
+    t: str = "",
+    lang: str = "ja",
+) -> HTMLResponse:
     """The paper 回覧板 copy; `t` is the signature from `print_url`."""
-    settings: Settings = request.app.state.settings
     if not _valid(settings, notice_id, t):
         raise HTTPException(status_code=404)
-    content: Content = request.app.state.content
     locale = lang if lang in content.texts else "ja"
-    with Session(request.app.state.engine) as session:
-        notice = session.get(Notice, notice_id)
-        if notice is None:
-            raise HTTPException(status_code=404)
-        html = render_print_page(session, notice, content, locale)
-    return HTMLResponse(html)
+    notice = db.get(Notice, notice_id)
+    if notice is None:
+        raise HTTPException(status_code=404)
+    return HTMLResponse(render_print_page(db, notice, content, locale))
 
 
 def render_print_page(session: Session, notice: Notice, content: Content, locale: str) -> str:

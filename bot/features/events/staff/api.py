@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
 from bot.core.scope import Permission
-from bot.db import session_scope
 from bot.features.events.staff.views import EventNotFound, events_table, tally_table
 from bot.staff.api import ERRORS
-from bot.staff.deps import ApiAccess, DbId, StaffUser, engine_of
+from bot.staff.deps import ApiAccess, DbId, SessionDep, SettingsDep, StaffUser
 from bot.staff.i18n import translators
 
 router = APIRouter(prefix="/api/v1", tags=["staff API"], responses=ERRORS)
@@ -54,10 +53,9 @@ class EventTallyOut(BaseModel):
 
 
 @router.get("/events", summary="Events within scope, newest first")
-def events_list(request: Request, user: Events) -> list[EventOut]:
+def events_list(user: Events, db: SessionDep, settings: SettingsDep) -> list[EventOut]:
     """The events list with going / headcount / checked-in totals."""
-    with session_scope(engine_of(request)) as db:
-        table = events_table(db, user.scope, request.app.state.settings.tz)
+    table = events_table(db, user.scope, settings.tz)
     return [EventOut(**row) for row in table.rows]
 
 
@@ -66,18 +64,19 @@ def events_list(request: Request, user: Events) -> list[EventOut]:
     summary="One event's tally by association",
     responses={404: {"description": "No such event"}},
 )
-def event_tally(request: Request, event_id: DbId, user: Events) -> EventTallyOut:
+def event_tally(
+    event_id: DbId, user: Events, db: SessionDep, settings: SettingsDep
+) -> EventTallyOut:
     """Answers, headcount and check-ins per association of the residents; counts only."""
-    t = translators(request.app.state.settings.content_dir)["ja"]
-    with session_scope(engine_of(request)) as db:
-        try:
-            table = tally_table(
-                db,
-                user.scope,
-                event_id,
-                non_members=t("events.non_members"),
-                total=t("events.total"),
-            )
-        except EventNotFound:
-            raise HTTPException(status_code=404, detail="no such event") from None
+    t = translators(settings.content_dir)["ja"]
+    try:
+        table = tally_table(
+            db,
+            user.scope,
+            event_id,
+            non_members=t("events.non_members"),
+            total=t("events.total"),
+        )
+    except EventNotFound:
+        raise HTTPException(status_code=404, detail="no such event") from None
     return EventTallyOut(rows=[TallyByAssociation(**row) for row in table.rows], **table.notes)

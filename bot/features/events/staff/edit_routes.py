@@ -15,7 +15,6 @@ from sqlmodel import Session
 
 from bot.core import audit
 from bot.core.scope import Permission, visible_associations
-from bot.db import session_scope
 from bot.features.events import events, messages
 from bot.features.events.models import Event
 from bot.features.events.staff.form import (
@@ -27,25 +26,26 @@ from bot.features.events.staff.form import (
 )
 from bot.features.events.staff.views import EventNotFound, scoped_event
 from bot.staff.deps import (
+    Csrf,
     DbId,
     NotifierDep,
+    NowDep,
     PageAccess,
+    SessionDep,
+    SettingsDep,
     StaffUser,
-    csrf_checked,
-    engine_of,
-    now_of,
 )
 from bot.staff.web import page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
 Organiser = Annotated[StaffUser, Depends(PageAccess(Permission.MANAGE_EVENTS))]
-Csrf = Annotated[None, Depends(csrf_checked)]
 DONE = ("created", "saved", "published", "cancelled")
 
 
 def _form_page(
     request: Request,
+    db: Session,
     user: StaffUser,
     form: EventForm,
     *,
@@ -53,8 +53,7 @@ def _form_page(
     status_code: int = 200,
     **extra: Any,
 ) -> HTMLResponse:
-    with session_scope(engine_of(request)) as db:
-        associations = [a for a, _d, _w in visible_associations(db, user.scope)]
+    associations = [a for a, _d, _w in visible_associations(db, user.scope)]
     response = page(
         request,
         user,
@@ -78,141 +77,153 @@ def _scoped(db: Session, user: StaffUser, event_id: int) -> Event:
 
 
 @router.get("/events/new", response_class=HTMLResponse)
-def new_event_page(request: Request, user: Organiser) -> HTMLResponse:
+def new_event_page(request: Request, user: Organiser, db: SessionDep) -> HTMLResponse:
     """An empty event form for an association in scope."""
-    return _form_page(request, user, EventForm({}), event=None)
+    return _form_page(request, db, user, EventForm({}), event=None)
 
 
 @router.post("/events/new")
-async def create_event(request: Request, user: Organiser, csrf: Csrf) -> Response:
+async def create_event(
+    request: Request,
+    user: Organiser,
+    csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
+    settings: SettingsDep,
+) -> Response:
     """Store the event when every field is valid, else show the form with its errors."""
     raw = dict(await request.form())
     try:
         association_id = int(str(raw.get("association_id", "")))
     except ValueError:
         association_id = 0
-    now = now_of(request)
     form = parse_event_form(
         raw,
-        tz=request.app.state.settings.tz,  # type: ignore[arg-type]
+        tz=settings.tz,
         association_id=association_id,
         now=now,
     )
-    with session_scope(engine_of(request)) as db:
-        if association_id:
-            user.scope.require_association(db, association_id)  # another association: 403
-        else:
-            form.errors["association_id"] = "required"
-        if not form.ok:
-            db.rollback()
-            return _form_page(request, user, form, event=None, status_code=400)
-        event = events.create_event(
-            db,
-            association_id=association_id,
-            now=now,
-            organiser_staff_id=user.account.id,
-            publish=bool(raw.get("publish")),
-            **form.values,
-        )
-        audit.record(
-            db,
-            account_id=user.account.id,
-            action="event_created",
-            now=now,
-            target_type="event",
-            target_id=event.id,
-            published=event.status,
-        )
-        event_id = event.id
-    return RedirectResponse(f"/staff/events/{event_id}/edit?done=created", status_code=303)
+    if association_id:
+        user.scope.require_association(db, association_id)  # another association: 403
+    else:
+        form.errors["association_id"] = "required"
+    if not form.ok:  # nothing was written: the form comes back with its errors
+        return _form_page(request, db, user, form, event=None, status_code=400)
+    event = events.create_event(
+        db,
+        association_id=association_id,
+        now=now,
+        organiser_staff_id=user.account.id,
+        publish=bool(raw.get("publish")),
+        **form.values,
+    )
+    audit.record(
+        db,
+        account_id=user.account.id,
+        action="event_created",
+        now=now,
+        target_type="event",
+        target_id=event.id,
+        published=event.status,
+    )
+    return RedirectResponse(f"/staff/events/{event.id}/edit?done=created", status_code=303)
 
 
 @router.get("/events/{event_id}/edit", response_class=HTMLResponse)
 def edit_event_page(
-    request: Request, event_id: DbId, user: Organiser, done: str | None = None
+    request: Request,
+    event_id: DbId,
+    user: Organiser,
+    db: SessionDep,
+    settings: SettingsDep,
+    done: str | None = None,
 ) -> HTMLResponse:
     """The event's form, filled in; publish and cancel buttons beside it."""
-    with session_scope(engine_of(request)) as db:
-        event = _scoped(db, user, event_id)
-        db.expunge(event)
-    form = EventForm(raw_of(event, request.app.state.settings.tz))
-    return _form_page(request, user, form, event=event, done=done if done in DONE else None)
+    event = _scoped(db, user, event_id)
+    form = EventForm(raw_of(event, settings.tz))
+    return _form_page(request, db, user, form, event=event, done=done if done in DONE else None)
 
 
 @router.post("/events/{event_id}/edit")
 async def edit_event(
-    request: Request, event_id: DbId, user: Organiser, csrf: Csrf, notifier: NotifierDep
+    request: Request,
+    event_id: DbId,
+    user: Organiser,
+    csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
+    settings: SettingsDep,
+    notifier: NotifierDep,
 ) -> Response:
     """Save the changes; a published event's answerers are told what changed (by the service)."""
     raw = dict(await request.form())
-    now = now_of(request)
-    with session_scope(engine_of(request)) as db:
-        event = _scoped(db, user, event_id)
-        form = parse_event_form(
-            raw,
-            tz=request.app.state.settings.tz,  # type: ignore[arg-type]
-            association_id=event.association_id or 0,
-            now=None,
-        )
-        if event.status == "cancelled":
-            form.errors["status"] = "cancelled"
-        if not form.ok:
-            db.expunge(event)
-            db.rollback()
-            return _form_page(request, user, form, event=event, status_code=400)
-        revision = event.revision
-        edit = events.update_event(db, event_id=event_id, changes=form.values, now=now)
-        messages.tell_edit(notifier, db, now, edit)
-        audit.record(
-            db,
-            account_id=user.account.id,
-            action="event_updated",
-            now=now,
-            target_type="event",
-            target_id=event_id,
-            fields=edit.changed,
-            told=event.revision != revision,
-        )
+    event = _scoped(db, user, event_id)
+    form = parse_event_form(
+        raw,
+        tz=settings.tz,
+        association_id=event.association_id or 0,
+        now=None,
+    )
+    if event.status == "cancelled":
+        form.errors["status"] = "cancelled"
+    if not form.ok:  # nothing was written: the form comes back with its errors
+        return _form_page(request, db, user, form, event=event, status_code=400)
+    revision = event.revision
+    edit = events.update_event(db, event_id=event_id, changes=form.values, now=now)
+    messages.tell_edit(notifier, db, now, edit)
+    audit.record(
+        db,
+        account_id=user.account.id,
+        action="event_updated",
+        now=now,
+        target_type="event",
+        target_id=event_id,
+        fields=edit.changed,
+        told=event.revision != revision,
+    )
     return RedirectResponse(f"/staff/events/{event_id}/edit?done=saved", status_code=303)
 
 
 @router.post("/events/{event_id}/publish")
-def publish_event(request: Request, event_id: DbId, user: Organiser, csrf: Csrf) -> Response:
+def publish_event(
+    event_id: DbId, user: Organiser, csrf: Csrf, db: SessionDep, now: NowDep
+) -> Response:
     """Open a draft for RSVPs (a cancelled event stays cancelled)."""
-    now = now_of(request)
-    with session_scope(engine_of(request)) as db:
-        event = _scoped(db, user, event_id)
-        if event.status == "draft":
-            events.publish_event(db, event_id=event_id, now=now)
-            audit.record(
-                db,
-                account_id=user.account.id,
-                action="event_published",
-                now=now,
-                target_type="event",
-                target_id=event_id,
-            )
+    event = _scoped(db, user, event_id)
+    if event.status == "draft":
+        events.publish_event(db, event_id=event_id, now=now)
+        audit.record(
+            db,
+            account_id=user.account.id,
+            action="event_published",
+            now=now,
+            target_type="event",
+            target_id=event_id,
+        )
     return RedirectResponse(f"/staff/events/{event_id}/edit?done=published", status_code=303)
 
 
 @router.post("/events/{event_id}/cancel")
 def cancel_event(
-    request: Request, event_id: DbId, user: Organiser, csrf: Csrf, notifier: NotifierDep
+    event_id: DbId,
+    user: Organiser,
+    csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
+    notifier: NotifierDep,
 ) -> Response:
     """Cancel the event; everyone who answered is told, queued reminders are dropped."""
-    now = now_of(request)
-    with session_scope(engine_of(request)) as db:
-        event = _scoped(db, user, event_id)
-        if event.status != "cancelled":
-            cancel = events.cancel_event(db, event_id=event_id, now=now)
-            told = messages.tell_cancelled(notifier, db, now, cancel)
-            audit.record(
-                db,
-                account_id=user.account.id,
-                action="event_cancelled",
-                now=now,
-                target_type="event",
-                target_id=event_id,
-                messages=told,
-            )
+    event = _scoped(db, user, event_id)
+    if event.status != "cancelled":
+        cancel = events.cancel_event(db, event_id=event_id, now=now)
+        told = messages.tell_cancelled(notifier, db, now, cancel)
+        audit.record(
+            db,
+            account_id=user.account.id,
+            action="event_cancelled",
+            now=now,
+            target_type="event",
+            target_id=event_id,
+            messages=told,
+        )
     return RedirectResponse(f"/staff/events/{event_id}/edit?done=cancelled", status_code=303)

@@ -6,13 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
 
 from bot.core.scope import Permission
-from bot.db import session_scope
 from bot.features.events.staff.diversity_view import busiest_share, diversity_table
 from bot.features.events.staff.views import EventNotFound, events_table, scoped_event, tally_table
+from bot.settings import Settings
 from bot.staff.charts import Bar, bar_chart
-from bot.staff.deps import DbId, PageAccess, StaffUser, engine_of, words_for
+from bot.staff.deps import DbId, PageAccess, SessionDep, SettingsDep, StaffUser, words_for
+from bot.staff.i18n import Translator
 from bot.staff.tables import Table
 from bot.staff.web import export_response, page
 
@@ -23,46 +25,44 @@ Events = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_EVENTS))]
 EventsExport = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_EVENTS, Permission.EXPORT))]
 
 
-def _list(request: Request, user: StaffUser) -> Table:
-    with session_scope(engine_of(request)) as db:
-        return events_table(db, user.scope, request.app.state.settings.tz)
-
-
 @router.get("/events", response_class=HTMLResponse)
-def events_page(request: Request, user: Events) -> HTMLResponse:
+def events_page(
+    request: Request, user: Events, db: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
     """Events in scope, newest first, with who is coming and who came."""
     return page(
         request,
         user,
         "events.html",
-        table=_list(request, user),
+        table=events_table(db, user.scope, settings.tz),
         export_url="/staff/export/events.csv",
     )
 
 
 @router.get("/export/events.csv")
-def events_csv(request: Request, user: EventsExport) -> Response:
+def events_csv(
+    request: Request, user: EventsExport, db: SessionDep, settings: SettingsDep
+) -> Response:
     """The events list as CSV."""
-    return export_response(request, user, _list(request, user))
+    return export_response(request, user, events_table(db, user.scope, settings.tz))
 
 
-def _tally(request: Request, user: StaffUser, event_id: int) -> tuple[Table, str]:
-    t = words_for(request, "ja")  # the same labels in page and CSV keep the numbers comparable
-    with session_scope(engine_of(request)) as db:
-        try:
-            event = scoped_event(db, user.scope, event_id)
-        except EventNotFound:
-            raise HTTPException(status_code=404) from None
-        table = tally_table(
-            db, user.scope, event_id, non_members=t("events.non_members"), total=t("events.total")
-        )
+def _tally(db: Session, t: Translator, user: StaffUser, event_id: int) -> tuple[Table, str]:
+    """`t`: Japanese labels, the same in page and CSV, so the numbers stay comparable."""
+    try:
+        event = scoped_event(db, user.scope, event_id)
+    except EventNotFound:
+        raise HTTPException(status_code=404) from None
+    table = tally_table(
+        db, user.scope, event_id, non_members=t("events.non_members"), total=t("events.total")
+    )
     return table, event.title
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
-def event_page(request: Request, event_id: DbId, user: Events) -> HTMLResponse:
+def event_page(request: Request, event_id: DbId, user: Events, db: SessionDep) -> HTMLResponse:
     """One event: answers, headcount and check-ins by association, walk-ins."""
-    table, title = _tally(request, user, event_id)
+    table, title = _tally(db, words_for(request, "ja"), user, event_id)
     t = words_for(request, user.locale)
     total = table.rows[-1]
     chart = bar_chart(
@@ -86,16 +86,17 @@ def event_page(request: Request, event_id: DbId, user: Events) -> HTMLResponse:
 
 
 @router.get("/events/{event_id}/tally.csv")
-def event_tally_csv(request: Request, event_id: DbId, user: EventsExport) -> Response:
+def event_tally_csv(
+    request: Request, event_id: DbId, user: EventsExport, db: SessionDep
+) -> Response:
     """The event's tally as CSV."""
-    table, _title = _tally(request, user, event_id)
+    table, _title = _tally(db, words_for(request, "ja"), user, event_id)
     return export_response(request, user, table)
 
 
-def _diversity(request: Request, user: StaffUser) -> tuple[Table, dict[str, str]]:
-    with session_scope(engine_of(request)) as db:
-        table = diversity_table(db, user.scope, request.app.state.settings.tz)
-        share, people, attendances = busiest_share(db, user.scope)
+def _diversity(db: Session, settings: Settings, user: StaffUser) -> tuple[Table, dict[str, str]]:
+    table = diversity_table(db, user.scope, settings.tz)
+    share, people, attendances = busiest_share(db, user.scope)
     notes = {
         "busiest_share": f"{share:.0%}" if share is not None else "-",
         "participants": f"{people:,}",
@@ -105,9 +106,11 @@ def _diversity(request: Request, user: StaffUser) -> tuple[Table, dict[str, str]
 
 
 @router.get("/diversity", response_class=HTMLResponse)
-def diversity_page(request: Request, user: Events) -> HTMLResponse:
+def diversity_page(
+    request: Request, user: Events, db: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
     """First-timers and newcomers per event, and the busiest 10%'s share of attendances."""
-    table, notes = _diversity(request, user)
+    table, notes = _diversity(db, settings, user)
     return page(
         request,
         user,
@@ -120,7 +123,9 @@ def diversity_page(request: Request, user: Events) -> HTMLResponse:
 
 
 @router.get("/export/diversity.csv")
-def diversity_csv(request: Request, user: EventsExport) -> Response:
+def diversity_csv(
+    request: Request, user: EventsExport, db: SessionDep, settings: SettingsDep
+) -> Response:
     """The per-event diversity table as CSV."""
-    table, _notes = _diversity(request, user)
+    table, _notes = _diversity(db, settings, user)
     return export_response(request, user, table)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from bot.core.scope import Permission
-from bot.db import session_scope
 from bot.features.notices.staff.views import notices_table
 from bot.staff.api import ERRORS
-from bot.staff.deps import ApiAccess, StaffUser, engine_of
+from bot.staff.deps import ApiAccess, SessionDep, SettingsDep, StaffUser
 
 router = APIRouter(prefix="/api/v1", tags=["staff API"], responses=ERRORS)
 
@@ -32,8 +31,7 @@ class NoticeOut(BaseModel):
 
 
 @router.get("/notices", summary="Notices within scope, newest first")
-def notices_list(request: Request, user: Notices) -> list[NoticeOut]:
+def notices_list(user: Notices, db: SessionDep, settings: SettingsDep) -> list[NoticeOut]:
     """Status, send time, recipients and acknowledgements, as on the notices page."""
-    with session_scope(engine_of(request)) as db:
-        table = notices_table(db, user.scope, request.app.state.settings.tz)
+    table = notices_table(db, user.scope, settings.tz)
     return [NoticeOut(**row) for row in table.rows]

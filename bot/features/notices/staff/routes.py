@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from bot.core import audit
 from bot.core.scope import Permission, visible_associations
-from bot.db import session_scope
 from bot.features.notices import messages as notice_messages
 from bot.features.notices import notices
 from bot.features.notices.models import Notice
@@ -21,13 +21,14 @@ from bot.features.notices.staff.views import (
     scoped_notice,
 )
 from bot.staff.deps import (
+    Csrf,
     DbId,
     NotifierDep,
+    NowDep,
     PageAccess,
+    SessionDep,
+    SettingsDep,
     StaffUser,
-    csrf_checked,
-    engine_of,
-    now_of,
 )
 from bot.staff.web import export_response, page
 
@@ -36,15 +37,15 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 
 Sender = Annotated[StaffUser, Depends(PageAccess(Permission.SEND_NOTICES))]
 SenderExport = Annotated[StaffUser, Depends(PageAccess(Permission.SEND_NOTICES, Permission.EXPORT))]
-Csrf = Annotated[None, Depends(csrf_checked)]
 
 
 @router.get("/notices", response_class=HTMLResponse)
-def notices_page(request: Request, user: Sender) -> HTMLResponse:
+def notices_page(
+    request: Request, user: Sender, db: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
     """Notices in scope with their delivery and acknowledgement status."""
-    with session_scope(engine_of(request)) as db:
-        table = notices_table(db, user.scope, request.app.state.settings.tz)
-        associations = [a for a, _d, _w in visible_associations(db, user.scope)]
+    table = notices_table(db, user.scope, settings.tz)
+    associations = [a for a, _d, _w in visible_associations(db, user.scope)]
     return page(
         request,
         user,
@@ -56,18 +57,20 @@ def notices_page(request: Request, user: Sender) -> HTMLResponse:
 
 
 @router.get("/export/notices.csv")
-def notices_csv(request: Request, user: SenderExport) -> Response:
+def notices_csv(
+    request: Request, user: SenderExport, db: SessionDep, settings: SettingsDep
+) -> Response:
     """The notices list as CSV."""
-    with session_scope(engine_of(request)) as db:
-        table = notices_table(db, user.scope, request.app.state.settings.tz)
+    table = notices_table(db, user.scope, settings.tz)
     return export_response(request, user, table)
 
 
 @router.post("/notices")
 def notice_create(
-    request: Request,
     user: Sender,
     csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
     association_id: Annotated[int, Form()],
     title: Annotated[str, Form(min_length=1, max_length=120)],
     body: Annotated[str, Form(min_length=1, max_length=4000)],
@@ -75,47 +78,44 @@ def notice_create(
     never_participated: Annotated[bool, Form()] = False,
 ) -> Response:
     """Save a draft, then show its audience and push cost before anything is sent."""
-    now = now_of(request)
-    with session_scope(engine_of(request)) as db:
-        notice = draft_notice(
-            db,
-            user.scope,
-            association_id=association_id,
-            title=title,
-            body=body,
-            ack_requested=ack_requested,
-            never_participated=never_participated,
-            author_staff_id=user.account.id,
-            now=now,
-        )
-        audit.record(
-            db,
-            account_id=user.account.id,
-            action="notice_drafted",
-            now=now,
-            target_type="notice",
-            target_id=notice.id,
-        )
+    notice = draft_notice(
+        db,
+        user.scope,
+        association_id=association_id,
+        title=title,
+        body=body,
+        ack_requested=ack_requested,
+        never_participated=never_participated,
+        author_staff_id=user.account.id,
+        now=now,
+    )
+    audit.record(
+        db,
+        account_id=user.account.id,
+        action="notice_drafted",
+        now=now,
+        target_type="notice",
+        target_id=notice.id,
+    )
     return RedirectResponse(f"/staff/notices/{notice.id}", status_code=303)
 
 
-def _notice(request: Request, user: StaffUser, notice_id: int) -> tuple[Notice, object]:
-    with session_scope(engine_of(request)) as db:
-        try:
-            notice = scoped_notice(db, user.scope, notice_id)
-        except NoticeNotFound:
-            raise HTTPException(status_code=404) from None
-        cost = notices.preview_notice(db, notice_id=notice_id)
-        acks = notices.ack_count(db, notice_id=notice_id)
+def _notice(db: Session, user: StaffUser, notice_id: int) -> tuple[Notice, object]:
+    try:
+        notice = scoped_notice(db, user.scope, notice_id)
+    except NoticeNotFound:
+        raise HTTPException(status_code=404) from None
+    cost = notices.preview_notice(db, notice_id=notice_id)
+    acks = notices.ack_count(db, notice_id=notice_id)
     return notice, {"cost": cost, "acks": acks}
 
 
 @router.get("/notices/{notice_id}", response_class=HTMLResponse)
 def notice_page(
-    request: Request, notice_id: DbId, user: Sender, error: str | None = None
+    request: Request, notice_id: DbId, user: Sender, db: SessionDep, error: str | None = None
 ) -> HTMLResponse:
     """One notice: text, audience and push cost, send / schedule / cancel, acknowledgements."""
-    notice, facts = _notice(request, user, notice_id)
+    notice, facts = _notice(db, user, notice_id)
     return page(
         request,
         user,
@@ -126,76 +126,73 @@ def notice_page(
     )  # type: ignore[arg-type]
 
 
-def _decided(request: Request, user: StaffUser, notice_id: int, action: str) -> None:
-    with session_scope(engine_of(request)) as db:
-        audit.record(
-            db,
-            account_id=user.account.id,
-            action=action,
-            now=now_of(request),
-            target_type="notice",
-            target_id=notice_id,
-        )
+def _decided(db: Session, user: StaffUser, now: datetime, notice_id: int, action: str) -> None:
+    audit.record(
+        db,
+        account_id=user.account.id,
+        action=action,
+        now=now,
+        target_type="notice",
+        target_id=notice_id,
+    )
 
 
 @router.post("/notices/{notice_id}/send")
 def notice_send(
-    request: Request, notice_id: DbId, user: Sender, csrf: Csrf, notifier: NotifierDep
+    notice_id: DbId,
+    user: Sender,
+    csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
+    settings: SettingsDep,
+    notifier: NotifierDep,
 ) -> Response:
     """Send now, once (a second press enqueues nothing)."""
-    now = now_of(request)
-    with session_scope(engine_of(request)) as db:
-        _scoped_or_404(db, user, notice_id)
-        result = notice_messages.send_notice(
-            notifier,
-            db,
-            now,
-            notice_id,
-            request.app.state.settings.public_base_url,
-        )
+    _scoped_or_404(db, user, notice_id)
+    result = notice_messages.send_notice(notifier, db, now, notice_id, settings.public_base_url)
     if result.sent:
-        _decided(request, user, notice_id, "notice_sent")
+        _decided(db, user, now, notice_id, "notice_sent")
     return RedirectResponse(f"/staff/notices/{notice_id}", status_code=303)
 
 
 @router.post("/notices/{notice_id}/schedule")
 def notice_schedule(
-    request: Request,
     notice_id: DbId,
     user: Sender,
     csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
+    settings: SettingsDep,
     at: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     """Schedule for a time given in the city's zone (a datetime-local field)."""
-    tz = request.app.state.settings.tz
     try:
-        moment = datetime.fromisoformat(at).replace(tzinfo=tz)
+        moment = datetime.fromisoformat(at).replace(tzinfo=settings.tz)
     except ValueError:
         return RedirectResponse(f"/staff/notices/{notice_id}?error=past", status_code=303)
-    with session_scope(engine_of(request)) as db:
-        _scoped_or_404(db, user, notice_id)
-        try:
-            notices.schedule_notice(db, notice_id=notice_id, at=moment, now=now_of(request))
-        except notices.NoticeError as exc:
-            code = "past" if "past" in str(exc) else "state"
-            return RedirectResponse(f"/staff/notices/{notice_id}?error={code}", status_code=303)
-    _decided(request, user, notice_id, "notice_scheduled")
+    _scoped_or_404(db, user, notice_id)
+    try:  # schedule_notice checks the notice's state and the time before it writes anything
+        notices.schedule_notice(db, notice_id=notice_id, at=moment, now=now)
+    except notices.NoticeError as exc:
+        code = "past" if "past" in str(exc) else "state"
+        return RedirectResponse(f"/staff/notices/{notice_id}?error={code}", status_code=303)
+    _decided(db, user, now, notice_id, "notice_scheduled")
     return RedirectResponse(f"/staff/notices/{notice_id}", status_code=303)
 
 
 @router.post("/notices/{notice_id}/cancel")
-def notice_cancel(request: Request, notice_id: DbId, user: Sender, csrf: Csrf) -> Response:
+def notice_cancel(
+    notice_id: DbId, user: Sender, csrf: Csrf, db: SessionDep, now: NowDep
+) -> Response:
     """Withdraw a draft or scheduled notice (a sent one stays sent)."""
-    with session_scope(engine_of(request)) as db:
-        _scoped_or_404(db, user, notice_id)
-        cancelled = notices.cancel_notice(db, notice_id=notice_id)
-    if cancelled:
-        _decided(request, user, notice_id, "notice_cancelled")
+    _scoped_or_404(db, user, notice_id)
+    if notices.cancel_notice(db, notice_id=notice_id):
+        _decided(db, user, now, notice_id, "notice_cancelled")
     return RedirectResponse(f"/staff/notices/{notice_id}", status_code=303)
 
 
-def _scoped_or_404(db: object, user: StaffUser, notice_id: int) -> None:
+def _scoped_or_404(db: Session, user: StaffUser, notice_id: int) -> None:
     try:
-        scoped_notice(db, user.scope, notice_id)  # type: ignore[arg-type]
+        scoped_notice(db, user.scope, notice_id)
     except NoticeNotFound:
         raise HTTPException(status_code=404) from None

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
+from bot.content import Content
 from bot.core import audit
 from bot.core.scope import Permission
-from bot.db import session_scope
 from bot.features.volunteers import cancel as volunteer_cancel
 from bot.features.volunteers import shifts as volunteer_shifts
 from bot.features.volunteers import volunteers
@@ -36,7 +36,18 @@ from bot.features.volunteers.staff.opportunity_forms import (
     check_slot,
 )
 from bot.features.volunteers.staff.routes import volunteers_view
-from bot.staff.deps import DbId, PageAccess, StaffUser, csrf_checked, engine_of, notifier_of, now_of
+from bot.settings import Settings
+from bot.staff.deps import (
+    ContentDep,
+    Csrf,
+    DbId,
+    NotifierDep,
+    NowDep,
+    PageAccess,
+    SessionDep,
+    SettingsDep,
+    StaffUser,
+)
 from bot.staff.web import export_response, page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -44,7 +55,6 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 Viewer = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_EVENTS))]
 ViewerExport = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_EVENTS, Permission.EXPORT))]
 Manager = Annotated[StaffUser, Depends(PageAccess(Permission.MANAGE_VOLUNTEERS))]
-Csrf = Annotated[None, Depends(csrf_checked)]
 Text = Annotated[str, Form(max_length=2000)]
 Codes = Annotated[list[str], Form()]
 DONE = ("created", "slot_added", "slot_cancelled", "attendance", "not_live")
@@ -62,6 +72,10 @@ def opportunity_create(
     request: Request,
     user: Manager,
     csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
+    settings: SettingsDep,
+    content: ContentDep,
     association_id: Text = "",
     role: Text = "",
     description: Text = "",
@@ -84,15 +98,14 @@ def opportunity_create(
         event_id,
         SlotForm(day, start, end, place, needed),
     )
-    settings, now = request.app.state.settings, now_of(request)
-    with session_scope(engine_of(request)) as db:
-        values, errors = check_opportunity(
-            db, user.scope, form, load_catalog(settings.content_dir), settings.tz, now
-        )
-        if values is not None:
-            opportunity_id = _create(db, user, values, settings.tz, now)
+    values, errors = check_opportunity(
+        db, user.scope, form, load_catalog(settings.content_dir), settings.tz, now
+    )
     if values is None:  # nothing was stored: the form comes back with what was typed
-        return volunteers_view(request, user, form=form, errors=errors, status_code=400)
+        return volunteers_view(
+            request, user, db, settings, content, now, form=form, errors=errors, status_code=400
+        )
+    opportunity_id = _create(db, user, values, settings.tz, now)
     return RedirectResponse(
         f"/staff/volunteers/opportunities/{opportunity_id}?done=created", status_code=303
     )
@@ -136,24 +149,25 @@ def _create(
 def _detail(
     request: Request,
     user: StaffUser,
+    db: Session,
+    settings: Settings,
+    content: Content,
+    now: datetime,
     opportunity_id: int,
     *,
     slot_form: SlotForm | None = None,
     errors: list[str] | tuple[str, ...] = (),
     status_code: int = 200,
 ) -> HTMLResponse:
-    settings, now = request.app.state.settings, now_of(request)
-    content, locale = request.app.state.renderer.content, user.locale
-    with session_scope(engine_of(request)) as db:
-        opportunity = _scoped_or_404(db, user, opportunity_id)
-        table = slots_table(db, opportunity_id, settings.tz)
-        slots = slots_of(db, opportunity_id)
-        rosters = {
-            s.id: roster(db, user.scope, s)
-            for s in slots
-            if s.status in volunteer_cancel.LIVE_SLOT and s.starts_at <= now
-        }
-        db.expunge_all()
+    locale = user.locale
+    opportunity = _scoped_or_404(db, user, opportunity_id)
+    table = slots_table(db, opportunity_id, settings.tz)
+    slots = slots_of(db, opportunity_id)
+    rosters = {
+        s.id: roster(db, user.scope, s)
+        for s in slots
+        if s.status in volunteer_cancel.LIVE_SLOT and s.starts_at <= now
+    }
     labels = {
         "interests": [content.text(f"volunteer.tags.{c}", locale) for c in opportunity.interests],
         "skills": [
@@ -181,17 +195,30 @@ def _detail(
 
 
 @router.get("/volunteers/opportunities/{opportunity_id}", response_class=HTMLResponse)
-def opportunity_page(request: Request, opportunity_id: DbId, user: Viewer) -> HTMLResponse:
+def opportunity_page(
+    request: Request,
+    opportunity_id: DbId,
+    user: Viewer,
+    db: SessionDep,
+    settings: SettingsDep,
+    content: ContentDep,
+    now: NowDep,
+) -> HTMLResponse:
     """One opportunity: its slots, forms to add or call off slots, and who came."""
-    return _detail(request, user, opportunity_id)
+    return _detail(request, user, db, settings, content, now, opportunity_id)
 
 
 @router.get("/volunteers/opportunities/{opportunity_id}/slots.csv")
-def opportunity_slots_csv(request: Request, opportunity_id: DbId, user: ViewerExport) -> Response:
+def opportunity_slots_csv(
+    request: Request,
+    opportunity_id: DbId,
+    user: ViewerExport,
+    db: SessionDep,
+    settings: SettingsDep,
+) -> Response:
     """The opportunity's slots as CSV."""
-    with session_scope(engine_of(request)) as db:
-        _scoped_or_404(db, user, opportunity_id)
-        table = slots_table(db, opportunity_id, request.app.state.settings.tz)
+    _scoped_or_404(db, user, opportunity_id)
+    table = slots_table(db, opportunity_id, settings.tz)
     return export_response(request, user, table)
 
 
@@ -201,6 +228,10 @@ def slot_add(
     opportunity_id: DbId,
     user: Manager,
     csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
+    settings: SettingsDep,
+    content: ContentDep,
     day: Text = "",
     start: Text = "",
     end: Text = "",
@@ -208,34 +239,40 @@ def slot_add(
     needed: Text = "1",
 ) -> Response:
     """Add a slot to an opportunity in scope."""
-    settings, now = request.app.state.settings, now_of(request)
     form = SlotForm(day, start, end, place, needed)
     errors: list[str] = []
-    with session_scope(engine_of(request)) as db:
-        _scoped_or_404(db, user, opportunity_id)
-        values = check_slot(form, settings.tz, now, errors)
-        if values is not None:
-            slot = volunteers.add_slot(
-                db,
-                opportunity_id=opportunity_id,
-                starts_at=values.starts_at,
-                ends_at=values.ends_at,
-                needed=values.needed,
-                place=values.place,
-                tz=settings.tz,
-            )
-            audit.record(
-                db,
-                account_id=user.account.id,
-                action="slot_added",
-                now=now,
-                target_type="slot",
-                target_id=slot.id,
-            )
-    if values is None:
+    _scoped_or_404(db, user, opportunity_id)
+    values = check_slot(form, settings.tz, now, errors)
+    if values is None:  # nothing was stored: the form comes back with what was typed
         return _detail(
-            request, user, opportunity_id, slot_form=form, errors=errors, status_code=400
+            request,
+            user,
+            db,
+            settings,
+            content,
+            now,
+            opportunity_id,
+            slot_form=form,
+            errors=errors,
+            status_code=400,
         )
+    slot = volunteers.add_slot(
+        db,
+        opportunity_id=opportunity_id,
+        starts_at=values.starts_at,
+        ends_at=values.ends_at,
+        needed=values.needed,
+        place=values.place,
+        tz=settings.tz,
+    )
+    audit.record(
+        db,
+        account_id=user.account.id,
+        action="slot_added",
+        now=now,
+        target_type="slot",
+        target_id=slot.id,
+    )
     return RedirectResponse(
         f"/staff/volunteers/opportunities/{opportunity_id}?done=slot_added", status_code=303
     )
@@ -249,24 +286,29 @@ def _slot_or_404(db: Session, user: StaffUser, slot_id: int) -> Any:
 
 
 @router.post("/volunteers/slots/{slot_id}/cancel")
-def slot_cancel(request: Request, slot_id: DbId, user: Manager, csrf: Csrf) -> Response:
+def slot_cancel(
+    slot_id: DbId,
+    user: Manager,
+    csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
+    notifier: NotifierDep,
+) -> Response:
     """Call a slot off: asks and accepted places withdrawn, those residents told on LINE."""
-    now = now_of(request)
-    with session_scope(engine_of(request)) as db:
-        slot, opportunity = _slot_or_404(db, user, slot_id)
-        withdrawn = volunteer_cancel.cancel_slot(db, slot_id=slot_id, now=now)
-        told = None if withdrawn is None else tell(notifier_of(request), db, now, withdrawn)
-        if told is not None:
-            audit.record(
-                db,
-                account_id=user.account.id,
-                action="slot_cancelled",
-                now=now,
-                target_type="slot",
-                target_id=slot_id,
-                told=told,
-            )
-        opportunity_id = opportunity.id
+    _slot, opportunity = _slot_or_404(db, user, slot_id)
+    withdrawn = volunteer_cancel.cancel_slot(db, slot_id=slot_id, now=now)
+    told = None if withdrawn is None else tell(notifier, db, now, withdrawn)
+    if told is not None:
+        audit.record(
+            db,
+            account_id=user.account.id,
+            action="slot_cancelled",
+            now=now,
+            target_type="slot",
+            target_id=slot_id,
+            told=told,
+        )
+    opportunity_id = opportunity.id
     done = "slot_cancelled" if told is not None else "not_live"
     return RedirectResponse(
         f"/staff/volunteers/opportunities/{opportunity_id}?done={done}", status_code=303
@@ -275,40 +317,41 @@ def slot_cancel(request: Request, slot_id: DbId, user: Manager, csrf: Csrf) -> R
 
 @router.post("/volunteers/slots/{slot_id}/attendance")
 def slot_attendance(
-    request: Request,
     slot_id: DbId,
     user: Manager,
     csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
+    settings: SettingsDep,
+    notifier: NotifierDep,
     came: Annotated[list[int], Form()] = [],  # noqa: B006
 ) -> Response:
     """After the shift: who came gets hours, points and thanks; the others are recorded absent."""
-    now = now_of(request)
-    with session_scope(engine_of(request)) as db:
-        slot, opportunity = _slot_or_404(db, user, slot_id)
-        done = "not_live"
-        if slot.status in volunteer_cancel.LIVE_SLOT and slot.starts_at <= now:
-            recorded = volunteer_shifts.confirm_attendance(
-                db,
-                slot_id=slot_id,
-                attended=came,
-                now=now,
-                settings=request.app.state.settings,
-                staff_id=user.account.id,
-            )
-            tell(notifier_of(request), db, now, recorded.tells)
-            shifts = recorded.shifts
-            audit.record(
-                db,
-                account_id=user.account.id,
-                action="attendance_confirmed",
-                now=now,
-                target_type="slot",
-                target_id=slot_id,
-                came=sum(1 for s in shifts if s.attended),
-                recorded=len(shifts),
-            )
-            done = "attendance"
-        opportunity_id = opportunity.id
+    slot, opportunity = _slot_or_404(db, user, slot_id)
+    done = "not_live"
+    if slot.status in volunteer_cancel.LIVE_SLOT and slot.starts_at <= now:
+        recorded = volunteer_shifts.confirm_attendance(
+            db,
+            slot_id=slot_id,
+            attended=came,
+            now=now,
+            settings=settings,
+            staff_id=user.account.id,
+        )
+        tell(notifier, db, now, recorded.tells)
+        shifts = recorded.shifts
+        audit.record(
+            db,
+            account_id=user.account.id,
+            action="attendance_confirmed",
+            now=now,
+            target_type="slot",
+            target_id=slot_id,
+            came=sum(1 for s in shifts if s.attended),
+            recorded=len(shifts),
+        )
+        done = "attendance"
+    opportunity_id = opportunity.id
     return RedirectResponse(
         f"/staff/volunteers/opportunities/{opportunity_id}?done={done}", status_code=303
     )

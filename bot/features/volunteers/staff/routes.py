@@ -3,19 +3,28 @@ the opportunities in scope with the form to create one (opportunity_routes.py)."
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
+from bot.content import Content
 from bot.core.scope import Permission, Scope, association_ids_in_scope, visible_associations
-from bot.db import session_scope
 from bot.features.volunteers import tallies as volunteer_tallies
 from bot.features.volunteers.catalog import load_catalog
 from bot.features.volunteers.staff.opportunities_view import events_for_form, opportunities_table
 from bot.features.volunteers.staff.opportunity_forms import OpportunityForm
-from bot.staff.deps import PageAccess, StaffUser, engine_of, now_of
+from bot.settings import Settings
+from bot.staff.deps import (
+    ContentDep,
+    NowDep,
+    PageAccess,
+    SessionDep,
+    SettingsDep,
+    StaffUser,
+)
 from bot.staff.tables import Column, Table
 from bot.staff.web import export_response, page
 
@@ -69,30 +78,26 @@ def volunteer_figures(session: Session, scope: Scope) -> tuple[Table, dict[str, 
     return Table("volunteer-hours", HOURS_COLUMNS, rows), notes
 
 
-def _figures(request: Request, user: StaffUser) -> tuple[Table, dict[str, str]]:
-    with session_scope(engine_of(request)) as db:
-        return volunteer_figures(db, user.scope)
-
-
 def volunteers_view(
     request: Request,
     user: StaffUser,
+    db: Session,
+    settings: Settings,
+    content: Content,
+    now: datetime,
     *,
     form: OpportunityForm | None = None,
     errors: list[str] | tuple[str, ...] = (),
     status_code: int = 200,
 ) -> HTMLResponse:
     """The volunteering page; `form` and `errors` refill a refused opportunity form."""
-    settings = request.app.state.settings
     can_manage = user.scope.can(Permission.MANAGE_VOLUNTEERS)
-    with session_scope(engine_of(request)) as db:
-        table, notes = volunteer_figures(db, user.scope)
-        opportunities = opportunities_table(db, user.scope, settings.tz)
-        associations = [a for a, _d, _w in visible_associations(db, user.scope)]
-        events = events_for_form(db, user.scope, now_of(request)) if can_manage else []
-        db.expunge_all()
+    table, notes = volunteer_figures(db, user.scope)
+    opportunities = opportunities_table(db, user.scope, settings.tz)
+    associations = [a for a, _d, _w in visible_associations(db, user.scope)]
+    events = events_for_form(db, user.scope, now) if can_manage else []
     catalog = load_catalog(settings.content_dir)
-    content, locale = request.app.state.renderer.content, user.locale
+    locale = user.locale
     choices = {
         "interests": [(c, content.text(f"volunteer.tags.{c}", locale)) for c in catalog.interests],
         "skills": [(c, content.text(f"volunteer.skills.{c}", locale)) for c in catalog.skills],
@@ -117,22 +122,30 @@ def volunteers_view(
 
 
 @router.get("/volunteers", response_class=HTMLResponse)
-def volunteers_page(request: Request, user: Viewer) -> HTMLResponse:
+def volunteers_page(
+    request: Request,
+    user: Viewer,
+    db: SessionDep,
+    settings: SettingsDep,
+    content: ContentDep,
+    now: NowDep,
+) -> HTMLResponse:
     """Places filled against needed, asks accepted, hours per association, load concentration,
     the opportunities in scope, and (for organisers) the form to create one."""
-    return volunteers_view(request, user)
+    return volunteers_view(request, user, db, settings, content, now)
 
 
 @router.get("/export/volunteer-opportunities.csv")
-def opportunities_csv(request: Request, user: ViewerExport) -> Response:
+def opportunities_csv(
+    request: Request, user: ViewerExport, db: SessionDep, settings: SettingsDep
+) -> Response:
     """The opportunities list as CSV."""
-    with session_scope(engine_of(request)) as db:
-        table = opportunities_table(db, user.scope, request.app.state.settings.tz)
+    table = opportunities_table(db, user.scope, settings.tz)
     return export_response(request, user, table)
 
 
 @router.get("/export/volunteer-hours.csv")
-def volunteers_csv(request: Request, user: ViewerExport) -> Response:
+def volunteers_csv(request: Request, user: ViewerExport, db: SessionDep) -> Response:
     """Hours per association as CSV."""
-    table, _notes = _figures(request, user)
+    table, _notes = volunteer_figures(db, user.scope)
     return export_response(request, user, table)
