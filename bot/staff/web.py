@@ -18,7 +18,7 @@ from bot.db import session_scope
 from bot.platform.delivery import send_policy
 from bot.staff import auth
 from bot.staff.csv_export import csv_response
-from bot.staff.deps import StaffUser, codec_of, words_for
+from bot.staff.deps import StaffUser, codec_of, engine_of, now_of, settings_of, words_for
 from bot.staff.i18n import DEFAULT_STAFF_LOCALE
 from bot.staff.tables import Table
 
@@ -61,7 +61,7 @@ def set_session_cookie(request: Request, response: Response, web_session: auth.W
         max_age=auth.SESSION_MAX_AGE_S,
         httponly=True,
         samesite="lax",
-        secure=request.app.state.settings.public_base_url.startswith("https://"),
+        secure=settings_of(request).public_base_url.startswith("https://"),
         path="/",
     )
 
@@ -70,7 +70,7 @@ def local_time(request: Request, moment: datetime | None) -> str:
     """A UTC time shown in the city's zone."""
     if moment is None:
         return ""
-    return moment.astimezone(request.app.state.settings.tz).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(settings_of(request).tz).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,11 @@ class QuotaBanner:
 
 def quota_banner(request: Request) -> QuotaBanner | None:
     """This month's quota as the scheduler last read it, if staff should be told about it."""
-    settings = request.app.state.settings
-    with session_scope(request.app.state.engine) as db:
+    settings = settings_of(request)
+    with session_scope(engine_of(request)) as db:
         status = send_policy.quota_status(
             db,
-            request.app.state.clock.now(),
+            now_of(request),
             settings.tz,
             send_policy.Policy.from_settings(settings),
         )
@@ -138,8 +138,8 @@ def render(
 
 def export_response(request: Request, user: StaffUser, table: Table) -> Response:
     """The table as a CSV download with Japanese headers; the export is audited."""
-    now = request.app.state.clock.now()
-    with session_scope(request.app.state.engine) as db:
+    now = now_of(request)
+    with session_scope(engine_of(request)) as db:
         audit.record(
             db,
             account_id=user.account.id,
@@ -149,7 +149,7 @@ def export_response(request: Request, user: StaffUser, table: Table) -> Response
             target_id=table.name,
             rows=len(table.rows),
         )
-    stamp = now.astimezone(request.app.state.settings.tz).strftime("%Y%m%d-%H%M")
+    stamp = now.astimezone(settings_of(request).tz).strftime("%Y%m%d-%H%M")
     return csv_response(table, words_for(request, "ja"), stamp)
 
 
