@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlmodel import Session
 
 from bot.platform.delivery.models import (
@@ -66,17 +68,15 @@ def withdraw_queued(
     ]
     withdrawn = 0
     if batches:
-        withdrawn = int(
-            session.execute(
-                update(_recipient)
-                .where(
-                    _recipient.c.batch_id.in_(batches),
-                    _recipient.c.status == RecipientStatus.PENDING,
-                )
-                .values(status=RecipientStatus.CANCELLED)
-            ).rowcount
-            or 0
+        cancelled = session.execute(
+            update(_recipient)
+            .where(
+                _recipient.c.batch_id.in_(batches),
+                _recipient.c.status == RecipientStatus.PENDING,
+            )
+            .values(status=RecipientStatus.CANCELLED)
         )
+        withdrawn = int(cast(CursorResult[Any], cancelled).rowcount or 0)  # an UPDATE's result
     mine = _batch.c.message_id == _message.c.id
     session.execute(
         update(_message)
