@@ -86,7 +86,7 @@ def codec_of(request: Request) -> auth.SessionCodec:
     if codec is None:
         secret = request.app.state.settings.staff_session_secret.get_secret_value()
         codec = request.app.state.staff_session_codec = auth.SessionCodec(secret)
-    return codec  # type: ignore[no-any-return]
+    return codec
 
 
 def words_for(request: Request, locale: str) -> Translator:
