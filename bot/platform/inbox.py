@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "tsunagari_inbox"
 
 
-_TABLE = WebhookEvent.__table__  # type: ignore[attr-defined]
+_TABLE = WebhookEvent.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
 
 
 def _insert_once(dialect: Any) -> Any:

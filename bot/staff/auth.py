@@ -90,9 +90,9 @@ def create_account(
     session.add(account)
     session.flush()
     for ward_id in ward_ids:
-        session.add(StaffScope(account_id=account.id, ward_id=ward_id))  # type: ignore[arg-type]
+        session.add(StaffScope(account_id=account.id, ward_id=ward_id))  # type: ignore[arg-type]  # flushed: id is set
     for association_id in association_ids:
-        session.add(StaffScope(account_id=account.id, association_id=association_id))  # type: ignore[arg-type]
+        session.add(StaffScope(account_id=account.id, association_id=association_id))  # type: ignore[arg-type]  # flushed: id is set
     session.flush()
     return account
 
@@ -238,7 +238,7 @@ def issue_api_token(session: Session, account: StaffAccount, name: str, now: dat
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
         ApiToken(
-            account_id=account.id,  # type: ignore[arg-type]
+            account_id=account.id,  # type: ignore[arg-type]  # a stored account: id is set
             name=name[:80],
             token_hash=_token_hash(token),
             prefix=token[:10],

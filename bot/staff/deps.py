@@ -72,12 +72,12 @@ def db_session(request: Request) -> Iterator[Session]:
 
 def engine_of(request: Request) -> Engine:
     """The application's database engine."""
-    return request.app.state.engine  # type: ignore[no-any-return]
+    return request.app.state.engine
 
 
 def now_of(request: Request) -> datetime:
     """The application's clock (tests set it)."""
-    return request.app.state.clock.now()  # type: ignore[no-any-return]
+    return request.app.state.clock.now()
 
 
 def codec_of(request: Request) -> auth.SessionCodec:

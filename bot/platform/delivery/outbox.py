@@ -111,7 +111,7 @@ def enqueue(
 
 def _find(session: Session, key: str) -> OutboxMessage | None:
     return session.execute(
-        select(OutboxMessage).where(OutboxMessage.key == key)  # type: ignore[arg-type]
+        select(OutboxMessage).where(col(OutboxMessage.key) == key)
     ).scalar_one_or_none()
 
 
@@ -227,7 +227,7 @@ def _insert_recipients(
     """
     if not resident_ids:
         return
-    table = OutboxRecipient.__table__  # type: ignore[attr-defined]
+    table = OutboxRecipient.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
     columns = ["message_id", "batch_id", "resident_id", "status"]
     unique = ["message_id", "resident_id"]
     if _is_postgres(session):

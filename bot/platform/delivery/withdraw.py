@@ -28,9 +28,9 @@ from bot.platform.delivery.models import (
 
 log = logging.getLogger(__name__)
 
-_batch = OutboxBatch.__table__  # type: ignore[attr-defined]
-_message = OutboxMessage.__table__  # type: ignore[attr-defined]
-_recipient = OutboxRecipient.__table__  # type: ignore[attr-defined]
+_batch = OutboxBatch.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+_message = OutboxMessage.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+_recipient = OutboxRecipient.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
 
 
 def _escape(prefix: str) -> str:
