@@ -220,15 +220,12 @@ FEATURE_IMPORTS_REMAINING: dict[str, str] = {
     "hancho": "imports events (models, rsvp, rsvp_flow) and notices (models, paper_rounds)",
     "membership": "imports events.models, hancho.leaders, notices.models, volunteers.models",
     "notices": "imports events (cards, models, public_routes)",
-    "surveys": "imports events.models",
-    "volunteers": "imports events.models and membership.memberships",
 }
 SERVICES_REMAINING: dict[str, str] = {
     "events": "services cards, events, reminders, rsvp import engine/render/postback",
     "hancho": "service leaders imports render",
     "membership": "service digest_words imports engine",
     "notices": "service notices imports engine/render/postback",
-    "volunteers": "services cancel, notify, shifts, volunteers import engine/render/postback",
 }
 
 
