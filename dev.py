@@ -74,6 +74,8 @@ def main(argv: list[str]) -> int:
     if command == "test":
         return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
     if command == "lint":
+        if rest:
+            sys.exit("dev.py lint takes no arguments (each tool reads pyproject.toml)")
         return lint()
     return subprocess.call([str(BIN / "tsunagari"), command, *rest], cwd=ROOT)
 
