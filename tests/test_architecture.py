@@ -9,6 +9,7 @@ Every import statement counts, including those inside functions and under TYPE_C
 from __future__ import annotations
 
 import ast
+import tomllib
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -272,6 +273,13 @@ def test_feature_services_build_no_messages(feature: str) -> None:
         f"services of bot.features.{feature} import message building (only *_flow.py, "
         "messages.py, jobs.py and staff/ may):\n" + "\n".join(bad)
     )
+
+
+def test_every_feature_folder_is_in_the_independence_contract() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = {c["id"]: c for c in config["tool"]["importlinter"]["contracts"]}
+    listed = set(contracts["features-independent"]["modules"])
+    assert listed == {f"bot.features.{name}" for name in feature_names()}
 
 
 # ---- the checker itself, on made-up graphs
