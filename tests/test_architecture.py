@@ -215,18 +215,11 @@ def is_service(module: str) -> bool:
 
 # ---- known breaks, today: each is work in progress elsewhere (issue 14). When a list empties,
 # drop its entry; the lead makes the marks strict at merge (xfail(strict=True) or no mark).
-CYCLES_REMAINING = "bot.features.events: checkin -> events -> checkin, and rsvp (in functions)"
 FEATURE_IMPORTS_REMAINING: dict[str, str] = {
-    "events": "imports membership (memberships, models, qr) and notices (models, notices)",
-    "hancho": "imports events (models, rsvp, rsvp_flow) and notices (models, paper_rounds)",
-    "membership": "imports events.models, hancho.leaders, notices.models, volunteers.models",
-    "notices": "imports events (cards, models, public_routes)",
+    "membership": "officer_digest imports events.models, notices.models, volunteers.models",
 }
 SERVICES_REMAINING: dict[str, str] = {
-    "events": "services cards, events, reminders, rsvp import engine/render/postback",
-    "hancho": "service leaders imports render",
     "membership": "service digest_words imports engine",
-    "notices": "service notices imports engine/render/postback",
 }
 
 
@@ -240,7 +233,6 @@ def _xfail(feature: str, remaining: dict[str, str]) -> object:
 # ---- the rules
 
 
-@pytest.mark.xfail(strict=False, reason=f"in progress (issue 14): {CYCLES_REMAINING}")
 def test_no_import_cycle_in_bot() -> None:
     edges = graph()
     cycles = [describe_cycle(shortest_cycle(edges, c)) for c in strongly_connected(edges)]
