@@ -363,7 +363,7 @@ def _positive_minutes(value: str) -> int:
     return minutes
 
 
-def _add_officer_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_officer_parser(sub: argparse._SubParsersAction) -> None:
     officer = sub.add_parser("officer", help="association officers in LINE")
     officer_sub = officer.add_subparsers(dest="officer_command", metavar="ACTION", required=True)
     link_code = officer_sub.add_parser(

@@ -213,23 +213,6 @@ def is_service(module: str) -> bool:
     )
 
 
-# ---- known breaks, today: each is work in progress elsewhere (issue 14). When a list empties,
-# drop its entry; the lead makes the marks strict at merge (xfail(strict=True) or no mark).
-FEATURE_IMPORTS_REMAINING: dict[str, str] = {
-    "membership": "officer_digest imports events.models, notices.models, volunteers.models",
-}
-SERVICES_REMAINING: dict[str, str] = {
-    "membership": "service digest_words imports engine",
-}
-
-
-def _xfail(feature: str, remaining: dict[str, str]) -> object:
-    if feature not in remaining:
-        return feature
-    reason = f"in progress (issue 14): {feature} {remaining[feature]}"
-    return pytest.param(feature, marks=pytest.mark.xfail(strict=False, reason=reason))
-
-
 # ---- the rules
 
 
@@ -239,7 +222,7 @@ def test_no_import_cycle_in_bot() -> None:
     assert not cycles, "import cycles (one path shown per cycle):\n" + "\n".join(cycles)
 
 
-@pytest.mark.parametrize("feature", [_xfail(f, FEATURE_IMPORTS_REMAINING) for f in feature_names()])
+@pytest.mark.parametrize("feature", feature_names())
 def test_feature_imports_no_other_feature_nor_the_composition(feature: str) -> None:
     others = [f"bot.features.{f}" for f in feature_names() if f != feature]
     above = composition_modules()
@@ -252,7 +235,7 @@ def test_feature_imports_no_other_feature_nor_the_composition(feature: str) -> N
     assert not bad, f"bot.features.{feature} reaches outside itself:\n" + "\n".join(bad)
 
 
-@pytest.mark.parametrize("feature", [_xfail(f, SERVICES_REMAINING) for f in feature_names()])
+@pytest.mark.parametrize("feature", feature_names())
 def test_feature_services_build_no_messages(feature: str) -> None:
     bad = [
         str(i)
