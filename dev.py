@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Bootstrap for a fresh clone: `python3 dev.py demo` runs the bot, `python3 dev.py test` tests it.
 
+`python3 dev.py lint` runs ruff check, ruff format --check, mypy and lint-imports, in that order.
+
 Creates `.venv` on first use, installs Tsunagari with its test extras into it, then runs the
 command inside it. Needs only Python 3.11-3.13.
 """
@@ -36,6 +38,32 @@ def ensure_environment() -> None:
     STAMP.write_bytes(pyproject)
 
 
+LINTERS = (
+    ("ruff check", ["ruff", "check"]),
+    ("ruff format --check", ["ruff", "format", "--check"]),
+    ("mypy", ["mypy"]),
+    ("lint-imports", ["lint-imports"]),
+)
+
+
+def lint() -> int:
+    """Run every linter in order (each reads its settings from pyproject.toml); fail if any fails.
+
+    All of them run even after a failure, so one run shows every problem.
+    """
+    failed = []
+    for name, command in LINTERS:
+        print(f"== {name}", flush=True)
+        # The checkout's own `bot` is the one checked, even when another copy is installed.
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        if subprocess.call([str(BIN / command[0]), *command[1:]], cwd=ROOT, env=env):
+            failed.append(name)
+    if failed:
+        print(f"lint failed: {', '.join(failed)}", flush=True)
+        return 1
+    return 0
+
+
 def main(argv: list[str]) -> int:
     """Run `demo`, `test`, or any `tsunagari` sub-command inside the project environment."""
     if not argv or argv[0] in ("-h", "--help"):
@@ -46,7 +74,9 @@ def main(argv: list[str]) -> int:
     if command == "test":
         return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
     if command == "lint":
-        return subprocess.call([str(BIN / "ruff"), "check", str(ROOT), *rest], cwd=ROOT)
+        if rest:
+            sys.exit("dev.py lint takes no arguments (each tool reads pyproject.toml)")
+        return lint()
     return subprocess.call([str(BIN / "tsunagari"), command, *rest], cwd=ROOT)
 
 

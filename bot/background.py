@@ -8,7 +8,7 @@ tests and the demo run them inside the app (`inline`). Either way they are built
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bot.conversation.processor import Processor
 from bot.conversation.richmenu import start_linker, stop_linker
@@ -20,10 +20,11 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.content import Content
     from bot.conversation.render import Renderer
-    from bot.conversation.richmenu import Linker
     from bot.conversation.runner import Runner
     from bot.platform.delivery.sender import Sender
     from bot.platform.line.gateway import LineGateway
+    from bot.platform.line.richmenu import Linker
+    from bot.platform.scheduler.jobs import QuotaSource
     from bot.platform.scheduler.runner import SchedulerRunner
     from bot.settings import Settings
 
@@ -74,11 +75,14 @@ class Background:
         if scheduler:
             from bot.scheduling import build_scheduler
 
+            # The SDK gateway reads LINE's quota; stand-ins need not.
+            reads_quota = hasattr(self.gateway, "get_quota")
+            quota = cast("QuotaSource", self.gateway) if reads_quota else None
             self.scheduler = build_scheduler(
                 engine=self.engine,
                 settings=self.settings,
                 content=self.content,
-                quota_source=self.gateway if hasattr(self.gateway, "get_quota") else None,
+                quota_source=quota,
                 clock=self.clock,
             )
             await self.scheduler.start()

@@ -214,7 +214,7 @@ def _redacted(url: str) -> str:
     return url
 
 
-def _add_staff_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_staff_parser(sub: argparse._SubParsersAction) -> None:
     staff = sub.add_parser("staff", help="staff web accounts")
     staff_sub = staff.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
     add = staff_sub.add_parser(
@@ -291,7 +291,7 @@ def _staff_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_join_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_join_parsers(sub: argparse._SubParsersAction) -> None:
     qr = sub.add_parser(
         "qr", help="join QR codes (PNG, SVG, A4 poster) for a counter, association or campaign"
     )
@@ -363,7 +363,7 @@ def _positive_minutes(value: str) -> int:
     return minutes
 
 
-def _add_officer_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_officer_parser(sub: argparse._SubParsersAction) -> None:
     officer = sub.add_parser("officer", help="association officers in LINE")
     officer_sub = officer.add_subparsers(dest="officer_command", metavar="ACTION", required=True)
     link_code = officer_sub.add_parser(

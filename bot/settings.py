@@ -296,7 +296,7 @@ class SettingsError(Exception):
 def load_settings(**overrides: object) -> Settings:
     """Build settings from the environment, turning validation errors into one clear line."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)  # type: ignore[arg-type]  # pydantic validates each one
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "settings"

@@ -139,7 +139,8 @@ class Notifier:
             )
             if active_only:
                 query = query.where(Resident.status == ResidentStatus.ACTIVE)
-            found = {int(rid): str(locale) for rid, locale in session.exec(query).all()}
+            rows = session.exec(query).all()
+            found = {int(rid): str(locale) for rid, locale in rows if rid is not None}
             for rid in resident_ids[start : start + _CHUNK]:
                 if rid in found:
                     by_locale[found[rid]].append(rid)

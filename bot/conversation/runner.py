@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import timedelta
 
 from bot.conversation import engine
 from bot.conversation.actions import Forged
@@ -151,9 +152,9 @@ class Runner:
         return given
 
 
-def _ttl(runner: Runner, state: State) -> engine.timedelta:
+def _ttl(runner: Runner, state: State) -> timedelta:
     flow = runner.registry.flows.get(state.flow)
-    return flow.ttl if flow else engine.timedelta(minutes=30)
+    return flow.ttl if flow else timedelta(minutes=30)
 
 
 def _user_id(ctx: FlowContext) -> str:

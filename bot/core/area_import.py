@@ -108,7 +108,9 @@ def import_area_table(session: Session, csv_path: Path, *, variants: Variants | 
     rows = list(read_area_rows(csv_path))
     district_by_code = {d.code: d for d in session.exec(select(District))}
     assoc_by_code, changed = _upsert_associations(session, rows, district_by_code, csv_path)
-    existing = {(t.association_id, t.name, t.chome): t for t in session.exec(select(Town))}
+    existing: dict[tuple[int | None, str, int | None], Town] = {
+        (t.association_id, t.name, t.chome): t for t in session.exec(select(Town))
+    }
     listed: set[tuple[int | None, str, int | None]] = set()
     for line, row in rows:
         assoc = assoc_by_code[row["association_code"]]
@@ -153,7 +155,7 @@ def _upsert_associations(
         district = district_by_code.get(row["district_code"])
         if district is None:
             raise AreaTableError(f"{csv_path}:{line}: unknown 地区コード {row['district_code']!r}")
-        values = {
+        values: dict[str, Any] = {
             "code": row["association_code"],
             "name": row["association_name"],
             "name_en": row.get("association_name_en") or None,

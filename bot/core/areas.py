@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Integer, RowMapping, Select, bindparam, union_all
+from sqlalchemy import CompoundSelect, Integer, Label, RowMapping, Select, bindparam, union_all
+from sqlalchemy import select as core_select  # SQLModel's select types at most 4 columns
 from sqlmodel import Session, col, select
 
 from bot.core.area_import import AreaTableError, import_area_table, import_city_structure
@@ -126,7 +127,7 @@ def association_ids(matches: Iterable[TownMatch]) -> list[int]:
     return list(dict.fromkeys(m.association_id for m in matches))
 
 
-_MATCH_COLUMNS = (
+_MATCH_COLUMNS: tuple[Label[Any], ...] = (
     col(Town.id).label("town_id"),
     col(Town.label).label("label"),
     col(Town.name).label("name"),
@@ -169,7 +170,7 @@ def _lookup_statement(by_district: bool) -> CompoundSelect[Any]:
     parts = []
     for column in (col(Town.key), col(Town.kana_key)):
         query = (
-            select(*_MATCH_COLUMNS)
+            core_select(*_MATCH_COLUMNS)
             .join(Association, col(Association.id) == col(Town.association_id))
             .where(
                 column >= bindparam("lo"),
@@ -184,7 +185,7 @@ def _lookup_statement(by_district: bool) -> CompoundSelect[Any]:
         )
         if by_district:
             query = query.where(col(Town.district_id) == bindparam("district_id"))
-        parts.append(select(query.subquery()))
+        parts.append(core_select(query.subquery()))
     return union_all(*parts)
 
 
@@ -246,10 +247,10 @@ def _towns_in_box(
 
 
 @lru_cache(maxsize=2)
-def _box_statement(by_district: bool) -> Select[Any]:
+def _box_statement(by_district: bool) -> Select[*tuple[Any, ...]]:
     """Towns inside a latitude/longitude box (an index range on latitude), built once."""
-    query = (
-        select(
+    query: Select[*tuple[Any, ...]] = (
+        core_select(
             col(Town.latitude).label("latitude"),
             col(Town.longitude).label("longitude"),
             col(Association.id).label("association_id"),

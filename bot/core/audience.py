@@ -76,7 +76,7 @@ class Member:
 
 def resolve(session: Session, audience: Audience) -> list[Member]:
     """Residents with LINE who are reachable (following) and in the audience, each once."""
-    rows = session.execute(_query(audience).order_by(Resident.id)).all()  # type: ignore[arg-type]
+    rows = session.execute(_query(audience).order_by(col(Resident.id))).all()
     seen: dict[int, Member] = {}
     for resident_id, association_id, han, membership_id in rows:
         if resident_id in seen:  # a resident in two associations of the scope counts once
@@ -93,10 +93,11 @@ def in_scope(session: Session, audience: Audience, resident_id: int) -> bool:
     if audience.scope == "everyone":
         return True
     query = (
-        select(Membership.id)
+        select(col(Membership.id))
         .join(Association, col(Association.id) == col(Membership.association_id))
         .where(
-            Membership.resident_id == resident_id, Membership.status == MembershipStatus.APPROVED
+            col(Membership.resident_id) == resident_id,
+            col(Membership.status) == MembershipStatus.APPROVED,
         )
         .where(_scope_filter(audience))
         .limit(1)
@@ -109,15 +110,22 @@ def count(session: Session, audience: Audience) -> int:
     return len(resolve(session, audience))
 
 
-def _query(audience: Audience) -> Select[Any]:
+def _query(audience: Audience) -> Select[*tuple[Any, ...]]:
     reachable = (col(Resident.line_user_id).is_not(None)) & (
-        Resident.status == ResidentStatus.ACTIVE
+        col(Resident.status) == ResidentStatus.ACTIVE
     )
     if audience.scope == "everyone":
-        query = select(Resident.id, literal(None), literal(""), literal(None)).where(reachable)
+        query: Select[*tuple[Any, ...]] = select(
+            col(Resident.id), literal(None), literal(""), literal(None)
+        ).where(reachable)
     else:
         query = (
-            select(Resident.id, Membership.association_id, HanAssignment.han, Membership.id)
+            select(
+                col(Resident.id),
+                col(Membership.association_id),
+                col(HanAssignment.han),
+                col(Membership.id),
+            )
             .join(Membership, col(Membership.resident_id) == col(Resident.id))
             .join(Association, col(Association.id) == col(Membership.association_id))
             .outerjoin(
@@ -125,14 +133,14 @@ def _query(audience: Audience) -> Select[Any]:
                 (col(HanAssignment.resident_id) == col(Resident.id))
                 & (col(HanAssignment.association_id) == col(Membership.association_id)),
             )
-            .where(reachable, Membership.status == MembershipStatus.APPROVED)
+            .where(reachable, col(Membership.status) == MembershipStatus.APPROVED)
             .where(_scope_filter(audience))
         )
     if audience.interest:
         query = query.where(
             exists().where(
-                ResidentInterest.resident_id == Resident.id,
-                ResidentInterest.tag == audience.interest,
+                col(ResidentInterest.resident_id) == col(Resident.id),
+                col(ResidentInterest.tag) == audience.interest,
             )
         )
     if audience.never_participated:
@@ -147,5 +155,5 @@ def _scope_filter(audience: Audience) -> Any:
         return col(Association.id).in_(ids)
     if audience.scope == "district":
         return col(Association.district_id).in_(ids)
-    wards = select(District.id).where(col(District.ward_id).in_(ids))
+    wards = select(col(District.id)).where(col(District.ward_id).in_(ids))
     return col(Association.district_id).in_(wards)

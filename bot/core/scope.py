@@ -15,6 +15,7 @@ from enum import StrEnum
 from sqlalchemy import false, true
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.core.models.areas import Association, District, Ward
 from bot.core.models.staff import StaffAccount, StaffRole, StaffScope
@@ -116,7 +117,7 @@ class Scope:
 
     def association_filter(self, association_id: object) -> ColumnElement[bool]:
         """A WHERE clause keeping rows whose association column is within scope."""
-        column = col(association_id)  # type: ignore[arg-type]
+        column = col(association_id)
         if self.city_wide:
             return true()
         clauses: list[ColumnElement[bool]] = []
@@ -133,7 +134,7 @@ class Scope:
 
         Officers and organisers cover the wards of their associations, for ward-level tallies.
         """
-        column = col(ward_id)  # type: ignore[arg-type]
+        column = col(ward_id)
         if self.city_wide:
             return true()
         clauses: list[ColumnElement[bool]] = []
@@ -147,7 +148,7 @@ class Scope:
 
     def district_filter(self, district_id: object) -> ColumnElement[bool]:
         """A WHERE clause keeping districts of the caller's wards or of their associations."""
-        column = col(district_id)  # type: ignore[arg-type]
+        column = col(district_id)
         if self.city_wide:
             return true()
         clauses: list[ColumnElement[bool]] = []
@@ -203,15 +204,15 @@ class Scope:
             raise ScopeDenied(what)
 
 
-def _associations_in_wards(ward_ids: Iterable[int]):  # type: ignore[no-untyped-def]
+def _associations_in_wards(ward_ids: Iterable[int]) -> SelectOfScalar[int | None]:
     return (
-        select(Association.id)
+        select(col(Association.id))
         .join(District, col(District.id) == col(Association.district_id))
         .where(col(District.ward_id).in_(sorted(ward_ids)))
     )
 
 
-def _wards_of_associations(association_ids: Iterable[int]):  # type: ignore[no-untyped-def]
+def _wards_of_associations(association_ids: Iterable[int]) -> SelectOfScalar[int]:
     return (
         select(District.ward_id)
         .join(Association, col(Association.district_id) == col(District.id))

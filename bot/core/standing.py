@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, exists
+from sqlalchemy import BindParameter, ColumnElement, bindparam, exists
 from sqlmodel import Session, col, select
 
 from bot.core.models.han import HanLeader
@@ -41,7 +41,7 @@ def live_han_leadership(resident_id: Any) -> tuple[ColumnElement[bool], ...]:
 
 
 def _standing_query() -> Any:
-    rid = bindparam("rid")
+    rid: BindParameter[int] = bindparam("rid")
     return select(
         exists().where(col(Officer.resident_id) == rid, col(Officer.revoked_at).is_(None)),
         exists().where(

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.core.area_import import import_city_files
 from bot.core.models.areas import Association, District, MovingInCounter, Town, Ward
@@ -79,11 +79,11 @@ def seed_join_codes(session: Session, now: datetime) -> int:
     An existing live code is kept, so posters printed from an earlier run stay valid.
     """
     issued = 0
-    for counter in session.exec(select(MovingInCounter).order_by(MovingInCounter.id)):  # type: ignore[arg-type]
+    for counter in session.exec(select(MovingInCounter).order_by(col(MovingInCounter.id))):
         if join_codes.active_for(session, JoinCodeKind.COUNTER, counter_id=counter.id) is None:
             join_codes.create(session, kind=JoinCodeKind.COUNTER, counter_id=counter.id, now=now)
             issued += 1
-    for assoc in session.exec(select(Association).order_by(Association.id)):  # type: ignore[arg-type]
+    for assoc in session.exec(select(Association).order_by(col(Association.id))):
         if (
             join_codes.active_for(session, JoinCodeKind.ASSOCIATION, association_id=assoc.id)
             is None

@@ -6,12 +6,12 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, null, or_, text, update
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import Session, col, select
 
 from bot.platform.inbox_models import EventStatus, WebhookEvent
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "tsunagari_inbox"
 
 
-_TABLE = WebhookEvent.__table__  # type: ignore[attr-defined]
+_TABLE = WebhookEvent.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
 
 
 def _insert_once(dialect: Any) -> Any:
@@ -160,7 +160,8 @@ def finish(
     SQLite processes, which have no row locks), the later one raises and rolls back.
     """
     params = {"b_seq": seq, "b_status": status.value, "b_at": now, "b_error": error}
-    if session.execute(_FINISH, params).rowcount != 1:
+    finished = cast(CursorResult[Any], session.execute(_FINISH, params))  # an UPDATE's result
+    if finished.rowcount != 1:
         raise AlreadyHandled(seq)
     metrics.events_processed.labels(outcome).inc()
 

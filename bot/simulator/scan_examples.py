@@ -7,7 +7,7 @@ links are the very ones `tsunagari qr` prints, read from the live join codes.
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.content import Content
 from bot.core.models.areas import MovingInCounter
@@ -20,7 +20,7 @@ def counter_qr_links(settings: Settings, engine: Engine, content: Content) -> li
     """``[{"label": "<counter>のQR", "url": oaMessage link}]`` for each counter with a live code."""
     links: list[dict[str, str]] = []
     with Session(engine) as session:
-        counters = session.exec(select(MovingInCounter).order_by(MovingInCounter.id)).all()  # type: ignore[arg-type]
+        counters = session.exec(select(MovingInCounter).order_by(col(MovingInCounter.id))).all()
         for counter in counters:
             code = join_codes.active_for(session, JoinCodeKind.COUNTER, counter_id=counter.id)
             if code is None:

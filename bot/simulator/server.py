@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
@@ -37,7 +37,11 @@ class StandinServer:
     """Runs ``app`` with uvicorn on 127.0.0.1 in a daemon thread; a context manager."""
 
     def __init__(
-        self, app: Any, host: str = "127.0.0.1", port: int = 0, lifespan: str = "auto"
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        lifespan: Literal["auto", "on", "off"] = "auto",
     ) -> None:
         # uvicorn (0.54) installs signal handlers only on the main thread, so a
         # server in a worker thread leaves the test runner's Ctrl-C alone.

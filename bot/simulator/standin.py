@@ -404,7 +404,7 @@ class LineStandin:
 
     def _reply(self, call: Call) -> Answer:
         messages = _messages_of(call.json)
-        token = str(call.json.get("replyToken", ""))
+        token = str(_object_of(call.json).get("replyToken", ""))
         self._inject_failure("reply")
         user_id = self._reply_tokens.user_for(token)
         self._reply_tokens.spend(token)

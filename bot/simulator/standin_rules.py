@@ -153,7 +153,8 @@ class FailurePlan:
 
     def __init__(self) -> None:
         self._planned: list[list[Any]] = []  # [status, times left, endpoint or None]
-        self._rate, self._statuses, self._random = 0.0, (429, 500), random.Random(0)
+        self._statuses: tuple[int, ...] = (429, 500)
+        self._rate, self._random = 0.0, random.Random(0)
 
     def fail_next(self, status: int, times: int, endpoint: str | None) -> None:
         """Fail the next ``times`` requests to ``endpoint`` (None: any message endpoint)."""

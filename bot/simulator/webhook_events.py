@@ -16,7 +16,11 @@ from typing import Any
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # A free sticker from LINE's "Brown & Cony" package, as the LINE app would send it.
-DEFAULT_STICKER = {"packageId": "446", "stickerId": "1988", "keywords": ["Happy", "Smile"]}
+DEFAULT_STICKER: dict[str, Any] = {
+    "packageId": "446",
+    "stickerId": "1988",
+    "keywords": ["Happy", "Smile"],
+}
 
 
 def now_ms() -> int:

@@ -64,7 +64,7 @@ def hand_over(
         if (scope.ward_id, scope.association_id) in held:
             session.delete(scope)
         else:
-            scope.account_id = incoming.id  # type: ignore[assignment]
+            scope.account_id = incoming.id  # type: ignore[assignment]  # stored: id is set
             session.add(scope)
         moved.append(scope.association_id or scope.ward_id)
     outgoing.active, outgoing.session_epoch = False, outgoing.session_epoch + 1

@@ -69,7 +69,7 @@ def associations(request: Request, user: Tallies) -> list[AssociationOut]:
             code=a.code,
             name=a.name,
             district=d.name,
-            ward=w.name,  # type: ignore[arg-type]
+            ward=w.name,
             is_sample=a.is_sample,
         )
         for a, d, w in rows

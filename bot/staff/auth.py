@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -90,25 +90,26 @@ def create_account(
     session.add(account)
     session.flush()
     for ward_id in ward_ids:
-        session.add(StaffScope(account_id=account.id, ward_id=ward_id))  # type: ignore[arg-type]
+        session.add(StaffScope(account_id=account.id, ward_id=ward_id))  # type: ignore[arg-type]  # flushed: id is set
     for association_id in association_ids:
-        session.add(StaffScope(account_id=account.id, association_id=association_id))  # type: ignore[arg-type]
+        session.add(StaffScope(account_id=account.id, association_id=association_id))  # type: ignore[arg-type]  # flushed: id is set
     session.flush()
     return account
 
 
-def _ids_for_codes(
-    session: Session, model: type[Ward] | type[Association], codes: Iterable[str]
-) -> list[int]:
+_Coded = TypeVar("_Coded", Ward, Association)
+
+
+def _ids_for_codes(session: Session, model: type[_Coded], codes: Iterable[str]) -> list[int]:
     wanted = list(dict.fromkeys(codes))
     if not wanted:
         return []
     rows = session.exec(select(model).where(col(model.code).in_(wanted))).all()
-    found = {row.code: row.id for row in rows}
+    found = {row.code: row.id for row in rows if row.id is not None}
     missing = [code for code in wanted if code not in found]
     if missing:
         raise AccountError(f"unknown {model.__tablename__} code(s): {', '.join(missing)}")
-    return [found[code] for code in wanted]  # type: ignore[misc]
+    return [found[code] for code in wanted]
 
 
 def _check_scope_fits_role(
@@ -141,7 +142,7 @@ def authenticate(
     """
     key = _failure_key(login, client_ip)
     window_start = now - FAILURE_WINDOW
-    session.exec(delete(LoginFailure).where(col(LoginFailure.at) < window_start))  # type: ignore[call-overload]
+    session.exec(delete(LoginFailure).where(col(LoginFailure.at) < window_start))
     failures = session.exec(
         select(func.count(), func.min(LoginFailure.at)).where(LoginFailure.key == key)
     ).one()
@@ -154,7 +155,7 @@ def authenticate(
     if not (ok and account and account.active):
         session.add(LoginFailure(key=key, at=now))
         return None
-    session.exec(delete(LoginFailure).where(col(LoginFailure.key) == key))  # type: ignore[call-overload]
+    session.exec(delete(LoginFailure).where(col(LoginFailure.key) == key))
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     account.last_login_at = now
@@ -237,7 +238,7 @@ def issue_api_token(session: Session, account: StaffAccount, name: str, now: dat
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
         ApiToken(
-            account_id=account.id,  # type: ignore[arg-type]
+            account_id=account.id,  # type: ignore[arg-type]  # a stored account: id is set
             name=name[:80],
             token_hash=_token_hash(token),
             prefix=token[:10],

@@ -74,7 +74,7 @@ def login_submit(
             db, login=login, password=password, client_ip=_client_ip(request), now=now
         )
     except auth.TooManyAttempts as exc:
-        response = render(
+        throttled = render(
             request,
             "login.html",
             web_session=web_session,
@@ -82,8 +82,8 @@ def login_submit(
             error="login.throttled",
             next=_safe_next(next),
         )
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+        throttled.headers["Retry-After"] = str(exc.retry_after)
+        return throttled
     if account is None:
         return render(
             request,

@@ -47,10 +47,10 @@ def use_features(nav: Iterable[NavItem], template_dirs: Iterable[Path]) -> None:
         if item not in NAVIGATION:
             NAVIGATION.append(item)
     NAVIGATION.sort(key=lambda n: n.order)
-    searched = [Path(p) for p in templates.env.loader.searchpath]  # type: ignore[union-attr]
+    searched = [Path(p) for p in templates.env.loader.searchpath]  # type: ignore[union-attr]  # a FileSystemLoader
     for folder in template_dirs:
         if folder not in searched:
-            templates.env.loader.searchpath.append(str(folder))  # type: ignore[union-attr]
+            templates.env.loader.searchpath.append(str(folder))  # type: ignore[union-attr]  # a FileSystemLoader
 
 
 def set_session_cookie(request: Request, response: Response, web_session: auth.WebSession) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import BigInteger, String, any_, bindparam, event, func, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.core.models.residents import Resident, ResidentStatus
 from bot.platform.delivery import outcomes
@@ -111,7 +111,7 @@ def enqueue(
 
 def _find(session: Session, key: str) -> OutboxMessage | None:
     return session.execute(
-        select(OutboxMessage).where(OutboxMessage.key == key)  # type: ignore[arg-type]
+        select(OutboxMessage).where(col(OutboxMessage.key) == key)
     ).scalar_one_or_none()
 
 
@@ -205,10 +205,10 @@ def _statuses(session: Session, resident_ids: list[int]) -> dict[int, str]:
     if not resident_ids:
         return {}
     if _is_postgres(session):  # one array parameter instead of 500 bound values
-        wanted = Resident.id == any_(bindparam("ids", resident_ids, type_=ARRAY(BigInteger)))
+        wanted = col(Resident.id) == any_(bindparam("ids", resident_ids, type_=ARRAY(BigInteger)))
     else:
-        wanted = Resident.id.in_(resident_ids)  # type: ignore[union-attr]
-    rows = session.execute(select(Resident.id, Resident.status).where(wanted)).all()
+        wanted = col(Resident.id).in_(resident_ids)
+    rows = session.execute(select(col(Resident.id), col(Resident.status)).where(wanted)).all()
     return {int(rid): str(status) for rid, status in rows}
 
 
@@ -227,7 +227,7 @@ def _insert_recipients(
     """
     if not resident_ids:
         return
-    table = OutboxRecipient.__table__  # type: ignore[attr-defined]
+    table = OutboxRecipient.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
     columns = ["message_id", "batch_id", "resident_id", "status"]
     unique = ["message_id", "resident_id"]
     if _is_postgres(session):
@@ -244,8 +244,7 @@ def _insert_recipients(
         {"message_id": message.id, "batch_id": batch_id, "resident_id": rid, "status": status}
         for rid in resident_ids
     ]
-    statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=unique)
-    session.execute(statement, values)
+    session.execute(sqlite.insert(table).on_conflict_do_nothing(index_elements=unique), values)
 
 
 def _is_postgres(session: Session) -> bool:
@@ -304,9 +303,9 @@ def _recipient_outcomes(session: Session, message_id: int) -> dict[str, int]:
     status = outcomes.recipient_outcome()
     query = (
         outcomes.with_batches(select(status, func.count()).select_from(OutboxRecipient))
-        .where(OutboxRecipient.message_id == message_id)
+        .where(col(OutboxRecipient.message_id) == message_id)
         .group_by(status)
-    )  # type: ignore[arg-type]
+    )
     return _shape({str(s): int(n) for s, n in session.execute(query).all()}, RecipientStatus)
 
 

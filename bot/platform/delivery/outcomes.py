@@ -16,8 +16,8 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from bot.platform.delivery.models import BatchStatus, OutboxBatch, OutboxRecipient, RecipientStatus
 
-_batch = OutboxBatch.__table__  # type: ignore[attr-defined]
-_recipient = OutboxRecipient.__table__  # type: ignore[attr-defined]
+_batch = OutboxBatch.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+_recipient = OutboxRecipient.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
 
 
 def recipient_outcome() -> ColumnElement[Any]:

@@ -17,7 +17,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.platform.delivery.models import (
     OutboxMessage,
@@ -249,16 +249,16 @@ def pushes_this_week(session: Session, resident_ids: list[int], now: datetime) -
     for start in range(0, len(resident_ids), 1000):
         chunk = resident_ids[start : start + 1000]
         rows = session.execute(
-            select(OutboxRecipient.resident_id, func.count())
-            .join(OutboxMessage, OutboxMessage.id == OutboxRecipient.message_id)  # type: ignore[arg-type]
+            select(col(OutboxRecipient.resident_id), func.count())
+            .join(OutboxMessage, col(OutboxMessage.id) == col(OutboxRecipient.message_id))
             .where(
-                OutboxRecipient.resident_id.in_(chunk),  # type: ignore[attr-defined]
-                OutboxMessage.urgent.is_(False),  # type: ignore[attr-defined]
-                OutboxMessage.kind.not_in(BUDGET_EXEMPT_KINDS),  # type: ignore[attr-defined]
-                OutboxMessage.created_at >= now - BUDGET_WINDOW,  # type: ignore[operator]
-                OutboxRecipient.status != RecipientStatus.UNREACHABLE,
+                col(OutboxRecipient.resident_id).in_(chunk),
+                col(OutboxMessage.urgent).is_(False),
+                col(OutboxMessage.kind).not_in(BUDGET_EXEMPT_KINDS),
+                col(OutboxMessage.created_at) >= now - BUDGET_WINDOW,
+                col(OutboxRecipient.status) != RecipientStatus.UNREACHABLE,
             )
-            .group_by(OutboxRecipient.resident_id)
+            .group_by(col(OutboxRecipient.resident_id))
         ).all()
         counts.update({int(rid): int(n) for rid, n in rows})
     return counts

@@ -29,10 +29,10 @@ from bot.platform.delivery.models import (
 )
 from bot.platform.delivery.models import OutboxRecipient as _Recipient
 
-_batch = OutboxBatch.__table__  # type: ignore[attr-defined]
-_message = OutboxMessage.__table__  # type: ignore[attr-defined]
-_recipient = _Recipient.__table__  # type: ignore[attr-defined]
-_resident = Resident.__table__  # type: ignore[attr-defined]
+_batch = OutboxBatch.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+_message = OutboxMessage.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+_recipient = _Recipient.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+_resident = Resident.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
 _WAITING = (BatchStatus.QUEUED, BatchStatus.SENDING)
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlmodel import Session
 
 from bot.platform.delivery.models import (
@@ -26,9 +28,9 @@ from bot.platform.delivery.models import (
 
 log = logging.getLogger(__name__)
 
-_batch = OutboxBatch.__table__  # type: ignore[attr-defined]
-_message = OutboxMessage.__table__  # type: ignore[attr-defined]
-_recipient = OutboxRecipient.__table__  # type: ignore[attr-defined]
+_batch = OutboxBatch.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+_message = OutboxMessage.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+_recipient = OutboxRecipient.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
 
 
 def _escape(prefix: str) -> str:
@@ -66,17 +68,15 @@ def withdraw_queued(
     ]
     withdrawn = 0
     if batches:
-        withdrawn = int(
-            session.execute(
-                update(_recipient)
-                .where(
-                    _recipient.c.batch_id.in_(batches),
-                    _recipient.c.status == RecipientStatus.PENDING,
-                )
-                .values(status=RecipientStatus.CANCELLED)
-            ).rowcount
-            or 0
+        cancelled = session.execute(
+            update(_recipient)
+            .where(
+                _recipient.c.batch_id.in_(batches),
+                _recipient.c.status == RecipientStatus.PENDING,
+            )
+            .values(status=RecipientStatus.CANCELLED)
         )
+        withdrawn = int(cast(CursorResult[Any], cancelled).rowcount or 0)  # an UPDATE's result
     mine = _batch.c.message_id == _message.c.id
     session.execute(
         update(_message)

@@ -103,7 +103,7 @@ class RichMenuApi:
         """Link many users, 500 per call."""
         for start in range(0, len(user_ids), BULK_LINK_LIMIT):
             request = RichMenuBulkLinkRequest(
-                rich_menu_id=rich_menu_id, user_ids=list(user_ids[start : start + BULK_LINK_LIMIT])
+                richMenuId=rich_menu_id, userIds=list(user_ids[start : start + BULK_LINK_LIMIT])
             )
             await self._api.link_rich_menu_id_to_users(request, _request_timeout=self._timeout)
 

@@ -16,12 +16,12 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import insert, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -175,14 +175,14 @@ def _ensure_row(engine: Engine, name: str) -> None:
 
 
 def _claim(session: Session, name: str, slot: datetime, now: datetime) -> bool:
-    result = session.execute(
+    result = session.execute(  # an UPDATE's result is a CursorResult
         update(JobRun)
         .where(
             col(JobRun.name) == name, (col(JobRun.slot_at).is_(None)) | (col(JobRun.slot_at) < slot)
         )
         .values(slot_at=slot, started_at=now, runs=JobRun.runs + 1)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(cast(CursorResult[Any], result).rowcount)
 
 
 def _is_due(engine: Engine, name: str, slot: datetime) -> bool:
