@@ -128,7 +128,7 @@ def reachable_locales(session: Session, resident_ids: list[int]) -> dict[int, st
                 col(Resident.line_user_id).is_not(None),
             )
         ).all()
-        found.update({int(rid): str(locale) for rid, locale in rows})
+        found.update({int(rid): str(locale) for rid, locale in rows if rid is not None})
     return found
 
 
