@@ -37,3 +37,10 @@ def test_a_branch_naming_no_step_fails_when_the_flow_is_built() -> None:
 def test_a_step_named_twice_fails_when_the_flow_is_built() -> None:
     with pytest.raises(FlowError, match="named once"):
         Flow("f", (Step("name", "p", next="name"), Step("name", "q")), _done)
+
+
+def test_the_application_declares_where_each_computed_step_may_lead() -> None:
+    """The address steps lead into the form's (`name`): a rename on either side fails here."""
+    flow = build_registry().flows["join_apply"]
+    computed = {step.name for step in flow.steps if callable(step.next)}
+    assert computed and computed <= set(flow.branches)

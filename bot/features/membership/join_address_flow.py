@@ -16,6 +16,7 @@ from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, FlowInput, Invalid, Option, Step
 from bot.core import areas
 from bot.core.models.areas import Association, District, Ward
+from bot.features.membership.join_steps import JoinStep
 
 PAGE = 11  # districts per page: with 次へ and わからない, 13 quick replies at most
 ANY_DISTRICT = "any"
@@ -79,10 +80,10 @@ def _parse_town(given: FlowInput, data: Data, ctx: FlowContext) -> dict[str, Any
 
 def _after_town(answer: Any, data: Data) -> str:
     if "candidates" in answer:
-        return "town_choice"
+        return JoinStep.TOWN_CHOICE
     if "nearby" in answer:
-        return "nearby_choice"
-    return "name"
+        return JoinStep.NEARBY_CHOICE
+    return JoinStep.NAME
 
 
 def _candidate_options(data: Data, ctx: FlowContext) -> list[Option]:
@@ -102,7 +103,7 @@ def _nearby_options(data: Data, ctx: FlowContext) -> list[Option]:
 
 
 def _retry_or_form(answer: Any, data: Data) -> str:
-    return "town" if answer == NONE_OF_THESE else "name"
+    return JoinStep.TOWN if answer == NONE_OF_THESE else JoinStep.NAME
 
 
 def chosen(data: Data) -> tuple[int, str | None]:
@@ -121,28 +122,28 @@ def chosen(data: Data) -> tuple[int, str | None]:
 
 STEPS = (
     Step(
-        "assoc_confirm",
+        JoinStep.ASSOC_CONFIRM,
         "join.assoc_confirm",
         options=(Option("join.assoc_yes", "yes"), Option("join.assoc_other", "other")),
         prompt_params=lambda d, ctx: {"association": d.get("code_association_name", "")},
         skip_if=lambda d, ctx: not d.get("code_association"),
-        next=lambda a, d: "name" if a == "yes" else "ward",
+        next=lambda a, d: JoinStep.NAME if a == "yes" else JoinStep.WARD,
     ),
     Step(
-        "ward",
+        JoinStep.WARD,
         "join.ward_ask",
         options=_ward_options,
-        next="district",
+        next=JoinStep.DISTRICT,
         skip_if=lambda d, ctx: bool(d.get("ward")),
     ),
     Step(
-        "district",
+        JoinStep.DISTRICT,
         "join.district_ask",
         options=_district_options,
-        next=lambda a, d: "district" if str(a).startswith("more:") else "town",
+        next=lambda a, d: JoinStep.DISTRICT if str(a).startswith("more:") else JoinStep.TOWN,
     ),
     Step(
-        "town",
+        JoinStep.TOWN,
         "join.town_ask",
         parse=_parse_town,
         next=_after_town,
@@ -151,6 +152,11 @@ STEPS = (
         help_key="join.town_help",
         max_text_length=60,
     ),
-    Step("town_choice", "join.town_choice_ask", options=_candidate_options, next=_retry_or_form),
-    Step("nearby_choice", "join.nearby_ask", options=_nearby_options, next=_retry_or_form),
+    Step(
+        JoinStep.TOWN_CHOICE,
+        "join.town_choice_ask",
+        options=_candidate_options,
+        next=_retry_or_form,
+    ),
+    Step(JoinStep.NEARBY_CHOICE, "join.nearby_ask", options=_nearby_options, next=_retry_or_form),
 )

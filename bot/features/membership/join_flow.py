@@ -28,6 +28,7 @@ from bot.features.membership.join_address_flow import chosen
 from bot.features.membership.join_codes import Found
 from bot.features.membership.join_form_flow import NO_ROOM
 from bot.features.membership.join_form_flow import STEPS as FORM_STEPS
+from bot.features.membership.join_steps import BRANCHES
 from bot.features.membership.models import JoinCode
 from bot.features.membership.officer_flow import notify_new_application
 
@@ -159,7 +160,11 @@ def _submit(ctx: FlowContext, data: Data) -> list[Say]:
 
 
 APPLY_FLOW = Flow(
-    name=APPLY, steps=(*ADDRESS_STEPS, *FORM_STEPS), on_complete=_submit, initial=_apply_initial
+    name=APPLY,
+    steps=(*ADDRESS_STEPS, *FORM_STEPS),
+    on_complete=_submit,
+    initial=_apply_initial,
+    branches=BRANCHES,
 )
 
 

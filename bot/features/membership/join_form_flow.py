@@ -20,6 +20,7 @@ from bot.core.models.areas import Association
 from bot.core.models.membership import ContactMethod
 from bot.features.membership import join_codes
 from bot.features.membership.join_address_flow import chosen
+from bot.features.membership.join_steps import JoinStep
 from bot.features.membership.memberships import MAX_HOUSEHOLD
 
 NAME_MAX = 40
@@ -96,40 +97,46 @@ HOUSEHOLD_OPTIONS = tuple(Option(f"join.household_{n}", str(n)) for n in range(1
 
 STEPS = (
     Step(
-        "name",
+        JoinStep.NAME,
         "join.name_ask",
         parse=parse_name,
-        next="household",
+        next=JoinStep.HOUSEHOLD,
         max_text_length=80,
         help_key="join.name_help",
     ),
     Step(
-        "household",
+        JoinStep.HOUSEHOLD,
         "join.household_ask",
         options=HOUSEHOLD_OPTIONS,
         parse=parse_household,
-        next="room",
+        next=JoinStep.ROOM,
     ),
     Step(
-        "room",
+        JoinStep.ROOM,
         "join.room_ask",
         options=(Option("join.no_room", NO_ROOM),),
         parse=parse_room,
-        next="contact",
+        next=JoinStep.CONTACT,
         max_text_length=80,
     ),
     Step(
-        "contact",
+        JoinStep.CONTACT,
         "join.contact_ask",
         options=tuple(Option(f"join.contact.{m.value}", m.value) for m in ContactMethod),
-        next=lambda a, d: "phone" if a == ContactMethod.PHONE else "confirm",
+        next=lambda a, d: JoinStep.PHONE if a == ContactMethod.PHONE else JoinStep.CONFIRM,
     ),
-    Step("phone", "join.phone_ask", parse=parse_phone, next="confirm", max_text_length=30),
     Step(
-        "confirm",
+        JoinStep.PHONE,
+        "join.phone_ask",
+        parse=parse_phone,
+        next=JoinStep.CONFIRM,
+        max_text_length=30,
+    ),
+    Step(
+        JoinStep.CONFIRM,
         "join.summary",
         prompt_params=summary_params,
         options=(Option("join.send", "send"), Option("join.fix", "fix")),
-        next=lambda a, d: None if a == "send" else "name",
+        next=lambda a, d: None if a == "send" else JoinStep.NAME,
     ),
 )
