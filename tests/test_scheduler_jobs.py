@@ -26,8 +26,7 @@ from bot.features.surveys import jobs as survey_jobs
 from bot.features.surveys.models import SurveyInvite, SurveyWave
 from bot.platform.delivery import outbox
 from bot.platform.delivery.models import OutboxBatch, OutboxMessage, OutboxRecipient, QuotaSnapshot
-from bot.platform.inbox_models import EventStatus as InboxStatus
-from bot.platform.inbox_models import WebhookEvent
+from bot.platform.inbox_models import InboxStatus, WebhookEvent
 from bot.platform.scheduler import jobs as platform_jobs
 from bot.platform.scheduler.jobs import JobSpec
 from tests.features.events.support import cancel_event, edit_event, plain_notifier

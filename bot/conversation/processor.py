@@ -27,7 +27,7 @@ from bot.core import residents
 from bot.db import is_postgres, session_scope
 from bot.platform import inbox
 from bot.platform.delivery.send_policy import Policy
-from bot.platform.inbox_models import EventStatus
+from bot.platform.inbox_models import InboxStatus
 from bot.platform.line.gateway import LineGateway, retry_key_for
 from bot.platform.line.limits import LimitError
 from bot.settings import Settings
@@ -195,12 +195,12 @@ class Processor:
                 "unknown or unparsable event acknowledged",
                 extra={"type": taken.event_type, "seq": taken.seq},
             )
-            inbox.finish(session, taken.seq, EventStatus.SKIPPED, now, "skipped")
+            inbox.finish(session, taken.seq, InboxStatus.SKIPPED, now, "skipped")
             return None
         handler = route(event)
         user_id = getattr(event.source, "user_id", None) if event.source else None
         if handler is None or user_id is None or getattr(event, "mode", "active") == "standby":
-            inbox.finish(session, taken.seq, EventStatus.SKIPPED, now, "ignored")
+            inbox.finish(session, taken.seq, InboxStatus.SKIPPED, now, "ignored")
             return None
         resident = residents.get_or_create(session, user_id, now, self.settings.default_locale)
         ctx = FlowContext(
@@ -209,7 +209,7 @@ class Processor:
         says = handler(ctx, event, self.runner)
         messages = self._render(says, resident.locale)
         # Last, so that on SQLite the write lock is taken as late as the handler allows.
-        inbox.finish(session, taken.seq, EventStatus.DONE, now, "done")
+        inbox.finish(session, taken.seq, InboxStatus.DONE, now, "done")
         token = getattr(event, "reply_token", None)
         return PendingReply(taken.webhook_event_id, token, user_id, messages, ctx.after_commit)
 
@@ -225,7 +225,7 @@ class Processor:
                 if taken is None:
                     return None
                 error = type(exc).__name__[:200]
-                inbox.finish(session, seq, EventStatus.FAILED, self.clock.now(), "failed", error)
+                inbox.finish(session, seq, InboxStatus.FAILED, self.clock.now(), "failed", error)
         except inbox.AlreadyHandled:
             return None
         payload = taken.payload

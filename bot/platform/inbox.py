@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import Session, col, select
 
-from bot.platform.inbox_models import EventStatus, WebhookEvent
+from bot.platform.inbox_models import InboxStatus, WebhookEvent
 from bot.platform.observability import metrics
 from bot.platform.observability.logs import pseudonym
 
@@ -97,7 +97,7 @@ def _row(event: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         "source_key": source_key(event),
         "payload": dict(event),
         "is_redelivery": bool(delivery.get("isRedelivery")),
-        "status": EventStatus.PENDING.value,
+        "status": InboxStatus.PENDING.value,
         "attempts": 0,
         "received_at": now,
         "claimed_at": now,
@@ -117,11 +117,11 @@ class TakenEvent:
 # Built once: they run for every event, so they skip the ORM and statement construction.
 _TAKE = core_select(
     _TABLE.c.seq, _TABLE.c.webhook_event_id, _TABLE.c.event_type, _TABLE.c.payload
-).where(_TABLE.c.seq == bindparam("seq"), _TABLE.c.status == EventStatus.PENDING.value)
+).where(_TABLE.c.seq == bindparam("seq"), _TABLE.c.status == InboxStatus.PENDING.value)
 _TAKE_LOCKED = _TAKE.with_for_update(skip_locked=True)
 _FINISH = (
     update(_TABLE)
-    .where(_TABLE.c.seq == bindparam("b_seq"), _TABLE.c.status == EventStatus.PENDING.value)
+    .where(_TABLE.c.seq == bindparam("b_seq"), _TABLE.c.status == InboxStatus.PENDING.value)
     .values(
         status=bindparam("b_status"),
         processed_at=bindparam("b_at"),
@@ -149,7 +149,7 @@ def take(session: Session, seq: int) -> TakenEvent | None:
 def finish(
     session: Session,
     seq: int,
-    status: EventStatus,
+    status: InboxStatus,
     now: datetime,
     outcome: str,
     error: str | None = None,
@@ -172,7 +172,7 @@ def pending_events(
     """(seq, lane key) of pending events to queue: all of them (single process) or those
     whose lease ran out, oldest first. Payloads stay in the table until each is taken."""
     query = core_select(_TABLE.c.seq, _TABLE.c.source_key).where(
-        _TABLE.c.status == EventStatus.PENDING.value
+        _TABLE.c.status == InboxStatus.PENDING.value
     )
     if lease is not None:
         query = query.where(or_(_TABLE.c.claimed_at.is_(None), _TABLE.c.claimed_at < now - lease))
@@ -193,7 +193,7 @@ def purge_processed(session: Session, older_than: datetime) -> int:
     """Forget processed events once redelivery can no longer happen."""
     rows = session.exec(
         select(WebhookEvent).where(
-            WebhookEvent.status != EventStatus.PENDING, WebhookEvent.received_at < older_than
+            WebhookEvent.status != InboxStatus.PENDING, WebhookEvent.received_at < older_than
         )
     ).all()
     for row in rows:

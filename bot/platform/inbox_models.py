@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 from bot.columns import UTCDateTime
 
 
-class EventStatus(StrEnum):
+class InboxStatus(StrEnum):
     """Processing state of a received webhook event."""
 
     PENDING = "pending"
@@ -35,7 +35,7 @@ class WebhookEvent(SQLModel, table=True):
     # Raw event; cleared once processed so message texts are not kept longer than needed.
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     is_redelivery: bool = False
-    status: str = Field(default=EventStatus.PENDING, max_length=16)
+    status: str = Field(default=InboxStatus.PENDING, max_length=16)
     attempts: int = 0
     error: str | None = Field(default=None, max_length=200)
     received_at: datetime = Field(sa_type=UTCDateTime)

@@ -17,7 +17,7 @@ from bot.conversation.runner import Runner
 from bot.core.models.residents import Resident
 from bot.features import build_registry
 from bot.platform import inbox
-from bot.platform.inbox_models import EventStatus, WebhookEvent
+from bot.platform.inbox_models import InboxStatus, WebhookEvent
 from bot.settings import REPO_ROOT
 from tests.conftest import make_settings
 from tests.factories import follow_event
@@ -49,10 +49,10 @@ def test_finish_refuses_an_event_another_transaction_finished(engine: Engine) ->
         first.rollback()  # let the other process take the row on PostgreSQL too
         with Session(engine) as other:
             assert inbox.take(other, seq) is not None
-            inbox.finish(other, seq, EventStatus.DONE, now, "done")
+            inbox.finish(other, seq, InboxStatus.DONE, now, "done")
             other.commit()
         with pytest.raises(inbox.AlreadyHandled):
-            inbox.finish(first, seq, EventStatus.DONE, now, "done")
+            inbox.finish(first, seq, InboxStatus.DONE, now, "done")
 
 
 def test_an_event_two_processors_take_at_once_has_one_effect(
@@ -77,5 +77,5 @@ def test_an_event_two_processors_take_at_once_has_one_effect(
     assert sum(reply is not None for reply in replies) == 1
     with Session(engine) as session:
         row = session.get(WebhookEvent, seq)
-        assert row is not None and row.status == EventStatus.DONE and row.attempts == 1
+        assert row is not None and row.status == InboxStatus.DONE and row.attempts == 1
         assert session.exec(select(func.count()).select_from(Resident)).one() == 1

@@ -19,8 +19,7 @@ from bot.db import session_scope
 from bot.features import all_jobs
 from bot.features.surveys.models import SurveyInvite
 from bot.platform.delivery.models import QuotaSnapshot
-from bot.platform.inbox_models import EventStatus as InboxStatus
-from bot.platform.inbox_models import WebhookEvent
+from bot.platform.inbox_models import InboxStatus, WebhookEvent
 from bot.platform.line.gateway import SdkLineGateway
 from bot.platform.scheduler.jobs import DailyAt, Every, JobSpec
 from bot.platform.scheduler.lease import LocalLease

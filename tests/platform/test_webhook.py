@@ -11,7 +11,7 @@ from sqlmodel import Session, func, select
 
 from bot.app import Overrides
 from bot.core.models.residents import Resident
-from bot.platform.inbox_models import EventStatus, WebhookEvent
+from bot.platform.inbox_models import InboxStatus, WebhookEvent
 from tests.conftest import SECRET, BotHarness
 from tests.factories import (
     body,
@@ -84,7 +84,7 @@ def test_unknown_event_type_is_acknowledged_and_skipped(bot: BotHarness) -> None
     bot.drain()
     with Session(_engine(bot)) as session:
         row = session.exec(select(WebhookEvent)).one()
-    assert row.status == EventStatus.SKIPPED and row.payload is None
+    assert row.status == InboxStatus.SKIPPED and row.payload is None
     assert bot.standin.requests == []
 
 
@@ -92,14 +92,14 @@ def test_event_stored_before_a_crash_is_processed_after_restart(bot_factory: Any
     ingest_only = bot_factory(Overrides(process_events=False))
     assert ingest_only.post(follow_event(ALICE)).status_code == 200
     with Session(_engine(ingest_only)) as session:
-        assert session.exec(select(WebhookEvent)).one().status == EventStatus.PENDING
+        assert session.exec(select(WebhookEvent)).one().status == InboxStatus.PENDING
     assert ingest_only.standin.requests == []
     restarted = bot_factory(event_lease_seconds=0)
     restarted.drain()
     assert restarted.texts_to(ALICE)[0].startswith("はじめまして")
     with Session(_engine(restarted)) as session:
         row = session.exec(select(WebhookEvent)).one()
-    assert row.status == EventStatus.DONE and row.payload is None
+    assert row.status == InboxStatus.DONE and row.payload is None
 
 
 def test_two_residents_interleave_without_mixing(bot: BotHarness) -> None:
@@ -172,4 +172,4 @@ def test_an_ingest_only_replica_leaves_events_to_a_processing_one(bot_factory: A
         time.sleep(0.05)
     assert processing.texts_to(ALICE)[0].startswith("はじめまして")
     with Session(_engine(processing)) as session:
-        assert session.exec(select(WebhookEvent)).one().status == EventStatus.DONE
+        assert session.exec(select(WebhookEvent)).one().status == InboxStatus.DONE

@@ -96,7 +96,7 @@ class Rsvp(SQLModel, table=True):
         return self.adults + self.children
 
 
-class OfferStatus(StrEnum):
+class WaitlistOfferStatus(StrEnum):
     """A freed place offered to the first on the waitlist."""
 
     OPEN = "open"
@@ -117,7 +117,7 @@ class WaitlistOffer(SQLModel, table=True):
     rsvp_id: int = Field(foreign_key="rsvp.id")
     resident_id: int = Field(foreign_key="resident.id")
     party: int = 1  # places held
-    status: str = Field(default=OfferStatus.OPEN, max_length=16)
+    status: str = Field(default=WaitlistOfferStatus.OPEN, max_length=16)
     offered_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

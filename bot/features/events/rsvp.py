@@ -24,10 +24,10 @@ from bot.core.models.residents import Resident
 from bot.features.events.models import (
     Event,
     EventStatus,
-    OfferStatus,
     Rsvp,
     RsvpAnswer,
     WaitlistOffer,
+    WaitlistOfferStatus,
 )
 
 DEFAULT_OFFER_TIME = timedelta(hours=12)
@@ -176,7 +176,7 @@ def _not_going(
     if choice not in (RsvpAnswer.MAYBE, RsvpAnswer.NOT):
         return RsvpResult("invalid")
     if rsvp.id is not None:
-        _close_offer(session, rsvp_id=rsvp.id, status=OfferStatus.WITHDRAWN, now=now)
+        _close_offer(session, rsvp_id=rsvp.id, status=WaitlistOfferStatus.WITHDRAWN, now=now)
     rsvp.answer, rsvp.adults, rsvp.children = choice, adults, children
     rsvp.waitlisted_at = None
     _save(session, rsvp, now)
@@ -198,7 +198,7 @@ def free_places(session: Session, event: Event, exclude_rsvp_id: int | None = No
         Rsvp.event_id == event.id, Rsvp.answer == RsvpAnswer.GOING
     )
     held = select(func.coalesce(func.sum(WaitlistOffer.party), 0)).where(
-        WaitlistOffer.event_id == event.id, WaitlistOffer.status == OfferStatus.OPEN
+        WaitlistOffer.event_id == event.id, WaitlistOffer.status == WaitlistOfferStatus.OPEN
     )
     if exclude_rsvp_id is not None:
         going = going.where(Rsvp.id != exclude_rsvp_id)
@@ -226,7 +226,7 @@ def open_offer(session: Session, *, rsvp_id: int | None) -> WaitlistOffer | None
     """The open offer made to this answer, if any."""
     return session.exec(
         select(WaitlistOffer).where(
-            WaitlistOffer.rsvp_id == rsvp_id, WaitlistOffer.status == OfferStatus.OPEN
+            WaitlistOffer.rsvp_id == rsvp_id, WaitlistOffer.status == WaitlistOfferStatus.OPEN
         )
     ).first()
 
@@ -265,7 +265,7 @@ def fill_free_places(
 
 def _waiting_without_offer(session: Session, event: Event) -> Sequence[Rsvp]:
     offered = select(WaitlistOffer.rsvp_id).where(
-        WaitlistOffer.event_id == event.id, WaitlistOffer.status == OfferStatus.OPEN
+        WaitlistOffer.event_id == event.id, WaitlistOffer.status == WaitlistOfferStatus.OPEN
     )
     return session.exec(
         select(Rsvp)
@@ -295,11 +295,11 @@ def respond_to_offer(
     rsvp = session.get(Rsvp, offer.rsvp_id)
     if event is None or rsvp is None:
         return RsvpResult("not_open")
-    if offer.status != OfferStatus.OPEN or now >= offer.expires_at:
+    if offer.status != WaitlistOfferStatus.OPEN or now >= offer.expires_at:
         return RsvpResult("expired", rsvp)
     if accept:
         return _accept(session, offer, rsvp, now)
-    _close_offer(session, rsvp_id=int(rsvp.id or 0), status=OfferStatus.DECLINED, now=now)
+    _close_offer(session, rsvp_id=int(rsvp.id or 0), status=WaitlistOfferStatus.DECLINED, now=now)
     rsvp.answer, rsvp.waitlisted_at = RsvpAnswer.NOT, None
     _save(session, rsvp, now)
     offers = fill_free_places(session, event=event, now=now, offer_for=offer_for)
@@ -307,7 +307,7 @@ def respond_to_offer(
 
 
 def _accept(session: Session, offer: WaitlistOffer, rsvp: Rsvp, now: datetime) -> RsvpResult:
-    offer.status, offer.answered_at = OfferStatus.ACCEPTED, now
+    offer.status, offer.answered_at = WaitlistOfferStatus.ACCEPTED, now
     session.add(offer)
     rsvp.answer, rsvp.waitlisted_at = RsvpAnswer.GOING, None
     _save(session, rsvp, now)
@@ -329,7 +329,9 @@ def expire_offers(
     """Scheduler job body: close offers past their time and offer the next in line."""
     due = session.exec(
         select(WaitlistOffer)
-        .where(WaitlistOffer.status == OfferStatus.OPEN, col(WaitlistOffer.expires_at) <= now)
+        .where(
+            WaitlistOffer.status == WaitlistOfferStatus.OPEN, col(WaitlistOffer.expires_at) <= now
+        )
         .order_by(col(WaitlistOffer.expires_at))
     ).all()
     found = Expiry()
@@ -338,7 +340,7 @@ def expire_offers(
         if event is None:
             continue
         found.events[offer.event_id] = event
-        offer.status, offer.answered_at = OfferStatus.EXPIRED, now
+        offer.status, offer.answered_at = WaitlistOfferStatus.EXPIRED, now
         session.add(offer)
         rsvp = session.get(Rsvp, offer.rsvp_id)
         if rsvp is not None and rsvp.answer == RsvpAnswer.WAITLISTED:
@@ -354,11 +356,11 @@ def withdraw_offers(session: Session, *, event_id: int, now: datetime) -> int:
     """Close every open offer of an event (it was cancelled)."""
     offers = session.exec(
         select(WaitlistOffer).where(
-            WaitlistOffer.event_id == event_id, WaitlistOffer.status == OfferStatus.OPEN
+            WaitlistOffer.event_id == event_id, WaitlistOffer.status == WaitlistOfferStatus.OPEN
         )
     ).all()
     for offer in offers:
-        offer.status, offer.answered_at = OfferStatus.WITHDRAWN, now
+        offer.status, offer.answered_at = WaitlistOfferStatus.WITHDRAWN, now
         session.add(offer)
     return len(offers)
 
@@ -371,7 +373,9 @@ def offline_resident(session: Session, *, now: datetime, locale: str = "ja") -> 
     return resident
 
 
-def _close_offer(session: Session, *, rsvp_id: int, status: OfferStatus, now: datetime) -> None:
+def _close_offer(
+    session: Session, *, rsvp_id: int, status: WaitlistOfferStatus, now: datetime
+) -> None:
     offer = open_offer(session, rsvp_id=rsvp_id)
     if offer is not None:
         offer.status, offer.answered_at = status, now

@@ -244,10 +244,10 @@ def select_offers(event_id: int) -> Any:
     """Open offers of an event."""
     from sqlmodel import select
 
-    from bot.features.events.models import OfferStatus, WaitlistOffer
+    from bot.features.events.models import WaitlistOffer, WaitlistOfferStatus
 
     return select(WaitlistOffer).where(
-        WaitlistOffer.event_id == event_id, WaitlistOffer.status == OfferStatus.OPEN
+        WaitlistOffer.event_id == event_id, WaitlistOffer.status == WaitlistOfferStatus.OPEN
     )
 
 

@@ -11,7 +11,7 @@ from bot.clock import FixedClock
 from bot.conversation import postback
 from bot.features.events import rsvp
 from bot.features.events.jobs import offer_timeouts
-from bot.features.events.models import OfferStatus, Rsvp, WaitlistOffer
+from bot.features.events.models import Rsvp, WaitlistOffer, WaitlistOfferStatus
 from tests.builders import T0, add_member, make_area, uid
 from tests.factories import postback_event
 from tests.features.events.support import job_deps, make_event
@@ -113,7 +113,7 @@ def test_capacity_two_waitlists_the_third_offers_on_cancel_then_next_on_expiry(
 
     with Session(engine) as session:
         offer = session.exec(
-            select(WaitlistOffer).where(WaitlistOffer.status == OfferStatus.OPEN)
+            select(WaitlistOffer).where(WaitlistOffer.status == WaitlistOfferStatus.OPEN)
         ).one()
     taken = _say(bot, uid("d"), postback_data("offer", o=int(offer.id or 0), v="yes"))
     assert any("参加が決まりました" in t for t in taken)
