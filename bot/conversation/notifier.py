@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot.content import Content
 from bot.conversation.engine import Say
 from bot.conversation.render import Renderer
-from bot.core.models.residents import Resident, ResidentStatus
+from bot.core import residents
 from bot.platform.delivery import outbox, send_policy
 from bot.platform.delivery.models import OutboxMessage
 from bot.platform.delivery.send_policy import DeferUntil, Hold, Policy, Push
@@ -38,8 +38,6 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 SaysFor = Callable[[str], Sequence[Say]]  # locale -> what to say in it
-
-_CHUNK = 1000  # ids per IN (...) read
 
 
 @dataclass(frozen=True)
@@ -132,18 +130,8 @@ class Notifier:
     ) -> dict[str, list[int]]:
         """Recipients LINE can reach, grouped by the language they chose (order kept)."""
         by_locale: dict[str, list[int]] = defaultdict(list)
-        for start in range(0, len(resident_ids), _CHUNK):
-            query = select(Resident.id, Resident.locale).where(
-                col(Resident.id).in_(resident_ids[start : start + _CHUNK]),
-                col(Resident.line_user_id).is_not(None),
-            )
-            if active_only:
-                query = query.where(Resident.status == ResidentStatus.ACTIVE)
-            rows = session.exec(query).all()
-            found = {int(rid): str(locale) for rid, locale in rows if rid is not None}
-            for rid in resident_ids[start : start + _CHUNK]:
-                if rid in found:
-                    by_locale[found[rid]].append(rid)
+        for rid, locale in residents.reachable_locales(session, resident_ids, active_only).items():
+            by_locale[locale].append(rid)
         return by_locale
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam
@@ -37,3 +38,25 @@ def mark_unfollowed(session: Session, resident: Resident, now: datetime) -> None
     resident.status = ResidentStatus.BLOCKED
     resident.unfollowed_at = now
     session.add(resident)
+
+
+_CHUNK = 1000  # ids per IN (...) read
+
+
+def reachable_locales(
+    session: Session, resident_ids: Sequence[int], active_only: bool = False
+) -> dict[int, str]:
+    """Resident id → the language they chose, for residents LINE can reach (with a LINE user
+    ID; with `active_only`, not blocking the bot either), in the order given."""
+    ids = list(dict.fromkeys(resident_ids))
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        query = select(Resident.id, Resident.locale).where(
+            col(Resident.id).in_(chunk), col(Resident.line_user_id).is_not(None)
+        )
+        if active_only:
+            query = query.where(Resident.status == ResidentStatus.ACTIVE)
+        locales = {int(rid): str(locale) for rid, locale in session.exec(query).all() if rid}
+        found.update((rid, locales[rid]) for rid in chunk if rid in locales)
+    return found

@@ -18,12 +18,12 @@ from bot.features.events.models import CheckIn, Event, EventStatus
 def ended_events(session: Session, since: datetime, until: datetime) -> list[EndedEvent]:
     """Published events with at least one check-in that ended between `since` and `until`."""
     rows = session.execute(
-        select(Event.id, Event.title, Event.ends_at)
+        select(col(Event.id), col(Event.title), col(Event.ends_at))
         .where(
-            Event.status == EventStatus.PUBLISHED,
+            col(Event.status) == EventStatus.PUBLISHED,
             col(Event.ends_at) <= until,
             col(Event.ends_at) >= since,
-            select(CheckIn.id).where(CheckIn.event_id == Event.id).exists(),
+            select(col(CheckIn.id)).where(col(CheckIn.event_id) == col(Event.id)).exists(),
         )
         .order_by(col(Event.id))
     ).all()
@@ -33,8 +33,8 @@ def ended_events(session: Session, since: datetime, until: datetime) -> list[End
 def checked_in(session: Session, event_id: int) -> list[int]:
     """Residents checked in at the event (the post-event question's audience)."""
     rows = session.execute(
-        select(CheckIn.resident_id)
-        .where(CheckIn.event_id == event_id)
-        .order_by(CheckIn.resident_id)
+        select(col(CheckIn.resident_id))
+        .where(col(CheckIn.event_id) == event_id)
+        .order_by(col(CheckIn.resident_id))
     ).scalars()
     return [int(r) for r in rows]

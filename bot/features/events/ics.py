@@ -37,4 +37,5 @@ def event_ics(
         item.add("url", url)
     item.add("status", "CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED")
     calendar.add_component(item)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()  # icalendar leaves `to_ical` unannotated (returns Any)
+    return ical

@@ -16,10 +16,16 @@ from typing import Any
 
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
+from bot.conversation.leader_flows import (
+    cannot_start,
+    first_next,
+    initial_with,
+    leader_of,
+    nothing_to_pick,
+    yes_no,
+)
 from bot.conversation.registry import Registry
 from bot.conversation.replies import with_menu
-from bot.core import han
-from bot.core.models.han import HanLeader
 from bot.features.events import proxy
 from bot.features.events.models import Event
 from bot.features.events.rsvp_flow import result_says, tell_offers
@@ -34,49 +40,8 @@ def register(registry: Registry) -> None:
     registry.add_flow(PROXY_FLOW)
 
 
-def _leader(ctx: FlowContext) -> HanLeader | None:
-    return han.leadership_of(ctx.session, ctx.resident.id)
-
-
-def _initial_with(listing: Any) -> Any:
-    """Flow data to start with: the leader's id (None: not a 班長) and whether there is
-    anything to pick, so an empty list ends the flow with a sentence instead of no chips."""
-
-    def initial(ctx: FlowContext, args: Any) -> Data:
-        leader = _leader(ctx)
-        return {
-            "leader": leader.id if leader else None,
-            "choices": bool(leader and listing({}, ctx)),
-        }
-
-    return initial
-
-
-def _nothing_to_pick(data: Data, ctx: Any) -> bool:
-    return data.get("leader") is None or not data.get("choices")
-
-
-def _first_next(following: str) -> Any:
-    return lambda answer, data: None if _nothing_to_pick(data, None) else following
-
-
-def _cannot_start(
-    ctx: FlowContext, data: Data, leader: HanLeader | None, picked: str, empty_key: str
-) -> list[Say] | None:
-    """Why the flow ended before anything was picked (not a 班長, or nothing to pick)."""
-    if leader is None:
-        return [with_menu(ctx, "hancho.leaders_only")]
-    if data.get(picked) is None:
-        return [with_menu(ctx, empty_key)]
-    return None
-
-
-def _yes_no() -> tuple[Option, ...]:
-    return (Option("hancho.record", "yes"), Option("hancho.dont_record", "no"))
-
-
 def _event_options(data: Data, ctx: FlowContext) -> list[Option]:
-    leader = _leader(ctx)
+    leader = leader_of(ctx)
     if leader is None:
         return []
     found = proxy.open_events(ctx.session, association_id=leader.association_id, now=ctx.now)
@@ -126,8 +91,8 @@ def _proxy_summary(data: Data, ctx: FlowContext) -> dict[str, Any]:
 
 
 def _proxy_done(ctx: FlowContext, data: Data) -> list[Say]:
-    leader = _leader(ctx)
-    refused = _cannot_start(ctx, data, leader, "event", "hancho.no_events")
+    leader = leader_of(ctx)
+    refused = cannot_start(ctx, data, leader, "event", "hancho.no_events")
     if refused is not None or leader is None:
         return refused or []
     event = _event_of(data, ctx)
@@ -161,8 +126,8 @@ PROXY_FLOW = Flow(
             "event",
             "hancho.pick_event",
             options=_event_options,
-            skip_if=_nothing_to_pick,
-            next=_first_next("label"),
+            skip_if=nothing_to_pick,
+            next=first_next("label"),
         ),
         Step(
             "label",
@@ -186,9 +151,9 @@ PROXY_FLOW = Flow(
             skip_if=_no_headcount,
             next="confirm",
         ),
-        Step("confirm", "hancho.confirm_proxy", prompt_params=_proxy_summary, options=_yes_no()),
+        Step("confirm", "hancho.confirm_proxy", prompt_params=_proxy_summary, options=yes_no()),
     ),
     on_complete=_proxy_done,
     ttl=timedelta(minutes=30),
-    initial=_initial_with(_event_options),
+    initial=initial_with(_event_options),
 )

@@ -42,7 +42,7 @@ def roster(session: Session, *, event_id: int) -> list[RosterRow]:
             Membership,
             and_(
                 col(Membership.resident_id) == col(Rsvp.resident_id),
-                Membership.status == MembershipStatus.APPROVED,
+                col(Membership.status) == MembershipStatus.APPROVED,
             ),
         )
         .outerjoin(

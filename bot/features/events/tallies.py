@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from bot.core.models.membership import Membership, MembershipStatus
@@ -72,18 +73,18 @@ def _association_of(resident_id: Any) -> Any:
 def event_tally(session: Session, *, event_id: int) -> EventTally:
     """going / maybe / not / waitlisted / headcount / checked-in, in total and by association."""
     answers = (
-        select(
+        core_select(
             _association_of(Rsvp.resident_id).label("association_id"),
             col(Rsvp.answer).label("answer"),
             col(Rsvp.adults).label("adults"),
             col(Rsvp.children).label("children"),
             col(Rsvp.needs).label("needs"),
         )
-        .where(Rsvp.event_id == event_id)
+        .where(col(Rsvp.event_id) == event_id)
         .subquery()
     )
     rows = session.execute(
-        select(
+        core_select(
             answers.c.association_id,
             answers.c.answer,
             func.count(),
@@ -163,7 +164,9 @@ def association_months(
         query = query.where(col(Event.association_id).in_(list(association_ids)))
     held = session.exec(query).all()
     month_of = {
-        int(eid): (int(aid), start.astimezone(TOKYO).strftime("%Y-%m")) for eid, aid, start in held
+        eid: (aid, start.astimezone(TOKYO).strftime("%Y-%m"))
+        for eid, aid, start in held
+        if eid is not None and aid is not None  # always: stored ids, and the query's filter
     }
     counts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
     for key in month_of.values():
@@ -180,7 +183,7 @@ def association_months(
         for eid, people in session.exec(
             select(WalkIn.event_id, func.sum(WalkIn.adults + WalkIn.children))
             .where(col(WalkIn.event_id).in_(chunk))
-            .group_by(WalkIn.event_id)
+            .group_by(col(WalkIn.event_id))
         ).all():
             counts[month_of[int(eid)]][1] += int(people or 0)
     return [

@@ -137,7 +137,7 @@ def _paper(session: Session, notice_id: int) -> dict[Key, int]:
         for association_id, han, n in session.exec(
             select(PaperDelivery.association_id, PaperDelivery.han, func.count())
             .where(PaperDelivery.notice_id == notice_id)
-            .group_by(PaperDelivery.association_id, PaperDelivery.han)
+            .group_by(col(PaperDelivery.association_id), col(PaperDelivery.han))
         ).all()
     }
 

@@ -22,9 +22,8 @@ from sqlmodel import Session, col, select
 
 from bot.content import Content
 from bot.core import audience as audiences
-from bot.core import hooks
+from bot.core import hooks, residents
 from bot.core.audience import Audience
-from bot.core.models.residents import Resident
 from bot.features.notices.models import (
     Notice,
     NoticeAck,
@@ -85,7 +84,7 @@ class PushCost:
 def preview(session: Session, *, audience: Audience, messages_per_recipient: int = 1) -> PushCost:
     """Reach and cost before sending; `recipients` equals who `send_notice` would enqueue."""
     members = audiences.resolve(session, audience)
-    locales = reachable_locales(session, [m.resident_id for m in members])
+    locales = residents.reachable_locales(session, [m.resident_id for m in members])
     by_locale = Counter(locales.values())
     multicast = sum(math.ceil(n / BATCH_SIZE) for n in by_locale.values() if n > 1)
     push = sum(1 for n in by_locale.values() if n == 1)
@@ -114,22 +113,6 @@ def message_count(notice: Notice) -> int:
     """Message objects each recipient gets (bot/features/notices/messages.py `notice_says`):
     the text, then its image, the event card and the 確認しました button when it has them."""
     return 1 + bool(notice.image_url) + bool(notice.event_id) + bool(notice.ack_requested)
-
-
-def reachable_locales(session: Session, resident_ids: list[int]) -> dict[int, str]:
-    """Resident id → locale, for residents LINE can reach (with a LINE user ID), as the
-    Notifier groups them."""
-    ids = list(dict.fromkeys(resident_ids))
-    found: dict[int, str] = {}
-    for start in range(0, len(ids), 1000):
-        rows = session.exec(
-            select(Resident.id, Resident.locale).where(
-                col(Resident.id).in_(ids[start : start + 1000]),
-                col(Resident.line_user_id).is_not(None),
-            )
-        ).all()
-        found.update({int(rid): str(locale) for rid, locale in rows})
-    return found
 
 
 def schedule_notice(session: Session, *, notice_id: int, at: datetime, now: datetime) -> Notice:
@@ -178,7 +161,7 @@ def send_notice(session: Session, *, notice_id: int, now: datetime) -> SendResul
     if not claimed.rowcount:  # type: ignore[attr-defined]
         return SendResult(False, notice.recipient_count)
     members = audiences.resolve(session, Audience.from_dict(notice.audience))
-    locales = reachable_locales(session, [m.resident_id for m in members])
+    locales = residents.reachable_locales(session, [m.resident_id for m in members])
     _record_recipients(session, notice, members, locales)
     notice.recipient_count = len(locales)
     session.add(notice)

@@ -19,10 +19,16 @@ from typing import Any
 
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
+from bot.conversation.leader_flows import (
+    cannot_start,
+    first_next,
+    initial_with,
+    leader_of,
+    nothing_to_pick,
+    yes_no,
+)
 from bot.conversation.registry import Registry
 from bot.conversation.replies import with_menu
-from bot.core import han
-from bot.core.models.han import HanLeader
 from bot.features.notices import paper_rounds
 from bot.features.notices.paper_rounds import PaperError, parse_households
 
@@ -35,49 +41,8 @@ def register(registry: Registry) -> None:
     registry.add_flow(PAPER_FLOW)
 
 
-def _leader(ctx: FlowContext) -> HanLeader | None:
-    return han.leadership_of(ctx.session, ctx.resident.id)
-
-
-def _initial_with(listing: Any) -> Any:
-    """Flow data to start with: the leader's id (None: not a 班長) and whether there is
-    anything to pick, so an empty list ends the flow with a sentence instead of no chips."""
-
-    def initial(ctx: FlowContext, args: Any) -> Data:
-        leader = _leader(ctx)
-        return {
-            "leader": leader.id if leader else None,
-            "choices": bool(leader and listing({}, ctx)),
-        }
-
-    return initial
-
-
-def _nothing_to_pick(data: Data, ctx: Any) -> bool:
-    return data.get("leader") is None or not data.get("choices")
-
-
-def _first_next(following: str) -> Any:
-    return lambda answer, data: None if _nothing_to_pick(data, None) else following
-
-
-def _cannot_start(
-    ctx: FlowContext, data: Data, leader: HanLeader | None, picked: str, empty_key: str
-) -> list[Say] | None:
-    """Why the flow ended before anything was picked (not a 班長, or nothing to pick)."""
-    if leader is None:
-        return [with_menu(ctx, "hancho.leaders_only")]
-    if data.get(picked) is None:
-        return [with_menu(ctx, empty_key)]
-    return None
-
-
-def _yes_no() -> tuple[Option, ...]:
-    return (Option("hancho.record", "yes"), Option("hancho.dont_record", "no"))
-
-
 def _notice_options(data: Data, ctx: FlowContext) -> list[Option]:
-    leader = _leader(ctx)
+    leader = leader_of(ctx)
     if leader is None:
         return []
     found = paper_rounds.recent_notices(ctx.session, association_id=leader.association_id)
@@ -97,8 +62,8 @@ def _paper_summary(data: Data, ctx: FlowContext) -> dict[str, Any]:
 
 
 def _paper_done(ctx: FlowContext, data: Data) -> list[Say]:
-    leader = _leader(ctx)
-    refused = _cannot_start(ctx, data, leader, "notice", "hancho.no_notices")
+    leader = leader_of(ctx)
+    refused = cannot_start(ctx, data, leader, "notice", "hancho.no_notices")
     if refused is not None or leader is None:
         return refused or []
     if data.get("confirm") != "yes":
@@ -129,8 +94,8 @@ PAPER_FLOW = Flow(
             "notice",
             "hancho.pick_notice",
             options=_notice_options,
-            skip_if=_nothing_to_pick,
-            next=_first_next("households"),
+            skip_if=nothing_to_pick,
+            next=first_next("households"),
         ),
         Step(
             "households",
@@ -140,9 +105,9 @@ PAPER_FLOW = Flow(
             help_key="hancho.help_households",
             max_text_length=TEXT_LIMIT,
         ),
-        Step("confirm", "hancho.confirm_paper", prompt_params=_paper_summary, options=_yes_no()),
+        Step("confirm", "hancho.confirm_paper", prompt_params=_paper_summary, options=yes_no()),
     ),
     on_complete=_paper_done,
     ttl=timedelta(minutes=30),
-    initial=_initial_with(_notice_options),
+    initial=initial_with(_notice_options),
 )

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import case, exists
+from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
@@ -37,20 +38,23 @@ DIVERSITY_COLUMNS = [
 def _first_time_count() -> Any:
     earlier_checkin, earlier_event = aliased(CheckIn), aliased(Event)
     earlier = exists().where(
-        earlier_checkin.resident_id == CheckIn.resident_id,
-        earlier_checkin.event_id == earlier_event.id,
-        earlier_event.starts_at < Event.starts_at,
+        col(earlier_checkin.resident_id) == col(CheckIn.resident_id),
+        col(earlier_checkin.event_id) == col(earlier_event.id),
+        col(earlier_event.starts_at) < col(Event.starts_at),
     )
     return func.sum(case((~earlier, 1), else_=0))
 
 
 def diversity_table(session: Session, scope: Scope, tz: tzinfo) -> Table:
     """Per published event in scope: checked in, of them first-timers and newcomers."""
-    events = session.exec(
-        select(Event.id, Event.starts_at, Event.title, func.count(), _first_time_count())
+    events = session.execute(
+        core_select(
+            col(Event.id), col(Event.starts_at), col(Event.title), func.count(), _first_time_count()
+        )
         .join(CheckIn, col(CheckIn.event_id) == col(Event.id))
         .where(
-            Event.status == EventStatus.PUBLISHED, scope.association_filter(Event.association_id)
+            col(Event.status) == EventStatus.PUBLISHED,
+            scope.association_filter(Event.association_id),
         )
         .group_by(col(Event.id), col(Event.starts_at), col(Event.title))
         .order_by(col(Event.starts_at).desc())

@@ -75,7 +75,7 @@ def events_table(session: Session, scope: Scope, tz: tzinfo) -> Table:
             "status": e.status,
             "going": going.get(e.id or 0, (0, 0))[0],
             "headcount": going.get(e.id or 0, (0, 0))[1],
-            "checked_in": int(checked.get(e.id, 0)),
+            "checked_in": int(checked.get(e.id or 0, 0)),
         }
         for e, name in events
     ]

@@ -68,7 +68,7 @@ def notices_table(session: Session, scope: Scope, tz: tzinfo) -> Table:
             "status": n.status,
             "when": _local(n.sent_at or n.scheduled_at, tz),
             "recipients": n.recipient_count,
-            "acks": int(acks.get(n.id, 0)),
+            "acks": int(acks.get(n.id or 0, 0)),
         }
         for n, name in rows
     ]
