@@ -29,7 +29,7 @@ def member_counts(session: Session) -> dict[int, MemberCount]:
             func.coalesce(func.sum(Membership.household_size), 0),
         )
         .where(Membership.status == MembershipStatus.APPROVED)
-        .group_by(Membership.association_id)
+        .group_by(col(Membership.association_id))
     )
     return {
         int(aid): MemberCount(int(aid), int(households), int(people))

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, case, exists, func
+from sqlalchemy import ColumnElement, and_, case, exists, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.core.models.areas import Association, District, MovingInCounter
@@ -69,31 +69,33 @@ def _counts_per_code(
 ) -> dict[int, tuple[int, ...]]:
     src = ResidentSource
     consented = exists().where(
-        ConsentRecord.resident_id == src.resident_id,
-        ConsentRecord.scope == ConsentScope.ASSOCIATION,
-        ConsentRecord.decision == ConsentDecision.AGREED,
+        col(ConsentRecord.resident_id) == col(src.resident_id),
+        col(ConsentRecord.scope) == ConsentScope.ASSOCIATION,
+        col(ConsentRecord.decision) == ConsentDecision.AGREED,
     )
     applied_after = and_(
-        Membership.resident_id == src.resident_id, Membership.applied_at >= src.first_seen_at
+        col(Membership.resident_id) == col(src.resident_id),
+        col(Membership.applied_at) >= col(src.first_seen_at),
     )
     applied = exists().where(applied_after)
     approved = exists().where(applied_after, col(Membership.status).in_(_APPROVED))
-    query: Any = select(
-        src.join_code_id,
+    # SQLAlchemy's select: SQLModel's is typed for at most four columns
+    query = sa_select(
+        col(src.join_code_id),
         func.count(),
         _count_if(col(src.new_friend).is_(True)),
         _count_if(consented),
         _count_if(applied),
         _count_if(approved),
-    ).group_by(src.join_code_id)
+    ).group_by(col(src.join_code_id))
     if since is not None:
-        query = query.where(src.first_seen_at >= since)
+        query = query.where(col(src.first_seen_at) >= since)
     if until is not None:
-        query = query.where(src.first_seen_at < until)
+        query = query.where(col(src.first_seen_at) < until)
     return {int(r[0]): tuple(int(v or 0) for v in r[1:]) for r in session.execute(query)}
 
 
-def _count_if(condition: Any) -> Any:
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
 

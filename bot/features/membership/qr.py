@@ -114,14 +114,25 @@ def issue_for_source(
     kind, target, text = _source(
         session, counter=counter, association=association, campaign=campaign
     )
-    ids = {
-        "counter_id": target if kind == JoinCodeKind.COUNTER else None,
-        "association_id": target if kind == JoinCodeKind.ASSOCIATION else None,
-        "label": campaign or "",
-    }
-    row = None if fresh else join_codes.active_for(session, kind, **ids)
+    counter_id = target if kind == JoinCodeKind.COUNTER else None
+    association_id = target if kind == JoinCodeKind.ASSOCIATION else None
+    label = campaign or ""
+    row = (
+        None
+        if fresh
+        else join_codes.active_for(
+            session, kind, counter_id=counter_id, association_id=association_id, label=label
+        )
+    )
     created = row is None
-    row = row or join_codes.create(session, kind=kind, now=now, **ids)
+    row = row or join_codes.create(
+        session,
+        kind=kind,
+        now=now,
+        counter_id=counter_id,
+        association_id=association_id,
+        label=label,
+    )
     url = join_url(content, basic_id, row.code)
     stem = f"{kind}-{counter or association or row.code}"
     return IssuedQr(row.code, url, write_files(folder, stem, content, url, row.code, text), created)

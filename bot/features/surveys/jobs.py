@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlmodel import Session
 
@@ -72,7 +73,7 @@ def survey_dispatch(*, now: datetime, session: Session, deps: JobDeps) -> int:
             resident_ids=fresh,
             key_by_recipients=True,
             under_policy=True,
-            says_for=lambda loc, s=survey, w=wave: invite_says(s, w, loc, deps.tz),
+            says_for=partial(invite_says, survey, wave, tz=deps.tz),
         )
         surveys.record_invites(session, wave, sent, now)
         invited += len(sent)
@@ -94,7 +95,7 @@ def survey_nudge(*, now: datetime, session: Session, deps: JobDeps) -> int:
             resident_ids=surveys.nudge_candidates(session, wave),
             key_by_recipients=True,
             under_policy=True,
-            says_for=lambda loc, s=survey, w=wave: nudge_says(s, w, loc, deps.tz),
+            says_for=partial(nudge_says, survey, wave, tz=deps.tz),
         )
         surveys.mark_nudged(session, wave, sent)
         nudged += len(sent)

@@ -139,18 +139,18 @@ Counts = dict[str, dict[str, dict[tuple[str, str], int]]]
 def _answer_counts(session: Session, wave_id: int) -> Counts:
     rows = session.execute(
         select(
-            SurveyAnswer.question_id,
-            SurveyAnswer.district_id,
-            SurveyAnswer.option_id,
-            SurveyAnswer.channel,
+            col(SurveyAnswer.question_id),
+            col(SurveyAnswer.district_id),
+            col(SurveyAnswer.option_id),
+            col(SurveyAnswer.channel),
             func.count(),
         )
-        .where(SurveyAnswer.wave_id == wave_id)
+        .where(col(SurveyAnswer.wave_id) == wave_id)
         .group_by(
-            SurveyAnswer.question_id,
-            SurveyAnswer.district_id,
-            SurveyAnswer.option_id,
-            SurveyAnswer.channel,
+            col(SurveyAnswer.question_id),
+            col(SurveyAnswer.district_id),
+            col(SurveyAnswer.option_id),
+            col(SurveyAnswer.channel),
         )
     ).all()
     counts: Counts = defaultdict(lambda: defaultdict(dict))
@@ -182,6 +182,7 @@ def _row(
     positive = sum(by_option.get(o, 0) for o in indicator.positive) if indicator else 0
     invited = tally["invited"] if tally else None
     responded = tally["responded"] if tally else None
+    rate = tally["responded"] / tally["invited"] if tally and tally["invited"] else None
     return Row(
         scope,
         district_id,
@@ -193,7 +194,7 @@ def _row(
         indicator=_estimate(positive, answers) if indicator else None,
         invited=invited,
         responded=responded,
-        response_rate=responded / invited if invited else None,
+        response_rate=rate,
     )
 
 
@@ -238,7 +239,7 @@ def _district_names(
     if not ids:
         return {}
     rows = session.execute(
-        select(District.id, District.name).where(col(District.id).in_(ids))
+        select(col(District.id), col(District.name)).where(col(District.id).in_(ids))
     ).all()
     return {str(rid): str(name) for rid, name in rows}
 

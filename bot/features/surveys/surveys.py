@@ -46,12 +46,12 @@ AnswerOutcome = Literal["recorded", "duplicate", "not_invited"]
 def _followers(session: Session, survey: Survey, wave: SurveyWave) -> list[int]:
     """Everyone who follows the bot and can be reached."""
     rows = session.execute(
-        select(Resident.id)
+        select(col(Resident.id))
         .where(
-            Resident.status == ResidentStatus.ACTIVE,
+            col(Resident.status) == ResidentStatus.ACTIVE,
             col(Resident.line_user_id).is_not(None),
         )
-        .order_by(Resident.id)
+        .order_by(col(Resident.id))
     ).scalars()
     return [int(r) for r in rows]
 
@@ -66,10 +66,10 @@ def _checked_in(session: Session, survey: Survey, wave: SurveyWave) -> list[int]
 def _members(session: Session, survey: Survey, wave: SurveyWave) -> list[int]:
     """Approved members of any association."""
     rows = session.execute(
-        select(Membership.resident_id)
-        .where(Membership.status == MembershipStatus.APPROVED)
+        select(col(Membership.resident_id))
+        .where(col(Membership.status) == MembershipStatus.APPROVED)
         .distinct()
-        .order_by(Membership.resident_id)
+        .order_by(col(Membership.resident_id))
     ).scalars()
     return [int(r) for r in rows]
 
@@ -79,10 +79,10 @@ def _member_districts(session: Session, resident_ids: list[int]) -> dict[int, in
     found: dict[int, int] = {}
     for start in range(0, len(resident_ids), 1000):
         rows = session.execute(
-            select(Membership.resident_id, Association.district_id)
+            select(col(Membership.resident_id), col(Association.district_id))
             .join(Association, col(Association.id) == col(Membership.association_id))
             .where(
-                Membership.status == MembershipStatus.APPROVED,
+                col(Membership.status) == MembershipStatus.APPROVED,
                 col(Membership.resident_id).in_(resident_ids[start : start + 1000]),
             )
         ).all()
@@ -127,7 +127,7 @@ def not_yet_invited(session: Session, wave: SurveyWave, resident_ids: list[int])
     """The residents of `resident_ids` this wave has not invited yet."""
     invited = set(
         session.execute(
-            select(SurveyInvite.resident_id).where(SurveyInvite.wave_id == wave.id)
+            select(col(SurveyInvite.resident_id)).where(col(SurveyInvite.wave_id) == wave.id)
         ).scalars()
     )
     return [rid for rid in resident_ids if rid not in invited]
@@ -145,7 +145,7 @@ def not_in_conversation(session: Session, resident_ids: list[int], now: datetime
         busy.update(
             int(r)
             for r in session.execute(
-                select(Resident.id)
+                select(col(Resident.id))
                 .join(Conversation, col(Conversation.line_user_id) == col(Resident.line_user_id))
                 .where(
                     col(Resident.id).in_(resident_ids[start : start + 1000]),
@@ -179,13 +179,13 @@ def nudge_candidates(session: Session, wave: SurveyWave) -> list[int]:
     return [
         int(r)
         for r in session.execute(
-            select(SurveyInvite.resident_id)
+            select(col(SurveyInvite.resident_id))
             .where(
-                SurveyInvite.wave_id == wave.id,
-                SurveyInvite.responded.is_(False),  # type: ignore[attr-defined]
-                SurveyInvite.nudged.is_(False),  # type: ignore[attr-defined]
+                col(SurveyInvite.wave_id) == wave.id,
+                col(SurveyInvite.responded).is_(False),
+                col(SurveyInvite.nudged).is_(False),
             )
-            .order_by(SurveyInvite.resident_id)
+            .order_by(col(SurveyInvite.resident_id))
         ).scalars()
     ]
 
@@ -207,7 +207,7 @@ def invite_of(session: Session, wave_id: int, resident_id: int) -> SurveyInvite 
     """The resident's invitation to a wave, if any."""
     return session.execute(
         select(SurveyInvite).where(
-            SurveyInvite.wave_id == wave_id, SurveyInvite.resident_id == resident_id
+            col(SurveyInvite.wave_id) == wave_id, col(SurveyInvite.resident_id) == resident_id
         )
     ).scalar_one_or_none()
 
@@ -219,12 +219,12 @@ def pending_waves_for(session: Session, resident_id: int, now: datetime) -> list
             select(SurveyWave)
             .join(SurveyInvite, col(SurveyInvite.wave_id) == col(SurveyWave.id))
             .where(
-                SurveyInvite.resident_id == resident_id,
-                SurveyWave.status == WaveStatus.OPEN,
+                col(SurveyInvite.resident_id) == resident_id,
+                col(SurveyWave.status) == WaveStatus.OPEN,
                 col(SurveyWave.opens_at) <= now,
                 col(SurveyWave.closes_at) > now,
             )
-            .order_by(SurveyWave.closes_at)
+            .order_by(col(SurveyWave.closes_at))
         ).scalars()
     )
 
@@ -258,12 +258,12 @@ def invite_on_request(
 
 def purge_old_invites(session: Session, now: datetime, keep_days: int) -> int:
     """Forget who was invited to waves closed long ago (their counts stay in the tally)."""
-    old = select(SurveyWave.id).where(
-        SurveyWave.status == WaveStatus.CLOSED,
+    old = select(col(SurveyWave.id)).where(
+        col(SurveyWave.status) == WaveStatus.CLOSED,
         col(SurveyWave.closed_at) < now - timedelta(days=keep_days),
     )
-    result = session.execute(delete(SurveyInvite).where(col(SurveyInvite.wave_id).in_(old)))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    result = session.exec(delete(SurveyInvite).where(col(SurveyInvite.wave_id).in_(old)))
+    return int(result.rowcount or 0)
 
 
 # --- answers -------------------------------------------------------------------------------

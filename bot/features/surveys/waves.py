@@ -113,8 +113,8 @@ def ensure_waves(session: Session, catalog: SurveyCatalog, now: datetime, tz: Zo
 def create_wave(session: Session, survey_id: str, plan: WavePlan, now: datetime) -> int:
     """Add the planned wave unless one with its key exists; 1 when it was added."""
     exists = session.execute(
-        select(SurveyWave.id).where(
-            SurveyWave.survey_id == survey_id, SurveyWave.wave_key == plan.key
+        select(col(SurveyWave.id)).where(
+            col(SurveyWave.survey_id) == survey_id, col(SurveyWave.wave_key) == plan.key
         )
     ).first()
     if exists:
@@ -143,11 +143,11 @@ def open_waves(session: Session, now: datetime) -> list[SurveyWave]:
         session.execute(
             select(SurveyWave)
             .where(
-                SurveyWave.status == WaveStatus.OPEN,
+                col(SurveyWave.status) == WaveStatus.OPEN,
                 col(SurveyWave.opens_at) <= now,
                 col(SurveyWave.closes_at) > now,
             )
-            .order_by(SurveyWave.id)
+            .order_by(col(SurveyWave.id))
         ).scalars()
     )
 
@@ -162,7 +162,7 @@ def close_due_waves(session: Session, now: datetime) -> int:
     due = list(
         session.execute(
             select(SurveyWave).where(
-                SurveyWave.status == WaveStatus.OPEN, col(SurveyWave.closes_at) <= now
+                col(SurveyWave.status) == WaveStatus.OPEN, col(SurveyWave.closes_at) <= now
             )
         ).scalars()
     )
@@ -177,12 +177,12 @@ def invite_tally(session: Session, wave_id: int) -> dict[str, dict[str, int]]:
     """{"<district id or ->": {"invited": n, "responded": m}} from the invitation rows."""
     rows = session.execute(
         select(
-            SurveyInvite.district_id,
+            col(SurveyInvite.district_id),
             func.count(),
             func.sum(case((col(SurveyInvite.responded), 1), else_=0)),
         )
-        .where(SurveyInvite.wave_id == wave_id)
-        .group_by(SurveyInvite.district_id)
+        .where(col(SurveyInvite.wave_id) == wave_id)
+        .group_by(col(SurveyInvite.district_id))
     ).all()
     return {
         _district_key(district): {"invited": int(invited), "responded": int(responded or 0)}

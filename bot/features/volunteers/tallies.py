@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from bot.features.volunteers.models import Opportunity, Shift, Slot, VolunteerOffer
 
@@ -37,10 +39,13 @@ class AssociationHours:
     shifts: int
 
 
-def _scoped(query: object, association_ids: Sequence[int] | None) -> object:
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
+
+
+def _scoped(query: _Query, association_ids: Sequence[int] | None) -> _Query:
     if association_ids is None:
         return query
-    return query.where(col(Opportunity.association_id).in_(association_ids))  # type: ignore[attr-defined]
+    return query.where(col(Opportunity.association_id).in_(association_ids))
 
 
 def slot_counts(
@@ -55,7 +60,7 @@ def slot_counts(
     )
     if month is not None:
         query = query.where(Slot.month == month)
-    rows = session.exec(_scoped(query, association_ids)).all()  # type: ignore[call-overload]
+    rows = session.exec(_scoped(query, association_ids)).all()
     filled = sum(1 for f, n in rows if f >= n)
     return SlotCounts(
         filled_slots=filled,
@@ -89,7 +94,7 @@ def offer_counts(
         "signups": 0,
         "cancelled": 0,
     }
-    for source, status, n in session.exec(_scoped(query, association_ids)).all():  # type: ignore[call-overload]
+    for source, status, n in session.exec(_scoped(query, association_ids)).all():
         if source == "signup":
             counts["signups"] += n if status == "accepted" else 0
             counts["cancelled"] += n if status == "cancelled" else 0
@@ -110,7 +115,7 @@ def volunteers_by_month(
         .where(col(Shift.attended).is_(True))
         .group_by(col(Shift.month))
     )
-    rows = session.exec(_scoped(query, association_ids)).all()  # type: ignore[call-overload]
+    rows = session.exec(_scoped(query, association_ids)).all()
     return {int(month): int(n) for month, n in rows}
 
 
@@ -129,7 +134,7 @@ def busiest_share(
         query = query.where(Shift.month == month)
     per_person = sorted(
         (int(n) for _, n in session.exec(_scoped(query, association_ids)).all()), reverse=True
-    )  # type: ignore[call-overload]
+    )
     return top_share(per_person)
 
 
@@ -160,5 +165,5 @@ def hours_by_association(
     )
     if month is not None:
         query = query.where(Shift.month == month)
-    rows = session.exec(_scoped(query, association_ids)).all()  # type: ignore[call-overload]
+    rows = session.exec(_scoped(query, association_ids)).all()
     return [AssociationHours(a, float(h), int(p), int(n)) for a, h, p, n in rows]

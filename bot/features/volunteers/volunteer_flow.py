@@ -290,14 +290,14 @@ def on_cancel(ctx: FlowContext, tap: CancelShift) -> list[Say]:
         ctx.session, offer_id=offer_id, resident_id=_rid(ctx), now=ctx.now, settings=ctx.settings
     )
     _tell(ctx, done.tells)
-    key = {
+    done_key = {
         "cancelled": "volunteer.cancelled",
         "late": "volunteer.cancelled_late",
         "started": "volunteer.cancel_started",
     }.get(done.status)
-    if key is None:
+    if done_key is None:
         return [Say("common.stale_button"), main_menu(ctx)]
-    return [Say(key, info)]
+    return [Say(done_key, info)]
 
 
 # --- the profile conversation -------------------------------------------------------------

@@ -157,10 +157,13 @@ def roster(session: Session, scope: Scope, slot: Slot) -> list[RosterEntry]:
             Membership,
             and_(
                 col(Membership.resident_id) == col(VolunteerOffer.resident_id),
-                Membership.status == MembershipStatus.APPROVED,
+                col(Membership.status) == MembershipStatus.APPROVED,
             ),
         )
-        .where(VolunteerOffer.slot_id == slot.id, VolunteerOffer.status == OfferStatus.ACCEPTED)
+        .where(
+            col(VolunteerOffer.slot_id) == slot.id,
+            col(VolunteerOffer.status) == OfferStatus.ACCEPTED,
+        )
         .order_by(col(VolunteerOffer.answered_at), col(VolunteerOffer.id))
     ).all()
     named = scope.role in NAME_ROLES

@@ -69,19 +69,22 @@ class OpportunityValues:
 
 def check_slot(form: SlotForm, tz: ZoneInfo, now: datetime, errors: list[str]) -> SlotValues | None:
     """The slot's values, or None with the failed fields appended to `errors`."""
+    when: tuple[date, time, time] | None
     try:
         day = date.fromisoformat(form.day.strip())
         start, end = time.fromisoformat(form.start.strip()), time.fromisoformat(form.end.strip())
+        when = (day, start, end)
     except ValueError:
         errors.append("when")
-        day = start = end = None  # type: ignore[assignment]
+        when = None
     needed = _int(form.needed)
     if needed is None or not 1 <= needed <= MAX_PEOPLE:
         errors.append("needed")
     if len(form.place.strip()) > 200:
         errors.append("place")
-    if day is None:
+    if when is None:
         return None
+    day, start, end = when
     starts = datetime.combine(day, start, tzinfo=tz)
     ends = datetime.combine(day, end, tzinfo=tz)
     if ends <= starts:
