@@ -175,9 +175,9 @@ def latest_source(session: Session, resident_id: int) -> JoinCode | None:
     """The code the resident most recently came through, for attributing an application."""
     query = (
         select(JoinCode)
-        .join(ResidentSource, ResidentSource.join_code_id == JoinCode.id)  # type: ignore[arg-type]
+        .join(ResidentSource, col(ResidentSource.join_code_id) == col(JoinCode.id))
         .where(ResidentSource.resident_id == resident_id)
-        .order_by(ResidentSource.first_seen_at.desc(), ResidentSource.id.desc())  # type: ignore[attr-defined,union-attr]
+        .order_by(col(ResidentSource.first_seen_at).desc(), col(ResidentSource.id).desc())
     )
     return session.exec(query).first()
 

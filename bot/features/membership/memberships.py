@@ -145,7 +145,7 @@ def _decide(
     if row is None:
         raise MembershipError("not_found")
     session.refresh(row)
-    changed = result.rowcount == 1  # type: ignore[attr-defined]
+    changed = result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult, typed as Result
     if changed:
         # A bulk UPDATE bypasses the flush hook that keeps the overview's tally.
         people = row.household_size or 0

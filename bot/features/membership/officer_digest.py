@@ -131,4 +131,4 @@ def build(session: Session, association_id: int, since: datetime, until: datetim
 
 
 def _count(session: Session, query: object) -> int:
-    return int(session.exec(query).one())  # type: ignore[call-overload]
+    return int(session.exec(query).one())  # type: ignore[call-overload]  # sqlmodel's exec has no overload for a Core count select

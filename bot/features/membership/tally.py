@@ -33,7 +33,7 @@ def apply_deltas(connection: Connection, deltas: Iterable[tuple[Key, int, int]])
         total = merged.setdefault(key, [0, 0])
         total[0] += n
         total[1] += people
-    table = MembershipTally.__table__  # type: ignore[attr-defined]
+    table = MembershipTally.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared; SQLAlchemy sets it
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     for (association_id, status), (n, people) in sorted(merged.items()):
         if n == 0 and people == 0:
@@ -51,8 +51,8 @@ def apply_deltas(connection: Connection, deltas: Iterable[tuple[Key, int, int]])
 
 def rebuild(connection: Connection) -> None:
     """Recount every row from `membership` (after bulk loads that bypassed the ORM)."""
-    table = MembershipTally.__table__  # type: ignore[attr-defined]
-    m = Membership.__table__  # type: ignore[attr-defined]
+    table = MembershipTally.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared; SQLAlchemy sets it
+    m = Membership.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared; SQLAlchemy sets it
     connection.execute(delete(table))
     connection.execute(
         table.insert().from_select(
@@ -91,7 +91,7 @@ def _old_values(session: Session, row: Membership) -> tuple[int, str, int] | Non
     if not changed:
         return None
     if unknown:
-        m = Membership.__table__  # type: ignore[attr-defined]
+        m = Membership.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared; SQLAlchemy sets it
         stored = (
             session.connection()
             .execute(

@@ -55,7 +55,7 @@ def counts(
 
 
 def _count(session: Session, query: object) -> int:
-    return int(session.exec(query).one())  # type: ignore[call-overload]
+    return int(session.exec(query).one())  # type: ignore[call-overload]  # sqlmodel's exec has no overload for a Core count select
 
 
 def _reaches(association_id: int) -> ColumnElement[bool]:

@@ -134,7 +134,7 @@ def cancel_notice(session: Session, *, notice_id: int) -> bool:
         .where(col(Notice.id) == notice_id, col(Notice.status).in_(CLAIMABLE))
         .values(status=NoticeStatus.CANCELLED)
     )
-    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult, typed as Result
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ def send_notice(session: Session, *, notice_id: int, now: datetime) -> SendResul
     )
     notice = _require(session, notice_id)
     session.refresh(notice)
-    if not claimed.rowcount:  # type: ignore[attr-defined]
+    if not claimed.rowcount:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult, typed as Result
         return SendResult(False, notice.recipient_count)
     members = audiences.resolve(session, Audience.from_dict(notice.audience))
     locales = residents.reachable_locales(session, [m.resident_id for m in members])

@@ -144,7 +144,7 @@ def cancel_slot(session: Session, *, slot_id: int, now: datetime) -> list[Tell] 
         .where(col(Slot.id) == slot_id, col(Slot.status).in_(LIVE_SLOT))
         .values(status="cancelled")
     )
-    if not closed.rowcount:  # type: ignore[attr-defined]
+    if not closed.rowcount:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult, typed as Result
         return None
     session.refresh(slot)
     opportunity = session.get(Opportunity, slot.opportunity_id)

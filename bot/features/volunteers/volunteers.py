@@ -541,7 +541,7 @@ def _reopen(session: Session, offer: VolunteerOffer, slot: Slot, now: datetime) 
         .values(status=OfferStatus.OFFERED, source="signup", expires_at=slot.starts_at)
     )
     session.refresh(offer)
-    return bool(reopened.rowcount)  # type: ignore[attr-defined]
+    return bool(reopened.rowcount)  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult, typed as Result
 
 
 def _take(
@@ -592,7 +592,7 @@ def _take_month(session: Session, profile_id: int, month: int, cap: int) -> bool
         )
         .values(committed=VolunteerMonth.committed + 1)
     )
-    return bool(taken.rowcount)  # type: ignore[attr-defined]
+    return bool(taken.rowcount)  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult, typed as Result
 
 
 def _give_back_month(session: Session, profile_id: int, month: int) -> None:
@@ -611,7 +611,7 @@ def _take_place(session: Session, slot_id: int) -> bool:
         )
         .values(filled=Slot.filled + 1)
     )
-    return bool(taken.rowcount)  # type: ignore[attr-defined]
+    return bool(taken.rowcount)  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult, typed as Result
 
 
 def _give_back_place(session: Session, slot_id: int) -> None:
@@ -684,7 +684,7 @@ def _move(
     )
     if unexpired:
         stmt = stmt.where(col(VolunteerOffer.expires_at) > now)
-    moved = bool(session.execute(stmt.values(status=new, answered_at=now)).rowcount)  # type: ignore[attr-defined]
+    moved = bool(session.execute(stmt.values(status=new, answered_at=now)).rowcount)  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult, typed as Result
     if moved:
         session.refresh(offer)
     return moved
@@ -699,7 +699,7 @@ def _close_filled(
         .where(col(Slot.id) == slot.id, col(Slot.status) == "open")
         .values(status="filled")
     )
-    if not closed.rowcount:  # type: ignore[attr-defined]
+    if not closed.rowcount:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult, typed as Result
         return
     for offer in _offers_of_slot(session, int(slot.id or 0), OfferStatus.OFFERED):
         if _move(session, offer, OfferStatus.OFFERED, OfferStatus.WITHDRAWN, now):

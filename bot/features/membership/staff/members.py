@@ -7,7 +7,7 @@ association (their scope), counts are for everyone whose scope covers it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlmodel import Session, col, select
 
@@ -68,7 +68,7 @@ MEMBER_COLUMNS = [
 ]
 
 
-def members_table(session: Session, scope: Scope, association_id: int, tz: object) -> Table:
+def members_table(session: Session, scope: Scope, association_id: int, tz: tzinfo) -> Table:
     """Approved members of one association in scope (ScopeDenied for any other)."""
     scope.require_association(session, association_id)
     rows = session.exec(
@@ -85,11 +85,11 @@ def members_table(session: Session, scope: Scope, association_id: int, tz: objec
     return Table(f"members-{association_id}", MEMBER_COLUMNS, out)
 
 
-def _local(moment: datetime | None, tz: object) -> str:
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""  # type: ignore[arg-type]
+def _local(moment: datetime | None, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _member_row(m: Membership, tz: object) -> dict[str, object]:
+def _member_row(m: Membership, tz: tzinfo) -> dict[str, object]:
     return {
         "id": m.id,
         "association_id": m.association_id,
@@ -113,7 +113,7 @@ PENDING_COLUMNS = [
 ]
 
 
-def pending_table(session: Session, scope: Scope, names: dict[int, str], tz: object) -> Table:
+def pending_table(session: Session, scope: Scope, names: dict[int, str], tz: tzinfo) -> Table:
     """Pending applications to associations in scope, oldest first."""
     rows = session.exec(
         select(Membership)

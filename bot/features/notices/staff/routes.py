@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -100,7 +100,7 @@ def notice_create(
     return RedirectResponse(f"/staff/notices/{notice.id}", status_code=303)
 
 
-def _notice(db: Session, user: StaffUser, notice_id: int) -> tuple[Notice, object]:
+def _notice(db: Session, user: StaffUser, notice_id: int) -> tuple[Notice, dict[str, Any]]:
     try:
         notice = scoped_notice(db, user.scope, notice_id)
     except NoticeNotFound:
@@ -123,7 +123,7 @@ def notice_page(
         notice=notice,
         error=error if error in ("past", "state") else None,
         **facts,
-    )  # type: ignore[arg-type]
+    )
 
 
 def _decided(db: Session, user: StaffUser, now: datetime, notice_id: int, action: str) -> None:
