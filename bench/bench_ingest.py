@@ -99,7 +99,7 @@ def _snapshot_problem(src: Path) -> str:
     """Why the copy cannot start a bot (content, registry, app), or "" when it can."""
     check = (
         "from bot.settings import Settings; from bot.content import load_content; "
-        "from bot.features import build_registry; import bot.app; "
+        "from bot.wiring import build_registry; import bot.app; "
         "load_content(Settings(_env_file=None).content_dir); build_registry()"
     )
     done = subprocess.run(  # noqa: S603 - our own interpreter

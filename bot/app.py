@@ -23,12 +23,12 @@ from bot.conversation.registry import Registry
 from bot.conversation.render import Renderer
 from bot.conversation.runner import Runner
 from bot.db import make_engine, ping
-from bot.features import FEATURES, build_registry, check_catalogs
 from bot.platform import migrate, webhook
 from bot.platform.delivery.send_policy import Policy
 from bot.platform.line.gateway import LineGateway, gateway_from_settings
 from bot.settings import Settings, get_settings
 from bot.staff import StaffParts, mount_staff
+from bot.wiring import FEATURES, build_registry, check_catalogs
 
 log = logging.getLogger(__name__)
 

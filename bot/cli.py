@@ -433,9 +433,9 @@ def _richmenu_sync(args: argparse.Namespace) -> int:
     from bot.content import load_content
     from bot.conversation.richmenu import sync
     from bot.db import make_engine
-    from bot.features import build_registry
     from bot.platform import migrate
     from bot.platform.line.richmenu import RichMenuApi
+    from bot.wiring import build_registry
 
     settings = load_settings()
     if not settings.line_channel_access_token.get_secret_value():

@@ -1,6 +1,6 @@
 """The Feature record: everything one feature adds to the bot, declared in one place.
 
-`bot/features/__init__.py` lists the features; the application, the worker and the
+`bot/wiring.py` lists the features; the application, the worker and the
 scheduler loop over that list for flows, staff pages, navigation, jobs, erasers, start-up
 checks of content catalogs and cross-feature hooks. Adding a feature is one folder, one
 line in that list, its content files and (if it has tables) a migration.

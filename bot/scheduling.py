@@ -16,11 +16,11 @@ from bot.clock import Clock
 from bot.content import Content
 from bot.conversation.jobs import JobDeps
 from bot.conversation.notifier import Notifier
-from bot.features import all_jobs, check_catalogs, purges
 from bot.platform.scheduler.jobs import QuotaSource
 from bot.platform.scheduler.lease import Lease
 from bot.platform.scheduler.runner import SchedulerRunner, build_runner
 from bot.settings import Settings
+from bot.wiring import all_jobs, check_catalogs, purges
 
 log = logging.getLogger(__name__)
 

@@ -39,9 +39,9 @@ async def run_worker(settings: Settings) -> None:
     from bot.conversation.render import Renderer
     from bot.conversation.runner import Runner
     from bot.db import make_engine
-    from bot.features import build_registry
     from bot.platform.heap import freeze
     from bot.platform.line.gateway import gateway_from_settings
+    from bot.wiring import build_registry
 
     content = load_content(settings.content_dir)
     engine = make_engine(settings.database_url)

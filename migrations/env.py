@@ -7,7 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlmodel import SQLModel
 
-import bot.features  # noqa: F401 - registers every table on SQLModel.metadata
+import bot.features.tables  # noqa: F401 - registers every table on SQLModel.metadata
 from bot.db import make_engine
 from bot.settings import get_settings
 

@@ -16,12 +16,12 @@ from bot.conversation.notifier import Notifier
 from bot.conversation.render import Renderer
 from bot.core.models.residents import Resident
 from bot.db import session_scope
-from bot.features import purges
 from bot.features.surveys.catalog import SurveyCatalog, load_catalog, parse_survey
 from bot.features.surveys.models import SurveyInvite, SurveyWave
 from bot.platform.delivery.models import OutboxMessage, OutboxRecipient
 from bot.platform.delivery.send_policy import Policy
 from bot.settings import REPO_ROOT, Settings
+from bot.wiring import purges
 
 CONTENT = load_content(REPO_ROOT / "content")
 RENDERER = Renderer(CONTENT)

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BOT = ROOT / "bot"
 FEATURES = BOT / "features"
 
-# Above every feature: the package bot.features itself (FEATURES, build_registry) and the
-# modules beside the feature folders, plus the top-level composition.
+# Above every feature: the package bot.features itself and the modules beside the feature
+# folders (tables), plus the top-level composition (bot.wiring holds FEATURES).
 COMPOSITION_ROOTS = (
     "bot.app",
     "bot.background",
@@ -31,6 +31,7 @@ COMPOSITION_ROOTS = (
     "bot.demo",
     "bot.scheduling",
     "bot.simulator",
+    "bot.wiring",
     "bot.worker",
 )
 # Besides flows (*_flow.py) and staff/, only these build messages (feature.py and __init__.py

@@ -17,7 +17,6 @@ from bot.conversation.models import Conversation
 from bot.core.models.areas import Association, District, Ward
 from bot.core.models.membership import Membership, MembershipStatus, Officer
 from bot.db import session_scope
-from bot.features import all_jobs
 from bot.features.events import events
 from bot.features.events import jobs as event_jobs
 from bot.features.events.models import Rsvp, RsvpAnswer
@@ -29,6 +28,7 @@ from bot.platform.delivery.models import OutboxBatch, OutboxMessage, OutboxRecip
 from bot.platform.inbox_models import InboxStatus, WebhookEvent
 from bot.platform.scheduler import jobs as platform_jobs
 from bot.platform.scheduler.jobs import JobSpec
+from bot.wiring import all_jobs
 from tests.features.events.support import cancel_event, edit_event, plain_notifier
 from tests.scheduler_support import (
     T0,

@@ -2,7 +2,7 @@
 one target per tile, colours LINE's image can be drawn with.
 
 `read` is what bot/conversation/richmenu.py builds menus from and what the start-up check
-(bot/features/__init__.py) calls, so a broken file stops start-up with one line naming the file and
+(bot/wiring.py) calls, so a broken file stops start-up with one line naming the file and
 the key instead of failing at the first `tsunagari richmenu sync`.
 """
 

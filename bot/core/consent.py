@@ -38,7 +38,7 @@ class ConsentText:
 def load(content_root: Path) -> ConsentText:
     """Read content/consent/<locale>.yaml; every locale must exist with the same version.
 
-    Checked at start-up (bot/features/__init__.py): a problem is a ContentError naming file and key.
+    Checked at start-up (bot/wiring.py): a problem is a ContentError naming file and key.
     """
     versions: dict[str, str] = {}
     texts: dict[str, str] = {}

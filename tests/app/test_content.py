@@ -10,8 +10,8 @@ import yaml
 
 from bot.content import LOCALES, ContentError, load_content
 from bot.conversation.engine import Step
-from bot.features import build_registry
 from bot.settings import REPO_ROOT
+from bot.wiring import build_registry
 
 CONTENT = REPO_ROOT / "content"
 

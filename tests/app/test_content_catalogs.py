@@ -17,8 +17,8 @@ import yaml
 
 from bot.app import create_app
 from bot.content import ContentError, load_content
-from bot.features import check_catalogs
 from bot.settings import REPO_ROOT
+from bot.wiring import check_catalogs
 from tests.scheduler_support import settings_for
 
 CONTENT = REPO_ROOT / "content"

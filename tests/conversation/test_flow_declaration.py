@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.conversation.engine import Flow, FlowError, Step
-from bot.features import build_registry
+from bot.wiring import build_registry
 
 
 def _done(ctx: object, data: object) -> list:

@@ -16,8 +16,8 @@ from bot.conversation.models import Conversation
 from bot.conversation.render import Renderer
 from bot.conversation.runner import Runner
 from bot.core.models.residents import Resident
-from bot.features import build_registry
 from bot.settings import REPO_ROOT, Settings
+from bot.wiring import build_registry
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 

@@ -20,11 +20,11 @@ from bot.conversation.models import RichMenuRecord
 from bot.core.models.membership import ContactMethod
 from bot.core.residents import get_or_create
 from bot.db import session_scope
-from bot.features import build_registry
 from bot.features.membership import memberships as membership
 from bot.platform.line.richmenu import RichMenuApi
 from bot.settings import REPO_ROOT
 from bot.simulator.standin import LineStandin
+from bot.wiring import build_registry
 from tests.conftest import TOKEN
 from tests.features.membership.join_support import (
     apply_through_chat,

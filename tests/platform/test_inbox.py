@@ -15,10 +15,10 @@ from bot.conversation.processor import Processor
 from bot.conversation.render import Renderer
 from bot.conversation.runner import Runner
 from bot.core.models.residents import Resident
-from bot.features import build_registry
 from bot.platform import inbox
 from bot.platform.inbox_models import InboxStatus, WebhookEvent
 from bot.settings import REPO_ROOT
+from bot.wiring import build_registry
 from tests.conftest import make_settings
 from tests.factories import follow_event
 

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import bot.features  # noqa: F401 - registers every table
+import bot.features.tables  # noqa: F401 - registers every table
 from bot.platform import migrate
 
 

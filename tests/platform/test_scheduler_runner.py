@@ -16,7 +16,6 @@ from bot.clock import FixedClock
 from bot.conversation.jobs import JobDeps
 from bot.conversation.models import Conversation
 from bot.db import session_scope
-from bot.features import all_jobs
 from bot.features.surveys.models import SurveyInvite
 from bot.platform.delivery.models import QuotaSnapshot
 from bot.platform.inbox_models import InboxStatus, WebhookEvent
@@ -26,6 +25,7 @@ from bot.platform.scheduler.lease import LocalLease
 from bot.platform.scheduler.models import JobRun
 from bot.platform.scheduler.runner import LEASE_JOB, SchedulerRunner
 from bot.scheduling import build_scheduler as build_runner
+from bot.wiring import all_jobs
 from tests.scheduler_support import (
     CONTENT,
     T0,

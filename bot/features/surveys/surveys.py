@@ -436,5 +436,5 @@ def forget_resident(session: Session, resident_id: int, now: datetime) -> None:
 
 
 def known_audiences() -> frozenset[str]:
-    """Audience names a survey YAML may use (checked at start-up, bot/features/__init__.py)."""
+    """Audience names a survey YAML may use (checked at start-up, bot/wiring.py)."""
     return frozenset(_AUDIENCES)

@@ -41,7 +41,7 @@ def load_catalog(content_root: Path) -> Catalog:
 
 
 def check_labels(catalog: Catalog, content: Content) -> None:
-    """Every code has its words in every locale (start-up check, bot/features/__init__.py)."""
+    """Every code has its words in every locale (start-up check, bot/wiring.py)."""
     for name, codes in (("interests", catalog.interests), ("skills", catalog.skills)):
         for code in codes:
             key = f"{LABEL_PREFIX[name]}.{code}"

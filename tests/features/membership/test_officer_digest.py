@@ -14,7 +14,6 @@ from bot.conversation.jobs import JobDeps
 from bot.core.models.areas import Association, District, Ward
 from bot.core.models.membership import Membership, MembershipStatus, Officer
 from bot.db import session_scope
-from bot.features import all_jobs
 from bot.features.events.models import Event, Rsvp, RsvpAnswer
 from bot.features.membership import jobs as membership_jobs
 from bot.features.notices.models import Notice, NoticeAck, NoticeRecipient
@@ -23,6 +22,7 @@ from bot.platform.delivery import send_policy
 from bot.platform.delivery.models import OutboxBatch, OutboxMessage, OutboxRecipient, QuotaSnapshot
 from bot.platform.scheduler.lease import LocalLease
 from bot.platform.scheduler.runner import SchedulerRunner
+from bot.wiring import all_jobs
 from tests.scheduler_support import (
     add_residents,
     count_rows,
