@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from bot.core import hooks
@@ -77,47 +77,31 @@ def build(session: Session, association_id: int, since: datetime, until: datetim
     return Digest(
         association_id=association_id,
         association_name=association.name if association else "",
-        new_applications=_count(
+        new_applications=_memberships(
             session,
-            select(func.count())
-            .select_from(Membership)
-            .where(
-                Membership.association_id == association_id,
-                Membership.status == MembershipStatus.PENDING,
-                col(Membership.applied_at) >= since,
-                col(Membership.applied_at) < until,
-            ),
+            association_id,
+            col(Membership.status) == MembershipStatus.PENDING,
+            col(Membership.applied_at) >= since,
+            col(Membership.applied_at) < until,
         ),
-        pending_total=_count(
+        pending_total=_memberships(
             session,
-            select(func.count())
-            .select_from(Membership)
-            .where(
-                Membership.association_id == association_id,
-                Membership.status == MembershipStatus.PENDING,
-            ),
+            association_id,
+            col(Membership.status) == MembershipStatus.PENDING,
         ),
-        joined=_count(
+        joined=_memberships(
             session,
-            select(func.count())
-            .select_from(Membership)
-            .where(
-                Membership.association_id == association_id,
-                col(Membership.status).in_([MembershipStatus.APPROVED, MembershipStatus.ENDED]),
-                col(Membership.decided_at) >= since,
-                col(Membership.decided_at) < until,
-            ),
+            association_id,
+            col(Membership.status).in_([MembershipStatus.APPROVED, MembershipStatus.ENDED]),
+            col(Membership.decided_at) >= since,
+            col(Membership.decided_at) < until,
         ),
-        left=_count(
+        left=_memberships(
             session,
-            select(func.count())
-            .select_from(Membership)
-            .where(
-                Membership.association_id == association_id,
-                Membership.status == MembershipStatus.ENDED,
-                col(Membership.ended_at) >= since,
-                col(Membership.ended_at) < until,
-            ),
+            association_id,
+            col(Membership.status) == MembershipStatus.ENDED,
+            col(Membership.ended_at) >= since,
+            col(Membership.ended_at) < until,
         ),
         rsvps=others.get("rsvps", 0),
         rsvps_going=others.get("rsvps_going", 0),
@@ -128,6 +112,12 @@ def build(session: Session, association_id: int, since: datetime, until: datetim
         open_slots=others.get("open_slots", 0),
         open_places=others.get("open_places", 0),
     )
+
+
+def _memberships(session: Session, association_id: int, *conditions: ColumnElement[bool]) -> int:
+    """How many memberships of the association meet `conditions`."""
+    query = select(func.count()).select_from(Membership)
+    return _count(session, query.where(Membership.association_id == association_id, *conditions))
 
 
 def _count(session: Session, query: object) -> int:
