@@ -24,7 +24,6 @@ from bot.conversation.render import Renderer
 from bot.conversation.runner import Runner
 from bot.db import make_engine, ping
 from bot.platform import migrate, webhook
-from bot.platform.delivery.send_policy import Policy
 from bot.platform.line.gateway import LineGateway, gateway_from_settings
 from bot.settings import Settings, get_settings
 from bot.staff import StaffParts, mount_staff
@@ -68,7 +67,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             settings=settings,
             content=content,
             runner=app.state.runner,
-            renderer=renderer,
+            notifier=app.state.notifier,
             gateway=gateway,
             clock=app.state.clock,
         )
@@ -101,7 +100,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     )
     app.state.settings, app.state.content, app.state.engine = settings, content, engine
     app.state.registry, app.state.renderer = registry, renderer
-    app.state.notifier = Notifier(renderer, Policy.from_settings(settings), settings.tz)
+    app.state.notifier = Notifier.over(renderer, settings)
     app.state.runner = Runner(registry, renderer)
     app.state.clock = overrides.clock or SystemClock()
     _include_routes(app)

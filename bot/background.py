@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from bot.clock import Clock
     from bot.content import Content
-    from bot.conversation.render import Renderer
+    from bot.conversation.notifier import Notifier
     from bot.conversation.runner import Runner
     from bot.platform.delivery.sender import Sender
     from bot.platform.line.gateway import LineGateway
@@ -41,18 +41,18 @@ class Background:
         settings: Settings,
         content: Content,
         runner: Runner,
-        renderer: Renderer,
+        notifier: Notifier,
         gateway: LineGateway,
         clock: Clock,
     ) -> None:
         self.engine, self.settings, self.content = engine, settings, content
-        self.renderer, self.gateway, self.clock = renderer, gateway, clock
+        self.notifier, self.gateway, self.clock = notifier, gateway, clock
         self.processor = Processor(
             engine=engine,
             settings=settings,
             content=content,
             runner=runner,
-            renderer=renderer,
+            notifier=notifier,
             gateway=gateway,
             clock=clock,
         )
@@ -82,6 +82,7 @@ class Background:
                 engine=self.engine,
                 settings=self.settings,
                 content=self.content,
+                notifier=self.notifier,
                 quota_source=quota,
                 clock=self.clock,
             )

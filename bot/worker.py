@@ -36,6 +36,7 @@ async def run_worker(settings: Settings) -> None:
     from bot.background import Background
     from bot.clock import SystemClock
     from bot.content import load_content
+    from bot.conversation.notifier import Notifier
     from bot.conversation.render import Renderer
     from bot.conversation.runner import Runner
     from bot.db import make_engine
@@ -54,7 +55,7 @@ async def run_worker(settings: Settings) -> None:
         settings=settings,
         content=content,
         runner=Runner(build_registry(), renderer),
-        renderer=renderer,
+        notifier=Notifier.over(renderer, settings),
         gateway=gateway,
         clock=SystemClock(),
     )

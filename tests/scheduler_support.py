@@ -19,7 +19,6 @@ from bot.db import session_scope
 from bot.features.surveys.catalog import SurveyCatalog, load_catalog, parse_survey
 from bot.features.surveys.models import SurveyInvite, SurveyWave
 from bot.platform.delivery.models import OutboxMessage, OutboxRecipient
-from bot.platform.delivery.send_policy import Policy
 from bot.settings import REPO_ROOT, Settings
 from bot.wiring import purges
 
@@ -46,7 +45,7 @@ def deps_for(settings: Settings, catalog: SurveyCatalog | None = None) -> JobDep
     """Job dependencies over the shipped content (or a given survey catalog)."""
     return JobDeps(
         settings=settings,
-        notifier=Notifier(RENDERER, Policy.from_settings(settings), settings.tz),
+        notifier=Notifier.over(RENDERER, settings),
         purges=tuple(purges()),
         overrides={"survey_catalog": catalog or load_catalog(CONTENT.root)},
     )

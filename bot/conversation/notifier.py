@@ -51,7 +51,12 @@ class Notifier:
     @classmethod
     def build(cls, content: Content, settings: Settings) -> Notifier:
         """The notifier of a process: its content, its send policy, its time zone."""
-        return cls(Renderer(content), Policy.from_settings(settings), settings.tz)
+        return cls.over(Renderer(content), settings)
+
+    @classmethod
+    def over(cls, renderer: Renderer, settings: Settings) -> Notifier:
+        """A notifier sharing a renderer the process already has (replies use it too)."""
+        return cls(renderer, Policy.from_settings(settings), settings.tz)
 
     @property
     def content(self) -> Content:

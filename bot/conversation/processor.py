@@ -21,12 +21,10 @@ from bot.conversation.context import FlowContext
 from bot.conversation.engine import Say
 from bot.conversation.handlers import route
 from bot.conversation.notifier import Notifier
-from bot.conversation.render import Renderer
 from bot.conversation.runner import Runner
 from bot.core import residents
 from bot.db import is_postgres, session_scope
 from bot.platform import inbox
-from bot.platform.delivery.send_policy import Policy
 from bot.platform.inbox_models import InboxStatus
 from bot.platform.line.gateway import LineGateway, retry_key_for
 from bot.platform.line.limits import LimitError
@@ -56,13 +54,14 @@ class Processor:
         settings: Settings,
         content: Content,
         runner: Runner,
-        renderer: Renderer,
+        notifier: Notifier,
         gateway: LineGateway,
         clock: Clock,
     ) -> None:
         self.engine, self.settings, self.content = engine, settings, content
-        self.runner, self.renderer, self.gateway, self.clock = runner, renderer, gateway, clock
-        self.notifier = Notifier(renderer, Policy.from_settings(settings), settings.tz)
+        self.runner, self.gateway, self.clock = runner, gateway, clock
+        # The process's one Notifier (pushes from flows); replies render with its renderer.
+        self.notifier, self.renderer = notifier, notifier.renderer
         self._lanes: list[asyncio.Queue[int]] = []
         self._workers: list[asyncio.Task[None]] = []
         self._idle = asyncio.Event()

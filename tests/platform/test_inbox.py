@@ -11,6 +11,7 @@ from sqlmodel import Session, func, select
 
 from bot.clock import SystemClock
 from bot.content import load_content
+from bot.conversation.notifier import Notifier
 from bot.conversation.processor import Processor
 from bot.conversation.render import Renderer
 from bot.conversation.runner import Runner
@@ -35,7 +36,7 @@ def _processor(engine: Engine) -> Processor:
         settings=settings,
         content=CONTENT,
         runner=Runner(build_registry(), renderer),
-        renderer=renderer,
+        notifier=Notifier.over(renderer, settings),
         gateway=None,  # type: ignore[arg-type]
         clock=SystemClock(),
     )
