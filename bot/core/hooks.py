@@ -88,6 +88,26 @@ DescribeEvent = Callable[[Session, int, Content, str, str], EventBrief | None]
 # (session, event id, notifier, now, public base URL, author resident id) -> residents invited.
 # The notifier is bot.conversation.notifier.Notifier (core names no higher layer).
 AnnounceEvent = Callable[[Session, int, Any, datetime, str, int | None], int]
+
+
+@dataclass(frozen=True)
+class AnnouncementPreview:
+    """What announcing an event would take (or took): answered by the notices feature.
+
+    `recipients`, `api_calls` and `quota_messages` are the cost before sending, as a notice's
+    preview shows them; once announced, `announced` is True and `announced_recipients` says
+    how many residents the invitation reached."""
+
+    recipients: int
+    api_calls: int
+    quota_messages: int
+    messages_per_recipient: int
+    announced: bool
+    announced_recipients: int
+
+
+# (session, event id, content) -> the announcement's reach and cost, or None (not published).
+PreviewAnnouncement = Callable[[Session, int, Content], AnnouncementPreview | None]
 # Given the column holding a resident id, a condition true when that resident took part in
 # something (checked in, said they would come): audiences can reach those who never did.
 Participation = Callable[[Any], ColumnElement[bool]]
@@ -108,6 +128,7 @@ class Subscriptions:
     events_by_id: tuple[EventsById, ...] = ()
     describe_event: tuple[DescribeEvent, ...] = ()
     announce_event: tuple[AnnounceEvent, ...] = ()
+    preview_announcement: tuple[PreviewAnnouncement, ...] = ()
     participation: tuple[Participation, ...] = ()
     counter_arrivals: tuple[CounterArrivals, ...] = ()
     # Figures for the officers' daily digest, counted by the feature that owns them.
@@ -124,6 +145,7 @@ class _Installed:
     events_by_id: list[EventsById] = field(default_factory=list)
     describe_event: list[DescribeEvent] = field(default_factory=list)
     announce_event: list[AnnounceEvent] = field(default_factory=list)
+    preview_announcement: list[PreviewAnnouncement] = field(default_factory=list)
     participation: list[Participation] = field(default_factory=list)
     counter_arrivals: list[CounterArrivals] = field(default_factory=list)
     digest_counts: list[DigestCounts] = field(default_factory=list)
@@ -147,6 +169,7 @@ def install(subscriptions: Iterable[Subscriptions]) -> None:
         _add(_installed.events_by_id, subs.events_by_id)
         _add(_installed.describe_event, subs.describe_event)
         _add(_installed.announce_event, subs.announce_event)
+        _add(_installed.preview_announcement, subs.preview_announcement)
         _add(_installed.participation, subs.participation)
         _add(_installed.counter_arrivals, subs.counter_arrivals)
         _add(_installed.digest_counts, subs.digest_counts)
@@ -231,6 +254,18 @@ def ask_announce_event(
     or None when no feature announces events."""
     for answer in _installed.announce_event:
         return answer(session, event_id, notifier, now, base_url, author_resident_id)
+    return None
+
+
+def ask_preview_announcement(
+    session: Session, event_id: int, content: Content
+) -> AnnouncementPreview | None:
+    """Reach and cost of announcing a published event (None: not announceable, or no feature
+    announces events)."""
+    for answer in _installed.preview_announcement:
+        found = answer(session, event_id, content)
+        if found is not None:
+            return found
     return None
 
 

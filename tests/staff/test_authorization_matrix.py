@@ -48,6 +48,13 @@ PUBLIC_PREFIXES: dict[str, str] = {
 }
 # Public pages other parts of the app may add (calendar files, printable pages).
 PUBLIC_PATTERNS = [re.compile(r"\.ics$"), re.compile(r"^/print/")]
+# Routes a role's permissions open but a rule on the row narrows further: a 403 there is the
+# rule, tested where it lives. Keep this list short and explicit.
+ROW_LEVEL: dict[tuple[str, str], str] = {
+    ("GET", "/staff/events/{event_id}/roster"): "names and needs: the association's officers and "
+    "this event's organiser only (tests/features/events/test_event_ops.py)",
+    ("GET", "/staff/events/{event_id}/reception.pdf"): "the roster on paper, same rule",
+}
 
 
 @dataclass(frozen=True)
@@ -198,6 +205,9 @@ def test_role_route_matrix(client: TestClient, city: City, engine: Engine, login
         data = {"csrf_token": csrf_of(client, "/staff/tokens")} if e.method == "POST" else None
         response = client.request(e.method, path, headers=headers, data=data)
         where = (login, e.method, path, response.status_code)
+        if allowed and response.status_code == 403 and (e.method, e.path) in ROW_LEVEL:
+            checked += 1
+            continue
         if allowed:
             assert response.status_code not in (401, 403), where
             assert not response.headers.get("location", "").startswith("/staff/login"), where

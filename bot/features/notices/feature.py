@@ -61,5 +61,7 @@ FEATURE = Feature(
         event_cancelled=(notices.withdraw_event_notices,),
         # An organiser publishing an event in LINE announces it with a notice.
         announce_event=(_announce,),
+        # The staff web shows reach and cost before an organiser announces an event.
+        preview_announcement=(notices.preview_announcement,),
     ),
 )

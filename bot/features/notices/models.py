@@ -47,6 +47,8 @@ class Notice(SQLModel, table=True):
     scheduled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     status: str = Field(default=NoticeStatus.DRAFT, max_length=16)
     author_staff_id: int | None = None
+    # The compose form's one-time token: a double submit or back-and-resubmit drafts once.
+    form_token: str | None = Field(default=None, max_length=48, unique=True, index=True)
     author_resident_id: int | None = Field(default=None, foreign_key="resident.id")
     recipient_count: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
 
 from bot.core import audit
 from bot.core.scope import Permission, visible_associations
@@ -20,6 +21,7 @@ from bot.features.notices.staff.views import (
     notices_table,
     scoped_notice,
 )
+from bot.staff import once
 from bot.staff.deps import (
     Csrf,
     DbId,
@@ -53,6 +55,7 @@ def notices_page(
         table=table,
         associations=associations,
         export_url="/staff/export/notices.csv",
+        form_token=once.new_token(),
     )
 
 
@@ -76,19 +79,34 @@ def notice_create(
     body: Annotated[str, Form(min_length=1, max_length=4000)],
     ack_requested: Annotated[bool, Form()] = False,
     never_participated: Annotated[bool, Form()] = False,
+    form_token: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Save a draft, then show its audience and push cost before anything is sent."""
-    notice = draft_notice(
-        db,
-        user.scope,
-        association_id=association_id,
-        title=title,
-        body=body,
-        ack_requested=ack_requested,
-        never_participated=never_participated,
-        author_staff_id=user.account.id,
-        now=now,
-    )
+    """Save a draft, then show its audience and push cost before anything is sent.
+
+    A double submit or back-and-resubmit of the same form (its `form_token`) drafts once."""
+    token = once.posted_token(form_token)
+    earlier = _drafted_with(db, user, token)
+    if earlier is not None:
+        return RedirectResponse(f"/staff/notices/{earlier}", status_code=303)
+    try:
+        with db.begin_nested():
+            notice = draft_notice(
+                db,
+                user.scope,
+                association_id=association_id,
+                title=title,
+                body=body,
+                ack_requested=ack_requested,
+                never_participated=never_participated,
+                author_staff_id=user.account.id,
+                now=now,
+                form_token=token,
+            )
+    except IntegrityError:  # the same form submitted twice at once: the other one stored it
+        earlier = _drafted_with(db, user, token)
+        if earlier is None:
+            raise
+        return RedirectResponse(f"/staff/notices/{earlier}", status_code=303)
     audit.record(
         db,
         account_id=user.account.id,
@@ -98,6 +116,17 @@ def notice_create(
         target_id=notice.id,
     )
     return RedirectResponse(f"/staff/notices/{notice.id}", status_code=303)
+
+
+def _drafted_with(db: Session, user: StaffUser, token: str | None) -> int | None:
+    """The notice an earlier submit of the same compose form drafted (in scope), if any."""
+    if token is None:
+        return None
+    earlier = db.exec(select(Notice.id).where(Notice.form_token == token)).first()
+    if earlier is None:
+        return None
+    _scoped_or_404(db, user, earlier)
+    return int(earlier)
 
 
 def _notice(db: Session, user: StaffUser, notice_id: int) -> tuple[Notice, dict[str, Any]]:

@@ -95,6 +95,7 @@ def draft_notice(
     never_participated: bool,
     author_staff_id: int | None,
     now: datetime,
+    form_token: str | None = None,
 ) -> Notice:
     """A draft to the members of one association in scope."""
     scope.require_association(session, association_id)
@@ -110,4 +111,5 @@ def draft_notice(
         association_id=association_id,
         ack_requested=ack_requested,
         author_staff_id=author_staff_id,
+        form_token=form_token,
     )
