@@ -271,3 +271,19 @@ def test_event_form_resubmitted_creates_one_event(
     client.post("/staff/events/new", data={**data, "form_token": again.group(1)})
     with session_scope(engine) as db:
         assert len(db.exec(select(Event).where(Event.title == FORM["title"])).all()) == 2
+
+
+def test_an_event_with_only_walk_ins_shows_in_participation_breadth(
+    client: TestClient, city: City, engine: Engine
+) -> None:
+    log_in(client, "organiser_a")
+    event_id = _create(client, city, title="防災訓練")
+    door = client.get(f"/staff/events/{event_id}/door").text
+    token = re.findall(r'name="form_token" value="([^"]+)"', door)[0]
+    csrf = csrf_of(client, f"/staff/events/{event_id}/door")
+    client.post(
+        f"/staff/events/{event_id}/walk-ins",
+        data={"csrf_token": csrf, "adults": "1", "form_token": token},
+    )
+    rows = client.get("/staff/export/diversity.csv").content.decode("utf-8-sig").splitlines()
+    assert any(r.endswith(",防災訓練,0,0,0,1") for r in rows), rows
