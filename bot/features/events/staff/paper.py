@@ -61,7 +61,7 @@ def reception_sheet(event: Event, rows: Sequence[RosterRow], t: Words, now: date
     doc.paragraph(f"{_when(event)}　{event.place}".strip())
     doc.paragraph(t("event_ops.going_summary", answers=len(coming), people=people))
     width = usable_width_mm()
-    fixed = [10.0, 50.0, 14.0, 16.0, 0.0, 14.0]
+    fixed = [14.0, 50.0, 14.0, 16.0, 0.0, 14.0]
     fixed[4] = width - sum(fixed)
     doc.table(
         [
@@ -87,6 +87,6 @@ def checkin_poster(event: Event, link: str, t: Words) -> bytes:
     doc.heading(t("event_ops.pdf_poster_title"), size=30)
     doc.heading(event.title, size=20)
     doc.paragraph(f"{_when(event)}　{event.place}".strip(), size=14)
-    doc.qr(link, size_mm=POSTER_QR_MM)
+    doc.qr(link, size_mm=POSTER_QR_MM, center=True)
     doc.paragraph(t("event_ops.pdf_poster_scan"), size=15)
     return doc.render()

@@ -15,6 +15,7 @@ from bot.core.scope import Permission, visible_associations
 from bot.features.notices import messages as notice_messages
 from bot.features.notices import notices
 from bot.features.notices.models import Notice
+from bot.features.notices.staff.kairan_pdf import kairan_pdf
 from bot.features.notices.staff.views import (
     NoticeNotFound,
     draft_notice,
@@ -23,6 +24,7 @@ from bot.features.notices.staff.views import (
 )
 from bot.staff import once
 from bot.staff.deps import (
+    ContentDep,
     Csrf,
     DbId,
     NotifierDep,
@@ -32,6 +34,7 @@ from bot.staff.deps import (
     SettingsDep,
     StaffUser,
 )
+from bot.staff.pdf import pdf_response
 from bot.staff.web import export_response, page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -153,6 +156,16 @@ def notice_page(
         error=error if error in ("past", "state") else None,
         **facts,
     )
+
+
+@router.get("/notices/{notice_id}/kairan.pdf")
+def notice_pdf(notice_id: DbId, user: Sender, db: SessionDep, content: ContentDep) -> Response:
+    """The paper 回覧 as an A4 PDF rendered here (one page for a short notice)."""
+    try:
+        notice = scoped_notice(db, user.scope, notice_id)
+    except NoticeNotFound:
+        raise HTTPException(status_code=404) from None
+    return pdf_response(kairan_pdf(db, notice, content), f"kairan-{notice_id}.pdf")
 
 
 def _decided(db: Session, user: StaffUser, now: datetime, notice_id: int, action: str) -> None:
