@@ -67,7 +67,7 @@ def test_a_long_notice_flows_onto_a_second_page(
     )
     log_in(client, "officer_a")
     reader = _read(client, city.notices["a"])
-    assert len(reader.pages) == 2
+    assert len(reader.pages) >= 2
     assert "39. 持ち物の確認" in "".join(p.extract_text() for p in reader.pages)
 
 
