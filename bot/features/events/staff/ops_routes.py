@@ -14,10 +14,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.core import audit, hooks
+from bot.core import audit, hooks, qr
 from bot.core.scope import Permission
 from bot.features.events import checkin, roster, tallies
 from bot.features.events.models import Event, EventStatus, WalkIn
@@ -170,17 +171,27 @@ def reception_pdf(
 
 @router.get("/events/{event_id}/door", response_class=HTMLResponse)
 def door_page(
-    request: Request, event_id: DbId, user: Organiser, db: SessionDep, done: str | None = None
+    request: Request,
+    event_id: DbId,
+    user: Organiser,
+    db: SessionDep,
+    settings: SettingsDep,
+    content: ContentDep,
+    done: str | None = None,
 ) -> HTMLResponse:
-    """At the venue: who is checked in, walk-ins so far, one tap per person walking in."""
+    """At the venue: who is checked in, walk-ins so far, one tap per person walking in, and
+    the check-in QR on screen (residents may scan the organiser's phone when no poster hangs)."""
     event = _scoped(db, user, event_id)
     tally = tallies.event_tally(db, event_id=event_id)
+    link = checkin.checkin_link(event, content, settings.line_bot_basic_id)
     return page(
         request,
         user,
         "event_door.html",
         event=event,
         tally=tally,
+        checkin_url=link,
+        checkin_svg=Markup(qr.svg_text(link, scale=6)),  # segno's own SVG, no user text
         done=done == "walk_in",
         may_see_roster=may_see_roster(db, user.scope, user.account.id, event),
         form_token=once.new_token(),
