@@ -54,6 +54,8 @@ ROW_LEVEL: dict[tuple[str, str], str] = {
     ("GET", "/staff/events/{event_id}/roster"): "names and needs: the association's officers and "
     "this event's organiser only (tests/features/events/test_event_ops.py)",
     ("GET", "/staff/events/{event_id}/reception.pdf"): "the roster on paper, same rule",
+    ("POST", "/staff/events/{event_id}/roster/{rsvp_id}/attend"): "checking in from the roster, "
+    "same rule",
 }
 
 
@@ -126,6 +128,7 @@ def _anonymous_values(city: City) -> dict[str, int]:
         "code_id": city.codes["a"],
         "opportunity_id": 1,
         "slot_id": 1,
+        "rsvp_id": 1,
     }
 
 
@@ -179,6 +182,7 @@ def _values_for(login: str, city: City) -> dict[str, int]:
         "code_id": city.codes[letter],
         "opportunity_id": 999_999,
         "slot_id": 999_999,
+        "rsvp_id": 999_999,
     }
 
 

@@ -287,3 +287,58 @@ def test_an_event_with_only_walk_ins_shows_in_participation_breadth(
     )
     rows = client.get("/staff/export/diversity.csv").content.decode("utf-8-sig").splitlines()
     assert any(r.endswith(",防災訓練,0,0,0,1") for r in rows), rows
+
+
+def test_an_officer_checks_in_from_the_roster_once(
+    client: TestClient, city: City, engine: Engine
+) -> None:
+    from bot.features.events.models import CheckIn
+
+    event_b = city.events["b"]
+    with session_scope(engine) as db:
+        answer = db.exec(select(Rsvp).where(Rsvp.event_id == event_b)).one()
+        for row in db.exec(select(CheckIn).where(CheckIn.event_id == event_b)).all():
+            db.delete(row)
+        rsvp_id = int(answer.id or 0)
+    log_in(client, "officer_b")
+    page = client.get(f"/staff/events/{event_b}/roster").text
+    assert f'data-testid="attend-{rsvp_id}"' in page
+    csrf = csrf_of(client, f"/staff/events/{event_b}/roster")
+    for _ in range(2):  # a double tap
+        done = client.post(
+            f"/staff/events/{event_b}/roster/{rsvp_id}/attend", data={"csrf_token": csrf}
+        )
+        assert done.status_code == 303
+    with session_scope(engine) as db:
+        rows = db.exec(select(CheckIn).where(CheckIn.event_id == event_b)).all()
+    assert [(r.method, r.marked_by_staff_id) for r in rows] == [("staff", city.logins["officer_b"])]
+    assert len(_audits(engine, "event_checked_in_by_staff")) == 1
+    assert (
+        f'data-testid="attend-{rsvp_id}"' not in client.get(f"/staff/events/{event_b}/roster").text
+    )
+    # Another event's answer through this event's address: not found, nothing marked.
+    wrong = client.post(
+        f"/staff/events/{event_b}/roster/{rsvp_id + 1000}/attend", data={"csrf_token": csrf}
+    )
+    assert wrong.status_code == 404
+
+
+KANA = re.compile(r"[\u3040-\u30ff]+")
+
+
+def test_event_pages_in_english_have_no_japanese_words(client: TestClient, city: City) -> None:
+    log_in(client, "officer_a")
+    client.get("/staff/?lang=en")
+    event_a = city.events["a"]
+    expected = {
+        "": "Roster (names and needs)",
+        "/announce": "Send the announcement",
+        "/roster": "Print the reception sheet",
+        "/door": "Adult +1",
+    }
+    for path, words in expected.items():
+        page = client.get(f"/staff/events/{event_a}{path}")
+        assert page.status_code == 200, path
+        assert words in page.text, path
+        visible = re.sub(r"<[^>]+>", " ", page.text)
+        assert not KANA.findall(visible), (path, KANA.findall(visible)[:5])

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from bot.core import audit, hooks, qr
 from bot.core.scope import Permission
 from bot.features.events import checkin, roster, tallies
-from bot.features.events.models import Event, EventStatus, WalkIn
+from bot.features.events.models import Event, EventStatus, Rsvp, WalkIn
 from bot.features.events.staff import paper
 from bot.features.events.staff.views import EventNotFound, may_see_roster, scoped_event
 from bot.staff import once
@@ -144,6 +144,30 @@ def roster_page(
         checked_in=sum(1 for r in rows if r.checked_in),
         may_manage=user.scope.can(Permission.MANAGE_EVENTS),
     )
+
+
+@router.post("/events/{event_id}/roster/{rsvp_id}/attend")
+def mark_attended(
+    event_id: DbId, rsvp_id: DbId, user: Organiser, csrf: Csrf, db: SessionDep, now: NowDep
+) -> Response:
+    """Check in someone who came without scanning (no phone, or a proxy answer): once."""
+    event = _roster_event(db, user, event_id)
+    answer = db.get(Rsvp, rsvp_id)
+    if answer is None or answer.event_id != event_id:
+        raise HTTPException(status_code=404)
+    if event.status == EventStatus.PUBLISHED and checkin.mark_attended(
+        db, event_id=event_id, resident_id=answer.resident_id, now=now, staff_id=user.account.id
+    ):
+        audit.record(
+            db,
+            account_id=user.account.id,
+            action="event_checked_in_by_staff",
+            now=now,
+            target_type="event",
+            target_id=event_id,
+            rsvp=rsvp_id,
+        )
+    return RedirectResponse(f"/staff/events/{event_id}/roster#rsvp-{rsvp_id}", status_code=303)
 
 
 @router.get("/events/{event_id}/reception.pdf")
