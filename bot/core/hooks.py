@@ -9,7 +9,8 @@ Questions across features work the same way: the feature that asks calls `ask_*`
 the feature that knows the answer declares an answerer on its `Feature` record (surveys ask
 events which events just ended; volunteering asks which events an opportunity may help).
 With no answerer installed, an `ask_*` returns nothing. Notices ask events how to show the
-event a notice invites to; events ask notices to announce an event published in LINE;
+event a notice invites to; events ask notices to announce an event (published in LINE, or
+from the staff web after showing what it would reach and cost);
 audiences ask who took part in anything; the events' diversity page asks membership who
 arrived through a city counter's QR.
 """
