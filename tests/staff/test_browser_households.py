@@ -30,7 +30,12 @@ def _shot(page: Any, name: str) -> None:
 
 def _fits(page: Any) -> bool:
     """Nothing wider than the phone (a table may scroll inside its own box)."""
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"))
+    return bool(
+        page.evaluate(
+            "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+            " <= window.innerWidth + 1"
+        )
+    )
 
 
 def test_officer_imports_forty_households_and_sees_coverage_by_han(
@@ -42,7 +47,7 @@ def test_officer_imports_forty_households_and_sees_coverage_by_han(
 ) -> None:
     roster_file = tmp_path / "世帯名簿.xlsx"
     roster_file.write_bytes(xlsx_roster(forty_households()))
-    context = browser.new_context(viewport=PHONE, locale="ja-JP", is_mobile=True)
+    context = browser.new_context(viewport=PHONE, locale="ja-JP")
     page = context.new_page()
     page.goto(f"{served}/staff/login")
     page.fill("input[name=login]", "officer_a")
@@ -78,9 +83,14 @@ def test_officer_imports_forty_households_and_sees_coverage_by_han(
     page.click("form[action$='/paper'] button[type=submit]")
     page.wait_for_url("**/paper?done=ticked")
     rows = page.locator(f"table[data-table='notice-{notice}-coverage'] tbody tr")
-    cells = [rows.nth(i).locator("td").all_inner_texts() for i in range(rows.count())]
+    cells = [
+        [c.strip() for c in rows.nth(i).locator("td").all_text_contents()]
+        for i in range(rows.count())
+    ]
     assert [c[1] for c in cells] == ["（全班）", "1班", "2班", "3班", "4班"], cells
     assert (cells[0][2], cells[0][6]) == ("40", "2") and (cells[1][2], cells[1][6]) == ("10", "2")
+    reached = page.locator("[data-testid=reached]").all_inner_texts()
+    assert reached == ["2 / 40", "2 / 10", "0 / 10", "0 / 10", "0 / 10"]
     assert _fits(page)
     _shot(page, "coverage")
     with Session(engine) as db:
