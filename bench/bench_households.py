@@ -86,7 +86,8 @@ LOAD_SQL = [
     """INSERT INTO notice (association_id, kind, title, body, translations, audience,
          ack_requested, urgent, status, recipient_count, created_at, sent_at)
        VALUES ({a}, 'notice', 'ごみ集積所の清掃', '日曜9時', '{{}}',
-               '{{"scope": "association", "ids": [{a}]}}', true, false, 'sent', 0, '{now}', '{now}')""",
+               '{{"scope": "association", "ids": [{a}]}}', true, false, 'sent', 0,
+               '{now}', '{now}')""",
     """INSERT INTO notice_recipient (notice_id, resident_id, association_id, han, household_key,
          household_id, locale)
        SELECT (SELECT max(id) FROM notice), m.resident_id, {a}, h.han, 'h' || h.id, h.id, 'ja'
@@ -96,7 +97,8 @@ LOAD_SQL = [
        WHERE r.household_id % 2 = 0""",
     """INSERT INTO paper_delivery (notice_id, association_id, han, household, household_id, at)
        SELECT (SELECT max(id) FROM notice), {a}, h.han, h.address, h.id, '{now}'
-       FROM household h WHERE h.association_id = {a} AND h.reach = 'paper' AND (h.id / 10) % 10 < 3""",
+       FROM household h
+       WHERE h.association_id = {a} AND h.reach = 'paper' AND (h.id / 10) % 10 < 3""",
 ]
 
 
@@ -290,9 +292,8 @@ def report(cities: list[City]) -> str:
         lines.append(f"| {name} | " + " | ".join(f"{m:.1f}" for m in med) + f" | {ratio:.2f}× |")
     lines.append("")
     for c in (small, full):
-        lines.append(
-            f"scale {c.scale:g}: rows {c.counts}; load {dict((k, round(v, 1)) for k, v in c.load_s.items())}"
-        )
+        seconds = {k: round(v, 1) for k, v in c.load_s.items()}
+        lines.append(f"scale {c.scale:g}: rows {c.counts}; load seconds {seconds}")
     return "\n".join(lines)
 
 
