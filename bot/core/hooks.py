@@ -30,6 +30,8 @@ from bot.core.scope import Scope
 
 MembershipChanged = Callable[[Session, int, datetime], None]  # (session, resident id, now)
 EventCancelled = Callable[[Session, int, datetime], None]  # (session, event id, now)
+# (session, household id, now): a household left the register; drop every row pointing at it.
+HouseholdRemoved = Callable[[Session, int, datetime], None]
 # (session, association id, since, until) -> named counts for the officers' daily digest
 DigestCounts = Callable[[Session, int, datetime, datetime], Mapping[str, int]]
 
@@ -122,6 +124,7 @@ class Subscriptions:
 
     membership_changed: tuple[MembershipChanged, ...] = ()
     event_cancelled: tuple[EventCancelled, ...] = ()
+    household_removed: tuple[HouseholdRemoved, ...] = ()
     # Questions it answers for other features (see the `ask_*` functions).
     ended_events: tuple[EndedEvents, ...] = ()
     event_attendees: tuple[EventAttendees, ...] = ()
@@ -140,6 +143,7 @@ class Subscriptions:
 class _Installed:
     membership_changed: list[MembershipChanged] = field(default_factory=list)
     event_cancelled: list[EventCancelled] = field(default_factory=list)
+    household_removed: list[HouseholdRemoved] = field(default_factory=list)
     ended_events: list[EndedEvents] = field(default_factory=list)
     event_attendees: list[EventAttendees] = field(default_factory=list)
     upcoming_events: list[UpcomingEvents] = field(default_factory=list)
@@ -164,6 +168,7 @@ def install(subscriptions: Iterable[Subscriptions]) -> None:
         for cancelled in subs.event_cancelled:
             if cancelled not in _installed.event_cancelled:
                 _installed.event_cancelled.append(cancelled)
+        _add(_installed.household_removed, subs.household_removed)
         _add(_installed.ended_events, subs.ended_events)
         _add(_installed.event_attendees, subs.event_attendees)
         _add(_installed.upcoming_events, subs.upcoming_events)
@@ -202,6 +207,13 @@ def emit_event_cancelled(session: Session, event_id: int, now: datetime) -> None
     """An event was cancelled: in the caller's transaction."""
     for fn in _installed.event_cancelled:
         fn(session, event_id, now)
+
+
+def emit_household_removed(session: Session, household_id: int, now: datetime) -> None:
+    """A household left the register (the officer removed it, or its last LINE member left):
+    in the caller's transaction, before its row goes."""
+    for fn in _installed.household_removed:
+        fn(session, household_id, now)
 
 
 def ask_ended_events(session: Session, since: datetime, until: datetime) -> list[EndedEvent]:

@@ -117,6 +117,7 @@ STEPS = (
         options=(Option("join.no_room", NO_ROOM),),
         parse=parse_room,
         next=JoinStep.CONTACT,
+        skip_if=lambda d, ctx: bool(d.get("slip")),  # the slip's household gave its address
         max_text_length=80,
     ),
     Step(

@@ -270,6 +270,7 @@ def _record_recipients(
             "association_id": m.association_id,
             "han": m.han,
             "household_key": m.household_key,
+            "household_id": m.household_id,
             "locale": locales[m.resident_id],
         }
         for m in members
@@ -321,6 +322,7 @@ def tick_paper_delivery(
     han: str = "",
     by_resident_id: int | None = None,
     by_staff_id: int | None = None,
+    household_id: int | None = None,
 ) -> bool:
     """A 班長 ticks a household as handed the paper copy; False when already ticked."""
     _require(session, notice_id)
@@ -346,6 +348,7 @@ def tick_paper_delivery(
                     association_id=association_id,
                     han=han,
                     household=household,
+                    household_id=household_id,
                     ticked_by_resident_id=by_resident_id,
                     ticked_by_staff_id=by_staff_id,
                     at=now,
