@@ -118,9 +118,7 @@ def find_towns(
         return []
     keys = [parsed.key] if parsed.chome is None else [parsed.key, parsed.town]
     for key in keys:
-        found = _lookup(
-            session, key, district_id=district_id, limit=limit, romaji=parsed.romaji
-        )
+        found = _lookup(session, key, district_id=district_id, limit=limit, romaji=parsed.romaji)
         if found:
             return found
     return []

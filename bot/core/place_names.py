@@ -34,8 +34,10 @@ def ward_name(ward: Ward, locale: str) -> str:
 def district_name(district: District, locale: str) -> str:
     """A community district: 桜城 / Sakurajo / 桜城(さくらじょう)."""
     if locale == EN:
-        return display_romaji(district.name_kana) if district.name_kana else japanese_name(
-            district.name
+        return (
+            display_romaji(district.name_kana)
+            if district.name_kana
+            else japanese_name(district.name)
         )
     if locale == EASY:
         return furigana(district.name, {district.name: district.name_kana})

@@ -55,7 +55,7 @@ def has_japanese(text: str) -> bool:
 def _kakasi() -> Any:
     import pykakasi
 
-    return pykakasi.kakasi()
+    return pykakasi.kakasi()  # type: ignore[no-untyped-call]
 
 
 @lru_cache(maxsize=1)
@@ -111,7 +111,9 @@ def _words(text: str) -> tuple[tuple[str, str | None], ...]:
 
 
 def furigana(text: str, known: Mapping[str, str] | None = None) -> str:
-    """Text with a reading after every word holding kanji: "桜城の祭り" -> "桜城(さくらじょう)の祭り(まつり)".
+    """Text with a reading after each word holding kanji.
+
+    "桜城の祭り" -> "桜城(さくらじょう)の祭り(まつり)".
 
     `known` maps names to the readings the area tables give (the dictionary does not know
     every place name); they are applied first, longest first.

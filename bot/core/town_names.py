@@ -144,7 +144,7 @@ def is_romaji(text: str) -> bool:
 
 
 def parse_romaji_town(text: str, variants: Variants | None = None) -> ParsedTown:
-    """"Ueda 1", "Ueda 1-chome", "Nakanohashi-dōri 1", "1-chome Ueda, Morioka-shi" alike.
+    """ "Ueda 1", "Ueda 1-chome", "Nakanohashi-dōri 1", "1-chome Ueda, Morioka-shi" alike.
 
     Parts of an English-order address naming the prefecture, city or ward are dropped,
     as are the city's prefixes (their romaji); 丁目 written as a word becomes the number.
@@ -173,7 +173,7 @@ def romaji_prefixes(variants: Variants) -> tuple[str, ...]:
 
 
 def romaji_town_key(reading: str, chome: int | None, variants: Variants | None = None) -> str:
-    """The stored romaji key of a 町丁目 from its reading: "なかのはしどおり", 1 -> "nakanohashidori1"."""
+    """The stored romaji key of a 町丁目: "なかのはしどおり", 1 -> "nakanohashidori1"."""
     rules = variants if variants is not None else variants_for()
     return town_key(romaji_key(romanize(normalize_name(reading, rules))), chome)
 

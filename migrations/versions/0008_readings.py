@@ -3,6 +3,7 @@
 Revision ID: 0008_readings
 Revises: 0004_hancho
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

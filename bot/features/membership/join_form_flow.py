@@ -82,9 +82,7 @@ def summary_params(data: Data, ctx: FlowContext) -> dict[str, Any]:
     association = ctx.session.get(Association, association_id)
     text = ctx.content.text
     return {
-        "association": place_names.association_name(association, ctx.locale)
-        if association
-        else "",
+        "association": place_names.association_name(association, ctx.locale) if association else "",
         "town": place_names.stored_town_label(
             ctx.session, association_id, town, ctx.locale, ctx.content
         )
