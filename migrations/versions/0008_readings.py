@@ -1,4 +1,5 @@
-"""town.romaji_key: typed romaji ("Ueda 1", "Nakanohashi-dōri") finds its 町丁目 by index
+"""town.romaji_key: typed romaji ("Ueda 1", "Nakanohashi-dōri") finds its 町丁目 by index;
+event.translations: the organiser's English and easy-Japanese title, text and place
 
 Revision ID: 0008_readings
 Revises: 0004_hancho
@@ -29,6 +30,12 @@ def upgrade() -> None:
             "ix_town_district_romaji_key", ["district_id", "romaji_key"], unique=False
         )
     _fill_romaji_keys()
+    with op.batch_alter_table("event", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("translations", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
+        )
+    with op.batch_alter_table("event", schema=None) as batch_op:
+        batch_op.alter_column("translations", server_default=None)
 
 
 def _fill_romaji_keys() -> None:
@@ -51,6 +58,8 @@ def _fill_romaji_keys() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("event", schema=None) as batch_op:
+        batch_op.drop_column("translations")
     with op.batch_alter_table("town", schema=None) as batch_op:
         batch_op.drop_index("ix_town_district_romaji_key")
         batch_op.drop_index("ix_town_romaji_key")

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from bot.core import audit
+from bot.core.readability import readability
 from bot.core.scope import Permission, visible_associations
 from bot.features.events import events, messages
 from bot.features.events.models import Event
@@ -63,6 +64,7 @@ def _form_page(
         associations=associations,
         categories=CATEGORIES,
         audiences=AUDIENCES,
+        readability=readability(form.raw.get("description", "")),
         **extra,
     )
     response.status_code = status_code
