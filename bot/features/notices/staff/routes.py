@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot.core import audit
 from bot.core.scope import Permission, visible_associations
+from bot.core.translated import translations_from_form
 from bot.features.notices import messages as notice_messages
 from bot.features.notices import notices
 from bot.features.notices.models import Notice
@@ -76,8 +77,14 @@ def notice_create(
     body: Annotated[str, Form(min_length=1, max_length=4000)],
     ack_requested: Annotated[bool, Form()] = False,
     never_participated: Annotated[bool, Form()] = False,
+    title_en: Annotated[str, Form(max_length=120)] = "",
+    body_en: Annotated[str, Form(max_length=4000)] = "",
+    title_easy: Annotated[str, Form(max_length=120)] = "",
+    body_easy: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     """Save a draft, then show its audience and push cost before anything is sent."""
+    given = {"title_en": title_en, "body_en": body_en}
+    given |= {"title_easy": title_easy, "body_easy": body_easy}
     notice = draft_notice(
         db,
         user.scope,
@@ -88,6 +95,7 @@ def notice_create(
         never_participated=never_participated,
         author_staff_id=user.account.id,
         now=now,
+        translations=translations_from_form(given, ("title", "body")),
     )
     audit.record(
         db,

@@ -95,8 +95,10 @@ def draft_notice(
     never_participated: bool,
     author_staff_id: int | None,
     now: datetime,
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> Notice:
-    """A draft to the members of one association in scope."""
+    """A draft to the members of one association in scope (with the organiser's English and
+    easy-Japanese versions, if given)."""
     scope.require_association(session, association_id)
     audience = Audience(
         scope="association", ids=(association_id,), never_participated=never_participated
@@ -110,4 +112,5 @@ def draft_notice(
         association_id=association_id,
         ack_requested=ack_requested,
         author_staff_id=author_staff_id,
+        translations=translations,
     )
