@@ -44,6 +44,11 @@ class Event(SQLModel, table=True):
     # Who is invited, in the same shape as a notice's audience (see services.notices.Audience).
     audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     image_url: str | None = Field(default=None, max_length=500)
+    # The organiser's English and easy-Japanese versions: {"en": {"title": …,
+    # "description": …, "place": …}, "ja-easy": {…}} (bot.core.translated).
+    translations: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
     status: str = Field(default=EventStatus.DRAFT, max_length=16)
     # Organiser: a staff account (staff web) or a resident (LINE organiser flow).
     organiser_staff_id: int | None = None

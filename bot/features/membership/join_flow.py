@@ -18,7 +18,7 @@ from bot.conversation.engine import Data, Flow, FlowInput, Option, Say, Step
 from bot.conversation.menu import main_menu
 from bot.conversation.registry import Registry
 from bot.conversation.replies import with_menu
-from bot.core import areas, consent, standing
+from bot.core import areas, consent, place_names, standing
 from bot.core import households as household_register
 from bot.core.models.areas import Association, MovingInCounter
 from bot.core.models.households import Household
@@ -56,10 +56,10 @@ def _standing(ctx: FlowContext, *, changing: bool) -> list[str] | None:
     assert ctx.resident.id is not None
     pending = membership.pending_application(ctx.session, ctx.resident.id)
     if pending is not None:
-        return ["pending", membership.association_of(ctx.session, pending).name]
+        return ["pending", _shown(ctx, membership.association_of(ctx.session, pending))]
     current = membership.current_membership(ctx.session, ctx.resident.id)
     if current is not None and not changing:
-        return ["member", membership.association_of(ctx.session, current).name]
+        return ["member", _shown(ctx, membership.association_of(ctx.session, current))]
     return None
 
 
@@ -182,7 +182,12 @@ def _submit(ctx: FlowContext, data: Data) -> list[Say]:
         return [with_menu(ctx, f"join.refused.{refused.reason}")]
     association = membership.association_of(ctx.session, row)
     notify_new_application(ctx, row, association)
-    return [with_menu(ctx, "join.applied", {"association": association.name})]
+    return [with_menu(ctx, "join.applied", {"association": _shown(ctx, association)})]
+
+
+def _shown(ctx: FlowContext, association: Association) -> str:
+    """The association's name in the resident's language."""
+    return place_names.association_name(association, ctx.locale)
 
 
 APPLY_FLOW = Flow(

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.core import audit
+from bot.core.readability import readability
 from bot.core.scope import Permission, visible_associations
 from bot.features.events import events, messages
 from bot.features.events.models import Event
@@ -65,6 +66,7 @@ def _form_page(
         associations=associations,
         categories=CATEGORIES,
         audiences=AUDIENCES,
+        readability=readability(form.raw.get("description", "")),
         **extra,
     )
     response.status_code = status_code

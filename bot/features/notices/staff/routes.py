@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from bot.core import audit
 from bot.core.scope import Permission, visible_associations
+from bot.core.translated import translations_from_form
 from bot.features.notices import messages as notice_messages
 from bot.features.notices import notices
 from bot.features.notices.models import Notice
@@ -82,15 +83,22 @@ def notice_create(
     body: Annotated[str, Form(min_length=1, max_length=4000)],
     ack_requested: Annotated[bool, Form()] = False,
     never_participated: Annotated[bool, Form()] = False,
+    title_en: Annotated[str, Form(max_length=120)] = "",
+    body_en: Annotated[str, Form(max_length=4000)] = "",
+    title_easy: Annotated[str, Form(max_length=120)] = "",
+    body_easy: Annotated[str, Form(max_length=4000)] = "",
     form_token: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Save a draft, then show its audience and push cost before anything is sent.
+    """Save a draft (with the organiser's English and easy-Japanese versions, if given), then
+    show its audience and push cost before anything is sent.
 
     A double submit or back-and-resubmit of the same form (its `form_token`) drafts once."""
     token = once.posted_token(form_token)
     earlier = _drafted_with(db, user, token)
     if earlier is not None:
         return RedirectResponse(f"/staff/notices/{earlier}", status_code=303)
+    given = {"title_en": title_en, "body_en": body_en}
+    given |= {"title_easy": title_easy, "body_easy": body_easy}
     try:
         with db.begin_nested():
             notice = draft_notice(
@@ -104,6 +112,7 @@ def notice_create(
                 author_staff_id=user.account.id,
                 now=now,
                 form_token=token,
+                translations=translations_from_form(given, ("title", "body")),
             )
     except IntegrityError:  # the same form submitted twice at once: the other one stored it
         earlier = _drafted_with(db, user, token)
