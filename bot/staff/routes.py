@@ -24,6 +24,7 @@ from bot.staff.deps import (
     SessionDep,
     SettingsDep,
     StaffUser,
+    codec_of,
     web_session_of,
 )
 from bot.staff.tables import Column, Table
@@ -96,7 +97,7 @@ def login_submit(
     audit.record(db, account_id=account.id, action="login", now=now)
     # A new token on log-in: a CSRF token planted before log-in is worthless after it.
     fresh = auth.WebSession.fresh(web_session.locale)
-    fresh.account_id, fresh.epoch = account.id, account.session_epoch
+    fresh.log_in(account, codec_of(request).clock())
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(request, response, fresh)
     return response
@@ -104,10 +105,15 @@ def login_submit(
 
 @router.post("/logout")
 def logout(request: Request, csrf: Csrf, db: SessionDep, now: NowDep) -> Response:
-    """End the session (the cookie is replaced by an anonymous one)."""
+    """End the session on the server too: a copy of the cookie taken before is worthless.
+
+    The account's epoch moves on, which ends its sessions on every device ("log out
+    everywhere"): the simple, sure way, since cookies are not stored server-side."""
     web_session = web_session_of(request)
-    if web_session.account_id is not None:
-        audit.record(db, account_id=web_session.account_id, action="logout", now=now)
+    account = auth.account_for_session(db, web_session)
+    if account is not None:
+        auth.end_sessions(db, account)
+        audit.record(db, account_id=account.id, action="logout", now=now)
     response = RedirectResponse("/staff/login", status_code=303)
     set_session_cookie(request, response, auth.WebSession.fresh(web_session.locale))
     return response

@@ -74,7 +74,7 @@ class ApiToken(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """A failed log-in, keyed by a hash of login+IP; counted to slow down password guessing."""
+    """A failed log-in, counted twice: under a hash of the login and of the address."""
 
     __tablename__ = "staff_login_failure"
     __table_args__ = (Index("ix_staff_login_failure_key_at", "key", "at"),)

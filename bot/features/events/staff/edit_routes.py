@@ -26,6 +26,7 @@ from bot.features.events.staff.form import (
 )
 from bot.features.events.staff.views import EventNotFound, scoped_event
 from bot.staff.deps import (
+    MAX_DB_ID,
     Csrf,
     DbId,
     NotifierDep,
@@ -96,6 +97,8 @@ async def create_event(
     try:
         association_id = int(str(raw.get("association_id", "")))
     except ValueError:
+        association_id = 0
+    if not 0 < association_id <= MAX_DB_ID:  # a huge number is no association, not an error
         association_id = 0
     form = parse_event_form(
         raw,

@@ -23,6 +23,7 @@ from bot.features.notices.staff.views import (
 from bot.staff.deps import (
     Csrf,
     DbId,
+    FormId,
     NotifierDep,
     NowDep,
     PageAccess,
@@ -71,7 +72,7 @@ def notice_create(
     csrf: Csrf,
     db: SessionDep,
     now: NowDep,
-    association_id: Annotated[int, Form()],
+    association_id: FormId,
     title: Annotated[str, Form(min_length=1, max_length=120)],
     body: Annotated[str, Form(min_length=1, max_length=4000)],
     ack_requested: Annotated[bool, Form()] = False,
