@@ -113,7 +113,14 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.worker == "inline" or not settings.process_events:
         app = create_app(settings)
         freeze_after_startup(app)
-        uvicorn.run(app, host=args.host, port=args.port, log_config=None, **_proxy(settings))
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            proxy_headers=True,
+            forwarded_allow_ips=_trusted_proxies(settings),
+        )
         return 0
     from bot.app import Overrides
     from bot.platform import migrate
@@ -124,14 +131,21 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(settings, Overrides(web_only=True))
     run_beside(app, WorkerSupervisor())
     freeze_after_startup(app)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, **_proxy(settings))
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips=_trusted_proxies(settings),
+    )
     return 0
 
 
-def _proxy(settings: Settings) -> dict[str, object]:
-    """uvicorn's trust in X-Forwarded-For/-Proto: only from TSUNAGARI_FORWARDED_ALLOW_IPS, so
+def _trusted_proxies(settings: Settings) -> str:
+    """Whose X-Forwarded-For/-Proto uvicorn believes: TSUNAGARI_FORWARDED_ALLOW_IPS only, so
     log-in limits count the real client, not the load balancer (nor a forged header)."""
-    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
+    return settings.forwarded_allow_ips
 
 
 def _worker(args: argparse.Namespace) -> int:

@@ -30,6 +30,8 @@ ACCOUNT_FREE_FAILURES = 5
 ACCOUNT_MAX_DELAY = timedelta(seconds=60)
 ADDRESS_MAX_FAILURES = 20
 TOKEN_PREFIX = "tsg_"
+TOKEN_LIFETIMES_DAYS = (30, 90, 365)
+DEFAULT_TOKEN_DAYS = 90
 MIN_PASSWORD_LENGTH = 10
 
 _hasher = PasswordHasher()
@@ -320,8 +322,17 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_api_token(session: Session, account: StaffAccount, name: str, now: datetime) -> str:
-    """Create a token for `account` and return it; it is shown once and only its hash is kept."""
+def issue_api_token(
+    session: Session,
+    account: StaffAccount,
+    name: str,
+    now: datetime,
+    days: int = DEFAULT_TOKEN_DAYS,
+) -> str:
+    """Create a token for `account`, valid `days` days, and return it; it is shown once and
+    only its hash is kept."""
+    if days not in TOKEN_LIFETIMES_DAYS:
+        raise AccountError(f"a token lasts one of {TOKEN_LIFETIMES_DAYS} days")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
         ApiToken(
@@ -330,6 +341,7 @@ def issue_api_token(session: Session, account: StaffAccount, name: str, now: dat
             token_hash=_token_hash(token),
             prefix=token[:10],
             created_at=now,
+            expires_at=now + timedelta(days=days),
         )
     )
     session.flush()
@@ -337,11 +349,12 @@ def issue_api_token(session: Session, account: StaffAccount, name: str, now: dat
 
 
 def account_for_token(session: Session, token: str, now: datetime) -> StaffAccount | None:
-    """The active account owning a live token, or None; notes when the token was last used."""
+    """The active account owning a live (unrevoked, unexpired) token, or None; notes when
+    the token was last used."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).first()
-    if row is None or row.revoked_at is not None:
+    if row is None or row.revoked_at is not None or token_expired(row, now):
         return None
     account = session.get(StaffAccount, row.account_id)
     if account is None or not account.active:
@@ -349,6 +362,12 @@ def account_for_token(session: Session, token: str, now: datetime) -> StaffAccou
     row.last_used_at = now
     session.add(row)
     return account
+
+
+def token_expired(row: ApiToken, now: datetime) -> bool:
+    """True once the token's lifetime is over."""
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=now.tzinfo)
+    return expires <= now
 
 
 def revoke_api_token(session: Session, account: StaffAccount, token_id: int, now: datetime) -> bool:

@@ -70,6 +70,8 @@ class ApiToken(SQLModel, table=True):
     prefix: str = Field(max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Tokens end on their own: a forgotten script's token does not work for ever.
+    expires_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 

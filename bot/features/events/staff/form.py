@@ -13,6 +13,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from bot.core.audience import Audience
+from bot.core.scope import Scope
 from bot.features.events.models import Event
 
 CATEGORIES = ("festival", "drill", "cleanup", "cafe", "course", "meeting", "other")
@@ -62,10 +63,21 @@ def _local(raw: str, tz: tzinfo) -> datetime:
     return datetime.fromisoformat(raw).replace(tzinfo=tz).astimezone(UTC)
 
 
+def audiences_for(scope: Scope) -> tuple[str, ...]:
+    """The audiences an account may choose: "everyone" for city and ward staff only."""
+    return AUDIENCES if scope.may_address_everyone else ("association",)
+
+
 def parse_event_form(
-    raw: Mapping[str, Any], *, tz: tzinfo, association_id: int, now: datetime | None
+    raw: Mapping[str, Any],
+    *,
+    tz: tzinfo,
+    association_id: int,
+    now: datetime | None,
+    audiences: tuple[str, ...] = AUDIENCES,
 ) -> EventForm:
-    """Parse the posted form; `now` given (creation) refuses a start in the past."""
+    """Parse the posted form; `now` given (creation) refuses a start in the past; an
+    audience outside `audiences` (what the account may choose) is an error."""
     form = EventForm({name: _text(raw, name) for name in (*FIELDS, "association_id")})
     form.raw["headcount_allowed"] = "true" if raw.get("headcount_allowed") else ""
     _texts(form)
@@ -75,7 +87,7 @@ def parse_event_form(
     audience = form.raw["audience"] or "association"
     if audience == KEEP_AUDIENCE and now is None:
         pass  # an edit that keeps the stored audience
-    elif audience not in AUDIENCES:
+    elif audience not in audiences:
         form.errors["audience"] = "audience"
     else:
         spec = (
