@@ -61,7 +61,12 @@ def test_production_is_decided_by_what_is_configured(
 
 @pytest.mark.parametrize(
     "url",
-    ["https://api.line.me", "https://API.LINE.ME", "https://api.line.me:443", "https://api.line.me./"],
+    [
+        "https://api.line.me",
+        "https://API.LINE.ME",
+        "https://api.line.me:443",
+        "https://api.line.me./",
+    ],
 )
 def test_line_hosts_are_recognised_by_parsed_hostname(url: str) -> None:
     assert is_line_host(url)
@@ -131,7 +136,12 @@ def test_development_keeps_docs_and_sends_no_hsts(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "line_url",
-    ["https://api.line.me:443", "https://API.LINE.ME", "https://api.line.me./", "https://x.line.me"],
+    [
+        "https://api.line.me:443",
+        "https://API.LINE.ME",
+        "https://api.line.me./",
+        "https://x.line.me",
+    ],
 )
 def test_simulator_never_mounts_beside_line(tmp_path: Path, line_url: str) -> None:
     # The finding: these spellings passed an exact-string guard, and an anonymous POST
