@@ -155,6 +155,7 @@ def run_sender(
         {
             "DATABASE_URL": url,
             "LINE_API_BASE_URL": line_url,
+            "LINE_DATA_API_BASE_URL": line_url,  # LINE's own host would mean production
             "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
             "TSUNAGARI_AUTO_MIGRATE": "false",
             "LOG_LEVEL": "WARNING",

@@ -269,6 +269,8 @@ class Target:
             "LINE_CHANNEL_SECRET": SECRET,
             "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
             "LINE_API_BASE_URL": standin.url,
+            # Both LINE hosts at the stand-in: LINE's own would make the run production.
+            "LINE_DATA_API_BASE_URL": standin.url,
         }
         if self.kind == "minimal":
             argv = [

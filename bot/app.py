@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,9 +24,9 @@ from bot.conversation.registry import Registry
 from bot.conversation.render import Renderer
 from bot.conversation.runner import Runner
 from bot.db import make_engine, ping
-from bot.platform import migrate, webhook
+from bot.platform import migrate, web_guards, webhook
 from bot.platform.line.gateway import LineGateway, gateway_from_settings
-from bot.settings import Settings, get_settings
+from bot.settings import Settings, get_settings, is_loopback_host
 from bot.staff import StaffParts, mount_staff
 from bot.wiring import FEATURES, build_registry, check_catalogs
 
@@ -47,6 +48,7 @@ class Overrides:
 def create_app(settings: Settings | None = None, overrides: Overrides | None = None) -> FastAPI:
     """Build the application; nothing starts until the lifespan runs."""
     settings = settings or get_settings()
+    settings.require_safe_for_production()  # one line naming the setting, before anything runs
     overrides = overrides or Overrides()
     content = load_content(settings.content_dir)
     check_catalogs(content)  # consent, rich menus, surveys, volunteering: fail now, not later
@@ -92,11 +94,23 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
                 await gateway.close()
             engine.dispose()
 
+    # The interactive API docs are for development: in production nothing maps the API
+    # for a visitor (staff tools get the schema from a development copy).
+    docs = not settings.is_production
     app = FastAPI(
         title="Tsunagari",
         version="0.1.0",
         summary="LINE bot for neighbourhood associations: webhook, staff web and API",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    web_guards.guard(
+        app,
+        production=settings.is_production,
+        max_body=settings.max_body_bytes,
+        webhook_max_body=settings.webhook_max_body_bytes,
     )
     app.state.settings, app.state.content, app.state.engine = settings, content, engine
     app.state.registry, app.state.renderer = registry, renderer
@@ -113,7 +127,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             template_dirs=[f.templates for f in FEATURES if f.templates is not None],
         ),
     )
-    if settings.simulator_enabled:
+    if settings.simulator_enabled and not settings.is_production:
         # Imported here: the simulator (and the stand-in) exist only in demos and tests.
         from bot.simulator.routes import mount_simulator
 
@@ -139,5 +153,18 @@ def _include_routes(app: FastAPI) -> None:
         )
 
     @app.get("/metrics", summary="Prometheus metrics", tags=["health"])
-    async def prometheus_metrics() -> Response:
+    async def prometheus_metrics(request: Request) -> Response:
+        if not _may_read_metrics(request):
+            return JSONResponse({"detail": "not found"}, status_code=404)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _may_read_metrics(request: Request) -> bool:
+    """With TSUNAGARI_METRICS_TOKEN: its bearer token; without: only this machine, directly
+    (a request through the proxy carries X-Forwarded-For and is refused)."""
+    token = request.app.state.settings.metrics_token.get_secret_value()
+    if token:
+        sent = request.headers.get("authorization", "").encode()
+        return hmac.compare_digest(sent, f"Bearer {token}".encode())
+    direct = "x-forwarded-for" not in request.headers and "forwarded" not in request.headers
+    return direct and request.client is not None and is_loopback_host(request.client.host)

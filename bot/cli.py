@@ -41,9 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="apply migrations to DATABASE_URL").set_defaults(
         func=_db_upgrade
     )
-    sub.add_parser("seed-demo", help="load the sample city into DATABASE_URL").set_defaults(
-        func=_seed_demo
+    seed = sub.add_parser(
+        "seed-demo",
+        help="load the sample city and its demo staff accounts (public passwords) into "
+        "DATABASE_URL; refused on production settings or a database with its own staff",
     )
+    seed.add_argument(
+        "--force",
+        action="store_true",
+        help="seed even so (the demo accounts' passwords are published: never on a real city)",
+    )
+    seed.set_defaults(func=_seed_demo)
     sender = sub.add_parser("sender", help="run only the delivery sender (outbox to LINE)")
     sender.add_argument(
         "--until-idle",
@@ -105,7 +113,14 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.worker == "inline" or not settings.process_events:
         app = create_app(settings)
         freeze_after_startup(app)
-        uvicorn.run(app, host=args.host, port=args.port, log_config=None)
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            proxy_headers=True,
+            forwarded_allow_ips=_trusted_proxies(settings),
+        )
         return 0
     from bot.app import Overrides
     from bot.platform import migrate
@@ -116,8 +131,21 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(settings, Overrides(web_only=True))
     run_beside(app, WorkerSupervisor())
     freeze_after_startup(app)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips=_trusted_proxies(settings),
+    )
     return 0
+
+
+def _trusted_proxies(settings: Settings) -> str:
+    """Whose X-Forwarded-For/-Proto uvicorn believes: TSUNAGARI_FORWARDED_ALLOW_IPS only, so
+    log-in limits count the real client, not the load balancer (nor a forged header)."""
+    return settings.forwarded_allow_ips
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -143,6 +171,7 @@ def _sender(args: argparse.Namespace) -> int:
     settings = load_settings()
     if not settings.line_channel_access_token.get_secret_value():
         raise SettingsError("LINE_CHANNEL_ACCESS_TOKEN is not set (needed to talk to LINE)")
+    settings.require_safe_for_production()
     configure_logging(
         settings.log_level, settings.log_format, settings.pseudonym_salt.get_secret_value()
     )
@@ -157,6 +186,7 @@ def _scheduler(args: argparse.Namespace) -> int:
     from bot.scheduling import run_standalone
 
     settings = load_settings()
+    settings.require_safe_for_production()
     configure_logging(
         settings.log_level, settings.log_format, settings.pseudonym_salt.get_secret_value()
     )
@@ -179,11 +209,17 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _seed_demo(args: argparse.Namespace) -> int:
-    from bot.demo.seed import seed_demo
+    from bot.demo.seed import SeedRefused, check_safe_to_seed, seed_demo
     from bot.platform import migrate
 
     settings = load_settings()
     migrate.upgrade(settings.database_url)
+    if not args.force:
+        try:
+            check_safe_to_seed(settings)
+        except SeedRefused as exc:
+            print(f"tsunagari: seed-demo refused: {exc} (--force to seed anyway)", file=sys.stderr)
+            return 1
     summary = seed_demo(settings)
     print(summary)
     return 0
@@ -250,23 +286,72 @@ def _add_staff_parser(sub: argparse._SubParsersAction) -> None:
         help="read the password from the first line of standard input",
     )
     add.set_defaults(func=_staff_add)
+    password = staff_sub.add_parser(
+        "password",
+        help="set a staff account's password (ends every session it has open)",
+    )
+    password.add_argument("login", help="the account's log-in name")
+    password.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
+    password.set_defaults(func=_staff_password)
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    """The new password from standard input or typed twice; None when the two differ."""
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("password: ")
+    if password != getpass.getpass("again: "):
+        print("tsunagari: the passwords differ", file=sys.stderr)
+        return None
+    return password
+
+
+def _staff_password(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from bot.core.models.staff import StaffAccount
+    from bot.db import make_engine, session_scope
+    from bot.platform import migrate
+    from bot.staff.auth import AccountError, change_password
+
+    password = _read_password(args.password_stdin)
+    if password is None:
+        return 1
+    settings = load_settings()
+    migrate.upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            account = session.exec(
+                select(StaffAccount).where(StaffAccount.login == args.login)
+            ).first()
+            if account is None:
+                raise AccountError(f"no account {args.login!r}")
+            change_password(session, account, password)
+            print(f"password of {account.login!r} changed; its open sessions have ended")
+    except AccountError as exc:
+        print(f"tsunagari: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    return 0
 
 
 def _staff_add(args: argparse.Namespace) -> int:
-    import getpass
-
     from bot.core.models.staff import StaffRole
     from bot.db import make_engine, session_scope
     from bot.platform import migrate
     from bot.staff.auth import AccountError, create_account
 
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = getpass.getpass("password: ")
-        if password != getpass.getpass("again: "):
-            print("tsunagari: the passwords differ", file=sys.stderr)
-            return 1
+    password = _read_password(args.password_stdin)
+    if password is None:
+        return 1
     settings = load_settings()
     migrate.upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -440,6 +525,7 @@ def _richmenu_sync(args: argparse.Namespace) -> int:
     settings = load_settings()
     if not settings.line_channel_access_token.get_secret_value():
         raise SettingsError("LINE_CHANNEL_ACCESS_TOKEN is not set (needed to talk to LINE)")
+    settings.require_safe_for_production()
     migrate.upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     api = RichMenuApi.from_settings(settings)

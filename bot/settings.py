@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -15,6 +17,44 @@ DEFAULT_CONTENT_DIR = REPO_ROOT / "content"
 DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "tsunagari.db"
 LINE_API_HOST = "https://api.line.me"
 LINE_DATA_API_HOST = "https://api-data.line.me"
+# Secrets we own must be at least this long in production (32 random characters).
+MIN_SECRET_LENGTH = 32
+# Values published in this repository (defaults, examples, the demo): never a production secret.
+KNOWN_SECRETS = frozenset(
+    {
+        "dev-only-change-me",
+        "tsunagari-dev-salt",
+        "dev-only-survey-secret",
+        "demo-channel-secret-not-for-line",
+        "demo-channel-access-token-not-for-line",
+        "changethis",
+        "change-me",
+        "changeme",
+        "secret",
+    }
+)
+
+
+def is_line_host(url: str) -> bool:
+    """True when `url` reaches LINE (`line.me` or a subdomain, any case, port or trailing dot)."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return host == "line.me" or host.endswith(".line.me")
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for `localhost` (and `*.localhost`) and loopback addresses (127.0.0.0/8, ::1)."""
+    host = host.lower().rstrip(".").strip("[]")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when `url`'s host is this machine."""
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 class Settings(BaseSettings):
@@ -78,6 +118,30 @@ class Settings(BaseSettings):
     )
     environment: Literal["dev", "test", "prod"] = Field(
         default="dev", validation_alias="TSUNAGARI_ENV"
+    )
+    # Staff web sessions: ended after this long without a page, and this long after log-in
+    # whatever happens (the cookie's signature is refreshed on each page, the log-in time not).
+    session_idle_minutes: int = Field(
+        default=120, ge=1, le=24 * 60, validation_alias="TSUNAGARI_SESSION_IDLE_MINUTES"
+    )
+    session_max_hours: int = Field(
+        default=12, ge=1, le=24 * 7, validation_alias="TSUNAGARI_SESSION_MAX_HOURS"
+    )
+    # Proxies whose X-Forwarded-For/-Proto uvicorn believes (comma-separated addresses or
+    # networks, "*" for any): the Compose load balancer, so log-in limits see real clients.
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1", validation_alias="TSUNAGARI_FORWARDED_ALLOW_IPS"
+    )
+    # Largest request body accepted on any route (the webhook's is checked before reading).
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1024, validation_alias="TSUNAGARI_MAX_BODY_BYTES"
+    )
+    webhook_max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, validation_alias="TSUNAGARI_WEBHOOK_MAX_BODY_BYTES"
+    )
+    # Bearer token Prometheus sends to /metrics; without it only this machine may read them.
+    metrics_token: SecretStr = Field(
+        default=SecretStr(""), validation_alias="TSUNAGARI_METRICS_TOKEN"
     )
     log_format: Literal["json", "text"] = Field(default="json", validation_alias="LOG_FORMAT")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
@@ -268,8 +332,60 @@ class Settings(BaseSettings):
 
     @property
     def talks_to_real_line(self) -> bool:
-        """True when requests would reach LINE's own hosts."""
-        return self.line_api_base_url == LINE_API_HOST
+        """True when requests would reach LINE's own hosts (by parsed hostname)."""
+        return is_line_host(self.line_api_base_url) or is_line_host(self.line_data_api_base_url)
+
+    @property
+    def is_production(self) -> bool:
+        """Decided by what is configured, not only by TSUNAGARI_ENV: anything that talks to
+        LINE's hosts or is reachable at a non-local address is production. Development
+        defaults run only when LINE and the public URL are all on this machine."""
+        return (
+            self.environment == "prod"
+            or self.talks_to_real_line
+            or not all(
+                is_loopback_url(url)
+                for url in (
+                    self.line_api_base_url,
+                    self.line_data_api_base_url,
+                    self.public_base_url,
+                )
+            )
+        )
+
+    def require_safe_for_production(self) -> None:
+        """In production, refuse to start unless every secret is set, long and not a
+        published default; the simulator never runs there. One line names the setting."""
+        if not self.is_production:
+            return
+        if self.simulator_enabled:
+            raise SettingsError(
+                "TSUNAGARI_SIMULATOR must be false in production "
+                "(LINE or the public URL is not on this machine)"
+            )
+        for alias, value in (
+            ("LINE_CHANNEL_SECRET", self.line_channel_secret),
+            ("LINE_CHANNEL_ACCESS_TOKEN", self.line_channel_access_token),
+        ):
+            secret = value.get_secret_value()
+            if not secret or secret.lower() in KNOWN_SECRETS:
+                raise SettingsError(f"{alias} must be set to the channel's own value in production")
+        owned = [
+            ("TSUNAGARI_SESSION_SECRET", self.staff_session_secret.get_secret_value()),
+            ("TSUNAGARI_SURVEY_SECRET", self.survey_token_secret.get_secret_value()),
+            ("TSUNAGARI_PSEUDONYM_SALT", self.pseudonym_salt.get_secret_value()),
+        ]
+        if self.metrics_token.get_secret_value():
+            owned.append(("TSUNAGARI_METRICS_TOKEN", self.metrics_token.get_secret_value()))
+        seen: dict[str, str] = {}
+        for alias, secret in owned:
+            if len(secret) < MIN_SECRET_LENGTH or secret.lower() in KNOWN_SECRETS:
+                raise SettingsError(
+                    f"{alias} must be set to {MIN_SECRET_LENGTH}+ random characters in production"
+                )
+            if secret in seen:
+                raise SettingsError(f"{alias} must differ from {seen[secret]}")
+            seen[secret] = alias
 
     def require_line_credentials(self) -> None:
         """Refuse to serve real LINE without the channel's secret and token."""
@@ -287,6 +403,7 @@ class Settings(BaseSettings):
             raise SettingsError(
                 "TSUNAGARI_SIMULATOR cannot run beside real LINE credentials and hosts"
             )
+        self.require_safe_for_production()
 
 
 class SettingsError(Exception):

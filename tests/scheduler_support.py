@@ -32,6 +32,9 @@ def settings_for(db_url: str = "sqlite://", **overrides: Any) -> Settings:
     """Explicit test settings, never read from a developer's .env."""
     values: dict[str, Any] = {
         "database_url": db_url,
+        # Never LINE's own hosts: those would make these settings production.
+        "line_api_base_url": "http://127.0.0.1:9",
+        "line_data_api_base_url": "http://127.0.0.1:9",
         "environment": "test",
         "run_scheduler": False,
         "run_sender": False,

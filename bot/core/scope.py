@@ -102,6 +102,12 @@ class Scope:
         return self.role is StaffRole.CITY_ADMIN
 
     @property
+    def may_address_everyone(self) -> bool:
+        """True for city and ward staff, who may invite everyone following the bot; officers
+        and organisers speak for their associations only."""
+        return self.role in (StaffRole.CITY_ADMIN, StaffRole.WARD_STAFF)
+
+    @property
     def permissions(self) -> frozenset[Permission]:
         """What this role may do."""
         return ROLE_PERMISSIONS[self.role]

@@ -103,6 +103,36 @@ def geography_counts(session: Session) -> dict[str, int]:
     }
 
 
+class SeedRefused(Exception):
+    """The database looks real: seeding would add staff accounts with published passwords."""
+
+
+def check_safe_to_seed(settings: Settings) -> None:
+    """Raise SeedRefused for production settings, or a database holding staff accounts
+    other than the demo's own (the demo's passwords are public in content/demo/staff.yaml).
+    Running it again over the demo is fine."""
+    if settings.is_production:
+        raise SeedRefused(
+            "these settings are production (LINE's hosts or a public URL): the demo's staff "
+            "passwords are public"
+        )
+    demo_logins = {
+        str(entry["username"])
+        for entry in read_demo(settings.content_dir, "staff").get("accounts", [])
+    }
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            logins = set(session.exec(select(StaffAccount.login)).all())
+    finally:
+        engine.dispose()
+    if logins - demo_logins:
+        raise SeedRefused(
+            f"the database has {len(logins - demo_logins)} staff account(s) of its own: "
+            "it is not a demo database"
+        )
+
+
 def is_empty(session: Session) -> bool:
     """True when no city has been loaded (no ward and no association): `demo` seeds then."""
     for model in (Ward, Association):

@@ -39,6 +39,9 @@ async def callback(request: Request) -> JSONResponse:
     if events is None:
         log.warning("webhook refused: malformed body", extra={"size": len(body)})
         return _answer(400, {"message": "malformed webhook body"}, started)
+    events = _recent(events, state.settings.webhook_retention_days)
+    if not events:
+        return _answer(200, {}, started)
     try:
         store = partial(inbox.store_events, claim=state.processor.processes_events)
         fresh = await anyio.to_thread.run_sync(
@@ -59,12 +62,35 @@ async def callback(request: Request) -> JSONResponse:
 def _events(body: bytes) -> list[dict[str, Any]] | None:
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        # RecursionError: thousands of nested brackets, even under a valid signature.
         return None
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         return None
     return events
+
+
+def _recent(events: list[dict[str, Any]], window_days: int) -> list[dict[str, Any]]:
+    """The events younger than the dedupe window (the inbox forgets ids after it).
+
+    An older one could be a captured, signed webhook replayed once its id was purged: it
+    is logged and dropped, and LINE still gets 200 so it does not retry. Judged by the wall
+    clock, as LINE stamps events with it (tests move the application's clock, not LINE's).
+    """
+    oldest_ms = (time.time() - window_days * 86400) * 1000
+    kept = []
+    for event in events:
+        stamp = event.get("timestamp")
+        if isinstance(stamp, int | float) and not isinstance(stamp, bool) and stamp < oldest_ms:
+            metrics.events_stale.inc()
+            log.warning(
+                "webhook event refused: older than the dedupe window",
+                extra={"event_type": str(event.get("type"))[:40], "timestamp": stamp},
+            )
+            continue
+        kept.append(event)
+    return kept
 
 
 def _answer(status: int, body: dict[str, Any], started: float) -> JSONResponse:

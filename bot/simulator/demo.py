@@ -11,11 +11,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 import uvicorn
 
-from bot.settings import REPO_ROOT, Settings, SettingsError, load_settings
+from bot.settings import (
+    REPO_ROOT,
+    Settings,
+    SettingsError,
+    is_line_host,
+    is_loopback_host,
+    load_settings,
+)
 
 DEMO_CHANNEL_SECRET = "demo-channel-secret-not-for-line"
 DEMO_ACCESS_TOKEN = "demo-channel-access-token-not-for-line"
@@ -49,8 +55,7 @@ def refuse_real_line(configured: Settings) -> None:
         ("line_api_base_url", "LINE_API_BASE_URL"),
         ("line_data_api_base_url", "LINE_DATA_API_BASE_URL"),
     ):
-        host = urlsplit(getattr(configured, field)).hostname or ""
-        if field in set_fields and (host == "line.me" or host.endswith(".line.me")):
+        if field in set_fields and is_line_host(getattr(configured, field)):
             raise SettingsError(
                 f"{variable} points at LINE; `tsunagari demo` talks to its simulator only"
             )
@@ -145,6 +150,12 @@ def run_demo(host: str, port: int, out: TextIO | None = None) -> int:
     from bot.app import create_app
     from bot.platform.observability.logs import configure_logging
 
+    if not is_loopback_host(host):
+        # The demo's channel secret, session secret and staff passwords are all public.
+        raise SettingsError(
+            f"--host {host}: the demo listens on this machine only (127.0.0.1 or ::1); "
+            "its secrets and staff passwords are public"
+        )
     settings = demo_settings(host, port)
     configure_logging(
         settings.log_level, settings.log_format, settings.pseudonym_salt.get_secret_value()

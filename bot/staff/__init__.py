@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,12 +11,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from psycopg.errors import NumericValueOutOfRange
+from sqlalchemy.exc import DataError
 
 from bot.core.scope import Permission, ScopeDenied
-from bot.settings import SettingsError
 from bot.staff.deps import CsrfRejected, LoginRequired, web_session_of
 from bot.staff.web import NavItem, use_features
 
+log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
@@ -45,7 +48,13 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     )
 
 
-DEV_SECRET = "dev-only-change-me"
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, DataError) and not isinstance(exc.orig, NumericValueOutOfRange):
+        raise exc  # another database error stays a server error
+    # The last line of defence for a number no column can hold (SQLite raises OverflowError,
+    # PostgreSQL "integer out of range"): the caller's mistake, not a server error.
+    log.warning("refused a number out of range", extra={"path": request.url.path})
+    return JSONResponse({"detail": "a number is out of range"}, status_code=400)
 
 
 SHELL_NAV = (
@@ -68,13 +77,10 @@ class StaffParts:
 def mount_staff(app: FastAPI, parts: StaffParts) -> None:
     """Add the staff pages, their static files, the API and the error pages to `app`.
 
-    Refuses to start in production with the development session secret: anyone could
-    sign a staff cookie with it.
+    Refuses to start in production with a development or short session secret: anyone
+    could sign a staff cookie with it (`Settings.require_safe_for_production`).
     """
-    settings = app.state.settings
-    secret = settings.staff_session_secret.get_secret_value()
-    if settings.environment == "prod" and (secret == DEV_SECRET or len(secret) < 32):
-        raise SettingsError("TSUNAGARI_SESSION_SECRET must be set to 32+ random characters")
+    app.state.settings.require_safe_for_production()
     from bot.staff import admin_routes, api, routes
 
     use_features([*SHELL_NAV, *parts.nav], parts.template_dirs)
@@ -89,3 +95,5 @@ def mount_staff(app: FastAPI, parts: StaffParts) -> None:
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(ScopeDenied, _forbidden)
     app.add_exception_handler(CsrfRejected, _forbidden)
+    app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DataError, _out_of_range)

@@ -28,7 +28,11 @@ from bot.staff.i18n import DEFAULT_STAFF_LOCALE, STAFF_LOCALES, Translator, tran
 
 # Row ids as path parameters: bounded to PostgreSQL's integer, so a huge number is a 422,
 # not a database error.
-DbId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+MAX_DB_ID = 2_147_483_647
+DbId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
+# The same bound for ids posted in forms (an association chosen in a form, for example).
+FormId = Annotated[int, Form(ge=1, le=MAX_DB_ID)]
+OptionalFormId = Annotated[int | None, Form(ge=1, le=MAX_DB_ID)]
 
 
 class LoginRequired(Exception):
@@ -84,8 +88,12 @@ def codec_of(request: Request) -> auth.SessionCodec:
     """The signer for session cookies, built once per app from TSUNAGARI_SESSION_SECRET."""
     codec = getattr(request.app.state, "staff_session_codec", None)
     if codec is None:
-        secret = request.app.state.settings.staff_session_secret.get_secret_value()
-        codec = request.app.state.staff_session_codec = auth.SessionCodec(secret)
+        settings = settings_of(request)
+        codec = request.app.state.staff_session_codec = auth.SessionCodec(
+            settings.staff_session_secret.get_secret_value(),
+            idle_s=settings.session_idle_minutes * 60,
+            max_s=settings.session_max_hours * 3600,
+        )
     return codec
 
 

@@ -5,6 +5,7 @@ The overview (`/staff/`) is the membership feature's page (bot/features/membersh
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -24,6 +25,7 @@ from bot.staff.deps import (
     SessionDep,
     SettingsDep,
     StaffUser,
+    codec_of,
     web_session_of,
 )
 from bot.staff.tables import Column, Table
@@ -96,7 +98,7 @@ def login_submit(
     audit.record(db, account_id=account.id, action="login", now=now)
     # A new token on log-in: a CSRF token planted before log-in is worthless after it.
     fresh = auth.WebSession.fresh(web_session.locale)
-    fresh.account_id, fresh.epoch = account.id, account.session_epoch
+    fresh.log_in(account, codec_of(request).clock())
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(request, response, fresh)
     return response
@@ -104,10 +106,15 @@ def login_submit(
 
 @router.post("/logout")
 def logout(request: Request, csrf: Csrf, db: SessionDep, now: NowDep) -> Response:
-    """End the session (the cookie is replaced by an anonymous one)."""
+    """End the session on the server too: a copy of the cookie taken before is worthless.
+
+    The account's epoch moves on, which ends its sessions on every device ("log out
+    everywhere"): the simple, sure way, since cookies are not stored server-side."""
     web_session = web_session_of(request)
-    if web_session.account_id is not None:
-        audit.record(db, account_id=web_session.account_id, action="logout", now=now)
+    account = auth.account_for_session(db, web_session)
+    if account is not None:
+        auth.end_sessions(db, account)
+        audit.record(db, account_id=account.id, action="logout", now=now)
     response = RedirectResponse("/staff/login", status_code=303)
     set_session_cookie(request, response, auth.WebSession.fresh(web_session.locale))
     return response
@@ -116,11 +123,35 @@ def logout(request: Request, csrf: Csrf, db: SessionDep, now: NowDep) -> Respons
 # --- API tokens -----------------------------------------------------------------------------
 
 
+def _tokens_page(
+    request: Request,
+    user: StaffUser,
+    db: Session,
+    now: datetime,
+    *,
+    new_token: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    response = page(
+        request,
+        user,
+        "tokens.html",
+        tokens=_tokens_of(db, user),
+        new_token=new_token,
+        error=error,
+        lifetimes=auth.TOKEN_LIFETIMES_DAYS,
+        default_days=auth.DEFAULT_TOKEN_DAYS,
+        expired=lambda row: auth.token_expired(row, now),
+    )
+    response.status_code = status_code
+    return response
+
+
 @router.get("/tokens", response_class=HTMLResponse)
-def tokens_page(request: Request, user: ApiUse, db: SessionDep) -> HTMLResponse:
-    """The account's own API tokens (only their prefixes: the secrets are shown once)."""
-    tokens = _tokens_of(db, user)
-    return page(request, user, "tokens.html", tokens=tokens, new_token=None)
+def tokens_page(request: Request, user: ApiUse, db: SessionDep, now: NowDep) -> HTMLResponse:
+    """The account's own API tokens: prefix, expiry, last use (the secrets are shown once)."""
+    return _tokens_page(request, user, db, now)
 
 
 @router.post("/tokens", response_class=HTMLResponse)
@@ -131,11 +162,14 @@ def tokens_create(
     db: SessionDep,
     now: NowDep,
     name: Annotated[str, Form(min_length=1, max_length=80)] = "token",
+    days: Annotated[int, Form(ge=1, le=3650)] = auth.DEFAULT_TOKEN_DAYS,
 ) -> HTMLResponse:
-    """Issue a token and show it this once."""
+    """Issue a token valid for the chosen number of days and show it this once."""
+    if days not in auth.TOKEN_LIFETIMES_DAYS:
+        return _tokens_page(request, user, db, now, error="tokens.bad_lifetime", status_code=400)
     account = db.get(StaffAccount, user.account.id)
     assert account is not None  # the session's own account
-    token = auth.issue_api_token(db, account, name, now)
+    token = auth.issue_api_token(db, account, name, now, days=days)
     audit.record(
         db,
         account_id=user.account.id,
@@ -143,8 +177,9 @@ def tokens_create(
         now=now,
         target_type="api_token",
         target_id=token[:10],
+        days=days,
     )
-    return page(request, user, "tokens.html", tokens=_tokens_of(db, user), new_token=token)
+    return _tokens_page(request, user, db, now, new_token=token)
 
 
 def _tokens_of(db: Session, user: StaffUser) -> list[ApiToken]:

@@ -54,14 +54,17 @@ def use_features(nav: Iterable[NavItem], template_dirs: Iterable[Path]) -> None:
 
 
 def set_session_cookie(request: Request, response: Response, web_session: auth.WebSession) -> None:
-    """(Re)sign the session into its cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS."""
+    """(Re)sign the session into its cookie: HttpOnly, SameSite=Lax, and Secure in
+    production always (a proxy's plain-HTTP hop must not decide it) or behind HTTPS."""
+    settings = settings_of(request)
+    codec = codec_of(request)
     response.set_cookie(
         auth.SESSION_COOKIE,
-        codec_of(request).dumps(web_session),
-        max_age=auth.SESSION_MAX_AGE_S,
+        codec.dumps(web_session),
+        max_age=codec.max_s,
         httponly=True,
         samesite="lax",
-        secure=settings_of(request).public_base_url.startswith("https://"),
+        secure=settings.is_production or settings.public_base_url.startswith("https://"),
         path="/",
     )
 

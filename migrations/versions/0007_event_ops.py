@@ -1,7 +1,7 @@
 """event_ops: one-time form tokens on events, walk-ins and notices (a resubmit stores once)
 
 Revision ID: 0007_event_ops
-Revises: 0004_hancho
+Revises: 0005_security
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0007_event_ops"
-down_revision: str | None = "0004_hancho"
+down_revision: str | None = "0005_security"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

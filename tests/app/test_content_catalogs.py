@@ -142,6 +142,10 @@ def test_serve_prints_the_catalog_fault_in_one_line(tmp_path: Path) -> None:
     env.update(
         LINE_CHANNEL_SECRET="s",
         LINE_CHANNEL_ACCESS_TOKEN="t",
+        # A stand-in on this machine: LINE's own hosts would make it production, whose
+        # secrets are checked first.
+        LINE_API_BASE_URL="http://127.0.0.1:9",
+        LINE_DATA_API_BASE_URL="http://127.0.0.1:9",
         TSUNAGARI_CONTENT_DIR=str(copy),
         DATABASE_URL=f"sqlite:///{tmp_path}/t.db",
         TSUNAGARI_AUTO_MIGRATE="false",

@@ -157,6 +157,7 @@ def _sender_env(db_url: str, line_url: str, **extra: str) -> dict[str, str]:
         {
             "DATABASE_URL": db_url,
             "LINE_API_BASE_URL": line_url,
+            "LINE_DATA_API_BASE_URL": line_url,  # LINE's own host would mean production
             "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
             "LINE_CHANNEL_SECRET": "unused",
             "LINE_BACKOFF_BASE_SECONDS": "0.01",

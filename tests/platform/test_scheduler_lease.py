@@ -138,6 +138,9 @@ def _start(url: str, content: Path, log: Path) -> subprocess.Popen[bytes]:
         "LOG_FORMAT": "text",
         "LOG_LEVEL": "INFO",
         "LINE_CHANNEL_ACCESS_TOKEN": "",
+        # Nothing on LINE's own hosts: that would make it production, whose secrets it lacks.
+        "LINE_API_BASE_URL": "http://127.0.0.1:9",
+        "LINE_DATA_API_BASE_URL": "http://127.0.0.1:9",
         "TSUNAGARI_ENV": "test",
     }
     handle = log.open("wb")

@@ -219,3 +219,25 @@ def _token(engine: Engine, account_id: int) -> str:
         account = db.get(StaffAccount, account_id)
         assert account is not None
         return auth.issue_api_token(db, account, "browser", account.created_at)
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_api_tokens_page_fits_a_phone_and_shows_expiry(
+    browser: Any, served: str, clock: FixedClock, lang: str
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ja-JP")
+    page = context.new_page()
+    _log_in(page, served, "ward1")
+    page.goto(f"{served}/staff/tokens?lang={lang}")
+    page.fill("input[name=name]", "集計ツール")
+    page.select_option("select[name=days]", "30")
+    page.click("form[action='/staff/tokens'] button[type=submit]")
+    assert page.locator("[data-testid=new-token]").inner_text().startswith("tsg_")
+    page.goto(f"{served}/staff/tokens")  # the list as it is later: prefix, expiry, last use
+    item = page.locator(".token-list li").first
+    expected = ("有効期限", "まだ使われていません") if lang == "ja" else ("Expires", "Not used yet")
+    for words in (*expected, "2026-05-01 10:00"):
+        assert words in item.inner_text(), words
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    _shot(page, f"tokens-phone-{lang}")
+    context.close()

@@ -70,11 +70,13 @@ class ApiToken(SQLModel, table=True):
     prefix: str = Field(max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Tokens end on their own: a forgotten script's token does not work for ever.
+    expires_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class LoginFailure(SQLModel, table=True):
-    """A failed log-in, keyed by a hash of login+IP; counted to slow down password guessing."""
+    """A failed log-in, counted twice: under a hash of the login and of the address."""
 
     __tablename__ = "staff_login_failure"
     __table_args__ = (Index("ix_staff_login_failure_key_at", "key", "at"),)

@@ -69,10 +69,15 @@ def card_params(event: Event, content: Content, locale: str, base_url: str) -> d
             if event.capacity
             else ""
         ),
-        "ics_url": f"{base}/events/{event.id}.ics",
+        "ics_url": calendar_url(event, base),
         "map_url": _map_url(event),
         "postbacks": {a: RsvpTap(event.id or 0, a).encode() for a in ANSWERS},
     }
+
+
+def calendar_url(event: Event, base_url: str) -> str:
+    """The event's `.ics` link; its token is what lets a calendar app (or anyone) read it."""
+    return f"{base_url.rstrip('/')}/events/{event.id}.ics?t={event.calendar_token}"
 
 
 def event_card_say(event: Event, content: Content, locale: str, base_url: str) -> Say:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -20,6 +21,11 @@ class EventStatus(StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
     CANCELLED = "cancelled"
+
+
+def new_calendar_token() -> str:
+    """A fresh calendar link token (128 random bits)."""
+    return secrets.token_urlsafe(16)
 
 
 class Event(SQLModel, table=True):
@@ -55,6 +61,8 @@ class Event(SQLModel, table=True):
     organiser_resident_id: int | None = Field(default=None, foreign_key="resident.id")
     # Unguessable; printed in the venue's check-in QR.
     checkin_code: str = Field(unique=True, max_length=32)
+    # Unguessable; the `.ics` link carries it, so nobody reads events by counting ids.
+    calendar_token: str = Field(default_factory=new_calendar_token, max_length=32)
     revision: int = 0  # bumped by every published edit
     # The create form's one-time token: a double submit or back-and-resubmit stores one event.
     form_token: str | None = Field(default=None, max_length=48, unique=True, index=True)

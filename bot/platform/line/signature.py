@@ -14,7 +14,11 @@ def sign(body: bytes, channel_secret: str) -> str:
 
 
 def is_valid(body: bytes, signature: str | None, channel_secret: str) -> bool:
-    """Constant-time check of a received signature; empty secrets never validate."""
+    """Constant-time check of a received signature; empty secrets never validate.
+
+    Compared as bytes: a header with non-ASCII characters is simply wrong, not an error
+    (`compare_digest` raises on non-ASCII text)."""
     if not signature or not channel_secret:
         return False
-    return hmac.compare_digest(sign(body, channel_secret), signature)
+    sent = signature.encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(sign(body, channel_secret).encode(), sent)

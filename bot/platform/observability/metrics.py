@@ -16,6 +16,10 @@ events_stored = Counter("tsunagari_events_stored_total", "Webhook events stored"
 events_duplicate = Counter(
     "tsunagari_events_duplicate_total", "Webhook events already stored (redeliveries)"
 )
+events_stale = Counter(
+    "tsunagari_events_stale_total",
+    "Webhook events refused for being older than the dedupe window (possible replays)",
+)
 events_processed = Counter(
     "tsunagari_events_processed_total", "Events processed by outcome", ["outcome"]
 )

@@ -125,7 +125,8 @@ def test_ics_parses_with_icalendar_and_drafts_are_not_public(bot_factory: Any, e
     )
     draft_id = make_event(engine, publish=False)
     bot = clocked_bot(bot_factory, FixedClock(T0))
-    response = bot.http.get(f"/events/{event_id}.ics")
+    token = get_event(engine, event_id).calendar_token
+    response = bot.http.get(f"/events/{event_id}.ics", params={"t": token})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/calendar")
     calendar = icalendar.Calendar.from_ical(response.content)
@@ -134,8 +135,9 @@ def test_ics_parses_with_icalendar_and_drafts_are_not_public(bot_factory: Any, e
     assert vevent.decoded("dtstart") == T0 + timedelta(days=2)
     assert vevent.decoded("dtend") == T0 + timedelta(days=2, hours=2)
     assert str(vevent["location"]) == "第一公民館"
-    assert bot.http.get(f"/events/{draft_id}.ics").status_code == 404
-    assert bot.http.get("/events/99999.ics").status_code == 404
+    draft_token = get_event(engine, draft_id).calendar_token
+    assert bot.http.get(f"/events/{draft_id}.ics", params={"t": draft_token}).status_code == 404
+    assert bot.http.get("/events/99999.ics", params={"t": token}).status_code == 404
 
 
 def make_area_other(engine: Any) -> int:
@@ -173,7 +175,8 @@ def test_event_card_carries_rsvp_buttons_and_passes_the_spec(bot_factory: Any, e
     footer = str(cards[0]["contents"]["footer"])
     for answer in ("going", "maybe", "not"):
         assert f"a=rsvp&e={event_id}&v={answer}" in footer
-    assert f"/events/{event_id}.ics" in footer
+    token = get_event(engine, event_id).calendar_token
+    assert f"/events/{event_id}.ics?t={token}" in footer
     for locale in ("en", "ja-easy"):  # every locale renders valid JSON
         say = event_card_say(
             get_event(engine, event_id), bot.app.state.content, locale, "https://example.org"

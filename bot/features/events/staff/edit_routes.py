@@ -20,15 +20,17 @@ from bot.core.scope import Permission, visible_associations
 from bot.features.events import events, messages
 from bot.features.events.models import Event
 from bot.features.events.staff.form import (
-    AUDIENCES,
     CATEGORIES,
+    KEEP_AUDIENCE,
     EventForm,
+    audiences_for,
     parse_event_form,
     raw_of,
 )
 from bot.features.events.staff.views import EventNotFound, scoped_event
 from bot.staff import once
 from bot.staff.deps import (
+    MAX_DB_ID,
     Csrf,
     DbId,
     NotifierDep,
@@ -65,7 +67,7 @@ def _form_page(
         event=event,
         associations=associations,
         categories=CATEGORIES,
-        audiences=AUDIENCES,
+        audiences=audiences_for(user.scope),
         readability=readability(form.raw.get("description", "")),
         **extra,
     )
@@ -115,11 +117,14 @@ async def create_event(
         association_id = int(str(raw.get("association_id", "")))
     except ValueError:
         association_id = 0
+    if not 0 < association_id <= MAX_DB_ID:  # a huge number is no association, not an error
+        association_id = 0
     form = parse_event_form(
         raw,
         tz=settings.tz,
         association_id=association_id,
         now=now,
+        audiences=audiences_for(user.scope),
     )
     if association_id:
         user.scope.require_association(db, association_id)  # another association: 403
@@ -167,6 +172,8 @@ def edit_event_page(
     """The event's form, filled in; publish and cancel buttons beside it."""
     event = _scoped(db, user, event_id)
     form = EventForm(raw_of(event, settings.tz))
+    if form.raw["audience"] not in audiences_for(user.scope):
+        form.raw["audience"] = KEEP_AUDIENCE  # shown as it is, kept unless narrowed
     return _form_page(request, db, user, form, event=event, done=done if done in DONE else None)
 
 
@@ -189,6 +196,7 @@ async def edit_event(
         tz=settings.tz,
         association_id=event.association_id or 0,
         now=None,
+        audiences=audiences_for(user.scope),
     )
     if event.status == "cancelled":
         form.errors["status"] = "cancelled"

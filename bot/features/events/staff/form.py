@@ -13,6 +13,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from bot.core.audience import Audience
+from bot.core.scope import Scope
 from bot.core.translated import form_of_translations, translations_from_form
 from bot.features.events.models import Event
 
@@ -66,10 +67,21 @@ def _local(raw: str, tz: tzinfo) -> datetime:
     return datetime.fromisoformat(raw).replace(tzinfo=tz).astimezone(UTC)
 
 
+def audiences_for(scope: Scope) -> tuple[str, ...]:
+    """The audiences an account may choose: "everyone" for city and ward staff only."""
+    return AUDIENCES if scope.may_address_everyone else ("association",)
+
+
 def parse_event_form(
-    raw: Mapping[str, Any], *, tz: tzinfo, association_id: int, now: datetime | None
+    raw: Mapping[str, Any],
+    *,
+    tz: tzinfo,
+    association_id: int,
+    now: datetime | None,
+    audiences: tuple[str, ...] = AUDIENCES,
 ) -> EventForm:
-    """Parse the posted form; `now` given (creation) refuses a start in the past."""
+    """Parse the posted form; `now` given (creation) refuses a start in the past; an
+    audience outside `audiences` (what the account may choose) is an error."""
     names = (*FIELDS, *TRANSLATION_INPUTS, "association_id")
     form = EventForm({name: _text(raw, name) for name in names})
     form.raw["headcount_allowed"] = "true" if raw.get("headcount_allowed") else ""
@@ -80,7 +92,7 @@ def parse_event_form(
     audience = form.raw["audience"] or "association"
     if audience == KEEP_AUDIENCE and now is None:
         pass  # an edit that keeps the stored audience
-    elif audience not in AUDIENCES:
+    elif audience not in audiences:
         form.errors["audience"] = "audience"
     else:
         spec = (

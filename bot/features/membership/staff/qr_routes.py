@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
@@ -26,6 +26,7 @@ from bot.staff.deps import (
     Csrf,
     DbId,
     NowDep,
+    OptionalFormId,
     PageAccess,
     SessionDep,
     SettingsDep,
@@ -74,8 +75,8 @@ def qr_issue(
     csrf: Csrf,
     db: SessionDep,
     now: NowDep,
-    association_id: Annotated[int | None, Form()] = None,
-    counter_id: Annotated[int | None, Form()] = None,
+    association_id: OptionalFormId = None,
+    counter_id: OptionalFormId = None,
 ) -> Response:
     """Issue a code for an association or a moving-in counter in scope."""
     if (association_id is None) == (counter_id is None):
