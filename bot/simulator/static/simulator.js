@@ -621,6 +621,7 @@ function renderRichMenu(menu, imageUrl) {
     const b = area.bounds;
     const button = actionButton(area.action, "richmenu-area");
     button.dataset.testid = "richmenu-area";
+    if (area.action?.label) button.setAttribute("aria-label", area.action.label);
     Object.assign(button.style, {
       left: `${(100 * b.x) / width}%`, top: `${(100 * b.y) / height}%`,
       width: `${(100 * b.width) / width}%`, height: `${(100 * b.height) / height}%`,
