@@ -11,7 +11,8 @@ nothing falls back to global settings.
 
 A recipient in the middle of a conversation gets their copy only once it ends or expires
 (`conversation/held.py`): a push would otherwise take away the chips of the question they
-are answering. `urgent` pushes do not wait.
+are answering. `urgent` pushes do not wait. Broadcasts leave out residents who erased their
+data and came back without asking for anything again.
 
 With `under_policy`, the scheduler's rules apply before anything is queued: nothing goes
 while LINE's monthly quota is past its hold share, quiet hours defer it, and (with
@@ -43,6 +44,9 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 SaysFor = Callable[[str], Sequence[Say]]  # locale -> what to say in it
+# Pushes to an audience rather than in answer to something the resident did: a resident back
+# after erasing their data gets none of these until they join again (core/residents.py).
+BROADCAST_KINDS = frozenset({"survey_invite", "survey_nudge", "notice", "event_announcement"})
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,9 @@ class Notifier:
         quiet hours would delay past `send_by` (an event's start) is dropped as pointless.
         """
         ids = list(dict.fromkeys(resident_ids))
+        if kind in BROADCAST_KINDS and ids:
+            quiet = residents.quiet_among(session, ids)
+            ids = [rid for rid in ids if rid not in quiet]
         if not ids:
             return []
         quota = send_policy.current_quota(session, now, self.tz) if under_policy else None

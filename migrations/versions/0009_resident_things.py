@@ -1,4 +1,5 @@
-"""held_push: pushes waiting for the end of the recipient's conversation (issue 17)
+"""held_push: pushes waiting for the end of the recipient's conversation; erased_line_user and
+quiet_resident: no broadcast to a resident back after erasing their data (issue 17)
 
 Revision ID: 0009_resident_things
 Revises: 0004_hancho
@@ -38,7 +39,24 @@ def upgrade() -> None:
                               unique=False)
 
 
+    op.create_table(
+        "erased_line_user",
+        sa.Column("digest", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("erased_at", bot.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("digest"),
+    )
+    op.create_table(
+        "quiet_resident",
+        sa.Column("resident_id", sa.Integer(), nullable=False),
+        sa.Column("since", bot.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["resident_id"], ["resident.id"]),
+        sa.PrimaryKeyConstraint("resident_id"),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("quiet_resident")
+    op.drop_table("erased_line_user")
     with op.batch_alter_table("held_push", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_held_push_resident_id"))
     op.drop_table("held_push")
