@@ -17,6 +17,7 @@ from bot.conversation import engine, postback
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
 from bot.conversation.menu import main_menu
+from bot.conversation.numbers import parse_count
 from bot.conversation.registry import Registry
 from bot.conversation.store import save_state
 from bot.core import hooks
@@ -277,6 +278,18 @@ def _child_options(data: Data, ctx: FlowContext) -> list[Option]:
     ]
 
 
+def _typed_count(options: Any) -> Any:
+    """A count step's parse: a typed count (「ふたり」, 2人, two) that a chip offers."""
+
+    def parse(given: FlowInput, data: Data, ctx: FlowContext) -> str:
+        count = parse_count(given.text) if given.kind == "text" else None
+        if count is None or str(count) not in {o.value for o in options(data, ctx)}:
+            raise Invalid("common.choose_option")
+        return str(count)
+
+    return parse
+
+
 def _title_params(data: Data, ctx: FlowContext) -> Mapping[str, Any]:
     return {"title": _flow_event(data, ctx).title}
 
@@ -293,6 +306,7 @@ HEADCOUNT_FLOW = Flow(
             "adults",
             "rsvp.ask_adults",
             options=_adult_options,
+            parse=_typed_count(_adult_options),
             next="children",
             prompt_params=_title_params,
             help_key="rsvp.help_count",
@@ -301,6 +315,7 @@ HEADCOUNT_FLOW = Flow(
             "children",
             "rsvp.ask_children",
             options=_child_options,
+            parse=_typed_count(_child_options),
             prompt_params=_title_params,
             help_key="rsvp.help_count",
         ),
