@@ -150,7 +150,10 @@ class Runner:
         options = step.options(state.data, ctx) if callable(step.options) else step.options
         typed = given.text.strip()
         for option in options:
-            if option.kind == "postback" and typed == self.renderer.label(option, ctx.locale):
+            if option.kind == "postback" and typed in (
+                self.renderer.label(option, ctx.locale),
+                self.renderer.full_label(option, ctx.locale),
+            ):
                 return FlowInput(
                     "postback", data={"f": flow.name, "s": step.name, "v": option.value}
                 )
