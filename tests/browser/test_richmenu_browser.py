@@ -66,8 +66,11 @@ def tiles(sim: SimulatorPage) -> list[str]:
 
 
 def tap_tile(sim: SimulatorPage, label: str) -> None:
-    """Tap the rich-menu area whose label is ``label``."""
+    """Tap the rich-menu area whose label is ``label``, opening the menu first when typing
+    folded it away (as a person taps the menu bar)."""
     menu = sim.page.get_by_test_id("richmenu")
+    if menu.is_hidden():
+        sim.page.get_by_test_id("richmenu-bar").click()
     menu.get_by_role("button", name=label, exact=True).click()
 
 
@@ -141,14 +144,21 @@ def test_rich_menu_taps_and_typed_labels_answer_alike(
     subscriber = check_every_tile(simulator, content, "subscriber")
     assert content.text("richmenu.join") in subscriber
 
+    simulator.page.get_by_test_id("chat").click()  # leave the message box
+    if bar.get_attribute("aria-expanded") == "false":  # typing the labels folded it
+        bar.click()
     bar.click()  # the bar folds the menu away and opens it again, as in LINE
     simulator.expect(simulator.page.get_by_test_id("richmenu")).to_be_hidden()
     simulator.screenshot("menu-folded")
     bar.click()
+    simulator.expect(simulator.page.get_by_test_id("richmenu")).to_be_visible()
+    simulator.page.get_by_test_id("composer-input").focus()  # typing folds it too
+    simulator.expect(bar).to_have_attribute("aria-expanded", "false")
 
     user_id = str(simulator.page.get_by_test_id("resident-select").input_value())
     make_member_and_link(demo_server, user_id)
     simulator.send_text("メニュー")  # any reply makes the page look at the menu again
+    simulator.expect(bar).to_have_attribute("aria-expanded", "true")  # a new menu opens
     area = simulator.page.get_by_test_id("richmenu").get_by_role(
         "button", name=content.text("richmenu.my_events"), exact=True
     )

@@ -848,6 +848,10 @@ function setUpControls() {
   $("tool-block").addEventListener("click", () => send({ kind: "unfollow" }));
   $("banner-action").addEventListener("click", () => send({ kind: "follow" }));
   $("richmenu-bar").addEventListener("click", () => showRichMenu(!state.richMenu.open));
+  // As in LINE, the keyboard and the rich menu take turns: typing folds the menu away.
+  $("composer-input").addEventListener("focus", () => {
+    if (state.richMenu.id && state.richMenu.open) showRichMenu(false);
+  });
 }
 
 async function start() {
