@@ -11,7 +11,8 @@ events which events just ended; volunteering asks which events an opportunity ma
 With no answerer installed, an `ask_*` returns nothing. Notices ask events how to show the
 event a notice invites to; events ask notices to announce an event published in LINE;
 audiences ask who took part in anything; the events' diversity page asks membership who
-arrived through a city counter's QR.
+arrived through a city counter's QR; わたしの出欠 asks events and volunteering what each
+resident has said they will do (`ask_resident_commitments`).
 """
 
 from __future__ import annotations
