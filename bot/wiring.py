@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bot.content import Content
-from bot.conversation import language, richmenu_file
+from bot.conversation import held, language, richmenu_file
 from bot.conversation import store as flow_store
-from bot.conversation.jobs import Purge, retention_job
+from bot.conversation.jobs import Purge, held_release_job, retention_job
 from bot.conversation.registry import Registry
 from bot.core import consent, erasure, hooks
 from bot.feature import Feature
@@ -41,6 +41,7 @@ def install() -> None:
     """Wire the features' hooks and erasers (idempotent)."""
     hooks.install(feature.subscriptions for feature in FEATURES)
     erasure.register_eraser(flow_store.forget)
+    erasure.register_eraser(held.forget)
     for feature in FEATURES:
         for eraser in feature.erasers:
             erasure.register_eraser(eraser)
@@ -58,7 +59,7 @@ def build_registry() -> Registry:
 
 def all_jobs(settings: Settings, quota_source: QuotaSource | None) -> list[JobSpec]:
     """Every periodic job: the platform's, the retention purge, then each feature's."""
-    jobs = [*platform_jobs(settings, quota_source), retention_job(settings)]
+    jobs = [*platform_jobs(settings, quota_source), retention_job(settings), held_release_job()]
     for feature in FEATURES:
         if feature.jobs is not None:
             jobs.extend(feature.jobs(settings))

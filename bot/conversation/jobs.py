@@ -16,13 +16,14 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.content import Content
+from bot.conversation import held
 from bot.conversation import store as flow_store
 from bot.conversation.notifier import Notifier
 from bot.conversation.render import Renderer
 from bot.core import erasure
 from bot.platform import inbox
 from bot.platform.delivery.send_policy import Policy
-from bot.platform.scheduler.jobs import DailyAt, JobSpec
+from bot.platform.scheduler.jobs import DailyAt, Every, JobSpec
 from bot.settings import Settings
 
 Purge = Callable[[Session, datetime, Settings], int]  # (session, now, settings) -> rows removed
@@ -81,3 +82,8 @@ def retention_purge(*, now: datetime, session: Session, deps: JobDeps) -> int:
     for purge in deps.purges:
         removed += purge(session, now, settings)
     return removed
+
+
+def held_release_job() -> JobSpec:
+    """Every minute: pushes that waited for a conversation which has since expired go out."""
+    return JobSpec("held_push_release", held.release_job, Every(held.RELEASE_EVERY))

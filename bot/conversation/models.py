@@ -33,3 +33,23 @@ class RichMenuRecord(SQLModel, table=True):
     rich_menu_id: str = Field(max_length=80)
     definition_hash: str = Field(max_length=64)
     synced_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class HeldPush(SQLModel, table=True):
+    """A push waiting for its recipient's conversation to end or expire.
+
+    LINE shows quick-reply chips only under the newest message, so a push arriving in the
+    middle of a flow would take away the chips of the question being answered. The Notifier
+    holds such a push here; it is queued in the outbox, under `key`, once the conversation
+    ends (store.save_state) or expires (the release job).
+    """
+
+    __tablename__ = "held_push"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=220, unique=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    kind: str = Field(max_length=40)
+    messages: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -9,6 +9,11 @@ Residents LINE cannot reach (no LINE user ID) are left out.
 to flows (`ctx.notifier`), staff pages (`NotifierDep`) and scheduler jobs (`deps.notifier`):
 nothing falls back to global settings.
 
+A recipient in the middle of a conversation gets their copy only once it ends or expires
+(`conversation/held.py`): a push would otherwise take away the chips of the question they
+are answering. `urgent` pushes do not wait. Broadcasts leave out residents who erased their
+data and came back without asking for anything again.
+
 With `under_policy`, the scheduler's rules apply before anything is queued: nothing goes
 while LINE's monthly quota is past its hold share, quiet hours defer it, and (with
 `use_budget`) only residents with room in their weekly budget get it.
@@ -27,6 +32,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from bot.content import Content
+from bot.conversation import held
 from bot.conversation.engine import Say
 from bot.conversation.render import Renderer
 from bot.core import residents
@@ -38,6 +44,9 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 SaysFor = Callable[[str], Sequence[Say]]  # locale -> what to say in it
+# Pushes to an audience rather than in answer to something the resident did: a resident back
+# after erasing their data gets none of these until they join again (core/residents.py).
+BROADCAST_KINDS = frozenset({"survey_invite", "survey_nudge", "notice", "event_announcement"})
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,9 @@ class Notifier:
         quiet hours would delay past `send_by` (an event's start) is dropped as pointless.
         """
         ids = list(dict.fromkeys(resident_ids))
+        if kind in BROADCAST_KINDS and ids:
+            quiet = residents.quiet_among(session, ids)
+            ids = [rid for rid in ids if rid not in quiet]
         if not ids:
             return []
         quota = send_policy.current_quota(session, now, self.tz) if under_policy else None
@@ -99,9 +111,11 @@ class Notifier:
             if key_by_recipients:
                 message_key += f":{_digest(group)}"
             defer = not_before
+            if _already_queued(session, message_key):  # the same cause, queued before
+                if not under_policy:
+                    sent.extend(group)
+                continue
             if under_policy:
-                if _already_queued(session, message_key):
-                    continue
                 decision = send_policy.decide(
                     Push(urgent, message_key, len(group)), None, now, self.tz, quota, self.policy
                 )
@@ -116,12 +130,24 @@ class Notifier:
                         )
                         continue
                     defer = decision.at
+            messages = self.renderer.messages(list(says_for(locale)), locale)
+            waiting = set() if urgent else held.busy(session, group, now)
+            for rid in waiting:  # their copy waits until their conversation ends
+                held.hold(
+                    session,
+                    key=f"{message_key}:held:{rid}",
+                    kind=kind,
+                    resident_id=rid,
+                    messages=messages,
+                    not_before=defer,
+                    now=now,
+                )
             outbox.enqueue(
                 session,
                 key=message_key,
                 kind=kind,
-                recipient_ids=group,
-                messages=self.renderer.messages(list(says_for(locale)), locale),
+                recipient_ids=[rid for rid in group if rid not in waiting],
+                messages=messages,
                 urgent=urgent,
                 not_before=defer,
                 now=now,

@@ -11,8 +11,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from bot.content import Content
 from bot.conversation import postback
 from bot.conversation.engine import Option, Say
+from bot.conversation.labels import shorten
 
 LABEL_LIMIT = 20
+DISPLAY_TEXT_LIMIT = 300  # a postback's displayText
 
 
 class Renderer:
@@ -46,9 +48,12 @@ class Renderer:
         return message
 
     def label(self, option: Option, locale: str) -> str:
-        """The visible label of an option, cut to LINE's 20-character limit."""
-        label = option.label or self.content.text(option.label_key, locale, **option.label_params)
-        return label if len(label) <= LABEL_LIMIT else label[: LABEL_LIMIT - 1] + "…"
+        """The visible label of an option, cut at a word boundary to LINE's 20 characters."""
+        return shorten(self.full_label(option, locale), LABEL_LIMIT)
+
+    def full_label(self, option: Option, locale: str) -> str:
+        """The option's label before any cut (shown as the resident's bubble when tapped)."""
+        return option.label or self.content.text(option.label_key, locale, **option.label_params)
 
     def action(self, option: Option, say: Say, locale: str) -> dict[str, Any]:
         """The LINE action behind an option."""
@@ -62,7 +67,8 @@ class Renderer:
         data = self.postback_data(option, say)
         if option.kind == "datetime":
             return {"type": "datetimepicker", "label": label, "data": data, "mode": "datetime"}
-        return {"type": "postback", "label": label, "data": data, "displayText": label}
+        shown = self.full_label(option, locale)[:DISPLAY_TEXT_LIMIT]
+        return {"type": "postback", "label": label, "data": data, "displayText": shown}
 
     def quick_reply(self, option: Option, say: Say, locale: str) -> dict[str, Any]:
         """A quick-reply chip."""

@@ -85,7 +85,8 @@ class MenuDefinition:
         ]
         return {
             "size": {"width": WIDTH, "height": self.height},
-            "selected": False,
+            # Open when the chat opens: residents who never found the bar still see it.
+            "selected": True,
             "name": f"tsunagari-{self.role}",
             "chatBarText": self.chat_bar,
             "areas": areas,

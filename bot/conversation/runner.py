@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.conversation import engine
+from bot.conversation import engine, postback
 from bot.conversation.actions import Forged
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Flow, FlowInput, Outcome, Say, State
-from bot.conversation.menu import main_menu
+from bot.conversation.menu import main_menu, menu_words, normalise_label
 from bot.conversation.registry import Registry
 from bot.conversation.render import Renderer
 from bot.conversation.store import load_state, save_state
@@ -25,6 +25,7 @@ class Runner:
     def __init__(self, registry: Registry, renderer: Renderer) -> None:
         self.registry = registry
         self.renderer = renderer
+        self._menu_words: dict[str, str] | None = None  # built on first use, content is fixed
 
     def handle(self, ctx: FlowContext, given: FlowInput) -> list[Say]:
         """Everything to say back to `given`; state changes go into ctx.session."""
@@ -34,6 +35,10 @@ class Runner:
             # A chip's label typed out is an answer, even when it looks like a command word.
             given = self._typed_label_as_tap(ctx, self.registry.flows[state.flow], state, given)
         command = self._command(ctx, given)
+        if command is None and given.kind == "text":
+            # A menu item's label typed out works like tapping it, from anywhere.
+            given = self._typed_menu_label(ctx, given)
+            command = self._command(ctx, given)
         if command is not None:
             return self._run_command(ctx, command, state, user_id)
         if given.kind == "postback" and given.data.get("a"):
@@ -145,11 +150,23 @@ class Runner:
         options = step.options(state.data, ctx) if callable(step.options) else step.options
         typed = given.text.strip()
         for option in options:
-            if option.kind == "postback" and typed == self.renderer.label(option, ctx.locale):
+            if option.kind == "postback" and typed in (
+                self.renderer.label(option, ctx.locale),
+                self.renderer.full_label(option, ctx.locale),
+            ):
                 return FlowInput(
                     "postback", data={"f": flow.name, "s": step.name, "v": option.value}
                 )
         return given
+
+    def _typed_menu_label(self, ctx: FlowContext, given: FlowInput) -> FlowInput:
+        """The label of a chip-menu or rich-menu item, typed, as the tap it names."""
+        if self._menu_words is None:
+            self._menu_words = menu_words(ctx.content)
+        data = self._menu_words.get(normalise_label(given.text))
+        if data is None:
+            return given
+        return FlowInput("postback", data=postback.decode(data))
 
 
 def _ttl(runner: Runner, state: State) -> timedelta:

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
+from bot.conversation import held
 from bot.conversation.engine import State
 from bot.conversation.models import Conversation
 from bot.core.models.residents import Resident
@@ -23,6 +24,7 @@ def load_state(session: Session, user_id: str, now: datetime) -> tuple[State | N
     if row.expires_at <= now:
         session.delete(row)
         session.flush()
+        held.release_for_user(session, user_id, now)
         return None, True
     state = State(
         flow=row.flow,
@@ -42,6 +44,7 @@ def save_state(session: Session, user_id: str, state: State | None, now: datetim
         if row is not None:
             session.delete(row)
             session.flush()
+            held.release_for_user(session, user_id, now)  # pushes that waited for the end
         return
     if row is None:
         row = Conversation(

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from bot.content import LOCALES, ContentError, read_yaml
+from bot.core import residents
 from bot.core.models.consent import ConsentDecision, ConsentRecord, ConsentScope
 
 CONSENT_DIR = "consent"
@@ -87,6 +88,8 @@ def record(
     ]
     session.add_all(rows)
     session.flush()
+    if agreed:  # asking to join again: broadcasts reach a resident back after erasure again
+        residents.end_quiet(session, resident_id)
     return rows
 
 
@@ -113,3 +116,18 @@ def withdraw_all(session: Session, resident_id: int, now: datetime) -> int:
         row.withdrawn_at = now
         session.add(row)
     return len(rows)
+
+
+def latest_agreement(session: Session, resident_id: int) -> ConsentRecord | None:
+    """The resident's newest agreement still standing (for 「わたしの町内会」), or None."""
+    query = (
+        select(ConsentRecord)
+        .where(
+            ConsentRecord.resident_id == resident_id,
+            ConsentRecord.scope == ConsentScope.ASSOCIATION,
+            ConsentRecord.decision == ConsentDecision.AGREED,
+            col(ConsentRecord.withdrawn_at).is_(None),
+        )
+        .order_by(col(ConsentRecord.decided_at).desc())
+    )
+    return session.exec(query).first()

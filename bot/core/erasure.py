@@ -2,9 +2,10 @@
 
 What is erased: the LINE user ID (the link to a person), every personal field of every
 application and membership, the conversation in progress, officer links and live consent.
-What stays: rows keyed by the resident's bare id holding counts and times (consents given,
-applications made and decided, household sizes), so tallies and the funnel still add up
-and nobody can be found in them.
+What stays: a one-way digest of the LINE user ID, so that if they write again nothing is
+broadcast to them until they ask (core/residents.py); rows keyed by the resident's bare id
+holding counts and times (consents given, applications made and decided, household sizes),
+so tallies and the funnel still add up and nobody can be found in them.
 
 Ending memberships this way is a change of membership like any other: it is announced
 through `hooks.emit_membership_changed` once the features' erasers have run.
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.core import consent, hooks
+from bot.core import consent, hooks, residents
 from bot.core.models.membership import EndReason, Membership, MembershipStatus, Officer
 from bot.core.models.residents import PurgeSchedule, Resident, ResidentStatus
 
@@ -60,6 +61,8 @@ def erase_resident(
         session.delete(schedule)
     for eraser in _erasers:
         eraser(session, resident.id, now)
+    if resident.line_user_id:
+        residents.remember_erased(session, resident.line_user_id, now)
     resident.line_user_id = None
     resident.status = ResidentStatus.DELETED
     session.add(resident)

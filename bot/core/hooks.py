@@ -12,7 +12,8 @@ With no answerer installed, an `ask_*` returns nothing. Notices ask events how t
 event a notice invites to; events ask notices to announce an event (published in LINE, or
 from the staff web after showing what it would reach and cost);
 audiences ask who took part in anything; the events' diversity page asks membership who
-arrived through a city counter's QR.
+arrived through a city counter's QR; わたしの出欠 asks events and volunteering what each
+resident has said they will do (`ask_resident_commitments`).
 """
 
 from __future__ import annotations
@@ -119,6 +120,21 @@ CounterArrivals = Callable[[Session, list[int]], dict[int, datetime]]
 
 
 @dataclass(frozen=True)
+class Commitment:
+    """Something a resident said they will do (an event answered, a shift taken), as わたしの
+    出欠 lists it: one line in their language, and the postbacks that change or cancel it."""
+
+    starts_at: datetime
+    line: str
+    change: str | None = None  # postback data; None when it cannot be changed, only cancelled
+    cancel: str | None = None
+
+
+# (session, resident id, now, content, locale, time zone) -> what the resident has still to do
+ResidentCommitments = Callable[[Session, int, datetime, Content, str, Any], list[Commitment]]
+
+
+@dataclass(frozen=True)
 class Subscriptions:
     """What one feature wants to hear about."""
 
@@ -137,6 +153,8 @@ class Subscriptions:
     counter_arrivals: tuple[CounterArrivals, ...] = ()
     # Figures for the officers' daily digest, counted by the feature that owns them.
     digest_counts: tuple[DigestCounts, ...] = ()
+    # What a resident has said they will do, for わたしの出欠.
+    resident_commitments: tuple[ResidentCommitments, ...] = ()
 
 
 @dataclass
@@ -154,6 +172,7 @@ class _Installed:
     participation: list[Participation] = field(default_factory=list)
     counter_arrivals: list[CounterArrivals] = field(default_factory=list)
     digest_counts: list[DigestCounts] = field(default_factory=list)
+    resident_commitments: list[ResidentCommitments] = field(default_factory=list)
 
 
 _installed = _Installed()
@@ -179,6 +198,7 @@ def install(subscriptions: Iterable[Subscriptions]) -> None:
         _add(_installed.participation, subs.participation)
         _add(_installed.counter_arrivals, subs.counter_arrivals)
         _add(_installed.digest_counts, subs.digest_counts)
+        _add(_installed.resident_commitments, subs.resident_commitments)
 
 
 def _add(installed: list[Any], answerers: Iterable[Any]) -> None:
@@ -306,3 +326,15 @@ def ask_digest_counts(
         for name, count in fn(session, association_id, since, until).items():
             merged[name] = merged.get(name, 0) + int(count)
     return merged
+
+
+def ask_resident_commitments(
+    session: Session, resident_id: int, now: datetime, content: Content, locale: str, tz: Any
+) -> list[Commitment]:
+    """Everything the resident has said they will do and that has not ended, soonest first."""
+    found = [
+        one
+        for fn in _installed.resident_commitments
+        for one in fn(session, resident_id, now, content, locale, tz)
+    ]
+    return sorted(found, key=lambda c: c.starts_at)

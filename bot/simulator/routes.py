@@ -25,6 +25,7 @@ from starlette.types import Send as AsgiSend
 
 from bot.platform.line.signature import sign
 from bot.settings import Settings
+from bot.simulator import richmenu_routes
 from bot.simulator import webhook_events as events
 from bot.simulator.line_links import UnsupportedLink, parse_line_link, same_account
 from bot.simulator.scan_examples import counter_qr_links
@@ -88,6 +89,7 @@ def mount_simulator(app: FastAPI, standin: LineStandin | None = None) -> None:
     app.mount(STANDIN_PREFIX, Unprefixed(standin.app), name="line-standin")
     app.mount("/simulator/static", StaticFiles(directory=STATIC_DIR), name="simulator-static")
     app.include_router(router)
+    richmenu_routes.mount(app)
     add_scan_examples(
         app, lambda settings: counter_qr_links(settings, app.state.engine, app.state.content)
     )

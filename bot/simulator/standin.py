@@ -265,6 +265,12 @@ class LineStandin:
         with self._lock:
             return self._menus.links.get(user_id, self._menus.default)
 
+    def rich_menu(self, menu_id: str) -> dict[str, Any] | None:
+        """A rich menu as the bot created it (size, chat bar text, areas), or None."""
+        with self._lock:
+            menu = self._menus.menus.get(menu_id)
+            return dict(menu) if menu is not None else None
+
     def rich_menu_image(self, menu_id: str) -> tuple[str, bytes] | None:
         """The uploaded image of a rich menu as (content type, bytes)."""
         with self._lock:

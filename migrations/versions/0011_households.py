@@ -2,7 +2,7 @@
 members, notice recipients and paper ticks
 
 Revision ID: 0011_households
-Revises: 0008_readings
+Revises: 0009_resident_things
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from alembic import op
 import bot.columns
 
 revision: str = "0011_households"
-down_revision: str | None = "0008_readings"
+down_revision: str | None = "0009_resident_things"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

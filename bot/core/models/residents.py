@@ -52,3 +52,25 @@ class ResidentInterest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     resident_id: int = Field(foreign_key="resident.id")
     tag: str = Field(max_length=32)
+
+
+class ErasedLineUser(SQLModel, table=True):
+    """A LINE user who had their data erased, known only by a one-way digest of their user ID.
+
+    Should they write to the bot again they are a new resident, and `QuietResident` keeps
+    broadcasts (surveys, notices, event announcements) from them until they ask again.
+    """
+
+    __tablename__ = "erased_line_user"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    erased_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class QuietResident(SQLModel, table=True):
+    """A resident back after erasing their data: no broadcast reaches them until they join."""
+
+    __tablename__ = "quiet_resident"
+
+    resident_id: int = Field(foreign_key="resident.id", primary_key=True)
+    since: datetime = Field(sa_type=UTCDateTime)

@@ -40,3 +40,10 @@ class MyEvents(Action, prefix="my_events"):
 @dataclass(frozen=True)
 class UpcomingEvents(Action, prefix="events"):
     """行事の予定: events the resident is invited to, as cards."""
+
+
+@dataclass(frozen=True)
+class EventCard(Action, prefix="event_card"):
+    """変更 in わたしの出欠: the event's card again, to answer anew."""
+
+    event_id: int = wire("e")

@@ -65,5 +65,7 @@ FEATURE = Feature(
         describe_event=(messages.describe_for_notice,),
         # Audiences can reach residents who never took part in an event.
         participation=(events.took_part,),
+        # わたしの出欠 lists the events answered beside other features' commitments.
+        resident_commitments=(messages.commitments,),
     ),
 )

@@ -18,11 +18,11 @@ from sqlmodel import Session
 from bot.content import Content
 from bot.conversation.engine import Option, Say
 from bot.conversation.notifier import Notifier
-from bot.core.hooks import EventBrief
+from bot.core.hooks import Commitment, EventBrief
 from bot.core.translated import organiser_text
 from bot.core.when import when_text
-from bot.features.events.actions import ANSWERS, OfferReply, RsvpTap
-from bot.features.events.events import EventCancel, EventEdit
+from bot.features.events.actions import ANSWERS, CancelRsvp, EventCard, OfferReply, RsvpTap
+from bot.features.events.events import EventCancel, EventEdit, upcoming_for_resident
 from bot.features.events.models import Event, EventStatus, WaitlistOffer
 from bot.features.events.rsvp import Expiry
 
@@ -225,3 +225,25 @@ def tell_expiry(notifier: Notifier, session: Session, now: datetime, expiry: Exp
     for offer in expiry.offers:
         tell_offers(notifier, session, now, expiry.events[offer.event_id], [offer])
     return len(expiry.expired)
+
+
+def commitments(
+    session: Session, resident_id: int, now: datetime, content: Content, locale: str, _tz: Any
+) -> list[Commitment]:
+    """The events the resident answered 参加 or 未定 (or waits for), for わたしの出欠."""
+    found = []
+    for event, answer in upcoming_for_resident(session, resident_id=resident_id, now=now):
+        state = content.text(f"rsvp.state.{answer.answer}", locale)
+        line = content.text(
+            "rsvp.my_events_line", locale, state=state, **describe(event, content, locale)
+        )
+        event_id = int(event.id or 0)
+        found.append(
+            Commitment(
+                event.starts_at,
+                line,
+                change=EventCard(event_id).encode(),
+                cancel=CancelRsvp(event_id).encode(),
+            )
+        )
+    return found

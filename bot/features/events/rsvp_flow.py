@@ -1,7 +1,8 @@
 """RSVP in LINE: 参加 / 未定 / 不参加 on the event card, headcount by quick reply, needs, my events.
 
 Postback actions (outside flows): `a=rsvp&e=<event>&v=going|maybe|not`,
-`a=offer&o=<offer>&v=yes|no`, `a=my_events`, `a=rsvp_cancel&e=<event>`, `a=events`
+`a=offer&o=<offer>&v=yes|no`, `a=my_events` (わたしの出欠: events and, through a hook,
+volunteer shifts), `a=event_card&e=<event>`, `a=rsvp_cancel&e=<event>`, `a=events`
 (`a=ack&n=<notice>` is the notices feature's); a text hook checks residents in from the
 venue QR's pre-filled message. Two small flows ask the headcount and the needs note.
 """
@@ -16,13 +17,22 @@ from bot.conversation import engine, postback
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, FlowInput, Invalid, Option, Say, Step
 from bot.conversation.menu import main_menu
+from bot.conversation.numbers import parse_count
 from bot.conversation.registry import Registry
 from bot.conversation.store import save_state
+from bot.core import hooks
 from bot.features.events import checkin as event_checkin
 from bot.features.events import events, messages, rsvp
-from bot.features.events.actions import CancelRsvp, MyEvents, OfferReply, RsvpTap, UpcomingEvents
+from bot.features.events.actions import (
+    CancelRsvp,
+    EventCard,
+    MyEvents,
+    OfferReply,
+    RsvpTap,
+    UpcomingEvents,
+)
 from bot.features.events.messages import event_card_say
-from bot.features.events.models import Event, RsvpAnswer
+from bot.features.events.models import Event, EventStatus, RsvpAnswer
 
 NEEDS_CHOICES = ("wheelchair", "sign_language", "allergy")
 NEEDS_MAX = 120
@@ -36,6 +46,7 @@ def register(registry: Registry) -> None:
     registry.on(OfferReply, on_offer)
     registry.on(MyEvents, on_my_events)
     registry.on(CancelRsvp, on_cancel)
+    registry.on(EventCard, on_event_card)
     registry.on(UpcomingEvents, on_events)
     registry.code_hooks.insert(0, checkin_hook)
 
@@ -154,24 +165,41 @@ def on_offer(ctx: FlowContext, reply: OfferReply) -> list[Say]:
     return [Say("rsvp.offer_declined", _info(ctx, event))]
 
 
+MY_THINGS_SHOWN = 6  # two chips each (変更, 取消): twelve of LINE's thirteen quick replies
+
+
 def on_my_events(ctx: FlowContext, _tap: MyEvents) -> list[Say]:
-    """The resident's upcoming events, with a chip to cancel each."""
-    rows = events.upcoming_for_resident(ctx.session, resident_id=_resident_id(ctx), now=ctx.now)
-    if not rows:
-        return [Say("rsvp.my_events_none"), main_menu(ctx, "menu.after_cancel")]
-    lines, chips = [], []
-    for event, answer in rows[:10]:
-        info = _info(ctx, event)
-        state = ctx.content.text(f"rsvp.state.{answer.answer}", ctx.locale)
-        lines.append(ctx.content.text("rsvp.my_events_line", ctx.locale, state=state, **info))
-        chips.append(
-            Option(
-                "rsvp.cancel_chip",
-                CancelRsvp(event.id or 0).encode(),
-                label_params={"title": event.title[:12]},
-            )
+    """わたしの出欠: events answered and volunteer shifts taken, numbered, each with chips to
+    change or cancel it by its number; with nothing yet, what the resident can do next."""
+    found = hooks.ask_resident_commitments(
+        ctx.session, _resident_id(ctx), ctx.now, ctx.content, ctx.locale, ctx.settings.tz
+    )
+    if not found:
+        return [main_menu(ctx, "rsvp.my_events_none")]
+    shown = found[:MY_THINGS_SHOWN]
+    lines = [
+        ctx.content.text("rsvp.my_things_item", ctx.locale, n=n, line=one.line)
+        for n, one in enumerate(shown, 1)
+    ]
+    if len(found) > len(shown):
+        lines.append(
+            ctx.content.text("rsvp.my_things_more", ctx.locale, more=len(found) - len(shown))
         )
+    chips: list[Option] = []
+    for n, one in enumerate(shown, 1):
+        if one.change:
+            chips.append(Option("rsvp.change_chip_n", one.change, label_params={"n": n}))
+        if one.cancel:
+            chips.append(Option("rsvp.cancel_chip_n", one.cancel, label_params={"n": n}))
     return [Say("rsvp.my_events", {"events": "\n".join(lines)}, tuple(chips))]
+
+
+def on_event_card(ctx: FlowContext, tap: EventCard) -> list[Say]:
+    """変更 from わたしの出欠: the event's card again, to answer 参加 / 未定 / 不参加 anew."""
+    event = _event(ctx, tap.event_id)
+    if event is None or event.status != EventStatus.PUBLISHED:
+        return [Say("common.stale_button"), main_menu(ctx)]
+    return [event_card_say(event, ctx.content, ctx.locale, ctx.settings.public_base_url)]
 
 
 def on_cancel(ctx: FlowContext, tap: CancelRsvp) -> list[Say]:
@@ -250,6 +278,18 @@ def _child_options(data: Data, ctx: FlowContext) -> list[Option]:
     ]
 
 
+def _typed_count(options: Any) -> Any:
+    """A count step's parse: a typed count (「ふたり」, 2人, two) that a chip offers."""
+
+    def parse(given: FlowInput, data: Data, ctx: FlowContext) -> str:
+        count = parse_count(given.text) if given.kind == "text" else None
+        if count is None or str(count) not in {o.value for o in options(data, ctx)}:
+            raise Invalid("common.choose_option")
+        return str(count)
+
+    return parse
+
+
 def _title_params(data: Data, ctx: FlowContext) -> Mapping[str, Any]:
     return {"title": _flow_event(data, ctx).title}
 
@@ -266,6 +306,7 @@ HEADCOUNT_FLOW = Flow(
             "adults",
             "rsvp.ask_adults",
             options=_adult_options,
+            parse=_typed_count(_adult_options),
             next="children",
             prompt_params=_title_params,
             help_key="rsvp.help_count",
@@ -274,6 +315,7 @@ HEADCOUNT_FLOW = Flow(
             "children",
             "rsvp.ask_children",
             options=_child_options,
+            parse=_typed_count(_child_options),
             prompt_params=_title_params,
             help_key="rsvp.help_count",
         ),

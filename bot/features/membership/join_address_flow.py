@@ -16,7 +16,7 @@ from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, FlowInput, Invalid, Option, Step
 from bot.core import areas, place_names
 from bot.core.models.areas import Association, District
-from bot.features.membership.join_steps import JoinStep
+from bot.features.membership.join_steps import JoinStep, then
 
 PAGE = 11  # districts per page: with 次へ and わからない, 13 quick replies at most
 ANY_DISTRICT = "any"
@@ -106,7 +106,7 @@ def _after_town(answer: Any, data: Data) -> str:
         return JoinStep.TOWN_CHOICE
     if "nearby" in answer:
         return JoinStep.NEARBY_CHOICE
-    return JoinStep.NAME
+    return then(JoinStep.NAME)(answer, data)
 
 
 def _candidate_options(data: Data, ctx: FlowContext) -> list[Option]:
@@ -129,12 +129,13 @@ def _nearby_options(data: Data, ctx: FlowContext) -> list[Option]:
 
 
 def _retry_or_form(answer: Any, data: Data) -> str:
-    return JoinStep.TOWN if answer == NONE_OF_THESE else JoinStep.NAME
+    return JoinStep.TOWN if answer == NONE_OF_THESE else then(JoinStep.NAME)(answer, data)
 
 
 def chosen(data: Data) -> tuple[int, str | None]:
-    """The association (and the town, when typed) the address steps settled on."""
-    if data.get("assoc_confirm") == "yes":
+    """The association (and the town, when typed) the address steps settled on; a town typed
+    when correcting the summary wins over the association of the QR."""
+    if data.get("assoc_confirm") == "yes" and "town" not in data:
         return int(data["code_association"]), None
     town = data["town"]
     if "candidates" in town:
@@ -153,7 +154,7 @@ STEPS = (
         options=(Option("join.assoc_yes", "yes"), Option("join.assoc_other", "other")),
         prompt_params=lambda d, ctx: {"association": _code_association_name(d, ctx)},
         skip_if=lambda d, ctx: not d.get("code_association"),
-        next=lambda a, d: JoinStep.NAME if a == "yes" else JoinStep.WARD,
+        next=lambda a, d: then(JoinStep.NAME)(a, d) if a == "yes" else JoinStep.WARD,
     ),
     Step(
         JoinStep.WARD,

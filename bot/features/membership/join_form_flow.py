@@ -6,6 +6,8 @@ bot: 部屋番号（マンション名・号室）は？ [なし]           resi
 bot: 町内会からの連絡方法は？ [LINE] [電話] [訪問・回覧]  resident: [電話]
 bot: 電話番号を入力してください。                         resident: 019-123-4567
 bot: 以下の内容で申し込みます。…  [送信する] [修正する]
+resident: [修正する]  → bot: どこを直しますか？ [町名] [お名前] [人数] [部屋番号] [連絡方法]
+resident: [部屋番号]  → bot: 部屋番号は？   resident: 202   → bot: 以下の内容で… (the summary again)
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from typing import Any
 
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, FlowInput, Invalid, Option, Step
+from bot.conversation.numbers import parse_count
 from bot.core import place_names
 from bot.core.models.areas import Association
 from bot.core.models.membership import ContactMethod
 from bot.features.membership import join_codes
 from bot.features.membership.join_address_flow import chosen
-from bot.features.membership.join_steps import JoinStep
+from bot.features.membership.join_steps import JoinStep, then
 from bot.features.membership.memberships import MAX_HOUSEHOLD
 
 NAME_MAX = 40
@@ -53,11 +56,11 @@ def _has_code(text: str) -> bool:
 
 
 def parse_household(given: FlowInput, data: Data, ctx: Any) -> str:
-    """A typed household size: 1-20 (「3人」 and full-width digits accepted)."""
-    digits = _clean(given.text).removesuffix("人").strip()
-    if not digits.isdigit() or not 1 <= int(digits) <= MAX_HOUSEHOLD:
+    """A typed household size: 1-20, as digits or words (「3人」, ３, ふたり, 二人, three)."""
+    count = parse_count(given.text)
+    if count is None or not 1 <= count <= MAX_HOUSEHOLD:
         raise Invalid("join.household_invalid", limit=MAX_HOUSEHOLD)
-    return str(int(digits))
+    return str(count)
 
 
 def parse_room(given: FlowInput, data: Data, ctx: Any) -> str:
@@ -77,23 +80,71 @@ def parse_phone(given: FlowInput, data: Data, ctx: Any) -> str:
 
 
 def summary_params(data: Data, ctx: FlowContext) -> dict[str, Any]:
-    """What the summary shows: exactly what the association will see."""
-    association_id, town = chosen(data)
-    association = ctx.session.get(Association, association_id)
+    """What the summary shows: exactly what the association will see (an answer 戻る took
+    away shows as not given; 送信する then asks it again)."""
+    association_id, town = _chosen_or_none(data)
+    association = ctx.session.get(Association, association_id) if association_id else None
     text = ctx.content.text
+    none = text("join.not_given", ctx.locale)
+    contact = data.get("contact")
+    contact_text = text(f"join.contact.{contact}", ctx.locale) if contact else none
+    if contact == ContactMethod.PHONE:
+        contact_text += f" ({data.get('phone') or none})"
     return {
-        "association": place_names.association_name(association, ctx.locale) if association else "",
-        "town": place_names.stored_town_label(
-            ctx.session, association_id, town, ctx.locale, ctx.content
-        )
-        if town
-        else text("join.not_given", ctx.locale),
-        "name": data["name"],
-        "household": data["household"],
-        "room": data["room"] if data.get("room") != NO_ROOM else text("join.not_given", ctx.locale),
-        "contact": text(f"join.contact.{data['contact']}", ctx.locale)
-        + (f" ({data['phone']})" if data["contact"] == ContactMethod.PHONE else ""),
+        "association": (
+            place_names.association_name(association, ctx.locale) if association else none
+        ),
+        "town": (
+            place_names.stored_town_label(
+                ctx.session, association_id, town, ctx.locale, ctx.content
+            )
+            if town and association_id
+            else none
+        ),
+        "name": data.get("name") or none,
+        "household": data.get("household") or none,
+        "room": data["room"] if data.get("room") not in (None, NO_ROOM) else none,
+        "contact": contact_text,
     }
+
+
+def _chosen_or_none(data: Data) -> tuple[int | None, str | None]:
+    try:
+        return chosen(data)
+    except (KeyError, IndexError, ValueError, TypeError):
+        return None, None
+
+
+def missing_step(data: Data) -> str | None:
+    """The first question whose answer 戻る took away, or None when the form is complete."""
+    if _chosen_or_none(data)[0] is None:
+        return JoinStep.WARD
+    for step in (JoinStep.NAME, JoinStep.HOUSEHOLD, JoinStep.ROOM, JoinStep.CONTACT):
+        if not data.get(step):
+            return step
+    if data[JoinStep.CONTACT] == ContactMethod.PHONE and not data.get(JoinStep.PHONE):
+        return JoinStep.PHONE
+    return None
+
+
+def _after_summary(answer: Any, data: Data) -> str | None:
+    if answer == "fix":
+        return JoinStep.FIX
+    return missing_step(data)
+
+
+FIX_OPTIONS = tuple(
+    Option(f"join.fix_field.{field}", field)
+    for field in ("town", "name", "household", "room", "contact")
+)
+
+
+def _to_fix(answer: Any, data: Data) -> str:
+    """The step asking the answer to correct; the town starts from the district (or the
+    ward, after an association's QR, which asked neither)."""
+    if answer == "town":
+        return JoinStep.TOWN if data.get("district") else JoinStep.WARD
+    return str(answer)
 
 
 HOUSEHOLD_OPTIONS = tuple(Option(f"join.household_{n}", str(n)) for n in range(1, 6)) + (
@@ -105,7 +156,7 @@ STEPS = (
         JoinStep.NAME,
         "join.name_ask",
         parse=parse_name,
-        next=JoinStep.HOUSEHOLD,
+        next=then(JoinStep.HOUSEHOLD),
         max_text_length=80,
         help_key="join.name_help",
     ),
@@ -114,14 +165,14 @@ STEPS = (
         "join.household_ask",
         options=HOUSEHOLD_OPTIONS,
         parse=parse_household,
-        next=JoinStep.ROOM,
+        next=then(JoinStep.ROOM),
     ),
     Step(
         JoinStep.ROOM,
         "join.room_ask",
         options=(Option("join.no_room", NO_ROOM),),
         parse=parse_room,
-        next=JoinStep.CONTACT,
+        next=then(JoinStep.CONTACT),
         skip_if=lambda d, ctx: bool(d.get("slip")),  # the slip's household gave its address
         max_text_length=80,
     ),
@@ -143,6 +194,12 @@ STEPS = (
         "join.summary",
         prompt_params=summary_params,
         options=(Option("join.send", "send"), Option("join.fix", "fix")),
-        next=lambda a, d: None if a == "send" else JoinStep.NAME,
+        next=_after_summary,
+    ),
+    Step(
+        JoinStep.FIX,
+        "join.fix_ask",
+        options=FIX_OPTIONS,
+        next=_to_fix,
     ),
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
+from typing import Any
 
 
 class JoinStep(StrEnum):
@@ -20,15 +22,45 @@ class JoinStep(StrEnum):
     CONTACT = "contact"
     PHONE = "phone"
     CONFIRM = "confirm"
+    FIX = "fix"  # 修正する: which answer to change, then straight back to CONFIRM
 
 
 # Where each step with a computed `next` may lead: checked when the flow is built.
 BRANCHES: dict[str, tuple[str, ...]] = {
-    JoinStep.ASSOC_CONFIRM: (JoinStep.NAME, JoinStep.WARD),
+    JoinStep.ASSOC_CONFIRM: (JoinStep.NAME, JoinStep.WARD, JoinStep.CONFIRM),
     JoinStep.DISTRICT: (JoinStep.DISTRICT, JoinStep.TOWN),
-    JoinStep.TOWN: (JoinStep.TOWN_CHOICE, JoinStep.NEARBY_CHOICE, JoinStep.NAME),
-    JoinStep.TOWN_CHOICE: (JoinStep.TOWN, JoinStep.NAME),
-    JoinStep.NEARBY_CHOICE: (JoinStep.TOWN, JoinStep.NAME),
+    JoinStep.TOWN: (JoinStep.TOWN_CHOICE, JoinStep.NEARBY_CHOICE, JoinStep.NAME, JoinStep.CONFIRM),
+    JoinStep.TOWN_CHOICE: (JoinStep.TOWN, JoinStep.NAME, JoinStep.CONFIRM),
+    JoinStep.NEARBY_CHOICE: (JoinStep.TOWN, JoinStep.NAME, JoinStep.CONFIRM),
+    JoinStep.NAME: (JoinStep.HOUSEHOLD, JoinStep.CONFIRM),
+    JoinStep.HOUSEHOLD: (JoinStep.ROOM, JoinStep.CONFIRM),
+    JoinStep.ROOM: (JoinStep.CONTACT, JoinStep.CONFIRM),
     JoinStep.CONTACT: (JoinStep.PHONE, JoinStep.CONFIRM),
-    JoinStep.CONFIRM: (JoinStep.NAME,),
+    JoinStep.CONFIRM: (
+        JoinStep.FIX,
+        JoinStep.WARD,
+        JoinStep.NAME,
+        JoinStep.HOUSEHOLD,
+        JoinStep.ROOM,
+        JoinStep.CONTACT,
+        JoinStep.PHONE,
+    ),
+    JoinStep.FIX: (
+        JoinStep.WARD,
+        JoinStep.TOWN,
+        JoinStep.NAME,
+        JoinStep.HOUSEHOLD,
+        JoinStep.ROOM,
+        JoinStep.CONTACT,
+    ),
 }
+
+
+def then(target: str) -> Callable[[Any, dict[str, Any]], str]:
+    """`next` of a step: `target`, or back to the summary once the resident has seen it (they
+    are correcting one answer, or one that 戻る took away)."""
+
+    def following(_answer: Any, data: dict[str, Any]) -> str:
+        return JoinStep.CONFIRM if data.get(JoinStep.FIX) or data.get(JoinStep.CONFIRM) else target
+
+    return following

@@ -1,6 +1,7 @@
 """Membership life: see it, leave, move to another association, delete my data (データ削除).
 
-resident: [わたしの町内会]  → bot: ○○町内会の会員です（12/01から）。役員に見えるもの：…
+resident: [わたしの町内会]  → bot: ○○町内会の会員です（12/01から）。
+                          → bot: 保存しているあなたの情報です。お名前：… 部屋番号：… 同意：…
                                 [退会する] [町内会を変更] [データ削除]
 resident: 退会            → bot: 退会しますか？ [退会する] [やめておく]
 resident: データ削除       → bot: すべて消去します。よろしいですか？ [消去する] [やめておく]
@@ -18,7 +19,7 @@ from bot.conversation.engine import Data, Flow, Option, Say, Step
 from bot.conversation.registry import Registry
 from bot.conversation.replies import with_menu
 from bot.conversation.richmenu_links import relink_after_commit
-from bot.core import erasure, place_names, standing
+from bot.core import consent, erasure, place_names, standing
 from bot.core.models.areas import Association
 from bot.core.models.membership import Membership
 from bot.features.membership import memberships as membership
@@ -33,8 +34,60 @@ def _when(row: Membership, ctx: FlowContext) -> str:
     return moment.astimezone(ctx.settings.tz).strftime("%Y-%m-%d")
 
 
+def _given(value: str | None, ctx: FlowContext) -> str:
+    return value or ctx.content.text("join.not_given", ctx.locale)
+
+
+def _consent(ctx: FlowContext) -> str:
+    agreed = consent.latest_agreement(ctx.session, ctx.resident.id or 0)
+    if agreed is None:
+        return ctx.content.text("membership.consent_none", ctx.locale)
+    date = agreed.decided_at.astimezone(ctx.settings.tz).strftime("%Y-%m-%d")
+    return ctx.content.text(
+        "membership.consent_given", ctx.locale, date=date, version=agreed.version
+    )
+
+
+def my_data(ctx: FlowContext, row: Membership | None, options: tuple[Option, ...]) -> Say:
+    """The values kept about the resident (not the kinds of data): what they typed when they
+    applied, their language and their consent, with what they can do about it."""
+    language = ctx.content.text(f"language.names.{ctx.resident.locale}", ctx.locale)
+    if row is None:
+        params = {"language": language, "consent": _consent(ctx)}
+        return Say("membership.my_data_basic", params, options=options)
+    contact = (
+        ctx.content.text(f"join.contact.{row.contact_method}", ctx.locale)
+        if row.contact_method and ctx.content.has(f"join.contact.{row.contact_method}")
+        else None
+    )
+    household = (
+        ctx.content.text("membership.household_n", ctx.locale, n=row.household_size)
+        if row.household_size
+        else None
+    )
+    params = {
+        "name": _given(row.full_name, ctx),
+        "town": _given(
+            place_names.stored_town_label(
+                ctx.session, row.association_id, row.town_label, ctx.locale, ctx.content
+            )
+            if row.town_label
+            else None,
+            ctx,
+        ),
+        "room": _given(row.room, ctx),
+        "phone": _given(row.phone, ctx),
+        "contact": _given(contact, ctx),
+        "household": _given(household, ctx),
+        "language": language,
+        "consent": _consent(ctx),
+    }
+    return Say("membership.my_data", params, options=options)
+
+
 def my_membership(ctx: FlowContext, _tap: MyMembership) -> list[Say]:
-    """What the resident's membership is and who sees what, with what they can do about it."""
+    """What the resident's membership is and the values kept about them, with what they can
+    do about it (leave, change, withdraw, delete)."""
     resident_id = ctx.resident.id or 0
     erase = Option("membership.erase_option", postback.encode(a="start", f="erase"))
     pending = membership.pending_application(ctx.session, resident_id)
@@ -42,16 +95,13 @@ def my_membership(ctx: FlowContext, _tap: MyMembership) -> list[Say]:
         name = _name(membership.association_of(ctx.session, pending), ctx)
         withdraw = Option("membership.withdraw_option", postback.encode(a="start", f="withdraw"))
         return [
-            Say(
-                "membership.pending",
-                {"association": name, "since": _when(pending, ctx)},
-                options=(withdraw, erase),
-            )
+            Say("membership.pending", {"association": name, "since": _when(pending, ctx)}),
+            my_data(ctx, pending, (withdraw, erase)),
         ]
     current = membership.current_membership(ctx.session, resident_id)
     if current is None:
         join = Option("membership.join_option", postback.encode(a="start", f="join"))
-        return [Say("membership.none", options=(join, erase))]
+        return [Say("membership.none"), my_data(ctx, None, (join, erase))]
     options = (
         Option("membership.leave_option", postback.encode(a="start", f="leave")),
         Option("membership.change_option", postback.encode(a="start", f="membership_change")),
@@ -60,9 +110,8 @@ def my_membership(ctx: FlowContext, _tap: MyMembership) -> list[Say]:
     params = {
         "association": _name(membership.association_of(ctx.session, current), ctx),
         "since": _when(current, ctx),
-        "household": current.household_size,
     }
-    return [Say("membership.current", params, options=options)]
+    return [Say("membership.current", params), my_data(ctx, current, options)]
 
 
 def _current_name(data: Data, ctx: FlowContext) -> dict[str, str]:

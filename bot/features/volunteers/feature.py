@@ -6,7 +6,7 @@ from bot.content import Content
 from bot.core.hooks import Subscriptions
 from bot.core.scope import Permission
 from bot.feature import Feature
-from bot.features.volunteers import catalog, digest, jobs, volunteer_flow, volunteers
+from bot.features.volunteers import catalog, digest, jobs, messages, volunteer_flow, volunteers
 from bot.features.volunteers.staff import opportunity_routes
 from bot.features.volunteers.staff import routes as staff_routes
 from bot.staff.web import NavItem
@@ -30,5 +30,7 @@ FEATURE = Feature(
     subscriptions=Subscriptions(
         membership_changed=(volunteers.on_membership_changed,),
         digest_counts=(digest.counts,),
+        # Accepted shifts are listed in わたしの出欠 beside the events answered.
+        resident_commitments=(messages.commitments,),
     ),
 )

@@ -13,9 +13,11 @@ from sqlmodel import Session
 from bot.content import Content
 from bot.conversation.engine import Option, Say
 from bot.conversation.notifier import Notifier
+from bot.core.hooks import Commitment
 from bot.core.translated import organiser_text
 from bot.features.volunteers import tells as tells
-from bot.features.volunteers.actions import OfferAnswer
+from bot.features.volunteers import volunteers
+from bot.features.volunteers.actions import CancelShift, OfferAnswer
 from bot.features.volunteers.models import Opportunity, Slot
 from bot.features.volunteers.shifts import hours_of
 from bot.features.volunteers.tells import Tell
@@ -97,3 +99,16 @@ def tell(notifier: Notifier, session: Session, now: datetime, told: Iterable[Tel
             )
         )
     return reached
+
+
+def commitments(
+    session: Session, resident_id: int, now: datetime, content: Content, locale: str, tz: ZoneInfo
+) -> list[Commitment]:
+    """Accepted shifts still to come, for わたしの出欠; cancelling asks to confirm first."""
+    found = []
+    for offer, slot, opportunity in volunteers.commitments(session, resident_id, now):
+        info = slot_info(slot, opportunity, content, locale, tz)
+        cancel = CancelShift(offer.id or 0).encode() if slot.starts_at > now else None
+        line = content.text("volunteer.my_things_line", locale, **info)
+        found.append(Commitment(slot.starts_at, line, cancel=cancel))
+    return found

@@ -53,6 +53,7 @@ const state = {
   lastChat: null, // the latest chat entry (sent or received), for quick replies
   poll: null,
   pendingPicker: null,
+  richMenu: { id: null, open: false }, // the menu shown under the chat, and whether it is open
 };
 
 const $ = (id) => document.getElementById(id);
@@ -586,6 +587,59 @@ function renderWireEntry(entry) {
   $("wire").append(item);
 }
 
+// --- the rich menu: the image and tap areas the bot registered for this resident ----------
+
+async function loadRichMenu(userId) {
+  let data;
+  try {
+    data = await call("GET", `${API}/richmenu?${new URLSearchParams({ resident: userId })}`);
+  } catch (error) {
+    return setStatus(`メニューを読めませんでした Could not load the menu: ${error.message}`);
+  }
+  if (userId !== state.current) return;
+  const menu = data.menu;
+  if ((menu?.richMenuId ?? null) === state.richMenu.id) return;
+  state.richMenu = { id: menu?.richMenuId ?? null, open: Boolean(menu?.selected) };
+  renderRichMenu(menu, data.image);
+}
+
+function renderRichMenu(menu, imageUrl) {
+  const bar = $("richmenu-bar");
+  const box = $("richmenu");
+  box.replaceChildren();
+  bar.hidden = !menu;
+  if (!menu) {
+    box.hidden = true;
+    return;
+  }
+  const image = el("img");
+  image.src = safeUrl(imageUrl);
+  image.alt = "";
+  box.append(image);
+  const { width, height } = menu.size;
+  for (const area of menu.areas || []) {
+    const b = area.bounds;
+    const button = actionButton(area.action, "richmenu-area");
+    button.dataset.testid = "richmenu-area";
+    if (area.action?.label) button.setAttribute("aria-label", area.action.label);
+    Object.assign(button.style, {
+      left: `${(100 * b.x) / width}%`, top: `${(100 * b.y) / height}%`,
+      width: `${(100 * b.width) / width}%`, height: `${(100 * b.height) / height}%`,
+    });
+    box.append(button);
+  }
+  showRichMenu(state.richMenu.open, menu.chatBarText);
+}
+
+function showRichMenu(open, chatBarText) {
+  const bar = $("richmenu-bar");
+  state.richMenu.open = open;
+  if (chatBarText !== undefined) bar.dataset.text = chatBarText;
+  bar.textContent = `${bar.dataset.text || ""} ${open ? "▼" : "▲"}`;
+  bar.setAttribute("aria-expanded", String(open));
+  $("richmenu").hidden = !open;
+}
+
 // --- residents and the transcript long-poll ------------------------------------------------
 
 function updateResident(resident) {
@@ -637,6 +691,9 @@ function selectResident(userId) {
   history.replaceState(null, "", `#${userId}`);
   const resident = state.residents.find((r) => r.user_id === userId);
   if (resident) renderFriendship(resident);
+  state.richMenu = { id: null, open: false };
+  renderRichMenu(null);
+  loadRichMenu(userId);
   const controller = new AbortController();
   state.poll = controller;
   pollTranscript(userId, controller.signal);
@@ -672,6 +729,8 @@ function applyEntries(entries) {
   }
   renderQuickReplies();
   chat.scrollTop = chat.scrollHeight;
+  // A reply may follow a role change (approved, made an officer): LINE relinks the menu.
+  if (entries.some((entry) => entry.kind === "received")) loadRichMenu(state.current);
 }
 
 async function addResident(displayName, language) {
@@ -788,6 +847,11 @@ function setUpControls() {
   $("tool-follow").addEventListener("click", () => send({ kind: "follow" }));
   $("tool-block").addEventListener("click", () => send({ kind: "unfollow" }));
   $("banner-action").addEventListener("click", () => send({ kind: "follow" }));
+  $("richmenu-bar").addEventListener("click", () => showRichMenu(!state.richMenu.open));
+  // As in LINE, the keyboard and the rich menu take turns: typing folds the menu away.
+  $("composer-input").addEventListener("focus", () => {
+    if (state.richMenu.id && state.richMenu.open) showRichMenu(false);
+  });
 }
 
 async function start() {

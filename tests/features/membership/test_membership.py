@@ -44,7 +44,8 @@ def _member(bot: Any, engine: Engine, now: datetime) -> None:
 def test_member_leaves_and_details_are_dropped(bot: Any, engine: Engine) -> None:
     _member(bot, engine, datetime.now(UTC))
     bot.tap(ALICE, "わたしの町内会", bot.last(ALICE))
-    assert "会員です" in bot.texts_to(ALICE)[-1]
+    assert "会員です" in bot.texts_to(ALICE)[-2]
+    assert all(value in bot.texts_to(ALICE)[-1] for value in (NAME, PHONE, ROOM))  # values kept
     bot.say(ALICE, "退会")
     bot.tap(ALICE, "はい")
     assert "退会しました" in bot.texts_to(ALICE)[-1]
