@@ -81,15 +81,14 @@ def without_qr(session: Session, association_ids: list[int] | None) -> FunnelRow
     unsourced = ~exists().where(col(ResidentSource.resident_id) == col(Resident.id))
     row = FunnelRow(NO_QR, 0, "", None)
     if association_ids is None:
-        row.follows = int(session.execute(sa_select(func.count()).where(unsourced)).scalar() or 0)
+        everyone = sa_select(func.count()).select_from(Resident)
+        row.follows = int(session.execute(everyone.where(unsourced)).scalar() or 0)
         consented = exists().where(
             col(ConsentRecord.resident_id) == col(Resident.id),
             col(ConsentRecord.scope) == ConsentScope.ASSOCIATION,
             col(ConsentRecord.decision) == ConsentDecision.AGREED,
         )
-        row.consented = int(
-            session.execute(sa_select(func.count()).where(unsourced, consented)).scalar() or 0
-        )
+        row.consented = int(session.execute(everyone.where(unsourced, consented)).scalar() or 0)
     applied = (
         sa_select(func.count(func.distinct(col(Membership.resident_id))))
         .join(Resident, col(Resident.id) == col(Membership.resident_id))
