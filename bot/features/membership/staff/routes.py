@@ -251,7 +251,7 @@ def pending_csv(
     return export_response(request, user, _pending(db, settings, user))
 
 
-def _decided(
+def _after_decision(
     db: Session,
     user: StaffUser,
     notifier: Notifier,
@@ -292,7 +292,7 @@ def _decide(
         )
     except NotFound:
         raise HTTPException(status_code=404) from None
-    return _decided(db, user, notifier, now, decision, approve, "officer")
+    return _after_decision(db, user, notifier, now, decision, approve, "officer")
 
 
 @router.post("/applications/{membership_id}/approve")
@@ -344,7 +344,7 @@ def decide_unattended_submit(
         raise HTTPException(status_code=404) from None
     except Attended:
         return RedirectResponse("/staff/pending?done=attended", status_code=303)
-    return _decided(db, user, notifier, now, decided, approve_it, "ward")
+    return _after_decision(db, user, notifier, now, decided, approve_it, "ward")
 
 
 @router.post("/unattended/{membership_id}/reassign")
