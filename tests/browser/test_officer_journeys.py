@@ -132,7 +132,9 @@ def test_ward_staff_onboard_an_officer_who_then_approves_in_line(
     officer = phone.simulator(demo_server, f"{name}-officer", OFFICER_NAME)
     officer.follow()
     officer.send_text(f"役員登録 {code}")
-    officer.expect_bot_says(first_line(content.text("officer.link_linked", association=association)))
+    officer.expect_bot_says(
+        first_line(content.text("officer.link_linked", association=association))
+    )
     officer.expect_bot_says("できること")
     officer.expect_chip(content.text("menu.items.applications"))
     officer.screenshot("linked")

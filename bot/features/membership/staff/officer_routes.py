@@ -59,7 +59,15 @@ def create_account_submit(
             db, user.scope, association_id, login=login, display_name=display_name
         )
     except OfficerFormError as error:
-        return _page(request, user, db, error=error.reason, login=login, display_name=display_name)
+        return _page(
+            request,
+            user,
+            db,
+            error=error.reason,
+            login=login,
+            display_name=display_name,
+            chosen=association_id,
+        )
     audit.record(
         db,
         account_id=user.account.id,
@@ -70,7 +78,7 @@ def create_account_submit(
         association_id=association_id,
         login=made.login,
     )
-    return _page(request, user, db, account=made)
+    return _page(request, user, db, account=made, chosen=association_id)
 
 
 @router.post("/officers/link-code", response_class=HTMLResponse)
@@ -86,7 +94,7 @@ def link_code_submit(
     try:
         issued = issue_link_code(db, user.scope, association_id, now, user.account.login)
     except OfficerFormError as error:
-        return _page(request, user, db, error=error.reason)
+        return _page(request, user, db, error=error.reason, chosen=association_id)
     audit.record(
         db,
         account_id=user.account.id,
@@ -98,4 +106,4 @@ def link_code_submit(
         via="web",
         ttl_minutes=72 * 60,
     )
-    return _page(request, user, db, link_code=issued)
+    return _page(request, user, db, link_code=issued, chosen=association_id)
