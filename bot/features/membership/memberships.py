@@ -127,7 +127,8 @@ def reassign(
     row = session.get(Membership, membership_id)
     if row is None or row.status != MembershipStatus.PENDING:
         return None
-    if row.association_id == association_id or session.get(Association, association_id) is None:
+    target = session.get(Association, association_id)
+    if row.association_id == association_id or target is None or not target.active:
         return None
     row.association_id = association_id
     session.add(row)
