@@ -176,4 +176,5 @@ def test_event_tally_page_csv_and_api_agree(client: TestClient, city: City, engi
     assert [r["going"] for r in api["rows"]] == [int(r[1]) for r in exported[1:]]
     assert (api["walk_in_adults"], api["walk_in_children"], api["attended"]) == (3, 1, 5)
     listed = _csv_rows(client.get("/staff/export/events.csv").content)
-    assert listed[1][1:] == ["清掃活動a", "青葉町内会", "published", "1", "2", "1"]
+    # The status in words, as the page shows it (never the code "published").
+    assert listed[1][1:] == ["清掃活動a", "青葉町内会", "公開中", "1", "2", "1"]
