@@ -8,6 +8,8 @@ imported with `import_area_table`, then queried with inputs typed the ways resid
   kana     the first characters of the reading in half-width katakana (a prefix match)
   town     the town without 丁目 (several 丁目 -> candidates to offer)
   miss     a name not in the table
+  romaji   the town in Hepburn romaji with its 丁目 ("Kamishimohigashi 3"): one range
+           scan of the romaji key
   location the nearest associations to a point (bounding box, then distances); the
            town grid keeps a constant density, but the index narrows latitude only, so
            this one grows with the table's width (informational, not part of the target)
@@ -39,6 +41,7 @@ from sqlmodel import Session
 
 from bot.core.areas import find_towns, import_area_table, nearest_associations
 from bot.core.models.areas import District, Ward
+from bot.core.readings import display_romaji
 from bot.db import make_engine, session_scope
 from bot.platform import migrate
 
@@ -156,6 +159,9 @@ def typed_inputs(
         "kana": [_half_width(reading[:4]) for _, reading in picks],
         "town": [name for name, _ in picks],
         "miss": [f"存在{name}" for name, _ in picks],
+        "romaji": [
+            f"{display_romaji(reading)} {c}" for (_, reading), c in zip(picks, chome, strict=True)
+        ],
     }
 
 
@@ -215,6 +221,7 @@ LOOKUPS: dict[str, Callable[[Session, str], object]] = {
     "kana": find_towns,
     "town": find_towns,
     "miss": find_towns,
+    "romaji": find_towns,
     "location": _nearest,
 }
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
 from bot.content import LOCALES
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, Option, Say, Step
@@ -22,3 +27,28 @@ def _save(ctx: FlowContext, data: Data) -> list[Say]:
 
 
 FLOW = Flow(name="language", steps=(CHOOSE,), on_complete=_save)
+
+
+PROFILE_LANGUAGES_FILE = "profile_languages.yaml"
+
+
+def locale_for_profile(language: str | None, content_root: Path, default: str) -> str:
+    """The locale a new friend is first greeted in, from their LINE profile's language.
+
+    No language (the profile call failed, or LINE did not say) means the city's default.
+    """
+    if not language:
+        return default
+    table = _profile_table(content_root)
+    tag = language.strip().lower()
+    found = table.get(tag) or table.get(tag.split("-")[0]) or table.get("other")
+    return found if found in LOCALES else default
+
+
+@lru_cache(maxsize=4)
+def _profile_table(content_root: Path) -> dict[str, str]:
+    path = content_root / PROFILE_LANGUAGES_FILE
+    if not path.exists():
+        return {"ja": "ja", "en": "en"}
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(key).lower(): str(value) for key, value in raw.items()}

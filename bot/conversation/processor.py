@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import anyio
-from linebot.v3.webhooks import Event
+from linebot.v3.webhooks import Event, FollowEvent
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +20,7 @@ from bot.content import Content
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Say
 from bot.conversation.handlers import route
+from bot.conversation.language import locale_for_profile
 from bot.conversation.notifier import Notifier
 from bot.conversation.runner import Runner
 from bot.core import residents
@@ -31,6 +32,14 @@ from bot.platform.line.limits import LimitError
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class _NeedsProfile(Exception):
+    """A first follow: the resident's LINE language must be read before greeting them."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(user_id)
+        self.user_id = user_id
 
 
 @dataclass(frozen=True)
@@ -160,10 +169,21 @@ class Processor:
                     self._idle.set()
 
     async def process(self, seq: int) -> None:
-        """Handle one stored event, then send its replies."""
-        pending = await anyio.to_thread.run_sync(
-            self._handle_in_transaction, seq, limiter=self._limiter
-        )
+        """Handle one stored event, then send its replies.
+
+        A new friend's first follow is handled twice: the first attempt only finds that the
+        LINE profile's language is needed and rolls back; the profile is read outside any
+        transaction (a slow LINE holds no lock), and the follow is handled with it.
+        """
+        try:
+            pending = await anyio.to_thread.run_sync(
+                self._handle_in_transaction, seq, None, False, limiter=self._limiter
+            )
+        except _NeedsProfile as need:
+            language = await self._profile_language(need.user_id)
+            pending = await anyio.to_thread.run_sync(
+                self._handle_in_transaction, seq, language, True, limiter=self._limiter
+            )
         if pending is None:
             return
         for callback in pending.after_commit:
@@ -171,13 +191,25 @@ class Processor:
         if pending.messages:
             await self._send(pending)
 
-    def _handle_in_transaction(self, seq: int) -> PendingReply | None:
+    async def _profile_language(self, user_id: str) -> str | None:
+        """LINE's language for the user; any failure means "not known" (the default)."""
+        try:
+            return await self.gateway.get_profile_language(user_id)
+        except Exception:  # noqa: BLE001 - a greeting in the default language beats none
+            log.warning("reading a LINE profile failed; greeting in the default language")
+            return None
+
+    def _handle_in_transaction(
+        self, seq: int, profile_language: str | None = None, profile_asked: bool = False
+    ) -> PendingReply | None:
         try:
             with session_scope(self.engine) as session:
                 taken = inbox.take(session, seq)
                 if taken is None:
                     return None
-                return self._handle_taken(session, taken)
+                return self._handle_taken(session, taken, profile_language, profile_asked)
+        except _NeedsProfile:
+            raise
         except inbox.AlreadyHandled:
             log.warning("event already handled elsewhere; effects rolled back", extra={"seq": seq})
             return None
@@ -185,7 +217,13 @@ class Processor:
             log.exception("event handler failed", extra={"seq": seq})
             return self._record_failure(seq, exc)
 
-    def _handle_taken(self, session: Session, taken: inbox.TakenEvent) -> PendingReply | None:
+    def _handle_taken(
+        self,
+        session: Session,
+        taken: inbox.TakenEvent,
+        profile_language: str | None = None,
+        profile_asked: bool = False,
+    ) -> PendingReply | None:
         now = self.clock.now()
         try:
             event = Event.from_dict(taken.payload)
@@ -202,6 +240,13 @@ class Processor:
             inbox.finish(session, taken.seq, InboxStatus.SKIPPED, now, "ignored")
             return None
         resident = residents.get_or_create(session, user_id, now, self.settings.default_locale)
+        if isinstance(event, FollowEvent) and resident.followed_at is None:
+            # Never followed before: greet in the language their LINE app speaks.
+            if not profile_asked:
+                raise _NeedsProfile(user_id)
+            resident.locale = locale_for_profile(
+                profile_language, self.content.root, self.settings.default_locale
+            )
         ctx = FlowContext(
             session, resident, self.content, self.settings, now, notifier=self.notifier
         )

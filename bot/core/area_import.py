@@ -15,11 +15,13 @@ import yaml
 from sqlmodel import Session, select
 
 from bot.core.models.areas import Association, District, MovingInCounter, Town, Ward
+from bot.core.readings import reading as dictionary_reading
 from bot.core.town_names import (
     Variants,
     format_label,
     normalize_name,
     parse_number,
+    romaji_town_key,
     strip_prefixes,
     town_key,
     variants_for,
@@ -176,7 +178,9 @@ def _town_values(
 ) -> dict[str, Any]:
     chome = _chome(row.get("chome", ""), line)
     name = row["town"]
-    reading = row.get("reading", "")
+    # A table without readings still gets one, from the dictionary, so kana and romaji
+    # find the town; a city's own よみ always wins (place names defeat dictionaries).
+    reading = row.get("reading", "") or dictionary_reading(strip_prefixes(name, rules))
     return {
         "association_id": assoc.id,
         "district_id": district.id,
@@ -188,6 +192,7 @@ def _town_values(
         # Stripped like typed input, so a listed prefix cannot make the two keys differ.
         "key": town_key(normalize_name(strip_prefixes(name, rules), rules), chome),
         "kana_key": town_key(normalize_name(reading, rules), chome) if reading else "",
+        "romaji_key": romaji_town_key(reading, chome, rules) if reading else "",
         "latitude": _coordinate(row.get("latitude", ""), line),
         "longitude": _coordinate(row.get("longitude", ""), line),
     }

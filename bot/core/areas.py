@@ -56,6 +56,8 @@ class TownMatch:
     district_id: int
     ward_id: int
     exact: bool
+    # The town's reading (hiragana) from the area table: English and easy Japanese show it.
+    reading: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ def find_towns(
         return []
     keys = [parsed.key] if parsed.chome is None else [parsed.key, parsed.town]
     for key in keys:
-        found = _lookup(session, key, district_id=district_id, limit=limit)
+        found = _lookup(session, key, district_id=district_id, limit=limit, romaji=parsed.romaji)
         if found:
             return found
     return []
@@ -134,24 +136,30 @@ _MATCH_COLUMNS: tuple[Label[Any], ...] = (
     col(Town.chome).label("chome"),
     col(Town.key).label("key"),
     col(Town.kana_key).label("kana_key"),
+    col(Town.romaji_key).label("romaji_key"),
+    col(Town.reading).label("reading"),
     col(Town.district_id).label("district_id"),
     col(Town.ward_id).label("ward_id"),
     col(Association.id).label("association_id"),
     col(Association.code).label("association_code"),
     col(Association.name).label("association_name"),
 )
-_MATCH_FIELDS = tuple(c.name for c in _MATCH_COLUMNS if c.name not in ("key", "kana_key"))
+_KEYS = ("key", "kana_key", "romaji_key")
+_MATCH_FIELDS = tuple(c.name for c in _MATCH_COLUMNS if c.name not in _KEYS)
 
 
-def _lookup(session: Session, key: str, *, district_id: int | None, limit: int) -> list[TownMatch]:
+def _lookup(
+    session: Session, key: str, *, district_id: int | None, limit: int, romaji: bool = False
+) -> list[TownMatch]:
     """Towns whose key or reading starts with `key`; only the exact ones if there are any."""
     params: dict[str, Any] = {"lo": key, "hi": _prefix_end(key), "limit": limit}
     if district_id is not None:
         params["district_id"] = district_id
-    rows = session.execute(_lookup_statement(district_id is not None), params).mappings().all()
+    statement = _lookup_statement(district_id is not None, romaji)
+    rows = session.execute(statement, params).mappings().all()
     found: dict[int, TownMatch] = {}
     for row in rows:
-        exact = key in (row["key"], row["kana_key"])
+        exact = key in (row["romaji_key"],) if romaji else key in (row["key"], row["kana_key"])
         fields = {name: row[name] for name in _MATCH_FIELDS}
         found.setdefault(row["town_id"], TownMatch(exact=exact, **fields))
     exact_only = [m for m in found.values() if m.exact]
@@ -159,16 +167,18 @@ def _lookup(session: Session, key: str, *, district_id: int | None, limit: int) 
     return ordered[:limit]
 
 
-@lru_cache(maxsize=2)
-def _lookup_statement(by_district: bool) -> CompoundSelect[Any]:
-    """One round trip: two index range scans (key, reading) joined by UNION ALL.
+@lru_cache(maxsize=4)
+def _lookup_statement(by_district: bool, romaji: bool = False) -> CompoundSelect[Any]:
+    """One round trip: two index range scans (key, reading) joined by UNION ALL; typed
+    romaji is one range scan of the romaji key (a UNION ALL of one).
 
     Each is ordered by its own column, so it stops after `limit` rows, and an exact match
     (the smallest string in the range) always comes first. Built once: constructing it
     per call cost more than running it.
     """
     parts = []
-    for column in (col(Town.key), col(Town.kana_key)):
+    columns = (col(Town.romaji_key),) if romaji else (col(Town.key), col(Town.kana_key))
+    for column in columns:
         query = (
             core_select(*_MATCH_COLUMNS)
             .join(Association, col(Association.id) == col(Town.association_id))

@@ -72,17 +72,25 @@ class Member:
     association_id: int | None
     han: str
     household_key: str
+    household_id: int | None = None  # the register's household (世帯名簿), when it has one
 
 
 def resolve(session: Session, audience: Audience) -> list[Member]:
     """Residents with LINE who are reachable (following) and in the audience, each once."""
     rows = session.execute(_query(audience).order_by(col(Resident.id))).all()
     seen: dict[int, Member] = {}
-    for resident_id, association_id, han, membership_id in rows:
+    for resident_id, association_id, han, membership_id, household_id in rows:
         if resident_id in seen:  # a resident in two associations of the scope counts once
             continue
-        household = f"m{membership_id}" if membership_id else f"r{resident_id}"
-        seen[resident_id] = Member(int(resident_id), association_id, han or "", household)
+        # LINE users of one registered household count as that one household.
+        household = (
+            f"h{household_id}"
+            if household_id
+            else (f"m{membership_id}" if membership_id else f"r{resident_id}")
+        )
+        seen[resident_id] = Member(
+            int(resident_id), association_id, han or "", household, household_id
+        )
     return list(seen.values())
 
 
@@ -116,7 +124,7 @@ def _query(audience: Audience) -> Select[*tuple[Any, ...]]:
     )
     if audience.scope == "everyone":
         query: Select[*tuple[Any, ...]] = select(
-            col(Resident.id), literal(None), literal(""), literal(None)
+            col(Resident.id), literal(None), literal(""), literal(None), literal(None)
         ).where(reachable)
     else:
         query = (
@@ -125,6 +133,7 @@ def _query(audience: Audience) -> Select[*tuple[Any, ...]]:
                 col(Membership.association_id),
                 col(HanAssignment.han),
                 col(Membership.id),
+                col(Membership.household_id),
             )
             .join(Membership, col(Membership.resident_id) == col(Resident.id))
             .join(Association, col(Association.id) == col(Membership.association_id))

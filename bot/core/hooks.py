@@ -9,7 +9,8 @@ Questions across features work the same way: the feature that asks calls `ask_*`
 the feature that knows the answer declares an answerer on its `Feature` record (surveys ask
 events which events just ended; volunteering asks which events an opportunity may help).
 With no answerer installed, an `ask_*` returns nothing. Notices ask events how to show the
-event a notice invites to; events ask notices to announce an event published in LINE;
+event a notice invites to; events ask notices to announce an event (published in LINE, or
+from the staff web after showing what it would reach and cost);
 audiences ask who took part in anything; the events' diversity page asks membership who
 arrived through a city counter's QR.
 """
@@ -29,6 +30,8 @@ from bot.core.scope import Scope
 
 MembershipChanged = Callable[[Session, int, datetime], None]  # (session, resident id, now)
 EventCancelled = Callable[[Session, int, datetime], None]  # (session, event id, now)
+# (session, household id, now): a household left the register; drop every row pointing at it.
+HouseholdRemoved = Callable[[Session, int, datetime], None]
 # (session, association id, since, until) -> named counts for the officers' daily digest
 DigestCounts = Callable[[Session, int, datetime, datetime], Mapping[str, int]]
 
@@ -88,6 +91,26 @@ DescribeEvent = Callable[[Session, int, Content, str, str], EventBrief | None]
 # (session, event id, notifier, now, public base URL, author resident id) -> residents invited.
 # The notifier is bot.conversation.notifier.Notifier (core names no higher layer).
 AnnounceEvent = Callable[[Session, int, Any, datetime, str, int | None], int]
+
+
+@dataclass(frozen=True)
+class AnnouncementPreview:
+    """What announcing an event would take (or took): answered by the notices feature.
+
+    `recipients`, `api_calls` and `quota_messages` are the cost before sending, as a notice's
+    preview shows them; once announced, `announced` is True and `announced_recipients` says
+    how many residents the invitation reached."""
+
+    recipients: int
+    api_calls: int
+    quota_messages: int
+    messages_per_recipient: int
+    announced: bool
+    announced_recipients: int
+
+
+# (session, event id, content) -> the announcement's reach and cost, or None (not published).
+PreviewAnnouncement = Callable[[Session, int, Content], AnnouncementPreview | None]
 # Given the column holding a resident id, a condition true when that resident took part in
 # something (checked in, said they would come): audiences can reach those who never did.
 Participation = Callable[[Any], ColumnElement[bool]]
@@ -101,6 +124,7 @@ class Subscriptions:
 
     membership_changed: tuple[MembershipChanged, ...] = ()
     event_cancelled: tuple[EventCancelled, ...] = ()
+    household_removed: tuple[HouseholdRemoved, ...] = ()
     # Questions it answers for other features (see the `ask_*` functions).
     ended_events: tuple[EndedEvents, ...] = ()
     event_attendees: tuple[EventAttendees, ...] = ()
@@ -108,6 +132,7 @@ class Subscriptions:
     events_by_id: tuple[EventsById, ...] = ()
     describe_event: tuple[DescribeEvent, ...] = ()
     announce_event: tuple[AnnounceEvent, ...] = ()
+    preview_announcement: tuple[PreviewAnnouncement, ...] = ()
     participation: tuple[Participation, ...] = ()
     counter_arrivals: tuple[CounterArrivals, ...] = ()
     # Figures for the officers' daily digest, counted by the feature that owns them.
@@ -118,12 +143,14 @@ class Subscriptions:
 class _Installed:
     membership_changed: list[MembershipChanged] = field(default_factory=list)
     event_cancelled: list[EventCancelled] = field(default_factory=list)
+    household_removed: list[HouseholdRemoved] = field(default_factory=list)
     ended_events: list[EndedEvents] = field(default_factory=list)
     event_attendees: list[EventAttendees] = field(default_factory=list)
     upcoming_events: list[UpcomingEvents] = field(default_factory=list)
     events_by_id: list[EventsById] = field(default_factory=list)
     describe_event: list[DescribeEvent] = field(default_factory=list)
     announce_event: list[AnnounceEvent] = field(default_factory=list)
+    preview_announcement: list[PreviewAnnouncement] = field(default_factory=list)
     participation: list[Participation] = field(default_factory=list)
     counter_arrivals: list[CounterArrivals] = field(default_factory=list)
     digest_counts: list[DigestCounts] = field(default_factory=list)
@@ -141,12 +168,14 @@ def install(subscriptions: Iterable[Subscriptions]) -> None:
         for cancelled in subs.event_cancelled:
             if cancelled not in _installed.event_cancelled:
                 _installed.event_cancelled.append(cancelled)
+        _add(_installed.household_removed, subs.household_removed)
         _add(_installed.ended_events, subs.ended_events)
         _add(_installed.event_attendees, subs.event_attendees)
         _add(_installed.upcoming_events, subs.upcoming_events)
         _add(_installed.events_by_id, subs.events_by_id)
         _add(_installed.describe_event, subs.describe_event)
         _add(_installed.announce_event, subs.announce_event)
+        _add(_installed.preview_announcement, subs.preview_announcement)
         _add(_installed.participation, subs.participation)
         _add(_installed.counter_arrivals, subs.counter_arrivals)
         _add(_installed.digest_counts, subs.digest_counts)
@@ -178,6 +207,13 @@ def emit_event_cancelled(session: Session, event_id: int, now: datetime) -> None
     """An event was cancelled: in the caller's transaction."""
     for fn in _installed.event_cancelled:
         fn(session, event_id, now)
+
+
+def emit_household_removed(session: Session, household_id: int, now: datetime) -> None:
+    """A household left the register (the officer removed it, or its last LINE member left):
+    in the caller's transaction, before its row goes."""
+    for fn in _installed.household_removed:
+        fn(session, household_id, now)
 
 
 def ask_ended_events(session: Session, since: datetime, until: datetime) -> list[EndedEvent]:
@@ -231,6 +267,18 @@ def ask_announce_event(
     or None when no feature announces events."""
     for answer in _installed.announce_event:
         return answer(session, event_id, notifier, now, base_url, author_resident_id)
+    return None
+
+
+def ask_preview_announcement(
+    session: Session, event_id: int, content: Content
+) -> AnnouncementPreview | None:
+    """Reach and cost of announcing a published event (None: not announceable, or no feature
+    announces events)."""
+    for answer in _installed.preview_announcement:
+        found = answer(session, event_id, content)
+        if found is not None:
+            return found
     return None
 
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from bot.core.readings import has_japanese, romaji_key, romanize
+from bot.core.readings import reading as dictionary_reading
 from bot.settings import DEFAULT_CONTENT_DIR
 
 VARIANTS_FILE = Path("areas") / "variants.yaml"
@@ -49,6 +51,16 @@ _TRAILING_DIGITS = re.compile(r"^(?P<town>.*?\D)(?P<num>\d+)(?P<after>.?)")
 _GA = re.compile(rf"(?<={_KANJI})[ヶヵケガがけゖゕ](?={_KANJI})")
 _NO = re.compile(rf"(?<={_KANJI})[ノの之](?={_KANJI})")
 _KATAKANA = re.compile("[\u30a1-\u30f6]")
+# Romaji 丁目: "1-chome", "1 chōme", "itchome"; words for 1-9 as Hepburn spells them.
+_CHOME_ROMAJI = re.compile(r"(\d+)\s*-?\s*ch(?:o|ō|ô|ou|oh)me\b")
+_CHOME_ROMAJI_WORDS = {
+    "itchome": 1, "icchome": 1, "ichome": 1, "nichome": 2, "sanchome": 3, "yonchome": 4,
+    "gochome": 5, "rokuchome": 6, "nanachome": 7, "hatchome": 8, "hacchome": 8,
+    "kyuchome": 9,
+}  # fmt: skip
+_LATIN = re.compile(r"[A-Za-z]")
+# Parts of an English-order address that are not the town ("Iwate-ken", "Morioka City").
+_ROMAJI_NOT_TOWN = re.compile(r"(ken|prefecture|shi|city|ku|ward|japan)$")
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,11 @@ class Variants:
         """Apply the one-character variant table."""
         return text.translate(self._table)
 
+    @cached_property
+    def romaji_prefixes(self) -> tuple[str, ...]:
+        """The prefixes as romaji keys (盛岡市 -> "moriokashi"), longest first."""
+        return romaji_prefixes(self)
+
 
 @dataclass(frozen=True)
 class ParsedTown:
@@ -75,10 +92,13 @@ class ParsedTown:
 
     town: str
     chome: int | None
+    # Typed in Latin letters: matched against `Town.romaji_key` only.
+    romaji: bool = False
 
     @property
     def key(self) -> str:
-        """The matchable "town+chome" string stored in `Town.key` / `Town.kana_key`."""
+        """The matchable "town+chome" string stored in `Town.key` / `Town.kana_key`
+        (or `Town.romaji_key` for romaji)."""
         return town_key(self.town, self.chome)
 
 
@@ -111,8 +131,51 @@ def normalize_town(text: str, variants: Variants | None = None) -> str:
 def parse_town(text: str, variants: Variants | None = None) -> ParsedTown:
     """Split and normalise typed text into town name and 丁目."""
     rules = variants if variants is not None else variants_for()
+    if is_romaji(text):
+        return parse_romaji_town(text, rules)
     town, chome = split_chome(strip_prefixes(text, rules))
     return ParsedTown(normalize_name(town, rules), chome)
+
+
+def is_romaji(text: str) -> bool:
+    """Typed in Latin letters (with digits, macrons, full width), without kana or kanji."""
+    cleaned = unicodedata.normalize("NFKC", text)
+    return bool(_LATIN.search(cleaned)) and not has_japanese(cleaned)
+
+
+def parse_romaji_town(text: str, variants: Variants | None = None) -> ParsedTown:
+    """ "Ueda 1", "Ueda 1-chome", "Nakanohashi-dōri 1", "1-chome Ueda, Morioka-shi" alike.
+
+    Parts of an English-order address naming the prefecture, city or ward are dropped,
+    as are the city's prefixes (their romaji); 丁目 written as a word becomes the number.
+    """
+    rules = variants if variants is not None else variants_for()
+    cleaned = unicodedata.normalize("NFKC", text).lower()
+    for word, number in _CHOME_ROMAJI_WORDS.items():
+        cleaned = re.sub(rf"\b{word}\b", f"{number}丁目", cleaned)
+    cleaned = _CHOME_ROMAJI.sub(r"\1丁目", cleaned)
+    parts = [p for p in re.split(r"[,、]", cleaned) if p.strip()]
+    kept = [p for p in parts if not _ROMAJI_NOT_TOWN.search(romaji_key(p))] or parts[:1]
+    chome_first = re.match(r"^\s*(\d+)丁目\s*(.+)$", kept[0]) if kept else None
+    joined = f"{chome_first[2]}{chome_first[1]}丁目" if chome_first else kept[0]
+    town, chome = split_chome(joined)
+    key = romaji_key(town)
+    for prefix in rules.romaji_prefixes:
+        if key.startswith(prefix) and len(key) > len(prefix):
+            key = key[len(prefix) :]
+    return ParsedTown(key, chome, romaji=True)
+
+
+def romaji_prefixes(variants: Variants) -> tuple[str, ...]:
+    """The city's prefixes as romaji keys (盛岡市 -> "moriokashi"), longest first."""
+    found = [romaji_key(romanize(dictionary_reading(p))) for p in variants.prefixes if len(p) > 1]
+    return tuple(sorted({p for p in found if len(p) > 3}, key=len, reverse=True))
+
+
+def romaji_town_key(reading: str, chome: int | None, variants: Variants | None = None) -> str:
+    """The stored romaji key of a 町丁目: "なかのはしどおり", 1 -> "nakanohashidori1"."""
+    rules = variants if variants is not None else variants_for()
+    return town_key(romaji_key(romanize(normalize_name(reading, rules))), chome)
 
 
 def normalize_name(name: str, variants: Variants | None = None) -> str:

@@ -1,7 +1,7 @@
 """Every table of the bot, imported so SQLModel's metadata knows them all (and the tally hook)."""
 
 from bot.conversation import models as _conversation  # noqa: F401
-from bot.core.models import areas, consent, han, membership, residents, staff  # noqa: F401
+from bot.core.models import areas, consent, han, households, membership, residents, staff  # noqa: F401
 from bot.features.events import models as _events  # noqa: F401
 from bot.features.membership import models as _membership  # noqa: F401
 from bot.features.membership import tally as _membership_tally  # noqa: F401 - its flush hook

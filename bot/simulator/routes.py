@@ -100,7 +100,8 @@ class NewResident(BaseModel):
     """A virtual resident to add; LINE reports ``language`` in the profile."""
 
     display_name: str | None = Field(default=None, max_length=20)
-    language: Literal["ja", "en"] = "ja"
+    # LINE's app languages a resident can have here (the bot maps them to ja, en, ja-easy).
+    language: Literal["ja", "en", "zh-Hant", "ko", "vi"] = "ja"
 
 
 class Turn(BaseModel):

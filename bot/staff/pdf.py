@@ -137,13 +137,16 @@ class PdfDocument:
         self._parts.append(Spacer(1, 4 * mm))
         return self
 
-    def qr(self, url: str, *, size_mm: float = 40, caption: str | None = None) -> PdfDocument:
+    def qr(
+        self, url: str, *, size_mm: float = 40, caption: str | None = None, center: bool = False
+    ) -> PdfDocument:
         """A QR code for `url`, `size_mm` square, with an optional caption under it."""
         widget = QrCodeWidget(url)
         x0, y0, x1, y1 = widget.getBounds()
         side = size_mm * mm
         drawing = Drawing(side, side, transform=[side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0])
         drawing.add(widget)
+        drawing.hAlign = "CENTER" if center else "LEFT"  # a poster's QR sits in the middle
         parts: list[Flowable] = [drawing]
         if caption:
             parts.append(Paragraph(_text(caption), _style(10)))

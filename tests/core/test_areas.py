@@ -260,6 +260,8 @@ def test_lookups_use_indexes_not_scans(city: Engine) -> None:
         with session_scope(city) as session:
             find_towns(session, "ﾅｶﾉﾊｼ")
             find_towns(session, "上田", district_id=district_id(session, "02"))
+            find_towns(session, "Nakanohashi-dori 1")
+            find_towns(session, "Ueda", district_id=district_id(session, "02"))
             areas.nearest_associations(session, 39.70, 141.155)
     finally:
         event.remove(city, "before_cursor_execute", record)

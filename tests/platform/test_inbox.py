@@ -69,11 +69,11 @@ def test_an_event_two_processors_take_at_once_has_one_effect(
     def take_then_race(session: Session, taken_seq: int) -> inbox.TakenEvent | None:
         taken = take(session, taken_seq)
         monkeypatch.setattr(inbox, "take", take)  # the second processor takes plainly
-        meanwhile.append(second._handle_in_transaction(taken_seq))
+        meanwhile.append(second._handle_in_transaction(taken_seq, None, True))
         return taken
 
     monkeypatch.setattr(inbox, "take", take_then_race)
-    replies = [first._handle_in_transaction(seq), *meanwhile]
+    replies = [first._handle_in_transaction(seq, None, True), *meanwhile]
 
     assert sum(reply is not None for reply in replies) == 1
     with Session(engine) as session:

@@ -62,7 +62,9 @@ def test_follow_gets_greeting_and_menu_by_reply(bot: BotHarness) -> None:
     menu = bot.standin.messages_to(ALICE)[1]
     labels = [item["action"]["label"] for item in menu["quickReply"]["items"]]
     assert "言語 Language" in labels
-    assert [r.path for r in bot.standin.requests] == ["/v2/bot/message/reply"]
+    # A first follow reads the LINE profile (its language) once, then replies.
+    paths = [r.path for r in bot.standin.requests]
+    assert paths == [f"/v2/bot/profile/{ALICE}", "/v2/bot/message/reply"]
 
 
 def test_redelivered_event_has_one_effect(bot: BotHarness) -> None:

@@ -298,7 +298,11 @@ def test_diversity_counts_first_timers_newcomers_and_concentration(
             io.StringIO(client.get("/staff/export/diversity.csv").content.decode("utf-8-sig"))
         )
     )
-    assert [r[1:] for r in rows[1:]] == [["夏祭り", "2", "1", "1"], ["清掃活動a", "1", "1", "0"]]
+    # The last column: people counted at the door (the city's event A has 3 adults, 1 child).
+    assert [r[1:] for r in rows[1:]] == [
+        ["夏祭り", "2", "1", "1", "0"],
+        ["清掃活動a", "1", "1", "0", "4"],
+    ]
     page = client.get("/staff/diversity").text
     # Two people, three attendances: the busiest 10% (one person) made two of them.
     assert ">67%<" in page

@@ -59,6 +59,8 @@ class Town(SQLModel, table=True):
         Index("ix_town_kana_key", "kana_key"),
         Index("ix_town_district_key", "district_id", "key"),
         Index("ix_town_district_kana_key", "district_id", "kana_key"),
+        Index("ix_town_romaji_key", "romaji_key"),
+        Index("ix_town_district_romaji_key", "district_id", "romaji_key"),
         Index("ix_town_lat_lon", "latitude", "longitude"),
         Index("ix_town_district_lat", "district_id", "latitude"),
         Index("ix_town_association_name", "association_id", "name"),
@@ -75,6 +77,9 @@ class Town(SQLModel, table=True):
     reading: str = Field(default="", max_length=120)
     key: str = Field(sa_type=MatchKey)
     kana_key: str = Field(default="", sa_type=MatchKey)
+    # The reading in Hepburn romaji, long vowels shortened ("nakanohashidori1"), so
+    # "Nakanohashi-dōri 1" finds the town (bot.core.readings.romaji_key).
+    romaji_key: str = Field(default="", sa_type=MatchKey)
     latitude: float | None = None
     longitude: float | None = None
 

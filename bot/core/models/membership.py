@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from bot.columns import UTCDateTime
 from bot.core.models import areas as _areas  # noqa: F401 - memberships point at associations
+from bot.core.models import households as _households  # noqa: F401 - and at their household
 from bot.core.models import residents as _residents  # noqa: F401 - and at residents
 
 
@@ -64,6 +65,9 @@ class Membership(SQLModel, table=True):
     contact_method: str | None = Field(default=None, max_length=16)
     # A count, kept after erasure for the household tallies.
     household_size: int | None = None
+    # The household in the register (世帯名簿) the member belongs to; set on approval, or at
+    # once when the resident joined through their household's printed slip.
+    household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
     applied_at: datetime = Field(sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_by_officer_id: int | None = Field(default=None, foreign_key="officer.id")

@@ -30,6 +30,7 @@ from bot.platform.delivery.withdraw import withdraw_queued
 
 EDITABLE = (
     "title",
+    "translations",
     "category",
     "description",
     "place",

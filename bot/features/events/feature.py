@@ -22,7 +22,7 @@ from bot.features.events import (
     rsvp_flow,
 )
 from bot.features.events.staff import api as staff_api
-from bot.features.events.staff import edit_routes
+from bot.features.events.staff import edit_routes, ops_routes
 from bot.features.events.staff import routes as staff_routes
 from bot.staff.web import NavItem
 
@@ -49,7 +49,7 @@ FEATURE = Feature(
         NavItem("nav.diversity", "/staff/diversity", Permission.VIEW_EVENTS, 41),
     ),
     templates=Path(__file__).parent / "staff" / "templates",
-    staff_routers=(edit_routes.router, staff_routes.router),
+    staff_routers=(edit_routes.router, ops_routes.router, staff_routes.router),
     api_routers=(staff_api.router,),
     public_routers=(public_routes.router,),
     catalogs=(check_reminder_rules,),

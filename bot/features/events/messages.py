@@ -19,6 +19,7 @@ from bot.content import Content
 from bot.conversation.engine import Option, Say
 from bot.conversation.notifier import Notifier
 from bot.core.hooks import EventBrief
+from bot.core.translated import organiser_text
 from bot.core.when import when_text
 from bot.features.events.actions import ANSWERS, OfferReply, RsvpTap
 from bot.features.events.events import EventCancel, EventEdit
@@ -28,13 +29,23 @@ from bot.features.events.rsvp import Expiry
 CARD_KEY, CARD_FLEX = "events.card_alt", "event_card"
 
 
+def shown(event: Event, field: str, content: Content, locale: str) -> str:
+    """An organiser's field (title, description, place) in the resident's language, or the
+    Japanese original marked as such (bot.core.translated)."""
+    original = str(getattr(event, field) or "")
+    return organiser_text(
+        original, event.translations, field, locale, content, proper_noun=field == "place"
+    )
+
+
 def describe(event: Event, content: Content, locale: str) -> dict[str, Any]:
     """Texts about the event for messages and cards, with times in Tokyo time."""
     return {
         "event_id": event.id,
-        "title": event.title,
+        "title": shown(event, "title", content, locale),
         "when": when_text(event.starts_at, event.ends_at, content, locale),
-        "place": event.place or content.text("events.place_unset", locale),
+        "place": shown(event, "place", content, locale)
+        or content.text("events.place_unset", locale),
         "deadline": (
             when_text(event.rsvp_deadline, None, content, locale)
             if event.rsvp_deadline
@@ -52,7 +63,7 @@ def card_params(event: Event, content: Content, locale: str, base_url: str) -> d
     base = base_url.rstrip("/")
     return {
         **describe(event, content, locale),
-        "description": (event.description or "")[:300],
+        "description": shown(event, "description", content, locale)[:300],
         "image_url": event.image_url or "",
         "capacity": (
             content.text("events.capacity", locale, capacity=event.capacity)

@@ -44,6 +44,11 @@ class Event(SQLModel, table=True):
     # Who is invited, in the same shape as a notice's audience (see services.notices.Audience).
     audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     image_url: str | None = Field(default=None, max_length=500)
+    # The organiser's English and easy-Japanese versions: {"en": {"title": …,
+    # "description": …, "place": …}, "ja-easy": {…}} (bot.core.translated).
+    translations: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
     status: str = Field(default=EventStatus.DRAFT, max_length=16)
     # Organiser: a staff account (staff web) or a resident (LINE organiser flow).
     organiser_staff_id: int | None = None
@@ -51,6 +56,8 @@ class Event(SQLModel, table=True):
     # Unguessable; printed in the venue's check-in QR.
     checkin_code: str = Field(unique=True, max_length=32)
     revision: int = 0  # bumped by every published edit
+    # The create form's one-time token: a double submit or back-and-resubmit stores one event.
+    form_token: str | None = Field(default=None, max_length=48, unique=True, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -147,4 +154,6 @@ class WalkIn(SQLModel, table=True):
     adults: int = 0
     children: int = 0
     recorded_by_staff_id: int | None = None
+    # The door page's one-time token per button: a double tap counts the people once.
+    form_token: str | None = Field(default=None, max_length=48, unique=True, index=True)
     at: datetime = Field(sa_type=UTCDateTime)

@@ -14,8 +14,8 @@ from typing import Any
 
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, FlowInput, Invalid, Option, Step
-from bot.core import areas
-from bot.core.models.areas import Association, District, Ward
+from bot.core import areas, place_names
+from bot.core.models.areas import Association, District
 from bot.features.membership.join_steps import JoinStep
 
 PAGE = 11  # districts per page: with 次へ and わからない, 13 quick replies at most
@@ -23,13 +23,29 @@ ANY_DISTRICT = "any"
 NONE_OF_THESE = "none"
 
 
-def _name(row: Ward | Association, locale: str) -> str:
-    return (row.name_en or row.name) if locale == "en" else row.name
+LABEL_LIMIT = 20  # LINE's quick-reply label limit
+
+
+def _chip(shown: str, plain: str) -> str:
+    """A chip label: the localised name when it fits LINE's limit, else the plain one
+    (a reading cut in half helps nobody; the message itself carries the full text)."""
+    return shown if len(shown) <= LABEL_LIMIT else plain
+
+
+def _code_association_name(data: Data, ctx: FlowContext) -> str:
+    association = ctx.session.get(Association, int(data.get("code_association") or 0))
+    if association is None:
+        return str(data.get("code_association_name", ""))
+    return place_names.association_name(association, ctx.locale)
 
 
 def _ward_options(data: Data, ctx: FlowContext) -> list[Option]:
     return [
-        Option("join.ward_option", str(w.id), label=_name(w, ctx.locale))
+        Option(
+            "join.ward_option",
+            str(w.id),
+            label=_chip(place_names.ward_name(w, ctx.locale), w.name_en or w.name),
+        )
         for w in areas.wards(ctx.session)[:13]
     ]
 
@@ -39,7 +55,14 @@ def _district_options(data: Data, ctx: FlowContext) -> list[Option]:
     page = int(value.removeprefix("more:")) if value.startswith("more:") else 0
     rows = areas.districts(ctx.session, int(data["ward"]))
     shown = rows[page * PAGE : (page + 1) * PAGE]
-    options = [Option("join.district_option", str(d.id), label=d.name) for d in shown]
+    options = [
+        Option(
+            "join.district_option",
+            str(d.id),
+            label=_chip(place_names.district_name(d, ctx.locale), d.name),
+        )
+        for d in shown
+    ]
     if len(rows) > (page + 1) * PAGE:
         options.append(Option("join.more", f"more:{page + 1}"))
     options.append(Option("join.district_unknown", ANY_DISTRICT))
@@ -48,9 +71,9 @@ def _district_options(data: Data, ctx: FlowContext) -> list[Option]:
 
 def _district_name(data: Data, ctx: FlowContext) -> dict[str, Any]:
     district = _district(data, ctx)
-    return {
-        "district": district.name if district else ctx.content.text("join.whole_city", ctx.locale)
-    }
+    if district is None:
+        return {"district": ctx.content.text("join.whole_city", ctx.locale)}
+    return {"district": place_names.district_name(district, ctx.locale)}
 
 
 def _district(data: Data, ctx: FlowContext) -> District | None:
@@ -87,18 +110,21 @@ def _after_town(answer: Any, data: Data) -> str:
 
 
 def _candidate_options(data: Data, ctx: FlowContext) -> list[Option]:
-    options = [
-        Option("join.candidate", str(i), label=label)
-        for i, (label, _) in enumerate(data["town"].get("candidates", []))
-    ]
+    options = []
+    for i, (label, association_id) in enumerate(data["town"].get("candidates", [])):
+        shown = place_names.stored_town_label(
+            ctx.session, int(association_id), str(label), ctx.locale, ctx.content
+        )
+        options.append(Option("join.candidate", str(i), label=_chip(shown, str(label))))
     return [*options, Option("join.none_of_these", NONE_OF_THESE)]
 
 
 def _nearby_options(data: Data, ctx: FlowContext) -> list[Option]:
-    options = [
-        Option("join.candidate", str(i), label=name)
-        for i, (_, name) in enumerate(data["town"].get("nearby", []))
-    ]
+    options = []
+    for i, (association_id, name) in enumerate(data["town"].get("nearby", [])):
+        association = ctx.session.get(Association, int(association_id))
+        shown = place_names.association_name(association, ctx.locale) if association else name
+        options.append(Option("join.candidate", str(i), label=_chip(shown, str(name))))
     return [*options, Option("join.none_of_these", NONE_OF_THESE)]
 
 
@@ -125,7 +151,7 @@ STEPS = (
         JoinStep.ASSOC_CONFIRM,
         "join.assoc_confirm",
         options=(Option("join.assoc_yes", "yes"), Option("join.assoc_other", "other")),
-        prompt_params=lambda d, ctx: {"association": d.get("code_association_name", "")},
+        prompt_params=lambda d, ctx: {"association": _code_association_name(d, ctx)},
         skip_if=lambda d, ctx: not d.get("code_association"),
         next=lambda a, d: JoinStep.NAME if a == "yes" else JoinStep.WARD,
     ),

@@ -18,8 +18,10 @@ from bot.conversation.engine import Data, Flow, FlowInput, Option, Say, Step
 from bot.conversation.menu import main_menu
 from bot.conversation.registry import Registry
 from bot.conversation.replies import with_menu
-from bot.core import areas, consent, standing
+from bot.core import areas, consent, place_names, standing
+from bot.core import households as household_register
 from bot.core.models.areas import Association, MovingInCounter
+from bot.core.models.households import Household
 from bot.core.models.membership import ContactMethod
 from bot.features.membership import invitations, join_codes
 from bot.features.membership import memberships as membership
@@ -28,7 +30,7 @@ from bot.features.membership.join_address_flow import chosen
 from bot.features.membership.join_codes import Found
 from bot.features.membership.join_form_flow import NO_ROOM
 from bot.features.membership.join_form_flow import STEPS as FORM_STEPS
-from bot.features.membership.join_steps import BRANCHES
+from bot.features.membership.join_steps import BRANCHES, JoinStep
 from bot.features.membership.models import JoinCode
 from bot.features.membership.officer_flow import notify_new_application
 
@@ -43,7 +45,7 @@ def consent_params(data: Data, ctx: FlowContext) -> dict[str, str]:
 def _consent_initial(ctx: FlowContext, args: Mapping[str, str]) -> Data:
     assert ctx.resident.id is not None
     version = consent.load(ctx.content.root).version
-    data: Data = {k: v for k, v in args.items() if k in ("code", "mode")}
+    data: Data = {k: v for k, v in args.items() if k in ("code", "mode", "slip")}
     data["consented"] = consent.has_agreed(ctx.session, ctx.resident.id, version)
     data["standing"] = _standing(ctx, changing=args.get("mode") == "change")
     return data
@@ -54,10 +56,10 @@ def _standing(ctx: FlowContext, *, changing: bool) -> list[str] | None:
     assert ctx.resident.id is not None
     pending = membership.pending_application(ctx.session, ctx.resident.id)
     if pending is not None:
-        return ["pending", membership.association_of(ctx.session, pending).name]
+        return ["pending", _shown(ctx, membership.association_of(ctx.session, pending))]
     current = membership.current_membership(ctx.session, ctx.resident.id)
     if current is not None and not changing:
-        return ["member", membership.association_of(ctx.session, current).name]
+        return ["member", _shown(ctx, membership.association_of(ctx.session, current))]
     return None
 
 
@@ -93,7 +95,7 @@ def _after_consent(ctx: FlowContext, data: Data) -> list[Say]:
             version=consent.load(ctx.content.root).version,
             now=ctx.now,
         )
-    args = {k: str(data[k]) for k in ("code", "mode") if data.get(k)}
+    args = {k: str(data[k]) for k in ("code", "mode", "slip") if data.get(k)}
     return start_flow(ctx, APPLY_FLOW, args)
 
 
@@ -117,6 +119,8 @@ CONSENT_FLOW = Flow(
 
 def _apply_initial(ctx: FlowContext, args: Mapping[str, str]) -> Data:
     data: Data = {k: v for k, v in args.items() if k in ("code", "mode")}
+    if _slip_household(ctx, data, args.get("slip", "")):
+        return data
     code = ctx.session.get(JoinCode, int(args["code"])) if args.get("code", "").isdigit() else None
     if code is not None and code.association_id is not None:
         association = ctx.session.get(Association, code.association_id)
@@ -130,6 +134,27 @@ def _apply_initial(ctx: FlowContext, args: Mapping[str, str]) -> Data:
     if not data.get("ward") and len(wards) == 1:
         data["ward"] = str(wards[0].id)
     return data
+
+
+def _slip_household(ctx: FlowContext, data: Data, slip: str) -> bool:
+    """A household's printed slip: its association is asked to confirm and its address is
+    known, so the address steps and the room are skipped."""
+    household = ctx.session.get(Household, int(slip)) if slip.isdigit() else None
+    association = ctx.session.get(Association, household.association_id) if household else None
+    if household is None or association is None or not association.active:
+        return False
+    data["slip"] = household.id
+    data["code_association"] = association.id
+    data["code_association_name"] = association.name
+    data[JoinStep.ROOM] = household.address or NO_ROOM
+    return True
+
+
+def _slip_for(data: Data, association_id: int) -> int | None:
+    """The slip's household, when the resident kept to its association."""
+    if data.get("slip") and data.get("code_association") == association_id:
+        return int(data["slip"])
+    return None
 
 
 def _submit(ctx: FlowContext, data: Data) -> list[Say]:
@@ -149,6 +174,7 @@ def _submit(ctx: FlowContext, data: Data) -> list[Say]:
         phone=phone,
         town_label=town,
         source_code_id=source,
+        household_id=_slip_for(data, association_id),
     )
     try:
         row = membership.apply(ctx.session, ctx.resident, form, ctx.now)
@@ -156,7 +182,12 @@ def _submit(ctx: FlowContext, data: Data) -> list[Say]:
         return [with_menu(ctx, f"join.refused.{refused.reason}")]
     association = membership.association_of(ctx.session, row)
     notify_new_application(ctx, row, association)
-    return [with_menu(ctx, "join.applied", {"association": association.name})]
+    return [with_menu(ctx, "join.applied", {"association": _shown(ctx, association)})]
+
+
+def _shown(ctx: FlowContext, association: Association) -> str:
+    """The association's name in the resident's language."""
+    return place_names.association_name(association, ctx.locale)
 
 
 APPLY_FLOW = Flow(
@@ -178,6 +209,11 @@ def code_hook(ctx: FlowContext, given: FlowInput) -> list[Say] | None:
     if given.kind != "text":
         return None
     found = join_codes.recognise(ctx.session, given.text)
+    if found.found in (Found.NONE, Found.UNKNOWN):
+        tokens = [token for token, _ in join_codes.candidates(given.text)]
+        household = household_register.by_join_code(ctx.session, tokens)
+        if household is not None:  # a household's slip: the join lands in that household
+            return begin(ctx, {"slip": str(household.id)})
     if found.found == Found.NONE:
         return None
     if found.found != Found.ACTIVE or found.code is None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, FlowInput, Invalid, Option, Step
+from bot.core import place_names
 from bot.core.models.areas import Association
 from bot.core.models.membership import ContactMethod
 from bot.features.membership import join_codes
@@ -81,8 +82,12 @@ def summary_params(data: Data, ctx: FlowContext) -> dict[str, Any]:
     association = ctx.session.get(Association, association_id)
     text = ctx.content.text
     return {
-        "association": association.name if association else "",
-        "town": town or text("join.not_given", ctx.locale),
+        "association": place_names.association_name(association, ctx.locale) if association else "",
+        "town": place_names.stored_town_label(
+            ctx.session, association_id, town, ctx.locale, ctx.content
+        )
+        if town
+        else text("join.not_given", ctx.locale),
         "name": data["name"],
         "household": data["household"],
         "room": data["room"] if data.get("room") != NO_ROOM else text("join.not_given", ctx.locale),
@@ -117,6 +122,7 @@ STEPS = (
         options=(Option("join.no_room", NO_ROOM),),
         parse=parse_room,
         next=JoinStep.CONTACT,
+        skip_if=lambda d, ctx: bool(d.get("slip")),  # the slip's household gave its address
         max_text_length=80,
     ),
     Step(

@@ -18,7 +18,8 @@ from bot.conversation.engine import Data, Flow, Option, Say, Step
 from bot.conversation.registry import Registry
 from bot.conversation.replies import with_menu
 from bot.conversation.richmenu_links import relink_after_commit
-from bot.core import erasure, standing
+from bot.core import erasure, place_names, standing
+from bot.core.models.areas import Association
 from bot.core.models.membership import Membership
 from bot.features.membership import memberships as membership
 from bot.features.membership.actions import MyMembership
@@ -38,7 +39,7 @@ def my_membership(ctx: FlowContext, _tap: MyMembership) -> list[Say]:
     erase = Option("membership.erase_option", postback.encode(a="start", f="erase"))
     pending = membership.pending_application(ctx.session, resident_id)
     if pending is not None:
-        name = membership.association_of(ctx.session, pending).name
+        name = _name(membership.association_of(ctx.session, pending), ctx)
         withdraw = Option("membership.withdraw_option", postback.encode(a="start", f="withdraw"))
         return [
             Say(
@@ -57,7 +58,7 @@ def my_membership(ctx: FlowContext, _tap: MyMembership) -> list[Say]:
         erase,
     )
     params = {
-        "association": membership.association_of(ctx.session, current).name,
+        "association": _name(membership.association_of(ctx.session, current), ctx),
         "since": _when(current, ctx),
         "household": current.household_size,
     }
@@ -66,8 +67,13 @@ def my_membership(ctx: FlowContext, _tap: MyMembership) -> list[Say]:
 
 def _current_name(data: Data, ctx: FlowContext) -> dict[str, str]:
     current = membership.current_membership(ctx.session, ctx.resident.id or 0)
-    name = membership.association_of(ctx.session, current).name if current else ""
+    name = _name(membership.association_of(ctx.session, current), ctx) if current else ""
     return {"association": name}
+
+
+def _name(association: Association, ctx: FlowContext) -> str:
+    """The association's name in the resident's language."""
+    return place_names.association_name(association, ctx.locale)
 
 
 def _leave(ctx: FlowContext, data: Data) -> list[Say]:

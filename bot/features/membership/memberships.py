@@ -19,6 +19,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.core import hooks
+from bot.core import households as register
 from bot.core.models.areas import Association
 from bot.core.models.membership import EndReason, Membership, MembershipStatus, Officer
 from bot.core.models.residents import Resident
@@ -47,6 +48,8 @@ class Application:
     phone: str | None = None
     town_label: str | None = None
     source_code_id: int | None = None
+    # The register's household, when the resident joined through its printed slip.
+    household_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ def apply(session: Session, resident: Resident, form: Application, now: datetime
         phone=form.phone,
         contact_method=form.contact_method,
         household_size=form.household_size,
+        household_id=form.household_id,
         applied_at=now,
     )
     session.add(row)
@@ -97,6 +101,9 @@ def approve(
     decision = _decide(session, membership_id, MembershipStatus.APPROVED, now, officer_id, staff)
     if decision.changed:
         _end_other_memberships(session, decision.membership, now)
+        # The household enters the register (or is found there) in its suggested 班.
+        resident = session.get(Resident, decision.membership.resident_id)
+        register.place_member(session, decision.membership, resident, now)
         _changed(session, decision.membership.resident_id, now)
     return decision
 

@@ -24,6 +24,7 @@ from bot.conversation.notifier import Notifier
 from bot.conversation.registry import Registry
 from bot.conversation.replies import with_menu
 from bot.conversation.richmenu_links import relink_after_commit
+from bot.core import place_names
 from bot.core.models.areas import Association
 from bot.core.models.membership import Membership, MembershipStatus
 from bot.core.models.residents import Resident
@@ -147,7 +148,7 @@ def tell_applicant(session: Session, notifier: Notifier, row: Membership, now: d
         says_for=lambda locale: [
             Say(
                 f"join.decided.{row.status}",
-                {"association": association.name},
+                {"association": place_names.association_name(association, locale)},
                 options=(MY_ASSOCIATION,),
             )
         ],

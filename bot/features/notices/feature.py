@@ -14,11 +14,13 @@ from bot.feature import Feature
 from bot.features.notices import (
     ack_flow,
     digest,
+    household_coverage,
     jobs,
     messages,
     notices,
     paper_flow,
     public_routes,
+    worklist_flow,
 )
 from bot.features.notices.staff import api as staff_api
 from bot.features.notices.staff import paper_routes
@@ -29,6 +31,7 @@ from bot.staff.web import NavItem
 def _flows(registry: Registry) -> None:
     ack_flow.register(registry)
     paper_flow.register(registry)  # 班長 tick households handed the paper copy
+    worklist_flow.register(registry)  # 班長: my 班's households a notice has not reached
 
 
 def _announce(
@@ -61,5 +64,9 @@ FEATURE = Feature(
         event_cancelled=(notices.withdraw_event_notices,),
         # An organiser publishing an event in LINE announces it with a notice.
         announce_event=(_announce,),
+        # The staff web shows reach and cost before an organiser announces an event.
+        preview_announcement=(notices.preview_announcement,),
+        # A household left the register: its paper ticks go, its recipients lose it.
+        household_removed=(household_coverage.forget_household,),
     ),
 )

@@ -17,10 +17,21 @@ from bot.conversation.engine import Say
 from bot.conversation.notifier import Notifier
 from bot.core import hooks
 from bot.core.hooks import EventBrief
+from bot.core.translated import organiser_text
 from bot.features.notices import notices
 from bot.features.notices.ack_flow import AckTap
 from bot.features.notices.models import Notice
 from bot.features.notices.notices import SendResult
+
+
+def shown(notice: Notice, content: Content, locale: str) -> tuple[str, str]:
+    """Title and body as the resident reads them: the organiser's translation, or the
+    Japanese original marked (English) or with readings (easy Japanese), field by field,
+    so a translated title never comes with an unmarked Japanese body."""
+    return (
+        organiser_text(notice.title, notice.translations, "title", locale, content),
+        organiser_text(notice.body, notice.translations, "body", locale, content),
+    )
 
 
 def notice_says(
@@ -29,7 +40,7 @@ def notice_says(
     """The LINE messages of a notice in one locale: text, then the event card, ack button last.
 
     `notices.message_count` counts these for the cost preview; keep the two in step."""
-    title, body = notices.localized(notice, locale)
+    title, body = shown(notice, content, locale)
     says = [Say("notices.message", {"title": title, "body": body})]
     if notice.image_url:
         says.append(

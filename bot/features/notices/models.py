@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from bot.columns import UTCDateTime, utcnow
 from bot.core.models import areas as _areas  # noqa: F401 - notices point at associations
+from bot.core.models import households as _households  # noqa: F401 - coverage per household
 from bot.core.models import residents as _residents  # noqa: F401 - and at residents
 
 
@@ -47,6 +48,8 @@ class Notice(SQLModel, table=True):
     scheduled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     status: str = Field(default=NoticeStatus.DRAFT, max_length=16)
     author_staff_id: int | None = None
+    # The compose form's one-time token: a double submit or back-and-resubmit drafts once.
+    form_token: str | None = Field(default=None, max_length=48, unique=True, index=True)
     author_resident_id: int | None = Field(default=None, foreign_key="resident.id")
     recipient_count: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -68,6 +71,8 @@ class NoticeRecipient(SQLModel, table=True):
     association_id: int | None = None
     han: str = Field(default="", max_length=40)
     household_key: str = Field(default="", max_length=64)  # residents of one household share it
+    # The register's household (世帯名簿) the recipient belongs to, when it has one.
+    household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
     locale: str = Field(default="ja", max_length=8)
 
 
@@ -94,6 +99,8 @@ class PaperDelivery(SQLModel, table=True):
     association_id: int = Field(foreign_key="association.id")
     han: str = Field(default="", max_length=40)
     household: str = Field(max_length=60)  # a label the 班長 knows (house number), not a name
+    # The register's household the tick is for (a typed label matched to it, or a tap).
+    household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
     ticked_by_resident_id: int | None = Field(default=None, foreign_key="resident.id")
     ticked_by_staff_id: int | None = None
     at: datetime = Field(sa_type=UTCDateTime)

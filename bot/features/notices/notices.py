@@ -189,20 +189,13 @@ def announce_event(
     event = hooks.ask_describe_event(session, event_id, content, "ja", "")
     if event is None or not event.published:
         raise NoticeError("only published events can be announced")
-    existing = session.exec(
-        select(Notice).where(Notice.event_id == event_id, Notice.kind == "event_announcement")
-    ).first()
+    existing = _announcement(session, event_id)
     if existing is None:
-        spec = event.audience or (
-            Audience("association", (event.association_id,)).to_dict()
-            if event.association_id
-            else Audience("everyone").to_dict()
-        )
         existing = create_notice(
             session,
             title=event.title,
             body=event.description or event.title,
-            audience=Audience.from_dict(spec),
+            audience=_event_audience(event),
             now=now,
             event_id=event_id,
             association_id=event.association_id,
@@ -210,6 +203,48 @@ def announce_event(
             **fields,
         )
     return send_notice(session, notice_id=int(existing.id or 0), now=now)
+
+
+def _announcement(session: Session, event_id: int) -> Notice | None:
+    return session.exec(
+        select(Notice).where(Notice.event_id == event_id, Notice.kind == "event_announcement")
+    ).first()
+
+
+def _event_audience(event: hooks.EventBrief) -> Audience:
+    """Who an event's announcement goes to: its audience, else its association's members."""
+    spec = event.audience or (
+        Audience("association", (event.association_id,)).to_dict()
+        if event.association_id
+        else Audience("everyone").to_dict()
+    )
+    return Audience.from_dict(dict(spec))
+
+
+ANNOUNCEMENT_MESSAGES = 2  # the text and the event card (`messages.notice_says`)
+
+
+def preview_announcement(
+    session: Session, event_id: int, content: Content
+) -> hooks.AnnouncementPreview | None:
+    """Reach and cost of announcing the event, before it is sent, as a notice's preview shows
+    them; once announced, how many it reached. None unless the event is published."""
+    event = hooks.ask_describe_event(session, event_id, content, "ja", "")
+    if event is None or not event.published:
+        return None
+    cost = preview(
+        session, audience=_event_audience(event), messages_per_recipient=ANNOUNCEMENT_MESSAGES
+    )
+    existing = _announcement(session, event_id)
+    announced = existing is not None and existing.status == NoticeStatus.SENT
+    return hooks.AnnouncementPreview(
+        recipients=cost.recipients,
+        api_calls=cost.api_calls,
+        quota_messages=cost.quota_messages * cost.messages_per_recipient,
+        messages_per_recipient=cost.messages_per_recipient,
+        announced=announced,
+        announced_recipients=existing.recipient_count if existing is not None else 0,
+    )
 
 
 def withdraw_event_notices(session: Session, event_id: int, now: datetime) -> None:
@@ -235,6 +270,7 @@ def _record_recipients(
             "association_id": m.association_id,
             "han": m.han,
             "household_key": m.household_key,
+            "household_id": m.household_id,
             "locale": locales[m.resident_id],
         }
         for m in members
@@ -286,6 +322,7 @@ def tick_paper_delivery(
     han: str = "",
     by_resident_id: int | None = None,
     by_staff_id: int | None = None,
+    household_id: int | None = None,
 ) -> bool:
     """A 班長 ticks a household as handed the paper copy; False when already ticked."""
     _require(session, notice_id)
@@ -311,6 +348,7 @@ def tick_paper_delivery(
                     association_id=association_id,
                     han=han,
                     household=household,
+                    household_id=household_id,
                     ticked_by_resident_id=by_resident_id,
                     ticked_by_staff_id=by_staff_id,
                     at=now,

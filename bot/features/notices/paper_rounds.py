@@ -10,12 +10,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from bot.core.han import MAX_HAN
 from bot.core.models.han import HanLeader
-from bot.features.notices import notices
+from bot.core.models.households import Household
+from bot.features.notices import household_coverage, notices
 from bot.features.notices.models import Notice, NoticeRecipient, NoticeStatus, PaperDelivery
 
 MAX_HOUSEHOLD = 60
@@ -72,7 +73,11 @@ def tick_households(
     if len(han) > MAX_HAN:
         raise PaperError("too_long")
     result = TickResult()
-    for household in households:
+    labels = list(households)
+    registered = household_coverage.match_labels(
+        session, association_id=association_id, han=han, labels=labels
+    )
+    for household in labels:
         added = notices.tick_paper_delivery(
             session,
             notice_id=notice_id,
@@ -82,6 +87,7 @@ def tick_households(
             now=now,
             by_staff_id=by_staff_id,
             by_resident_id=by_resident_id,
+            household_id=registered.get(household),
         )
         result.added += int(added)
         result.already += int(not added)
@@ -99,18 +105,36 @@ def untick(session: Session, *, notice_id: int, tick_id: int) -> PaperDelivery |
 
 
 def ticks(
-    session: Session, *, notice_id: int, association_ids: list[int] | None
+    session: Session,
+    *,
+    notice_id: int,
+    association_ids: list[int] | None,
+    limit: int | None = None,
 ) -> list[PaperDelivery]:
-    """The notice's ticks, by association, 班 and household (`None`: every association)."""
+    """The notice's ticks, by association, 班 and household (`None`: every association);
+    the newest `limit` first when a page shows only some."""
     query = select(PaperDelivery).where(PaperDelivery.notice_id == notice_id)
     if association_ids is not None:
         query = query.where(col(PaperDelivery.association_id).in_(association_ids))
+    if limit is not None:
+        newest = query.order_by(col(PaperDelivery.id).desc()).limit(limit)
+        return list(session.exec(newest).all())
     order = (
         col(PaperDelivery.association_id),
         col(PaperDelivery.han),
         col(PaperDelivery.household),
     )
     return list(session.exec(query.order_by(*order)).all())
+
+
+def tick_count(session: Session, *, notice_id: int, association_ids: list[int] | None) -> int:
+    """How many ticks `ticks` would list without a limit."""
+    query = (
+        select(func.count()).select_from(PaperDelivery).where(PaperDelivery.notice_id == notice_id)
+    )
+    if association_ids is not None:
+        query = query.where(col(PaperDelivery.association_id).in_(association_ids))
+    return int(session.exec(query).one())
 
 
 def recent_notices(session: Session, *, association_id: int) -> list[Notice]:
@@ -155,3 +179,48 @@ def tick_as_leader(
         now=now,
         by_resident_id=leader.resident_id,
     )
+
+
+def paper_label(household: Household) -> str:
+    """What a tick of a registered household records as its label: its address (never a
+    name); without one, the 班 and its number in the register."""
+    return (household.address or f"{household.han}-{household.id}")[:MAX_HOUSEHOLD]
+
+
+def worklist(session: Session, *, leader: HanLeader, notice_id: int) -> list[Household]:
+    """The households of the leader's 班 this notice has not reached yet (LINE or paper)."""
+    notice = _leader_notice(session, leader, notice_id)
+    return household_coverage.not_reached(
+        session, notice, association_id=leader.association_id, han=leader.han
+    )
+
+
+def tick_one_as_leader(
+    session: Session, *, leader: HanLeader, notice_id: int, household_id: int, now: datetime
+) -> bool:
+    """A 班長's tap on one household of their 班: handed the paper copy (False: already)."""
+    _leader_notice(session, leader, notice_id)
+    household = session.get(Household, household_id)
+    if (
+        household is None
+        or household.association_id != leader.association_id
+        or household.han != leader.han
+    ):
+        raise PaperError("not_in_han")
+    return notices.tick_paper_delivery(
+        session,
+        notice_id=notice_id,
+        association_id=leader.association_id,
+        household=paper_label(household),
+        han=leader.han,
+        now=now,
+        by_resident_id=leader.resident_id,
+        household_id=household_id,
+    )
+
+
+def _leader_notice(session: Session, leader: HanLeader, notice_id: int) -> Notice:
+    found = {n.id: n for n in recent_notices(session, association_id=leader.association_id)}
+    if notice_id not in found:
+        raise PaperError("cancelled")
+    return found[notice_id]

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot.content import Content
 from bot.conversation.engine import Option, Say
 from bot.conversation.notifier import Notifier
+from bot.core.translated import organiser_text
 from bot.features.volunteers import tells as tells
 from bot.features.volunteers.actions import OfferAnswer
 from bot.features.volunteers.models import Opportunity, Slot
@@ -44,12 +45,16 @@ def slot_info(
         start=start.strftime("%H:%M"),
         end=end.strftime("%H:%M"),
     )
-    place = slot.place or content.text("volunteer.place_unset", locale)
+    # Organisers write these in Japanese: marked for English readers, with readings for
+    # easy-Japanese ones (bot.core.translated).
+    place = organiser_text(slot.place, None, "place", locale, content, proper_noun=True)
     return {
-        "role": opportunity.role,
+        "role": organiser_text(opportunity.role, None, "role", locale, content),
         "when": when,
-        "place": place,
-        "description": opportunity.description,
+        "place": place or content.text("volunteer.place_unset", locale),
+        "description": organiser_text(
+            opportunity.description, None, "description", locale, content
+        ),
         "hours": hours_of(slot),
     }
 

@@ -62,6 +62,10 @@ class LineGateway(Protocol):
         """Send to up to 500 users in one call."""
         ...
 
+    async def get_profile_language(self, user_id: str) -> str | None:
+        """The language the user's LINE app is set to, or None when LINE does not say."""
+        ...
+
     async def close(self) -> None:
         """Release connections."""
         ...

@@ -270,7 +270,7 @@ def test_an_officer_of_a_hears_only_about_a(engine: Engine) -> None:
     assert "青葉町内会" in text_a and "文化町内会" not in text_a and "ボランティア" not in text_a
     assert text_b == (
         "[文化町内会] Summary for 9/10\n- Joined: 1\n"
-        "- Volunteer slots still open: 1 (2 people needed)\n"
+        "- Volunteer slots still open: 1 (places to fill: 2)\n"
         "See the officer menu or the staff web for details."
     )
 

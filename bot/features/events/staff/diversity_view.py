@@ -19,7 +19,7 @@ from sqlmodel import Session, col, func, select
 from bot.clock import as_utc
 from bot.core import hooks
 from bot.core.scope import Scope
-from bot.features.events.models import CheckIn, Event, EventStatus
+from bot.features.events.models import CheckIn, Event, EventStatus, WalkIn
 from bot.staff.tables import Column, Table
 
 NEWCOMER_WINDOW = timedelta(days=730)
@@ -32,6 +32,7 @@ DIVERSITY_COLUMNS = [
     Column("checked_in", "col.checked_in", numeric=True),
     Column("first_timers", "col.first_timers", numeric=True),
     Column("newcomers", "col.newcomers", numeric=True),
+    Column("walk_ins", "event_ops.col_walk_ins", numeric=True),
 ]
 
 
@@ -61,18 +62,49 @@ def diversity_table(session: Session, scope: Scope, tz: tzinfo) -> Table:
         .limit(LIST_LIMIT)
     ).all()
     newcomers = _newcomers(session, {int(e[0]): e[1] for e in events})
+    walk_ins = _walk_ins(session, scope)
+    found = {
+        int(event_id): (starts, title, int(n), int(first or 0))
+        for event_id, starts, title, n, first in events
+    }
+    # Events where only walk-ins came are participation too (nobody scanned the QR).
+    for event_id, (starts, title, _people) in walk_ins.items():
+        found.setdefault(event_id, (starts, title, 0, 0))
+    ordered = sorted(found.items(), key=lambda item: (as_utc(item[1][0]), item[0]), reverse=True)
     rows = [
         {
             "event_id": event_id,
             "starts_at": starts.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             "title": title,
-            "checked_in": int(n),
-            "first_timers": int(first or 0),
-            "newcomers": newcomers.get(int(event_id), 0),
+            "checked_in": n,
+            "first_timers": first,
+            "newcomers": newcomers.get(event_id, 0),
+            "walk_ins": walk_ins.get(event_id, (starts, title, 0))[2],
         }
-        for event_id, starts, title, n, first in events
+        for event_id, (starts, title, n, first) in ordered[:LIST_LIMIT]
     ]
     return Table("participation-diversity", DIVERSITY_COLUMNS, rows)
+
+
+def _walk_ins(session: Session, scope: Scope) -> dict[int, tuple[datetime, str, int]]:
+    """People counted at the door (no names) per published event in scope."""
+    found = session.execute(
+        core_select(
+            col(Event.id),
+            col(Event.starts_at),
+            col(Event.title),
+            func.sum(col(WalkIn.adults) + col(WalkIn.children)),
+        )
+        .join(WalkIn, col(WalkIn.event_id) == col(Event.id))
+        .where(
+            col(Event.status) == EventStatus.PUBLISHED,
+            scope.association_filter(Event.association_id),
+        )
+        .group_by(col(Event.id), col(Event.starts_at), col(Event.title))
+        .order_by(col(Event.starts_at).desc())
+        .limit(LIST_LIMIT)
+    ).all()
+    return {int(e): (starts, title, int(n or 0)) for e, starts, title, n in found}
 
 
 def _newcomers(session: Session, starts: dict[int, datetime]) -> dict[int, int]:

@@ -11,9 +11,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
 
 from bot.core import audit
+from bot.core.readability import readability
 from bot.core.scope import Permission, visible_associations
 from bot.features.events import events, messages
 from bot.features.events.models import Event
@@ -25,6 +27,7 @@ from bot.features.events.staff.form import (
     raw_of,
 )
 from bot.features.events.staff.views import EventNotFound, scoped_event
+from bot.staff import once
 from bot.staff.deps import (
     Csrf,
     DbId,
@@ -63,6 +66,7 @@ def _form_page(
         associations=associations,
         categories=CATEGORIES,
         audiences=AUDIENCES,
+        readability=readability(form.raw.get("description", "")),
         **extra,
     )
     response.status_code = status_code
@@ -79,7 +83,17 @@ def _scoped(db: Session, user: StaffUser, event_id: int) -> Event:
 @router.get("/events/new", response_class=HTMLResponse)
 def new_event_page(request: Request, user: Organiser, db: SessionDep) -> HTMLResponse:
     """An empty event form for an association in scope."""
-    return _form_page(request, db, user, EventForm({}), event=None)
+    return _form_page(request, db, user, EventForm({}), event=None, form_token=once.new_token())
+
+
+def _created_with(db: Session, user: StaffUser, token: str | None) -> Event | None:
+    """The event an earlier submit of the same form filling created (in scope), if any."""
+    if token is None:
+        return None
+    earlier = db.exec(select(Event).where(Event.form_token == token)).first()
+    if earlier is None or earlier.id is None:
+        return None
+    return _scoped(db, user, earlier.id)
 
 
 @router.post("/events/new")
@@ -93,6 +107,10 @@ async def create_event(
 ) -> Response:
     """Store the event when every field is valid, else show the form with its errors."""
     raw = dict(await request.form())
+    token = once.posted_token(raw.get(once.TOKEN_FIELD))
+    earlier = _created_with(db, user, token)
+    if earlier is not None:  # a double submit or back-and-resubmit: the first one stands
+        return RedirectResponse(f"/staff/events/{earlier.id}/edit?done=created", status_code=303)
     try:
         association_id = int(str(raw.get("association_id", "")))
     except ValueError:
@@ -108,15 +126,23 @@ async def create_event(
     else:
         form.errors["association_id"] = "required"
     if not form.ok:  # nothing was written: the form comes back with its errors
-        return _form_page(request, db, user, form, event=None, status_code=400)
-    event = events.create_event(
-        db,
-        association_id=association_id,
-        now=now,
-        organiser_staff_id=user.account.id,
-        publish=bool(raw.get("publish")),
-        **form.values,
-    )
+        return _form_page(request, db, user, form, event=None, status_code=400, form_token=token)
+    try:
+        with db.begin_nested():
+            event = events.create_event(
+                db,
+                association_id=association_id,
+                now=now,
+                organiser_staff_id=user.account.id,
+                publish=bool(raw.get("publish")),
+                form_token=token,
+                **form.values,
+            )
+    except IntegrityError:  # the same form submitted twice at once: the other one stored it
+        earlier = _created_with(db, user, token)
+        if earlier is None:
+            raise
+        return RedirectResponse(f"/staff/events/{earlier.id}/edit?done=created", status_code=303)
     audit.record(
         db,
         account_id=user.account.id,

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from bot.core.audience import Audience
+from bot.core.translated import form_of_translations, translations_from_form
 from bot.features.events.models import Event
 
 CATEGORIES = ("festival", "drill", "cleanup", "cafe", "course", "meeting", "other")
@@ -35,6 +36,9 @@ FIELDS = (
     "audience",
     "image_url",
 )
+# The organiser may add English and easy-Japanese versions of these (title_en, place_easy…).
+TRANSLATED = ("title", "description", "place")
+TRANSLATION_INPUTS = tuple(f"{f}_{s}" for s in ("en", "easy") for f in TRANSLATED)
 MAX_CAPACITY = 100_000
 LIMITS = {"title": 120, "description": 2000, "place": 200, "image_url": 500}
 
@@ -66,7 +70,8 @@ def parse_event_form(
     raw: Mapping[str, Any], *, tz: tzinfo, association_id: int, now: datetime | None
 ) -> EventForm:
     """Parse the posted form; `now` given (creation) refuses a start in the past."""
-    form = EventForm({name: _text(raw, name) for name in (*FIELDS, "association_id")})
+    names = (*FIELDS, *TRANSLATION_INPUTS, "association_id")
+    form = EventForm({name: _text(raw, name) for name in names})
     form.raw["headcount_allowed"] = "true" if raw.get("headcount_allowed") else ""
     _texts(form)
     _place(form)
@@ -93,8 +98,9 @@ def _texts(form: EventForm) -> None:
     if not raw["title"]:
         form.errors["title"] = "required"
     for name, limit in LIMITS.items():
-        if len(raw[name]) > limit:
-            form.errors[name] = "too_long"
+        for input_name in (name, f"{name}_en", f"{name}_easy"):
+            if len(raw.get(input_name, "")) > limit:
+                form.errors[input_name] = "too_long"
     category = raw["category"] or "other"
     if category not in CATEGORIES:
         form.errors["category"] = "category"
@@ -107,6 +113,7 @@ def _texts(form: EventForm) -> None:
         description=raw["description"],
         place=raw["place"],
         image_url=image or None,
+        translations=translations_from_form(raw, TRANSLATED),
     )
 
 
@@ -190,6 +197,7 @@ def raw_of(event: Event, tz: tzinfo) -> dict[str, str]:
         "audience": _audience_choice(event.audience, event.association_id),
         "image_url": event.image_url or "",
         "association_id": str(event.association_id or ""),
+        **form_of_translations(event.translations, TRANSLATED),
     }
 
 

@@ -9,8 +9,15 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from bot.core.scope import Permission
+from bot.features.events.models import Event
 from bot.features.events.staff.diversity_view import busiest_share, diversity_table
-from bot.features.events.staff.views import EventNotFound, events_table, scoped_event, tally_table
+from bot.features.events.staff.views import (
+    EventNotFound,
+    events_table,
+    may_see_roster,
+    scoped_event,
+    tally_table,
+)
 from bot.settings import Settings
 from bot.staff.charts import Bar, bar_chart
 from bot.staff.deps import DbId, PageAccess, SessionDep, SettingsDep, StaffUser, words_for
@@ -47,7 +54,7 @@ def events_csv(
     return export_response(request, user, events_table(db, user.scope, settings.tz))
 
 
-def _tally(db: Session, t: Translator, user: StaffUser, event_id: int) -> tuple[Table, str]:
+def _tally(db: Session, t: Translator, user: StaffUser, event_id: int) -> tuple[Table, Event]:
     """`t`: Japanese labels, the same in page and CSV, so the numbers stay comparable."""
     try:
         event = scoped_event(db, user.scope, event_id)
@@ -56,13 +63,13 @@ def _tally(db: Session, t: Translator, user: StaffUser, event_id: int) -> tuple[
     table = tally_table(
         db, user.scope, event_id, non_members=t("events.non_members"), total=t("events.total")
     )
-    return table, event.title
+    return table, event
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
 def event_page(request: Request, event_id: DbId, user: Events, db: SessionDep) -> HTMLResponse:
     """One event: answers, headcount and check-ins by association, walk-ins."""
-    table, title = _tally(db, words_for(request, "ja"), user, event_id)
+    table, event = _tally(db, words_for(request, "ja"), user, event_id)
     t = words_for(request, user.locale)
     total = table.rows[-1]
     chart = bar_chart(
@@ -72,16 +79,17 @@ def event_page(request: Request, event_id: DbId, user: Events, db: SessionDep) -
     return page(
         request,
         user,
-        "table_page.html",
+        "event_page.html",
         title="events.tally_title",
-        subtitle=title,
+        subtitle=event.title,
+        event=event,
         table=table,
         chart=chart,
         notes=table.notes,
         export_url=f"/staff/events/{event_id}/tally.csv",
-        edit_url=(
-            f"/staff/events/{event_id}/edit" if user.scope.can(Permission.MANAGE_EVENTS) else None
-        ),
+        # Announce, roster and the door are one tap away for whoever may use them.
+        may_manage=user.scope.can(Permission.MANAGE_EVENTS),
+        may_see_roster=may_see_roster(db, user.scope, user.account.id, event),
     )
 
 
@@ -90,7 +98,7 @@ def event_tally_csv(
     request: Request, event_id: DbId, user: EventsExport, db: SessionDep
 ) -> Response:
     """The event's tally as CSV."""
-    table, _title = _tally(db, words_for(request, "ja"), user, event_id)
+    table, _event = _tally(db, words_for(request, "ja"), user, event_id)
     return export_response(request, user, table)
 
 

@@ -11,7 +11,7 @@ from datetime import tzinfo
 from sqlmodel import Session, col, func, select
 
 from bot.core.models.areas import Association
-from bot.core.scope import Scope
+from bot.core.scope import Permission, Scope
 from bot.features.events import tallies as tallies_events
 from bot.features.events.models import CheckIn, Event, Rsvp, RsvpAnswer
 from bot.staff.tables import Column, Table
@@ -133,3 +133,16 @@ def _counts(c: tallies_events.AnswerCounts) -> dict[str, int]:
         "headcount": c.headcount,
         "checked_in": c.checked_in,
     }
+
+
+def may_see_roster(session: Session, scope: Scope, account_id: int | None, event: Event) -> bool:
+    """Names and needs are for the officers of the event's association and for the staff
+    account that organises this event, nobody else (residents consented to their association,
+    not to the city; another organiser of the same association runs other events)."""
+    if account_id is not None and event.organiser_staff_id == account_id:
+        return True
+    return (
+        scope.can(Permission.VIEW_MEMBERS)
+        and event.association_id is not None
+        and scope.allows_association(session, event.association_id)
+    )

@@ -32,7 +32,7 @@ def coverage_table(
     allowed = association_ids_in_scope(session, scope)
     names = dict(session.exec(select(Association.id, Association.name)).all())
     rows = []
-    for row in notice_coverage.read_coverage(session, notice_id=notice_id):
+    for row in notice_coverage.read_coverage(session, notice_id=notice_id, association_ids=allowed):
         if allowed is not None and row.association_id not in allowed:
             continue
         rows.append(

@@ -7,20 +7,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
 
 from bot.core import audit
 from bot.core.scope import Permission, visible_associations
+from bot.core.translated import translations_from_form
 from bot.features.notices import messages as notice_messages
 from bot.features.notices import notices
 from bot.features.notices.models import Notice
+from bot.features.notices.staff.kairan_pdf import kairan_pdf
 from bot.features.notices.staff.views import (
     NoticeNotFound,
     draft_notice,
     notices_table,
     scoped_notice,
 )
+from bot.staff import once
 from bot.staff.deps import (
+    ContentDep,
     Csrf,
     DbId,
     NotifierDep,
@@ -30,6 +35,7 @@ from bot.staff.deps import (
     SettingsDep,
     StaffUser,
 )
+from bot.staff.pdf import pdf_response
 from bot.staff.web import export_response, page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -53,6 +59,7 @@ def notices_page(
         table=table,
         associations=associations,
         export_url="/staff/export/notices.csv",
+        form_token=once.new_token(),
     )
 
 
@@ -76,19 +83,42 @@ def notice_create(
     body: Annotated[str, Form(min_length=1, max_length=4000)],
     ack_requested: Annotated[bool, Form()] = False,
     never_participated: Annotated[bool, Form()] = False,
+    title_en: Annotated[str, Form(max_length=120)] = "",
+    body_en: Annotated[str, Form(max_length=4000)] = "",
+    title_easy: Annotated[str, Form(max_length=120)] = "",
+    body_easy: Annotated[str, Form(max_length=4000)] = "",
+    form_token: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Save a draft, then show its audience and push cost before anything is sent."""
-    notice = draft_notice(
-        db,
-        user.scope,
-        association_id=association_id,
-        title=title,
-        body=body,
-        ack_requested=ack_requested,
-        never_participated=never_participated,
-        author_staff_id=user.account.id,
-        now=now,
-    )
+    """Save a draft (with the organiser's English and easy-Japanese versions, if given), then
+    show its audience and push cost before anything is sent.
+
+    A double submit or back-and-resubmit of the same form (its `form_token`) drafts once."""
+    token = once.posted_token(form_token)
+    earlier = _drafted_with(db, user, token)
+    if earlier is not None:
+        return RedirectResponse(f"/staff/notices/{earlier}", status_code=303)
+    given = {"title_en": title_en, "body_en": body_en}
+    given |= {"title_easy": title_easy, "body_easy": body_easy}
+    try:
+        with db.begin_nested():
+            notice = draft_notice(
+                db,
+                user.scope,
+                association_id=association_id,
+                title=title,
+                body=body,
+                ack_requested=ack_requested,
+                never_participated=never_participated,
+                author_staff_id=user.account.id,
+                now=now,
+                form_token=token,
+                translations=translations_from_form(given, ("title", "body")),
+            )
+    except IntegrityError:  # the same form submitted twice at once: the other one stored it
+        earlier = _drafted_with(db, user, token)
+        if earlier is None:
+            raise
+        return RedirectResponse(f"/staff/notices/{earlier}", status_code=303)
     audit.record(
         db,
         account_id=user.account.id,
@@ -98,6 +128,17 @@ def notice_create(
         target_id=notice.id,
     )
     return RedirectResponse(f"/staff/notices/{notice.id}", status_code=303)
+
+
+def _drafted_with(db: Session, user: StaffUser, token: str | None) -> int | None:
+    """The notice an earlier submit of the same compose form drafted (in scope), if any."""
+    if token is None:
+        return None
+    earlier = db.exec(select(Notice.id).where(Notice.form_token == token)).first()
+    if earlier is None:
+        return None
+    _scoped_or_404(db, user, earlier)
+    return int(earlier)
 
 
 def _notice(db: Session, user: StaffUser, notice_id: int) -> tuple[Notice, dict[str, Any]]:
@@ -124,6 +165,16 @@ def notice_page(
         error=error if error in ("past", "state") else None,
         **facts,
     )
+
+
+@router.get("/notices/{notice_id}/kairan.pdf")
+def notice_pdf(notice_id: DbId, user: Sender, db: SessionDep, content: ContentDep) -> Response:
+    """The paper 回覧 as an A4 PDF rendered here (one page for a short notice)."""
+    try:
+        notice = scoped_notice(db, user.scope, notice_id)
+    except NoticeNotFound:
+        raise HTTPException(status_code=404) from None
+    return pdf_response(kairan_pdf(db, notice, content), f"kairan-{notice_id}.pdf")
 
 
 def _decided(db: Session, user: StaffUser, now: datetime, notice_id: int, action: str) -> None:

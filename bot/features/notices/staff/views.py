@@ -95,8 +95,11 @@ def draft_notice(
     never_participated: bool,
     author_staff_id: int | None,
     now: datetime,
+    form_token: str | None = None,
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> Notice:
-    """A draft to the members of one association in scope."""
+    """A draft to the members of one association in scope (with the organiser's English and
+    easy-Japanese versions, if given)."""
     scope.require_association(session, association_id)
     audience = Audience(
         scope="association", ids=(association_id,), never_participated=never_participated
@@ -110,4 +113,6 @@ def draft_notice(
         association_id=association_id,
         ack_requested=ack_requested,
         author_staff_id=author_staff_id,
+        form_token=form_token,
+        translations=translations,
     )
