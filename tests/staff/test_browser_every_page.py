@@ -175,9 +175,11 @@ def test_every_page_fits_a_phone_and_shows_no_raw_code(
         for path in pages:
             response = page.goto(f"{served}{path}")
             status = response.status if response else 0
-            if status >= 500 or status in (401, 403):
+            if status >= 500 or status == 401:
                 problems.append(f"{locale} {path}: HTTP {status}")
                 continue
+            if status == 403:  # a rule beyond the role (a roster: that event's organiser only);
+                continue  # the authorization matrix checks who may open what
             seen = page.evaluate(_MEASURE)
             where = f"{locale} {login} {path}"
             if seen["wide"] > PHONE["width"]:
