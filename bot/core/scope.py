@@ -27,6 +27,9 @@ class Permission(StrEnum):
     VIEW_TALLIES = "view_tallies"  # overview, participation numbers
     VIEW_MEMBERS = "view_members"  # member lists with names and contacts (officers only)
     APPROVE_MEMBERS = "approve_members"
+    # The pending page: officers decide their own; city and ward staff those no officer is
+    # told of (DECIDE_UNATTENDED), and see how many wait elsewhere.
+    VIEW_APPLICATIONS = "view_applications"
     VIEW_EVENTS = "view_events"
     MANAGE_VOLUNTEERS = "manage_volunteers"  # create opportunities and slots, confirm shifts
     MANAGE_EVENTS = "manage_events"  # create, edit, publish and cancel events in scope
@@ -36,6 +39,11 @@ class Permission(StrEnum):
     USE_API = "use_api"  # own API tokens
     MANAGE_STAFF = "manage_staff"
     VIEW_AUDIT = "view_audit"
+    # Officer accounts and LINE link codes for associations in scope (city and ward staff).
+    MANAGE_OFFICERS = "manage_officers"
+    # Decide applications to associations in scope that have no LINE-linked officer, so no
+    # application waits for nobody; they see town, room and household size, never names.
+    DECIDE_UNATTENDED = "decide_unattended"
 
 
 # Residents consent to the city seeing counts only (content/consent): names and contacts
@@ -52,6 +60,9 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.EXPORT,
             Permission.PRINT_QR,
             Permission.USE_API,
+            Permission.MANAGE_OFFICERS,
+            Permission.DECIDE_UNATTENDED,
+            Permission.VIEW_APPLICATIONS,
         }
     ),
     StaffRole.ASSOCIATION_OFFICER: frozenset(
@@ -59,6 +70,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.VIEW_TALLIES,
             Permission.VIEW_MEMBERS,
             Permission.APPROVE_MEMBERS,
+            Permission.VIEW_APPLICATIONS,
             Permission.VIEW_EVENTS,
             Permission.MANAGE_VOLUNTEERS,
             Permission.MANAGE_EVENTS,

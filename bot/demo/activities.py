@@ -14,16 +14,17 @@ from bot.core.audience import Audience
 from bot.core.models.areas import Association, District
 from bot.features.events import events
 from bot.features.events.models import Event
+from bot.features.events.staff.form import CATEGORIES
 from bot.features.volunteers import volunteers
 from bot.features.volunteers.models import Opportunity
 
 # Interest tags an opportunity is matched on, from the event category it helps.
 INTERESTS_BY_CATEGORY = {
-    "disaster_drill": ["bousai"],
+    "drill": ["bousai"],
     "festival": ["matsuri"],
     "cleanup": ["seisou", "midori"],
     "cafe": ["cafe", "koureisha"],
-    "culture": ["matsuri", "kodomo"],
+    "course": ["matsuri", "kodomo"],
 }
 
 
@@ -51,6 +52,9 @@ def _event(
     starts = _at(now, tz, spec["starts_in_days"], spec["start_time"])
     ids = (association.district_id,) if spec.get("audience") == "district" else (association.id,)
     scope = "district" if spec.get("audience") == "district" else "association"
+    category = spec.get("category", "other")
+    if category not in CATEGORIES:  # a code the card cannot put in words would show raw
+        raise ValueError(f"demo event {title!r}: unknown category {category!r}")
     event = events.create_event(
         session,
         title=title,
@@ -59,7 +63,7 @@ def _event(
         now=now,
         publish=True,
         association_id=association.id,
-        category=spec.get("category", "other"),
+        category=category,
         description=spec["description"]["ja"],
         place=spec.get("place", ""),
         capacity=spec.get("capacity"),

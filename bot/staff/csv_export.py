@@ -35,7 +35,7 @@ def table_to_csv(table: Table, words: Translator) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([words(column.label) for column in table.columns])
-    for values in table.values():
+    for values in table.shown(words):
         writer.writerow([_cell(value) for value in values])
     return (BOM + buffer.getvalue()).encode("utf-8")
 

@@ -220,15 +220,17 @@ def _audit_table(db: Session, settings: Settings, user: StaffUser) -> Table:
             "at": e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
             "account": logins.get(e.account_id, "-"),
             "action": e.action,
-            "target": f"{e.target_type}:{e.target_id}" if e.target_type else "",
+            "target_type": e.target_type,
+            "target": e.target_id,
         }
         for e in entries
     ]
     columns = [
         Column("at", "audit.at"),
         Column("account", "audit.account"),
-        Column("action", "audit.action"),
-        Column("target", "audit.target"),
+        Column("action", "audit.action", labels="audit_action."),
+        Column("target_type", "audit.target", labels="audit_target."),
+        Column("target", "audit.target_id"),
     ]
     return Table("audit-log", columns, rows)
 

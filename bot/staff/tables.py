@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,8 @@ class Column:
     key: str
     label: str
     numeric: bool = False
+    # A staff-text prefix: cells show t(labels + value) (a status or method code, never raw).
+    labels: str = ""
 
 
 @dataclass
@@ -24,6 +27,16 @@ class Table:
     rows: list[dict[str, Any]] = field(default_factory=list)
     # Figures shown beside the table (e.g. walk-ins), not part of its rows or CSV.
     notes: dict[str, Any] = field(default_factory=dict)
+
+    def shown(self, words: Callable[[str], str]) -> list[list[Any]]:
+        """`values` with coded cells turned into words, as the page shows them (CSV, xlsx)."""
+        return [
+            [
+                words(c.labels + str(v)) if c.labels and v not in ("", None) else v
+                for c, v in zip(self.columns, values, strict=True)
+            ]
+            for values in self.values()
+        ]
 
     def values(self) -> list[list[Any]]:
         """Each row's cells in column order (blank for a missing value)."""

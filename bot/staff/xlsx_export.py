@@ -40,7 +40,7 @@ def tables_to_xlsx(sheets: Sequence[tuple[str, Table]], words: Translator) -> by
         sheet.append([words(column.label) for column in table.columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for values in table.values():
+        for values in table.shown(words):
             sheet.append([_cell(value) for value in values])
     buffer = io.BytesIO()
     book.save(buffer)

@@ -73,10 +73,19 @@ def test_overview_csv_matches_the_page_and_the_api(
     assert response.headers["content-type"].startswith("text/csv")
     assert "overview-" in response.headers["content-disposition"]
     exported = _csv_rows(response.content)
-    assert exported[0] == ["区・地域", "地区", "町内会", "会員数", "世帯人数計", "承認待ち"]
+    assert exported[0] == [
+        "区・地域",
+        "地区",
+        "町内会",
+        "会員数",
+        "世帯人数計",
+        "承認待ち",
+        "LINEの役員",
+    ]
     assert exported == page
-    # One approved member (household of 2) and one pending application in each association.
-    assert [row[3:] for row in exported[1:]] == [["1", "2", "1"]] * 3
+    # One approved member (household of 2) and one pending application in each association;
+    # no officer has linked LINE anywhere, in words (never the code "none").
+    assert [row[3:] for row in exported[1:]] == [["1", "2", "1", "未登録（区が対応）"]] * 3
     with session_scope(engine) as db:
         audit = db.exec(select(AuditLog).where(AuditLog.action == "export")).all()
     assert [(a.target_id, a.detail["rows"]) for a in audit] == [("overview", 3)]
@@ -89,7 +98,7 @@ def test_numbers_move_together_after_an_approval(client: TestClient, city: City)
         data={"csrf_token": csrf_of(client, "/staff/pending")},
     )
     exported = _csv_rows(client.get("/staff/export/overview.csv").content)
-    assert exported[1][3:] == ["2", "4", "0"]
+    assert exported[1][3:6] == ["2", "4", "0"]
     assert _page_rows(client.get("/staff/").text)[1] == exported[1]
 
 
@@ -167,4 +176,5 @@ def test_event_tally_page_csv_and_api_agree(client: TestClient, city: City, engi
     assert [r["going"] for r in api["rows"]] == [int(r[1]) for r in exported[1:]]
     assert (api["walk_in_adults"], api["walk_in_children"], api["attended"]) == (3, 1, 5)
     listed = _csv_rows(client.get("/staff/export/events.csv").content)
-    assert listed[1][1:] == ["清掃活動a", "青葉町内会", "published", "1", "2", "1"]
+    # The status in words, as the page shows it (never the code "published").
+    assert listed[1][1:] == ["清掃活動a", "青葉町内会", "公開中", "1", "2", "1"]

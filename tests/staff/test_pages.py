@@ -83,7 +83,10 @@ def test_audit_page_shows_who_did_what(client: TestClient, city: City) -> None:
     )
     log_in(client, "admin")
     page = client.get("/staff/audit").text
-    assert "officer_a" in page and "membership:" in page and "approve" in page
+    assert "officer_a" in page and "入会申込" in page and "入会の承認" in page
+    # Actions and target kinds in words, never their codes.
+    assert ">approve<" not in page and ">membership<" not in page and ">login<" not in page
+    assert "ログイン" in page
 
 
 def _compose(client: TestClient, association_id: int) -> str:

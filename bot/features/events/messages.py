@@ -51,9 +51,10 @@ def describe(event: Event, content: Content, locale: str) -> dict[str, Any]:
             if event.rsvp_deadline
             else content.text("events.no_deadline", locale)
         ),
+        # An unknown code (an old row, a hand-edited import) reads as 行事, never raw.
         "category": content.text(f"events.categories.{event.category}", locale)
         if content.has(f"events.categories.{event.category}")
-        else event.category,
+        else content.text("events.categories.other", locale),
     }
 
 

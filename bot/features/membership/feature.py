@@ -16,7 +16,7 @@ from bot.features.membership import (
     officer_flow,
 )
 from bot.features.membership.staff import api as staff_api
-from bot.features.membership.staff import qr_routes
+from bot.features.membership.staff import officer_routes, qr_routes
 from bot.features.membership.staff import routes as staff_routes
 from bot.staff.web import NavItem
 
@@ -36,11 +36,12 @@ FEATURE = Feature(
         NavItem("nav.overview", "/staff/", Permission.VIEW_TALLIES, 10),
         NavItem("nav.qr", "/staff/qr", Permission.PRINT_QR, 60),
         NavItem("nav.members", "/staff/members", Permission.VIEW_MEMBERS, 20),
-        NavItem("nav.pending", "/staff/pending", Permission.APPROVE_MEMBERS, 21),
+        NavItem("nav.pending", "/staff/pending", Permission.VIEW_APPLICATIONS, 21),
         NavItem("nav.funnel", "/staff/funnel", Permission.VIEW_TALLIES, 30),
+        NavItem("nav.officers", "/staff/officers", Permission.MANAGE_OFFICERS, 22),
     ),
     templates=Path(__file__).parent / "staff" / "templates",
-    staff_routers=(staff_routes.router, qr_routes.router),
+    staff_routers=(staff_routes.router, qr_routes.router, officer_routes.router),
     api_routers=(staff_api.router,),
     catalogs=(catalogs.check_templates,),
     subscriptions=Subscriptions(counter_arrivals=(arrivals.counter_arrivals,)),

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from bot.core.models.areas import Association, District, MovingInCounter
 from bot.core.models.consent import ConsentDecision, ConsentRecord, ConsentScope
 from bot.core.models.membership import Membership, MembershipStatus
+from bot.core.models.residents import Resident
 from bot.features.membership.models import JoinCode, JoinCodeKind, ResidentSource
 
 _APPROVED = (MembershipStatus.APPROVED, MembershipStatus.ENDED)  # ENDED only follows approval
@@ -61,7 +62,44 @@ def funnel(
         rows[_source_key(code)] = row
         row.codes.append(code.code)
         _add(row, counts.get(code.id or 0))
-    return sorted(rows.values(), key=lambda r: (r.kind, r.name))
+    # Counters first: the moving-in desk is where most new residents meet the bot.
+    return sorted(rows.values(), key=lambda r: (_KIND_ORDER.get(r.kind, 9), r.name))
+
+
+_KIND_ORDER: dict[str, int] = {
+    JoinCodeKind.COUNTER: 0,
+    JoinCodeKind.ASSOCIATION: 1,
+    JoinCodeKind.CAMPAIGN: 2,
+}
+NO_QR = "none"  # the kind of the row for residents who came without scanning any QR
+
+
+def without_qr(session: Session, association_ids: list[int] | None) -> FunnelRow:
+    """Residents who reached the bot without a QR (search, a friend's share…): how many
+    applied and were approved, to the associations given (None: all). Follows and consents
+    belong to no ward, so they are counted only city-wide (None) and left 0 otherwise."""
+    unsourced = ~exists().where(col(ResidentSource.resident_id) == col(Resident.id))
+    row = FunnelRow(NO_QR, 0, "", None)
+    if association_ids is None:
+        everyone = sa_select(func.count()).select_from(Resident)
+        row.follows = int(session.execute(everyone.where(unsourced)).scalar() or 0)
+        consented = exists().where(
+            col(ConsentRecord.resident_id) == col(Resident.id),
+            col(ConsentRecord.scope) == ConsentScope.ASSOCIATION,
+            col(ConsentRecord.decision) == ConsentDecision.AGREED,
+        )
+        row.consented = int(session.execute(everyone.where(unsourced, consented)).scalar() or 0)
+    applied = (
+        sa_select(func.count(func.distinct(col(Membership.resident_id))))
+        .join(Resident, col(Resident.id) == col(Membership.resident_id))
+        .where(unsourced)
+    )
+    if association_ids is not None:
+        applied = applied.where(col(Membership.association_id).in_(association_ids))
+    row.applied = int(session.execute(applied).scalar() or 0)
+    approved = applied.where(col(Membership.status).in_(_APPROVED))
+    row.approved = int(session.execute(approved).scalar() or 0)
+    return row
 
 
 def _counts_per_code(

@@ -11,6 +11,7 @@ tap, or two officers tapping at once on two replicas, decide an application exac
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -122,6 +123,24 @@ def decline(
         session.add(decision.membership)
         _changed(session, decision.membership.resident_id, now)
     return decision
+
+
+def reassign(
+    session: Session, membership_id: int, association_id: int, now: datetime
+) -> Membership | None:
+    """Move a pending application to another association (ward staff found it was sent to
+    the wrong one); None when it is no longer pending or already there. The tally follows
+    through the flush hook (the association is a tracked column)."""
+    row = session.get(Membership, membership_id)
+    if row is None or row.status != MembershipStatus.PENDING:
+        return None
+    target = session.get(Association, association_id)
+    if row.association_id == association_id or target is None or not target.active:
+        return None
+    row.association_id = association_id
+    session.add(row)
+    _changed(session, row.resident_id, now)
+    return row
 
 
 def _changed(session: Session, resident_id: int, now: datetime) -> None:
@@ -245,6 +264,18 @@ def officer_resident_ids(session: Session, association_id: int) -> list[int]:
         Officer.association_id == association_id, col(Officer.revoked_at).is_(None)
     )
     return list(session.exec(query))
+
+
+def associations_without_officer(session: Session, association_ids: Iterable[int]) -> set[int]:
+    """Those of `association_ids` with no live LINE-linked officer: nobody there is told of
+    an application, so ward staff decide them."""
+    wanted = set(association_ids)
+    if not wanted:
+        return set()
+    query = select(Officer.association_id).where(
+        col(Officer.association_id).in_(sorted(wanted)), col(Officer.revoked_at).is_(None)
+    )
+    return wanted - {int(i) for i in session.exec(query)}
 
 
 def pending_applications_older_than(

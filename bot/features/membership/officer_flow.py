@@ -71,22 +71,38 @@ def _buttons(membership_id: int) -> dict[str, str]:
 
 def notify_new_application(ctx: FlowContext, row: Membership, association: Association) -> int:
     """Push the new application to the association's officers, with decision buttons."""
+    return len(tell_officers(ctx.session, ctx.notifier, row, association, ctx.now))
+
+
+def tell_officers(
+    session: Session, notifier: Notifier, row: Membership, association: Association, now: datetime
+) -> list[int]:
+    """Push an application to the association's linked officers once (keyed by application
+    and association, so a reassigned one reaches the new officers too), with one-tap
+    decision buttons; quiet hours defer it, budgets do not (an officer asked for these).
+
+    Public so that the staff web, reassigning an application, tells its new officers.
+    """
     assert row.id is not None
+    applied = (
+        row.applied_at.astimezone(notifier.tz).strftime("%m/%d %H:%M") if row.applied_at else "-"
+    )
     params = {
         "association": association.name,
         "household": row.household_size,
-        "applied": _local(row.applied_at, ctx),
+        "applied": applied,
         **_buttons(row.id),
     }
-    told = ctx.notifier.push(
-        ctx.session,
-        ctx.now,
-        key=f"membership:{row.id}:new",
+    return notifier.push(
+        session,
+        now,
+        key=f"membership:{row.id}:new:{association.id}",
         kind="membership_application",
-        resident_ids=membership.officer_resident_ids(ctx.session, association.id or 0),
+        resident_ids=membership.officer_resident_ids(session, association.id or 0),
         says_for=lambda locale: [Say("officer.new_application", params, flex="join_application")],
+        under_policy=True,
+        use_budget=False,
     )
-    return len(told)
 
 
 def _application_for_officer(
@@ -140,6 +156,20 @@ def tell_applicant(session: Session, notifier: Notifier, row: Membership, now: d
     applicant = session.get(Resident, row.resident_id)
     if applicant is not None and row.status == MembershipStatus.APPROVED:
         relink_after_commit(session, applicant)
+
+
+def tell_reassigned(
+    session: Session, notifier: Notifier, row: Membership, association: Association, now: datetime
+) -> None:
+    """Tell the applicant that ward staff sent their application on to `association`."""
+    notifier.push(
+        session,
+        now,
+        key=f"membership:{row.id}:moved:{association.id}",
+        kind="membership_decision",
+        resident_ids=[row.resident_id],
+        says_for=lambda locale: [Say("join.reassigned", {"association": association.name})],
+    )
 
 
 def detail(ctx: FlowContext, tap: DetailTap) -> list[Say]:

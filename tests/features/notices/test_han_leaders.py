@@ -42,7 +42,7 @@ def test_officer_names_a_member_hancho_and_ends_the_role(
     resident = _resident(engine, member)
     assert _leaders(engine) == [(city.a, resident, "1班", True)]
     shown = client.get(saved.headers["location"]).text
-    assert "班長に指名しました" in shown and "<td>1班</td>" in shown
+    assert "班長に指名しました" in shown and 'data-label="班長（班）">1班</td>' in shown
 
     # A pending applicant, or another association's member, cannot be named: nothing stored.
     for other in (city.pending["a"], city.members["b"]):

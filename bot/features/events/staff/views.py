@@ -22,7 +22,7 @@ EVENT_COLUMNS = [
     Column("starts_at", "col.starts_at"),
     Column("title", "col.title"),
     Column("association", "col.association"),
-    Column("status", "col.status"),
+    Column("status", "col.status", labels="status."),
     Column("going", "col.going", numeric=True),
     Column("headcount", "col.headcount", numeric=True),
     Column("checked_in", "col.checked_in", numeric=True),

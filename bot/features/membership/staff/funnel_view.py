@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.core.scope import Scope
+from bot.core.scope import Scope, association_ids_in_scope
 from bot.features.membership import funnel
 from bot.features.membership.models import JoinCodeKind
 from bot.staff.tables import Column, Table
 
 FUNNEL_COLUMNS = [
-    Column("kind", "col.source_kind"),
+    Column("kind", "col.source_kind", labels="source_kind."),
     Column("name", "col.source"),
     Column("follows", "col.follows", numeric=True),
     Column("consented", "col.consented", numeric=True),
@@ -26,9 +26,13 @@ def funnel_table(session: Session, scope: Scope) -> Table:
     Campaign codes belong to no ward, so only the city sees them.
     """
     rows = []
-    for row in funnel.funnel(session):
+    found = funnel.funnel(session)
+    found.append(funnel.without_qr(session, association_ids_in_scope(session, scope)))
+    for row in found:
         association_id = row.source_id if row.kind == JoinCodeKind.ASSOCIATION else None
-        if not scope.covers(ward_id=row.ward_id, association_id=association_id):
+        if row.kind != funnel.NO_QR and not scope.covers(
+            ward_id=row.ward_id, association_id=association_id
+        ):
             continue
         rate = row.rate("approved")
         rows.append(

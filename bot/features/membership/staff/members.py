@@ -62,7 +62,7 @@ MEMBER_COLUMNS = [
     Column("town", "col.address"),
     Column("room", "col.room"),
     Column("household", "col.household", numeric=True),
-    Column("contact", "col.contact"),
+    Column("contact", "col.contact", labels="contact."),
     Column("since", "col.since"),
     Column("han_leader", "col.han_leader"),  # the 班 this member leads as 班長, if any
 ]
@@ -107,10 +107,24 @@ PENDING_COLUMNS = [
     Column("association", "col.association"),
     Column("name", "col.name"),
     Column("town", "col.address"),
+    Column("room", "col.room"),
     Column("household", "col.household", numeric=True),
-    Column("contact", "col.contact"),
+    Column("contact", "col.contact", labels="contact."),
     Column("applied_at", "col.applied_at"),
 ]
+# What ward staff see of an application nobody in its association is told of: enough to
+# decide or send it on (where, how many), never who (the consent text says so).
+UNATTENDED_COLUMNS = [
+    Column("association", "col.association"),
+    Column("town", "col.address"),
+    Column("room", "col.room"),
+    Column("household", "col.household", numeric=True),
+    Column("applied_at", "col.applied_at"),
+]
+
+
+class Attended(Exception):
+    """The application's association has a linked officer now: they decide it (409)."""
 
 
 def pending_table(session: Session, scope: Scope, names: dict[int, str], tz: tzinfo) -> Table:
@@ -129,6 +143,62 @@ def pending_table(session: Session, scope: Scope, names: dict[int, str], tz: tzi
         row["association"] = names.get(m.association_id, "")
         out.append(row)
     return Table("pending", PENDING_COLUMNS, out)
+
+
+def unattended_table(session: Session, scope: Scope, names: dict[int, str], tz: tzinfo) -> Table:
+    """Pending applications to associations in scope that have no linked officer."""
+    rows = session.exec(
+        select(Membership)
+        .where(
+            Membership.status == MembershipStatus.PENDING,
+            scope.association_filter(Membership.association_id),
+        )
+        .order_by(col(Membership.applied_at), col(Membership.id))
+    ).all()
+    orphaned = membership_service.associations_without_officer(
+        session, {m.association_id for m in rows}
+    )
+    out = []
+    for m in rows:
+        if m.association_id in orphaned:
+            row = _member_row(m, tz)
+            row["association"] = names.get(m.association_id, "")
+            out.append({k: row[k] for k in ("id", "association_id", *_keys(UNATTENDED_COLUMNS))})
+    return Table("unattended", UNATTENDED_COLUMNS, out)
+
+
+def _keys(columns: list[Column]) -> list[str]:
+    return [c.key for c in columns]
+
+
+def _unattended(session: Session, scope: Scope, membership_id: int) -> Membership:
+    """The application, if it is in scope and its association has no linked officer."""
+    row = session.get(Membership, membership_id)
+    if row is None:
+        raise NotFound(membership_id)
+    scope.require_association(session, row.association_id)
+    if not membership_service.associations_without_officer(session, [row.association_id]):
+        raise Attended(membership_id)
+    return row
+
+
+def decide_unattended(
+    session: Session, scope: Scope, membership_id: int, *, approve: bool, staff: str, now: datetime
+) -> membership_service.Decision:
+    """Ward staff approve or decline an application no officer is told of, once."""
+    _unattended(session, scope, membership_id)
+    action = membership_service.approve if approve else membership_service.decline
+    return action(session, membership_id, now, staff=staff)
+
+
+def reassign_unattended(
+    session: Session, scope: Scope, membership_id: int, association_id: int, now: datetime
+) -> Membership | None:
+    """Send an unattended application on to another association in scope; None when
+    nothing changed (decided meanwhile, or already there)."""
+    _unattended(session, scope, membership_id)
+    scope.require_association(session, association_id)
+    return membership_service.reassign(session, membership_id, association_id, now)
 
 
 def decide(

@@ -14,14 +14,20 @@ from bot.conversation.notifier import Notifier
 from bot.core import audit
 from bot.core.han import HanchoError
 from bot.core.scope import Permission, visible_associations
-from bot.features.membership.officer_flow import tell_applicant
+from bot.features.membership.memberships import Decision, association_of
+from bot.features.membership.officer_flow import tell_applicant, tell_officers, tell_reassigned
 from bot.features.membership.staff.funnel_view import funnel_table
 from bot.features.membership.staff.members import (
+    Attended,
     NotFound,
+    counts_by_association,
     decide,
+    decide_unattended,
     members_table,
     pending_table,
+    reassign_unattended,
     set_han_leader,
+    unattended_table,
 )
 from bot.features.membership.staff.overview import overview_table
 from bot.settings import Settings
@@ -48,9 +54,11 @@ MembersExport = Annotated[
     StaffUser, Depends(PageAccess(Permission.VIEW_MEMBERS, Permission.EXPORT))
 ]
 Approver = Annotated[StaffUser, Depends(PageAccess(Permission.APPROVE_MEMBERS))]
+Applications = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_APPLICATIONS))]
 PendingExport = Annotated[
-    StaffUser, Depends(PageAccess(Permission.APPROVE_MEMBERS, Permission.EXPORT))
+    StaffUser, Depends(PageAccess(Permission.VIEW_APPLICATIONS, Permission.EXPORT))
 ]
+WardDecider = Annotated[StaffUser, Depends(PageAccess(Permission.DECIDE_UNATTENDED))]
 Tallies = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES))]
 TalliesExport = Annotated[
     StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES, Permission.EXPORT))
@@ -69,10 +77,13 @@ def overview(request: Request, user: Tallies, db: SessionDep) -> HTMLResponse:
     for row in table.rows:
         per_ward[row["ward"]] = per_ward.get(row["ward"], 0) + row["members"]
     chart = bar_chart([Bar(k, v) for k, v in per_ward.items()], title=t("overview.chart_wards"))
-    cards = [
+    cards: list[dict[str, object]] = [
         {"label": f"col.{key}", "value": f"{table.total(key):,}"}
         for key in ("members", "households", "pending")
     ]
+    orphaned = sum(1 for row in table.rows if row["officer"] == "none")
+    if orphaned:  # applications there reach ward staff, who should find them an officer
+        cards.append({"label": "overview.no_officer", "value": f"{orphaned:,}", "flag": True})
     return page(
         request,
         user,
@@ -192,25 +203,42 @@ def members_csv(
 
 
 def _pending(db: Session, settings: Settings, user: StaffUser) -> Table:
+    """Officers: their associations' applications; city and ward staff: those nobody in
+    the association is told of (no linked officer), without names."""
     names = {int(a.id or 0): a.name for a, _d, _w in visible_associations(db, user.scope)}
-    return pending_table(db, user.scope, names, settings.tz)
+    if user.scope.can(Permission.APPROVE_MEMBERS):
+        return pending_table(db, user.scope, names, settings.tz)
+    return unattended_table(db, user.scope, names, settings.tz)
+
+
+PENDING_DONE = ("approved", "declined", "already", "reassigned", "attended", "unchanged")
 
 
 @router.get("/pending", response_class=HTMLResponse)
 def pending_page(
     request: Request,
-    user: Approver,
+    user: Applications,
     db: SessionDep,
     settings: SettingsDep,
     done: str | None = None,
 ) -> HTMLResponse:
-    """Applications waiting for a decision, with approve and decline buttons."""
+    """Applications waiting for a decision, with approve and decline buttons (and, for ward
+    staff, reassign to another association)."""
+    table = _pending(db, settings, user)
+    ward = not user.scope.can(Permission.APPROVE_MEMBERS)
+    waiting = sum(c.pending for c in counts_by_association(db, user.scope).values())
     return page(
         request,
         user,
         "pending.html",
-        table=_pending(db, settings, user),
-        done=done if done in ("approved", "declined", "already") else None,
+        table=table,
+        ward=ward,
+        # Applications officers are told of: ward staff see how many, not whose.
+        with_officers=max(waiting - len(table.rows), 0) if ward else 0,
+        associations=[(a.id, a.name) for a, _d, _w in visible_associations(db, user.scope)]
+        if ward
+        else [],
+        done=done if done in PENDING_DONE else None,
         export_url="/staff/export/pending.csv",
     )
 
@@ -221,6 +249,33 @@ def pending_csv(
 ) -> Response:
     """The pending applications as CSV."""
     return export_response(request, user, _pending(db, settings, user))
+
+
+def _after_decision(
+    db: Session,
+    user: StaffUser,
+    notifier: Notifier,
+    now: datetime,
+    decision: Decision,
+    approve: bool,
+    via: str,
+) -> Response:
+    membership_id = decision.membership.id
+    if decision.changed:
+        # The resident hears the decision exactly as when an officer decides in LINE.
+        tell_applicant(db, notifier, decision.membership, now)
+        audit.record(
+            db,
+            account_id=user.account.id,
+            now=now,
+            action="approve" if approve else "decline",
+            target_type="membership",
+            target_id=membership_id,
+            association_id=decision.membership.association_id,
+            via=via,
+        )
+    done = ("approved" if approve else "declined") if decision.changed else "already"
+    return RedirectResponse(f"/staff/pending?done={done}", status_code=303)
 
 
 def _decide(
@@ -237,20 +292,7 @@ def _decide(
         )
     except NotFound:
         raise HTTPException(status_code=404) from None
-    if decision.changed:
-        # The resident hears the decision exactly as when an officer decides in LINE.
-        tell_applicant(db, notifier, decision.membership, now)
-        audit.record(
-            db,
-            account_id=user.account.id,
-            now=now,
-            action="approve" if approve else "decline",
-            target_type="membership",
-            target_id=membership_id,
-            association_id=decision.membership.association_id,
-        )
-    done = ("approved" if approve else "declined") if decision.changed else "already"
-    return RedirectResponse(f"/staff/pending?done={done}", status_code=303)
+    return _after_decision(db, user, notifier, now, decision, approve, "officer")
 
 
 @router.post("/applications/{membership_id}/approve")
@@ -277,6 +319,67 @@ def decline(
 ) -> Response:
     """Decline an application (its personal fields are cleared by the membership service)."""
     return _decide(db, user, notifier, now, membership_id, approve=False)
+
+
+@router.post("/unattended/{membership_id}/decide")
+def decide_unattended_submit(
+    membership_id: DbId,
+    user: WardDecider,
+    notifier: NotifierDep,
+    csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
+    decision: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    """Ward staff approve or decline an application to an association with no linked
+    officer (once); if an officer has linked meanwhile, it is theirs and nothing changes."""
+    if decision not in ("approve", "decline"):
+        raise HTTPException(status_code=422)
+    approve_it = decision == "approve"
+    try:
+        decided = decide_unattended(
+            db, user.scope, membership_id, approve=approve_it, staff=user.account.login, now=now
+        )
+    except NotFound:
+        raise HTTPException(status_code=404) from None
+    except Attended:
+        return RedirectResponse("/staff/pending?done=attended", status_code=303)
+    return _after_decision(db, user, notifier, now, decided, approve_it, "ward")
+
+
+@router.post("/unattended/{membership_id}/reassign")
+def reassign_submit(
+    membership_id: DbId,
+    user: WardDecider,
+    notifier: NotifierDep,
+    csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
+    association_id: Annotated[int, Form(ge=1, le=2_147_483_647)],
+) -> Response:
+    """Send an application on to the association it belongs to; that association's
+    officers are told in LINE (or it stays here, if it has none), and so is the resident."""
+    try:
+        moved = reassign_unattended(db, user.scope, membership_id, association_id, now)
+    except NotFound:
+        raise HTTPException(status_code=404) from None
+    except Attended:
+        return RedirectResponse("/staff/pending?done=attended", status_code=303)
+    if moved is None:
+        return RedirectResponse("/staff/pending?done=unchanged", status_code=303)
+    association = association_of(db, moved)
+    tell_officers(db, notifier, moved, association, now)
+    tell_reassigned(db, notifier, moved, association, now)
+    audit.record(
+        db,
+        account_id=user.account.id,
+        now=now,
+        action="reassign",
+        target_type="membership",
+        target_id=membership_id,
+        association_id=association_id,
+    )
+    return RedirectResponse("/staff/pending?done=reassigned", status_code=303)
 
 
 @router.get("/funnel", response_class=HTMLResponse)
