@@ -18,6 +18,7 @@ from bot.conversation.registry import Registry
 from bot.core import consent, erasure, hooks
 from bot.feature import Feature
 from bot.features import tables as _tables  # noqa: F401 - every table on the metadata
+from bot.features.council import feature as council
 from bot.features.events import feature as events
 from bot.features.membership import feature as membership
 from bot.features.notices import feature as notices
@@ -32,6 +33,7 @@ FEATURES: tuple[Feature, ...] = (
     notices.FEATURE,
     surveys.FEATURE,
     volunteers.FEATURE,
+    council.FEATURE,
 )
 
 
