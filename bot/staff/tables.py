@@ -62,3 +62,12 @@ def from_council(section: CouncilTable) -> Table:
     """A council-report table back as a Table (for the page, the workbook and the PDF)."""
     columns = [Column(key, label, numeric) for key, label, numeric in section.columns]
     return Table(section.name, columns, [dict(row) for row in section.rows])
+
+
+NOTE_COLUMNS = [Column("item", "col.section"), Column("value", "col.value")]
+
+
+def notes_table(name: str, notes: dict[str, str], words: Any) -> Table:
+    """The figures a page shows beside its table (its `note.*` cards) as a two-column table."""
+    rows = [{"item": words(f"note.{key}"), "value": value} for key, value in notes.items()]
+    return Table(name, NOTE_COLUMNS, rows)

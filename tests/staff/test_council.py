@@ -315,3 +315,35 @@ def test_every_number_matches_the_hand_count(http: TestClient, city: City, engin
     assert (first["low"], first["high"]) == pytest.approx(wilson(26, 46))
     assert second["suppressed"] is True and second["answers"] is None and second["share"] is None
     assert api["target"] == 56.5 and api["baseline"] == 45.2
+
+
+def test_the_report_repeats_each_page_for_its_area(
+    http: TestClient, city: City, engine: Engine
+) -> None:
+    """The workbook for ward 1 holds the overview, funnel and participation figures a ward 1
+    clerk's own pages export, value for value; an area outside the scope is refused."""
+    log_in(http, "ward1")
+    overview = _csv(http.get("/staff/export/overview.csv"))
+    funnel_page = http.get("/staff/funnel").text
+    diversity = _csv(http.get("/staff/export/diversity.csv"))
+    assert http.get(f"/staff/council?area=ward:{city.ward2}").status_code == 404
+    assert http.get(f"/staff/council/report.xlsx?area=ward:{city.ward2}").status_code == 404
+    page = http.get(f"/staff/council?area=ward:{city.ward1}").text
+    assert "議会報告" in page and "青葉町内会" in page and "千歳町内会" not in page
+    book = load_workbook(
+        io.BytesIO(http.get(f"/staff/council/report.xlsx?area=ward:{city.ward1}").content)
+    )
+    members = [[_text(c.value) for c in row] for row in book["会員数"].iter_rows()]
+    assert members == overview
+    assert [[_text(c.value) for c in row] for row in book["行事別の参加"].iter_rows()] == diversity
+    funnel = [[_text(c.value) for c in row] for row in book["入会の流れ"].iter_rows()]
+    assert funnel[0][:3] == ["種類", "QRの設置場所", "友だち追加"]
+    assert {r[0] for r in funnel[1:]} <= {"町内会のポスター", "転入窓口"}
+    for row in funnel[1:]:
+        assert row[1] in funnel_page
+    figures = dict((r[0].value, r[1].value) for r in book["参加の広がり"].iter_rows(min_row=2))
+    assert figures["参加した人数"] == "2"  # a member of A and one of B checked in, in ward 1
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
