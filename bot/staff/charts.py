@@ -96,15 +96,15 @@ def trend_chart(
     references: Sequence[ReferenceLine] = (),
     hidden_label: str = "",
     unit: str = "%",
-    width: int = 560,
-    height: int = 280,
+    width: int = 420,
+    height: int = 250,
 ) -> Markup:
     """A trend across periods: points with 95% interval whiskers, y axis with a scale and
     gridlines, x axis with the period labels, and reference lines (target, baseline).
 
     A period whose value is suppressed keeps its place on the x axis and says so.
     """
-    left, right, top_pad, bottom = 44, 12, 28, 44
+    left, right, top_pad, bottom = 40, 8, 28, 40
     plot_w, plot_h = width - left - right, height - top_pad - bottom
     values = [v for m in marks for v in (m.value, m.high) if v is not None]
     top = _nice_top(values + [r.value for r in references])

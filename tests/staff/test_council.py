@@ -341,7 +341,7 @@ def test_the_report_repeats_each_page_for_its_area(
     assert {r[0] for r in funnel[1:]} <= {"町内会のポスター", "転入窓口"}
     for row in funnel[1:]:
         assert row[1] in funnel_page
-    figures = dict((r[0].value, r[1].value) for r in book["参加の広がり"].iter_rows(min_row=2))
+    figures = {r[0].value: r[1].value for r in book["参加の広がり"].iter_rows(min_row=2)}
     assert figures["参加した人数"] == "2"  # a member of A and one of B checked in, in ward 1
 
 

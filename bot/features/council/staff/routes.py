@@ -34,8 +34,22 @@ Tallies = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES))]
 TalliesExport = Annotated[
     StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES, Permission.EXPORT))
 ]
-Since = Annotated[date | None, Query(description="first day a wave may open on")]
-Until = Annotated[date | None, Query(description="last day a wave may open on")]
+# Dates from <input type=date>: empty when not chosen.
+DAY = r"^(\d{4}-\d{2}-\d{2})?$"
+Since = Annotated[str, Query(max_length=10, pattern=DAY)]
+Until = Annotated[str, Query(max_length=10, pattern=DAY)]
+
+
+def _day(value: str) -> date | None:
+    """A filter's day, or None when empty; an impossible date is refused (400)."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(status_code=400, detail="invalid date") from None
+
+
 AreaKey = Annotated[str, Query(max_length=40, pattern=r"^(city|ward:\d{1,9}|district:\d{1,9})$")]
 
 
@@ -82,17 +96,18 @@ def council_page(
     user: Tallies,
     db: SessionDep,
     settings: SettingsDep,
-    since: Since = None,
-    until: Until = None,
+    since: Since = "",
+    until: Until = "",
     area: AreaKey = CITY,
 ) -> HTMLResponse:
     """The report's tables for an area and period, with its PDF and workbook to download."""
+    day_from, day_to = _day(since), _day(until)
     t = words_for(request, user.locale)
     chosen, areas = _area(db, user, area, t)
     found = council_report.gather(
-        db, _query(db, user, chosen, since, until, user.locale, t, settings)
+        db, _query(db, user, chosen, day_from, day_to, user.locale, t, settings)
     )
-    query = _link(since, until, area)
+    query = _link(day_from, day_to, area)
     return page(
         request,
         user,
@@ -101,8 +116,8 @@ def council_page(
         tables=found.tables(),
         areas=areas,
         area=chosen,
-        since=since,
-        until=until,
+        since=day_from,
+        until=day_to,
         query=query,
     )
 
@@ -141,13 +156,14 @@ def council_pdf(
     settings: SettingsDep,
     content: ContentDep,
     now: NowDep,
-    since: Since = None,
-    until: Until = None,
+    since: Since = "",
+    until: Until = "",
     area: AreaKey = CITY,
 ) -> Response:
     """The printable report (A4, Japanese)."""
+    day_from, day_to = _day(since), _day(until)
     chosen, _areas = _area(db, user, area, words_for(request, "ja"))
-    found, ja, stamp = _download(request, user, db, settings, now, chosen, since, until, "pdf")
+    found, ja, stamp = _download(request, user, db, settings, now, chosen, day_from, day_to, "pdf")
     made_at = now.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
     caveat = content.text("survey.caveat_line_respondents", "ja")
     body = council_report.to_pdf(found, ja, made_at, caveat)
@@ -161,12 +177,13 @@ def council_xlsx(
     db: SessionDep,
     settings: SettingsDep,
     now: NowDep,
-    since: Since = None,
-    until: Until = None,
+    since: Since = "",
+    until: Until = "",
     area: AreaKey = CITY,
 ) -> Response:
     """The report's tables as a workbook, one sheet per table, Japanese headers."""
+    day_from, day_to = _day(since), _day(until)
     chosen, _areas = _area(db, user, area, words_for(request, "ja"))
-    found, ja, stamp = _download(request, user, db, settings, now, chosen, since, until, "xlsx")
+    found, ja, stamp = _download(request, user, db, settings, now, chosen, day_from, day_to, "xlsx")
     body = council_report.to_xlsx(found, ja)
     return xlsx_response(body, f"council-{chosen.key.replace(':', '-')}-{stamp}.xlsx")

@@ -37,8 +37,22 @@ Tallies = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES))]
 TalliesExport = Annotated[
     StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES, Permission.EXPORT))
 ]
-Since = Annotated[date | None, Query(description="first day a wave may open on")]
-Until = Annotated[date | None, Query(description="last day a wave may open on")]
+# Dates from <input type=date>: empty when not chosen.
+DAY = r"^(\d{4}-\d{2}-\d{2})?$"
+Since = Annotated[str, Query(max_length=10, pattern=DAY)]
+Until = Annotated[str, Query(max_length=10, pattern=DAY)]
+
+
+def _day(value: str) -> date | None:
+    """A filter's day, or None when empty; an impossible date is refused (400)."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(status_code=400, detail="invalid date") from None
+
+
 AreaKey = Annotated[str, Query(max_length=40, pattern=r"^(city|ward:\d{1,9}|district:\d{1,9})$")]
 
 
@@ -92,16 +106,17 @@ def surveys_page(
     db: SessionDep,
     settings: SettingsDep,
     content: ContentDep,
-    since: Since = None,
-    until: Until = None,
+    since: Since = "",
+    until: Until = "",
     area: AreaKey = CITY,
 ) -> HTMLResponse:
     """Each indicator's share per wave in the chosen area and period, against its target."""
+    day_from, day_to = _day(since), _day(until)
     t = words_for(request, user.locale)
     chosen = _area(db, user, area, t)
     refs = views.indicators(db, settings.content_dir)
     fig = views.figures(
-        db, settings.content_dir, _min_cell(settings), Period(since, until), settings.tz
+        db, settings.content_dir, _min_cell(settings), Period(day_from, day_to), settings.tz
     )
     table = views.trend_table(fig, refs, area, t, user.locale)
     cards = []
@@ -118,7 +133,7 @@ def surveys_page(
             }
         )
     caveat = content.text("survey.caveat_line_respondents", "en" if user.locale == "en" else "ja")
-    query = _query(since, until, area)
+    query = _query(day_from, day_to, area)
     return page(
         request,
         user,
@@ -128,8 +143,8 @@ def surveys_page(
         caveat=caveat,
         areas=views.areas_in_scope(db, user.scope, t),
         area=chosen,
-        since=since,
-        until=until,
+        since=day_from,
+        until=day_to,
         query=query,
         export_url=f"/staff/export/indicators.csv?{query}",
     )
@@ -141,16 +156,17 @@ def indicators_csv(
     user: TalliesExport,
     db: SessionDep,
     settings: SettingsDep,
-    since: Since = None,
-    until: Until = None,
+    since: Since = "",
+    until: Until = "",
     area: AreaKey = CITY,
 ) -> Response:
     """The indicators table as CSV (Japanese names)."""
+    day_from, day_to = _day(since), _day(until)
     ja = words_for(request, "ja")
     _area(db, user, area, ja)
     refs = views.indicators(db, settings.content_dir)
     fig = views.figures(
-        db, settings.content_dir, _min_cell(settings), Period(since, until), settings.tz
+        db, settings.content_dir, _min_cell(settings), Period(day_from, day_to), settings.tz
     )
     return export_response(request, user, views.trend_table(fig, refs, area, ja, "ja"))
 
@@ -163,11 +179,12 @@ def indicator_page(
     db: SessionDep,
     settings: SettingsDep,
     content: ContentDep,
-    since: Since = None,
-    until: Until = None,
+    since: Since = "",
+    until: Until = "",
     area: AreaKey = CITY,
 ) -> HTMLResponse:
     """One indicator: trend with intervals against baseline and target, and who answered."""
+    day_from, day_to = _day(since), _day(until)
     t = words_for(request, user.locale)
     chosen = _area(db, user, area, t)
     ref = _indicator(db, settings, indicator_id)
@@ -175,7 +192,7 @@ def indicator_page(
         db,
         settings.content_dir,
         _min_cell(settings),
-        Period(since, until),
+        Period(day_from, day_to),
         settings.tz,
         {ref.survey.id},
     )
@@ -196,7 +213,7 @@ def indicator_page(
             "population_sample": rep.population_sample,
         }
     caveat = content.text("survey.caveat_line_respondents", "en" if user.locale == "en" else "ja")
-    query = _query(since, until, area)
+    query = _query(day_from, day_to, area)
     return page(
         request,
         user,
@@ -209,8 +226,8 @@ def indicator_page(
         caveat=caveat,
         areas=views.areas_in_scope(db, user.scope, t),
         area=chosen,
-        since=since,
-        until=until,
+        since=day_from,
+        until=day_to,
         query=query,
         export_url=f"/staff/surveys/indicators/{ref.indicator.id}/series.csv?{query}",
     )
@@ -223,11 +240,12 @@ def indicator_csv(
     user: TalliesExport,
     db: SessionDep,
     settings: SettingsDep,
-    since: Since = None,
-    until: Until = None,
+    since: Since = "",
+    until: Until = "",
     area: AreaKey = CITY,
 ) -> Response:
     """One indicator's waves in one area as CSV."""
+    day_from, day_to = _day(since), _day(until)
     ja = words_for(request, "ja")
     _area(db, user, area, ja)
     ref = _indicator(db, settings, indicator_id)
@@ -235,7 +253,7 @@ def indicator_csv(
         db,
         settings.content_dir,
         _min_cell(settings),
-        Period(since, until),
+        Period(day_from, day_to),
         settings.tz,
         {ref.survey.id},
     )
