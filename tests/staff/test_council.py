@@ -315,6 +315,20 @@ def test_every_number_matches_the_hand_count(http: TestClient, city: City, engin
     assert (first["low"], first["high"]) == pytest.approx(wilson(26, 46))
     assert second["suppressed"] is True and second["answers"] is None and second["share"] is None
     assert api["target"] == 56.5 and api["baseline"] == 45.2
+    report = http.get(
+        "/api/v1/council",
+        params={"area": ward1},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    first_table = report["sections"][0]
+    assert [c["header"] for c in first_table["columns"]][:4] == [
+        "指標",
+        "回",
+        "回答数",
+        "割合（%）",
+    ]
+    assert [r["answers"] for r in first_table["rows"]] == [46, HIDDEN]
+    assert {s["name"] for s in report["sections"]} >= {"overview", "funnel", "notice-coverage"}
 
 
 def test_the_report_repeats_each_page_for_its_area(

@@ -4,7 +4,7 @@ coverage page shows them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlmodel import Session, col, select
 
@@ -27,18 +27,25 @@ COLUMNS = [
 ]
 
 
+def _start_of(day: date, tz: tzinfo, days: int = 0) -> datetime | None:
+    """The UTC start of a local day (plus `days`); None at the calendar's ends (no bound)."""
+    try:
+        return datetime.combine(day + timedelta(days=days), time(), tz).astimezone(UTC)
+    except OverflowError:
+        return None
+
+
 def council_sections(session: Session, query: CouncilQuery) -> list[CouncilTable]:
     """Sent notices in the period and area with the households they reached."""
     tz = query.settings.tz
     found = select(Notice).where(
         col(Notice.sent_at).is_not(None), query.scope.association_filter(Notice.association_id)
     )
-    if query.since:
-        found = found.where(
-            col(Notice.sent_at) >= datetime.combine(query.since, time(), tz).astimezone(UTC)
-        )
-    if query.until:
-        end = datetime.combine(query.until + timedelta(days=1), time(), tz).astimezone(UTC)
+    start = _start_of(query.since, tz) if query.since else None
+    end = _start_of(query.until, tz, days=1) if query.until else None
+    if start is not None:
+        found = found.where(col(Notice.sent_at) >= start)
+    if end is not None:
         found = found.where(col(Notice.sent_at) < end)
     notices = session.exec(found.order_by(col(Notice.sent_at).desc()).limit(LIMIT)).all()
     rows = []
