@@ -134,7 +134,7 @@ def trend_chart(
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(ref.value):.1f}" '
             f'y2="{y(ref.value):.1f}" class="{escape(ref.css)}"/>'
-            f'<text x="{width - right - 2}" y="{y(ref.value) - 4:.1f}" text-anchor="end" '
+            f'<text x="{left + 4}" y="{y(ref.value) - 4:.1f}" '
             f'class="chart-ref">{escape(ref.label)} {_fmt(ref.value)}{escape(unit)}</text>'
         )
     step = plot_w / max(len(marks), 1)
