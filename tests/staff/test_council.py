@@ -224,6 +224,15 @@ def test_every_number_matches_the_hand_count(http: TestClient, city: City, engin
     assert _cells(page, "indicator-morioka_community_activity")[1][2:] == [HIDDEN] * 5
     assert "少数のため非表示" in page and "participated" not in page
 
+    # Ward 1 in July is hidden, so its districts (and their sum) are too: ward 1's 10 would
+    # give away ward 2's 5 as city − ward 1.
+    july_ward = http.get(
+        f"/staff/surveys/indicators/morioka_community_activity?area={ward1}&since=2026-07-01"
+    ).text
+    strata = _cells(july_ward, "indicator-morioka_community_activity-districts")
+    assert all(row[1] == HIDDEN for row in strata) and "非表示の地区（合算）" not in july_ward
+    assert "10" not in [cell for row in strata for cell in row[1:3]]
+
     # Period filter: from July only the second wave is left.
     july = _csv(http.get("/staff/export/indicators.csv?since=2026-07-01"))
     assert [r[1] for r in july[1:]] == ["2026-07"]

@@ -8,11 +8,12 @@ respondent's behalf) and by district against the population the city loads
 The post-stratified estimate reweights each district's share by its share of the
 population: p = Σ W_h p_h with W_h = N_h / Σ N over the districts that have answers, and
 variance Σ W_h² p_h (1 − p_h) / n_h (a normal-approximation 95% interval). Districts whose
-own figures are suppressed are merged into one stratum (their answers together are 0 or at
-least the threshold, see results.py), so the estimate reveals no suppressed cell. Answers
-with no known district, and districts without answers, are outside the estimate; `coverage`
-says what share of the population it stands for. No wave asks age or household type yet,
-so age bands are not used as strata.
+own figures are suppressed are merged into one stratum, "the rest": the area's row minus
+the districts shown (answers with no known district fall in it too), figures anyone can
+already subtract from the page, so the estimate reveals no suppressed cell. When the area's
+own row is suppressed nothing is shown. Districts without answers are outside the
+estimate; `coverage` says what share of the population it stands for. No wave asks age or
+household type yet, so age bands are not used as strata.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def representativeness(
     row = result.row(area)
     channels = _channels(row, min_cell)
     districts = _districts_in(result, area)
-    strata, adjusted = _strata(result, districts, geo, population, min_cell)
+    strata, adjusted = _strata(result, row, districts, geo, population)
     return Representativeness(
         channels,
         strata,
@@ -125,10 +126,10 @@ def _districts_in(result: QuestionResult, area: str) -> list[Row]:
 
 def _strata(
     result: QuestionResult,
+    area_row: Row | None,
     districts: list[Row],
     geo: Geography,
     population: Population | None,
-    min_cell: int,
 ) -> tuple[list[Stratum], Adjusted | None]:
     def people(row: Row) -> int | None:
         if population is None or row.area_id is None:
@@ -136,23 +137,25 @@ def _strata(
         return population.of_district(geo.district_codes.get(row.area_id, ""))
 
     total_people = sum(people(r) or 0 for r in districts)
-    total_answers = sum(result.raw.get(str(r.area_id), (0, 0))[0] for r in districts)
+    hidden_area = area_row is None or area_row.suppressed or not area_row.answers
+    total_answers = 0 if hidden_area or area_row is None else area_row.answers or 0
     strata: list[Stratum] = []
-    # (population, answers, positive) per stratum that enters the estimate
-    cells: list[tuple[int, int, int]] = []
-    rest = [0, 0, 0]  # population, answers, positive of the suppressed districts
-    rest_count = 0
+    cells: list[tuple[int, int, int]] = []  # (population, answers, positive) per stratum
+    rest_people, rest_answers, rest_positive, rest_count = 0, total_answers, 0, 0
+    if not hidden_area and area_row is not None and area_row.indicator is not None:
+        rest_positive = area_row.indicator.count
     for row in districts:
         n_people = people(row)
-        n, positive = result.raw.get(str(row.area_id), (0, 0))
         pop_share = n_people / total_people if n_people is not None and total_people else None
-        if row.suppressed:
+        if row.suppressed or hidden_area:
             rest_count += 1
-            rest[0] += n_people or 0
-            rest[1] += n
-            rest[2] += positive
+            rest_people += n_people or 0
             strata.append(Stratum(row.key, row.name, True, None, None, n_people, pop_share, None))
             continue
+        n = row.answers or 0
+        positive = row.indicator.count if row.indicator else 0
+        rest_answers -= n
+        rest_positive -= positive
         strata.append(
             Stratum(
                 row.key,
@@ -167,21 +170,25 @@ def _strata(
         )
         if n_people and n:
             cells.append((n_people, n, positive))
-    if rest_count and rest[1] >= min_cell:
+    if hidden_area:
+        return strata, None
+    # The rest is the area's row minus the districts shown: figures anyone can subtract from
+    # the page already, so showing them (and using them) reveals no suppressed cell.
+    if rest_answers > 0:
         strata.append(
             Stratum(
                 REST,
                 "",
                 False,
-                rest[1],
-                rest[1] / total_answers if total_answers else None,
-                rest[0],
-                rest[0] / total_people if total_people else None,
-                estimate(rest[2], rest[1]) if result.indicator else None,
+                rest_answers,
+                rest_answers / total_answers,
+                rest_people if rest_count else None,
+                rest_people / total_people if rest_count and total_people else None,
+                estimate(rest_positive, rest_answers) if result.indicator else None,
             )
         )
-        if rest[0]:
-            cells.append((rest[0], rest[1], rest[2]))
+        if rest_people:
+            cells.append((rest_people, rest_answers, rest_positive))
     adjusted = _post_stratify(cells, total_people) if result.indicator else None
     return strata, adjusted
 
