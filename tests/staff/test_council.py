@@ -372,3 +372,19 @@ def test_the_report_repeats_each_page_for_its_area(
 
 def _text(value: object) -> str:
     return "" if value is None else str(value)
+
+
+def test_english_pages_read_english(http: TestClient, city: City, engine: Engine) -> None:
+    """The indicator and council pages in English: words from content/staff/en.yaml, plan
+    figures labelled in English, the suppressed text in English too."""
+    _store(engine, city)
+    log_in(http, "admin")
+    page = http.get(
+        f"/staff/surveys/indicators/morioka_community_activity?area=ward:{city.ward1}&lang=en"
+    ).text
+    assert "Residents who say they have taken part in community activities" in page
+    assert "Hidden: too few answers" in page and HIDDEN not in page
+    assert "Baseline (2019)" in page and "Target (2024)" in page
+    assert "現状値" not in page and "目標値" not in page and "盛岡市地域づくり" not in page
+    council = http.get("/staff/council?lang=en").text
+    assert "Council report" in council and "Download the PDF" in council
