@@ -21,6 +21,9 @@ accounts, then filled in bulk by INSERT ... SELECT generate_series (no ORM rows)
                waitlisted, a few with needs; check-ins for 70 % of going answers of past
                events; walk-ins at the door
 
+  survey       (issue 18) four closed waves of Morioka's indicator survey and 200,000
+               answers over them, districts skewed, LINE / 班長 paper / staff proxy
+
 Timed, alternating the sizes round by round so machine load hits both alike:
 
   overview page    GET /staff/ through the app (in-process ASGI client, logged in as the
@@ -31,6 +34,11 @@ Timed, alternating the sizes round by round so machine load hits both alike:
   event_tally()    tallies_events.event_tally for the same event
   events list      GET /staff/events (informational: it lists the latest 200 events, so
                    at 1/100 it shows 20 and its work grows with the list, not the target)
+  indicator page   GET /staff/surveys/indicators/<id> for the city and for one district:
+                   four waves tallied per ward and district, trend chart, representativeness
+  council report   GET /staff/council/report.pdf and .xlsx for the city (every feature's
+                   tables; informational like the events list: its event table is the latest
+                   200 events, so its work grows with that list)
 
 Run:  python bench/bench_staff.py [--scale 0.01 1] [--rounds 15] [--per-round 5] [--keep]
 Needs PostgreSQL at TSUNAGARI_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres;
@@ -57,7 +65,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.app import Overrides, create_app
-from bot.core.models.areas import Association
+from bot.core.models.areas import Association, District
 from bot.core.models.staff import StaffAccount
 from bot.core.scope import Scope, scope_for
 from bot.db import make_engine, session_scope
@@ -70,7 +78,7 @@ from bot.features.membership.staff.overview import overview_table
 from bot.platform import migrate
 from bot.settings import DEFAULT_CONTENT_DIR, Settings
 
-FULL = {"residents": 100_000, "events": 2_000, "rsvps": 1_000_000}
+FULL = {"residents": 100_000, "events": 2_000, "rsvps": 1_000_000, "answers": 200_000}
 ADMIN_LOGIN, ADMIN_PASSWORD = "city-admin", "demo-city-admin-2026"  # content/demo/staff.yaml
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 # Association sizes: resident i of n belongs to association floor(A * ((i-1)/n)^SKEW).
@@ -181,6 +189,35 @@ LOAD_SQL = [
     WHERE r.answer = 'going' AND e.status = 'published' AND e.ends_at <= '{now}'
       AND (r.id * 2654435761) % 10 < 7
     """,
+    # Survey waves (issue 18): four closed quarterly waves of Morioka's indicator survey.
+    """
+    INSERT INTO survey_wave (survey_id, wave_key, opens_at, closes_at, status, context,
+                             created_at, closed_at)
+    SELECT 'morioka_participation', k, t, t + interval '14 days', 'closed', '{{}}'::json, t,
+           t + interval '14 days'
+    FROM (VALUES ('2025-04', timestamptz '2025-04-10 01:00+00'),
+                 ('2025-07', timestamptz '2025-07-10 01:00+00'),
+                 ('2025-10', timestamptz '2025-10-10 01:00+00'),
+                 ('2026-01', timestamptz '2026-01-10 01:00+00')) AS w(k, t)
+    """,
+    # Survey answers over the waves, districts skewed (some cells stay under the threshold
+    # at 1/100), 2 % with no known district; 90 % on LINE, 7 % paper typed in by a 班長,
+    # 3 % typed in by staff; 48 % say they took part.
+    """
+    INSERT INTO survey_answer (id, wave_id, question_id, option_id, district_id, channel,
+                               entered_by_resident_id, entered_by_staff_id)
+    SELECT md5('bench-answer-' || i), w.ids[1 + i % 4], 'participated',
+           CASE WHEN (i * 2654435761) % 100 < 48 THEN 'has_taken_part' ELSE 'never' END,
+           CASE WHEN i % 50 = 0 THEN NULL
+                ELSE ({dids})[1 + LEAST({d} - 1, floor({d} * power(((i * 7919) % {q})::float8
+                                                                  / {q}, {skew})))::int] END,
+           CASE WHEN i % 100 < 90 THEN 'line' ELSE 'paper' END,
+           CASE WHEN i % 100 BETWEEN 90 AND 96 THEN r0.first + i % {n} END,
+           CASE WHEN i % 100 > 96 THEN 1 END
+    FROM generate_series(1, {q}) AS i
+    CROSS JOIN (SELECT array_agg(id ORDER BY id) AS ids FROM survey_wave) AS w
+    CROSS JOIN (SELECT min(id) AS first FROM resident) AS r0
+    """,
     # Walk-ins counted at the door, one to three tallies per past event.
     """
     INSERT INTO walk_in (event_id, adults, children, at)
@@ -229,6 +266,7 @@ def row_counts(url: str) -> dict[str, int]:
                 "check_in",
                 "walk_in",
                 "staff_account",
+                "survey_answer",
             )
         }
 
@@ -249,6 +287,11 @@ def load(url: str, sizes: dict[str, int], content_dir: Path) -> dict[str, float]
                 for i in session.exec(select(Association.id).order_by(Association.id)).all()
                 if i is not None
             ]  # type: ignore[arg-type]
+            district_ids = [
+                int(i)
+                for i in session.exec(select(District.id).order_by(District.id)).all()
+                if i is not None
+            ]
     finally:
         engine.dispose()
     steps["schema + city"] = time.perf_counter() - start
@@ -259,6 +302,9 @@ def load(url: str, sizes: dict[str, int], content_dir: Path) -> dict[str, float]
         "a": len(ids),
         "skew": SKEW,
         "ids": "ARRAY[" + ",".join(map(str, ids)) + "]",
+        "q": sizes["answers"],
+        "d": len(district_ids),
+        "dids": "ARRAY[" + ",".join(map(str, district_ids)) + "]",
         "now": NOW.isoformat(),
     }
     with psycopg.connect(_pg(url), autocommit=True) as conn:
@@ -300,6 +346,7 @@ class City:
     scope: Scope | None = None
     event_id: int = 0
     event_rsvps: int = 0
+    district_id: int = 0
     times: dict[str, list[float]] = field(default_factory=dict)
 
     def open(self, content_dir: Path) -> None:
@@ -337,6 +384,9 @@ class City:
             ).one()
             self.scope = scope_for(session, account)
             self.event_id, self.event_rsvps = pick_event(session)
+            self.district_id = int(
+                session.exec(select(District.id).order_by(District.id)).first() or 0
+            )
 
     def close(self) -> None:
         """Close the client and the engines (the app's and the service calls')."""
@@ -428,8 +478,23 @@ MEASURES: dict[str, Callable[[City], Callable[[], None]]] = {
     "tally_table()": _tally_table_call,
     "event_tally()": _tally_call,
     "events list page": lambda c: _page(c, "/staff/events"),
+    "indicator page": lambda c: _page(c, f"/staff/surveys/indicators/{INDICATOR}"),
+    "indicator page, one district": lambda c: _page(
+        c, f"/staff/surveys/indicators/{INDICATOR}?area=district:{c.district_id}"
+    ),
+    "council PDF": lambda c: _page(c, "/staff/council/report.pdf"),
+    "council xlsx": lambda c: _page(c, "/staff/council/report.xlsx"),
 }
-TARGETED = ("overview page", "tally page", "overview()", "tally_table()", "event_tally()")
+TARGETED = (
+    "overview page",
+    "tally page",
+    "overview()",
+    "tally_table()",
+    "event_tally()",
+    "indicator page",
+    "indicator page, one district",
+)
+INDICATOR = "morioka_community_activity"
 
 
 def measure(cities: list[City], rounds: int, per_round: int) -> None:
@@ -494,14 +559,14 @@ def report(cities: list[City], rounds: int, per_round: int, loads: float | None)
     ]
     out.append(
         "| scale | residents | memberships | events | RSVPs | check-ins "
-        "| RSVPs of the timed event |"
+        "| survey answers | RSVPs of the timed event |"
     )
-    out.append("|---|---:|---:|---:|---:|---:|---:|")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     for c in cities:
         n = c.counts
         out.append(
             f"| {c.scale:g} | {n['resident']:,} | {n['membership']:,} | {n['event']:,} | "
-            f"{n['rsvp']:,} | {n['check_in']:,} | {c.event_rsvps:,} |"
+            f"{n['rsvp']:,} | {n['check_in']:,} | {n['survey_answer']:,} | {c.event_rsvps:,} |"
         )
     out.append("")
     samples = len(small.times["overview page"])
@@ -553,11 +618,12 @@ def main() -> None:
             url, existed = create_database(server, name, reuse=args.keep)
             load_s: dict[str, float] = {}
             counts = row_counts(url) if existed else {}
-            if not existed or (counts.get("resident"), counts.get("event"), counts.get("rsvp")) != (
-                sizes["residents"],
-                sizes["events"],
-                sizes["rsvps"],
-            ):
+            if not existed or (
+                counts.get("resident"),
+                counts.get("event"),
+                counts.get("rsvp"),
+                counts.get("survey_answer"),
+            ) != (sizes["residents"], sizes["events"], sizes["rsvps"], sizes["answers"]):
                 if existed:
                     url, _ = create_database(server, name, reuse=False)
                 print(f"loading {name}: {sizes}", flush=True)

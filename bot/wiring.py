@@ -18,6 +18,7 @@ from bot.conversation.registry import Registry
 from bot.core import consent, erasure, hooks
 from bot.feature import Feature
 from bot.features import tables as _tables  # noqa: F401 - every table on the metadata
+from bot.features.council import feature as council
 from bot.features.events import feature as events
 from bot.features.households import feature as households
 from bot.features.membership import feature as membership
@@ -34,6 +35,7 @@ FEATURES: tuple[Feature, ...] = (
     surveys.FEATURE,
     volunteers.FEATURE,
     households.FEATURE,
+    council.FEATURE,
 )
 
 

@@ -13,14 +13,15 @@ event a notice invites to; events ask notices to announce an event (published in
 from the staff web after showing what it would reach and cost);
 audiences ask who took part in anything; the events' diversity page asks membership who
 arrived through a city counter's QR; わたしの出欠 asks events and volunteering what each
-resident has said they will do (`ask_resident_commitments`).
+resident has said they will do (`ask_resident_commitments`); the council report asks every
+feature for its figures of an area and period (`ask_council_sections`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -135,6 +136,58 @@ ResidentCommitments = Callable[[Session, int, datetime, Content, str, Any], list
 
 
 @dataclass(frozen=True)
+class CouncilQuery:
+    """What the council report asks each feature for: the figures of one area and period.
+
+    `scope` is the caller's scope narrowed to the area, so a feature answering with its own
+    page's table (built for that scope) gives the numbers its page shows for the area.
+    `words` is the staff translator of `locale` (bot.staff.i18n.Translator; core names no
+    higher layer); `settings` is bot.settings.Settings.
+    """
+
+    scope: Scope
+    area: str  # city, ward:<id> or district:<id>
+    area_name: str
+    since: date | None
+    until: date | None
+    locale: str
+    words: Any
+    settings: Any
+
+
+@dataclass(frozen=True)
+class CouncilTrend:
+    """A trend the report draws: (label, value, low, high) per period, and reference lines."""
+
+    marks: tuple[tuple[str, float | None, float | None, float | None], ...]
+    references: tuple[tuple[float, str], ...] = ()
+    y_label: str = ""
+    hidden_label: str = ""
+
+
+@dataclass(frozen=True)
+class CouncilTable:
+    """One table of the council report, as the feature's own page renders it.
+
+    `columns` are (row key, staff-text key of the header, numeric); `rows` the page's own
+    row dicts, so the PDF, the workbook and the page show the same values.
+    """
+
+    order: int
+    name: str
+    title: str
+    sheet: str
+    columns: tuple[tuple[str, str, bool], ...]
+    rows: tuple[Mapping[str, Any], ...]
+    note: str = ""
+    trend: CouncilTrend | None = None
+
+
+# (session, query) -> the feature's tables for the council report
+CouncilSections = Callable[[Session, CouncilQuery], list[CouncilTable]]
+
+
+@dataclass(frozen=True)
 class Subscriptions:
     """What one feature wants to hear about."""
 
@@ -155,6 +208,8 @@ class Subscriptions:
     digest_counts: tuple[DigestCounts, ...] = ()
     # What a resident has said they will do, for わたしの出欠.
     resident_commitments: tuple[ResidentCommitments, ...] = ()
+    # Tables for the council report (bot/features/council).
+    council_sections: tuple[CouncilSections, ...] = ()
 
 
 @dataclass
@@ -173,6 +228,7 @@ class _Installed:
     counter_arrivals: list[CounterArrivals] = field(default_factory=list)
     digest_counts: list[DigestCounts] = field(default_factory=list)
     resident_commitments: list[ResidentCommitments] = field(default_factory=list)
+    council_sections: list[CouncilSections] = field(default_factory=list)
 
 
 _installed = _Installed()
@@ -199,6 +255,7 @@ def install(subscriptions: Iterable[Subscriptions]) -> None:
         _add(_installed.counter_arrivals, subs.counter_arrivals)
         _add(_installed.digest_counts, subs.digest_counts)
         _add(_installed.resident_commitments, subs.resident_commitments)
+        _add(_installed.council_sections, subs.council_sections)
 
 
 def _add(installed: list[Any], answerers: Iterable[Any]) -> None:
@@ -338,3 +395,9 @@ def ask_resident_commitments(
         for one in fn(session, resident_id, now, content, locale, tz)
     ]
     return sorted(found, key=lambda c: c.starts_at)
+
+
+def ask_council_sections(session: Session, query: CouncilQuery) -> list[CouncilTable]:
+    """Every feature's tables for the council report of one area and period, in order."""
+    found = [table for fn in _installed.council_sections for table in fn(session, query)]
+    return sorted(found, key=lambda t: t.order)

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.hooks import CouncilTable, CouncilTrend
+
 
 @dataclass(frozen=True)
 class Column:
@@ -45,3 +47,40 @@ class Table:
     def total(self, key: str) -> int | float:
         """The sum of a numeric column, for footers and charts."""
         return sum(row.get(key) or 0 for row in self.rows)
+
+
+def council_table(
+    table: Table,
+    *,
+    order: int,
+    title: str,
+    sheet: str,
+    note: str = "",
+    trend: CouncilTrend | None = None,
+) -> CouncilTable:
+    """A page's table as a council-report table (the same rows, so the numbers agree)."""
+    return CouncilTable(
+        order=order,
+        name=table.name,
+        title=title,
+        sheet=sheet,
+        columns=tuple((c.key, c.label, c.numeric) for c in table.columns),
+        rows=tuple(table.rows),
+        note=note,
+        trend=trend,
+    )
+
+
+def from_council(section: CouncilTable) -> Table:
+    """A council-report table back as a Table (for the page, the workbook and the PDF)."""
+    columns = [Column(key, label, numeric) for key, label, numeric in section.columns]
+    return Table(section.name, columns, [dict(row) for row in section.rows])
+
+
+NOTE_COLUMNS = [Column("item", "col.section"), Column("value", "col.value")]
+
+
+def notes_table(name: str, notes: dict[str, str], words: Any) -> Table:
+    """The figures a page shows beside its table (its `note.*` cards) as a two-column table."""
+    rows = [{"item": words(f"note.{key}"), "value": value} for key, value in notes.items()]
+    return Table(name, NOTE_COLUMNS, rows)

@@ -110,7 +110,7 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
     return out
 
 
-def _fill(path: str, values: dict[str, int]) -> str:
+def _fill(path: str, values: dict[str, int | str]) -> str:
     def value(match: re.Match[str]) -> str:
         name = match.group(1).split(":")[0]
         assert name in values, f"add a value for path parameter {name!r} ({path})"
@@ -119,7 +119,7 @@ def _fill(path: str, values: dict[str, int]) -> str:
     return re.sub(r"{([^}]+)}", value, path)
 
 
-def _anonymous_values(city: City) -> dict[str, int]:
+def _anonymous_values(city: City) -> dict[str, int | str]:
     return {
         "association_id": city.a,
         "membership_id": city.pending["a"],
@@ -127,6 +127,7 @@ def _anonymous_values(city: City) -> dict[str, int]:
         "event_id": city.events["a"],
         "notice_id": city.notices["a"],
         "wave_id": 1,
+        "indicator_id": "morioka_community_activity",
         "code_id": city.codes["a"],
         "opportunity_id": 1,
         "slot_id": 1,
@@ -172,7 +173,7 @@ def test_anonymous_callers_are_refused_everywhere_but_public_routes(
             assert response.headers["location"].startswith("/staff/login"), e
 
 
-def _values_for(login: str, city: City) -> dict[str, int]:
+def _values_for(login: str, city: City) -> dict[str, int | str]:
     # Objects inside each role's own scope, so only the role's permissions decide.
     letter = {"officer_b": "b"}.get(login, "a")
     return {
@@ -182,6 +183,7 @@ def _values_for(login: str, city: City) -> dict[str, int]:
         "event_id": city.events[letter],
         "notice_id": city.notices[letter],
         "wave_id": 999_999,
+        "indicator_id": "morioka_community_activity",
         "code_id": city.codes[letter],
         "opportunity_id": 999_999,
         "slot_id": 999_999,

@@ -204,8 +204,13 @@ def test_ward_staff_see_the_city_row_and_their_districts_only(
             )
         )
     )
-    assert [r[1] for r in rows[1:]] == ["全体", "北地域地区"]
-    assert rows[2][2:4] == ["12", "66.7"]
+    assert rows[0][:5] == ["設問", "選択肢", "単位", "地域", "回答数"]
+    assert {r[0] for r in rows[1:]} == {
+        "町内会などを中心に行われている地域の活動（コミュニティ活動）に参加したことがありますか？"
+    }
+    assert [r[3] for r in rows[1:]] == ["全体", "北地域", "北地域地区"]
+    assert rows[1][4:6] == ["24", "50.0"]
+    assert rows[3][1:6] == ["「ある」と答えた割合", "地区", "北地域地区", "12", "66.7"]
 
 
 def test_april_handover_moves_associations_in_one_step(

@@ -22,6 +22,7 @@ from bot.features.events import (
     rsvp_flow,
 )
 from bot.features.events.staff import api as staff_api
+from bot.features.events.staff import council as staff_council
 from bot.features.events.staff import edit_routes, ops_routes
 from bot.features.events.staff import routes as staff_routes
 from bot.staff.web import NavItem
@@ -56,6 +57,7 @@ FEATURE = Feature(
     # Surveys ask which events ended (post-event waves) and who came; volunteering asks
     # which events an opportunity may be linked to.
     subscriptions=Subscriptions(
+        council_sections=(staff_council.council_sections,),
         digest_counts=(digest.counts,),
         ended_events=(for_surveys.ended_events,),
         event_attendees=(for_surveys.checked_in,),

@@ -16,6 +16,7 @@ from bot.features.membership import (
     officer_flow,
 )
 from bot.features.membership.staff import api as staff_api
+from bot.features.membership.staff import council as staff_council
 from bot.features.membership.staff import officer_routes, qr_routes
 from bot.features.membership.staff import routes as staff_routes
 from bot.staff.web import NavItem
@@ -44,5 +45,8 @@ FEATURE = Feature(
     staff_routers=(staff_routes.router, qr_routes.router, officer_routes.router),
     api_routers=(staff_api.router,),
     catalogs=(catalogs.check_templates,),
-    subscriptions=Subscriptions(counter_arrivals=(arrivals.counter_arrivals,)),
+    subscriptions=Subscriptions(
+        counter_arrivals=(arrivals.counter_arrivals,),
+        council_sections=(staff_council.council_sections,),
+    ),
 )

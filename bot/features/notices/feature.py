@@ -23,6 +23,7 @@ from bot.features.notices import (
     worklist_flow,
 )
 from bot.features.notices.staff import api as staff_api
+from bot.features.notices.staff import council as staff_council
 from bot.features.notices.staff import paper_routes
 from bot.features.notices.staff import routes as staff_routes
 from bot.staff.web import NavItem
@@ -59,6 +60,7 @@ FEATURE = Feature(
     api_routers=(staff_api.router,),
     public_routers=(public_routes.router,),
     subscriptions=Subscriptions(
+        council_sections=(staff_council.council_sections,),
         digest_counts=(digest.counts,),
         # An event cancelled: the queued pushes of notices inviting to it are withdrawn.
         event_cancelled=(notices.withdraw_event_notices,),

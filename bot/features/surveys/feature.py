@@ -3,10 +3,13 @@
 from pathlib import Path
 
 from bot.content import Content, ContentError
+from bot.core.hooks import Subscriptions
 from bot.core.scope import Permission
 from bot.feature import Feature
 from bot.features.surveys import jobs, survey_flow, surveys
 from bot.features.surveys.catalog import load_catalog
+from bot.features.surveys.staff import api as staff_api
+from bot.features.surveys.staff import council as staff_council
 from bot.features.surveys.staff import routes as staff_routes
 from bot.staff.web import NavItem
 
@@ -33,5 +36,7 @@ FEATURE = Feature(
     nav=(NavItem("nav.surveys", "/staff/surveys", Permission.VIEW_TALLIES, 35),),
     templates=Path(__file__).parent / "staff" / "templates",
     staff_routers=(staff_routes.router,),
+    api_routers=(staff_api.router,),
     catalogs=(check_audiences,),
+    subscriptions=Subscriptions(council_sections=(staff_council.council_sections,)),
 )

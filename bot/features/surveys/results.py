@@ -1,8 +1,12 @@
-"""Survey results per wave and district: counts, shares, 95% Wilson intervals, response rates.
+"""Survey results per wave: counts, shares, 95% Wilson intervals and response rates for the
+whole city, each ward and each district, with small cells suppressed.
 
-Small cells are suppressed and reported as suppressed (never dropped): a district with fewer
-answers than the threshold shows no figures, and when exactly one district is suppressed the
-next smallest is suppressed too, so the total minus the others cannot reveal it.
+Small cells are suppressed and reported as suppressed (never dropped, never shown as 0): an
+area with fewer answers than the threshold shows no figures. So that a total minus the areas
+shown cannot reveal a suppressed one, the hidden areas of a group (the districts of a ward,
+the wards of the city) must together hold no answers or at least the threshold; until they
+do, the smallest area still shown is suppressed too. A ward hidden that way hides its
+districts as well (they would add up to it).
 Every rate comes from residents who answered on LINE (plus paper forms typed in), not from a
 random sample of the city; `caveat_key` names the sentence staff screens must show with it.
 """
@@ -11,14 +15,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from statistics import NormalDist
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
-from bot.core.models.areas import District
+from bot.core.models.areas import District, Ward
 from bot.features.surveys.catalog import Indicator, Question, Survey
 from bot.features.surveys.models import AnswerChannel, SurveyAnswer, SurveyWave
 from bot.features.surveys.waves import invite_tally
@@ -26,6 +30,12 @@ from bot.features.surveys.waves import invite_tally
 CAVEAT_KEY = "survey.caveat_line_respondents"
 SUPPRESSED_KEY = "survey.suppressed"
 PAPER_KEY = "survey.paper_included"
+
+# How an answer reached us: a tap on LINE, a paper form a 班長 typed in, or a paper form
+# city staff typed in on the respondent's behalf (by proxy).
+CHANNELS = ("line", "hancho", "proxy")
+CITY = "city"
+UNKNOWN = "unknown"
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -58,14 +68,21 @@ class Estimate:
     high: float
 
 
+def estimate(count: int, n: int) -> Estimate:
+    """`count` of `n` as a share with its Wilson interval."""
+    low, high = wilson_interval(count, n)
+    return Estimate(count, count / n, low, high)
+
+
 @dataclass(frozen=True)
 class Row:
-    """One line of a results table: the whole wave, one district, or no known district."""
+    """One line of a results table: the whole wave, a ward, a district, or no known district."""
 
-    scope: str  # "all", "district" or "unknown"
-    district_id: int | None
-    district_name: str
+    scope: str  # "all", "ward", "district" or "unknown"
+    area_id: int | None
+    name: str
     suppressed: bool
+    ward_id: int | None = None
     answers: int | None = None
     paper: int | None = None  # of `answers`, typed in from paper forms
     options: dict[str, Estimate] | None = None
@@ -73,15 +90,44 @@ class Row:
     invited: int | None = None
     responded: int | None = None  # invited residents who answered on LINE
     response_rate: float | None = None
+    channels: dict[str, int] | None = None  # answers per channel (see CHANNELS)
+
+    @property
+    def district_id(self) -> int | None:
+        """The district's id on a district row."""
+        return self.area_id if self.scope == "district" else None
+
+    @property
+    def district_name(self) -> str:
+        """The area's name (kept for callers written for district rows)."""
+        return self.name
+
+    @property
+    def key(self) -> str:
+        """The area key filters use: city, ward:<id>, district:<id> or unknown."""
+        if self.scope == "all":
+            return CITY
+        if self.scope == "unknown":
+            return UNKNOWN
+        return f"{self.scope}:{self.area_id}"
 
 
 @dataclass(frozen=True)
 class QuestionResult:
-    """A question's rows, with the indicator (baseline, target) it measures, if any."""
+    """A question's rows, with the indicator (baseline, target) it measures, if any.
+
+    `raw` keeps every district's true (answers, positive) for the representativeness figures,
+    which only ever show them merged above the threshold; pages never read it.
+    """
 
     question_id: str
     indicator: Indicator | None
     rows: list[Row]
+    raw: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def row(self, area: str) -> Row | None:
+        """The row of an area key (city, ward:<id>, district:<id>, unknown)."""
+        return next((r for r in self.rows if r.key == area), None)
 
 
 @dataclass(frozen=True)
@@ -98,151 +144,259 @@ class WaveResults:
     suppressed_key: str = SUPPRESSED_KEY
     paper_key: str = PAPER_KEY
 
-
-def wave_results(
-    session: Session, survey: Survey, wave: SurveyWave, *, min_cell: int
-) -> WaveResults:
-    """Tally a wave per district; cells under `min_cell` answers are suppressed."""
-    tally = wave.tally if wave.tally is not None else invite_tally(session, wave.id or 0)
-    counts = _answer_counts(session, wave.id or 0)
-    names = _district_names(session, counts, tally)
-    questions = []
-    for question in survey.questions:
-        indicator = next((i for i in survey.indicators if i.question == question.id), None)
-        by_district = counts.get(question.id, {})
-        rows = [
-            _row(
-                key, names, by_district.get(key, {}), tally.get(key), question, indicator, min_cell
-            )
-            for key in sorted(set(by_district) | set(tally), key=_order)
-        ]
-        rows = _secondary_suppression(rows, min_cell)
-        total = _row(
-            "all",
-            names,
-            _merge(by_district.values()),
-            _sum_tally(tally),
-            question,
-            indicator,
-            min_cell,
-        )
-        questions.append(QuestionResult(question.id, indicator, [total, *rows]))
-    return WaveResults(
-        survey.id, wave.id or 0, wave.wave_key, survey.anonymous, min_cell, questions
-    )
+    def question(self, question_id: str) -> QuestionResult | None:
+        """One question's result."""
+        return next((q for q in self.questions if q.question_id == question_id), None)
 
 
-# (question id → district key → (option id, channel) → count)
-Counts = dict[str, dict[str, dict[tuple[str, str], int]]]
+@dataclass(frozen=True)
+class Geography:
+    """Wards and districts by id: names and which ward each district lies in."""
+
+    ward_names: dict[int, str]
+    district_names: dict[int, str]
+    district_ward: dict[int, int]
+    district_codes: dict[int, str]
+
+    def districts_of(self, ward_id: int) -> list[int]:
+        """The ward's districts, in id order."""
+        return sorted(d for d, w in self.district_ward.items() if w == ward_id)
 
 
-def _answer_counts(session: Session, wave_id: int) -> Counts:
+def geography(session: Session) -> Geography:
+    """Every ward and district (a few hundred rows at most)."""
+    wards = {int(i): str(n) for i, n in session.execute(select(col(Ward.id), col(Ward.name)))}
+    names: dict[int, str] = {}
+    wards_of: dict[int, int] = {}
+    codes: dict[int, str] = {}
+    for did, ward_id, name, code in session.execute(
+        select(col(District.id), col(District.ward_id), col(District.name), col(District.code))
+    ):
+        names[int(did)], wards_of[int(did)], codes[int(did)] = str(name), int(ward_id), str(code)
+    return Geography(wards, names, wards_of, codes)
+
+
+# (option id, channel) → answers
+Cell = dict[tuple[str, str], int]
+# wave id → question id → district key ("<id>" or "-") → cell
+Counts = dict[int, dict[str, dict[str, Cell]]]
+
+
+def answer_counts(session: Session, wave_ids: Iterable[int]) -> Counts:
+    """Answers grouped by wave, question, district, option and channel, in one query."""
+    ids = sorted(set(wave_ids))
+    counts: Counts = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
+    if not ids:
+        return counts
+    by_hancho = case((col(SurveyAnswer.entered_by_resident_id).is_not(None), 1), else_=0)
     rows = session.execute(
         select(
+            col(SurveyAnswer.wave_id),
             col(SurveyAnswer.question_id),
             col(SurveyAnswer.district_id),
             col(SurveyAnswer.option_id),
             col(SurveyAnswer.channel),
+            by_hancho,
             func.count(),
         )
-        .where(col(SurveyAnswer.wave_id) == wave_id)
+        .where(col(SurveyAnswer.wave_id).in_(ids))
         .group_by(
+            col(SurveyAnswer.wave_id),
             col(SurveyAnswer.question_id),
             col(SurveyAnswer.district_id),
             col(SurveyAnswer.option_id),
             col(SurveyAnswer.channel),
+            by_hancho,
         )
     ).all()
-    counts: Counts = defaultdict(lambda: defaultdict(dict))
-    for question_id, district_id, option_id, channel, number in rows:
+    for wave_id, question_id, district_id, option_id, channel, hancho, number in rows:
         key = "-" if district_id is None else str(district_id)
-        counts[question_id][key][(option_id, channel)] = int(number)
+        kind = _channel(str(channel), bool(hancho))
+        cell = counts[int(wave_id)][str(question_id)][key]
+        cell[(str(option_id), kind)] = cell.get((str(option_id), kind), 0) + int(number)
     return counts
 
 
+def _channel(channel: str, by_hancho: bool) -> str:
+    if channel != AnswerChannel.PAPER:
+        return "line"
+    return "hancho" if by_hancho else "proxy"
+
+
+def wave_results(
+    session: Session,
+    survey: Survey,
+    wave: SurveyWave,
+    *,
+    min_cell: int,
+    geo: Geography | None = None,
+    counts: Counts | None = None,
+) -> WaveResults:
+    """Tally a wave for the city, each ward and each district; small cells are suppressed."""
+    geo = geo or geography(session)
+    wave_id = wave.id or 0
+    tally = wave.tally if wave.tally is not None else invite_tally(session, wave_id)
+    if counts is None:
+        counts = answer_counts(session, [wave_id])
+    per_question = counts.get(wave_id, {})
+    questions = []
+    for question in survey.questions:
+        indicator = next((i for i in survey.indicators if i.question == question.id), None)
+        by_district = per_question.get(question.id, {})
+        questions.append(_question(geo, question, indicator, by_district, tally, min_cell))
+    return WaveResults(survey.id, wave_id, wave.wave_key, survey.anonymous, min_cell, questions)
+
+
+def _question(
+    geo: Geography,
+    question: Question,
+    indicator: Indicator | None,
+    by_district: Mapping[str, Cell],
+    tally: Mapping[str, Mapping[str, int]],
+    min_cell: int,
+) -> QuestionResult:
+    keys = set(by_district) | set(tally)
+    answers = {k: sum(by_district.get(k, {}).values()) for k in keys}
+    hidden = {k for k in keys if answers[k] < min_cell}
+    wards: dict[int, list[str]] = defaultdict(list)
+    for key in sorted(k for k in keys if k != "-"):
+        wards[geo.district_ward.get(int(key), 0)].append(key)
+    for districts in wards.values():
+        _protect(districts, answers, hidden, min_cell)
+    ward_answers = {f"w{w}": sum(answers[k] for k in ds) for w, ds in wards.items()}
+    ward_hidden = {w for w, n in ward_answers.items() if n < min_cell}
+    top = list(ward_answers) + (["-"] if "-" in keys else [])
+    top_answers = {**ward_answers, "-": answers.get("-", 0)}
+    top_hidden = ward_hidden | ({"-"} if "-" in hidden else set())
+    before = set(top_hidden)
+    _protect(top, top_answers, top_hidden, min_cell)
+    if "-" in top_hidden:
+        hidden.add("-")
+    for ward_key in top_hidden - before:  # hidden to protect another: its districts add up
+        hidden.update(wards.get(int(ward_key[1:]), []))
+
+    def row(
+        scope: str,
+        area_id: int | None,
+        name: str,
+        cells: list[str],
+        ward_id: int | None,
+        suppressed: bool,
+    ) -> Row:
+        merged = _merge(by_district.get(k, {}) for k in cells)
+        return _row(
+            scope,
+            area_id,
+            name,
+            ward_id,
+            merged,
+            _sum_tally(tally, cells),
+            question,
+            indicator,
+            suppressed,
+        )
+
+    city_cells = sorted(keys)
+    total = row("all", None, "", city_cells, None, sum(answers.values()) < min_cell)
+    rows = [total]
+    for ward_id in sorted(wards):
+        districts = sorted(wards[ward_id], key=int)
+        rows.append(
+            row(
+                "ward",
+                ward_id,
+                geo.ward_names.get(ward_id, ""),
+                districts,
+                ward_id,
+                f"w{ward_id}" in top_hidden,
+            )
+        )
+        for key in districts:
+            rows.append(
+                row(
+                    "district",
+                    int(key),
+                    geo.district_names.get(int(key), ""),
+                    [key],
+                    ward_id,
+                    key in hidden,
+                )
+            )
+    if "-" in keys:
+        rows.append(row("unknown", None, "", ["-"], None, "-" in hidden))
+    raw = {k: (answers[k], _positive(by_district.get(k, {}), indicator)) for k in keys}
+    return QuestionResult(question.id, indicator, rows, raw)
+
+
+def _protect(group: list[str], answers: Mapping[str, int], hidden: set[str], min_cell: int) -> None:
+    """Hide the smallest shown members of `group` until its hidden ones hold 0 or ≥ min_cell."""
+    while True:
+        hidden_sum = sum(answers[k] for k in group if k in hidden)
+        shown = [k for k in group if k not in hidden]
+        if not 0 < hidden_sum < min_cell or not shown:
+            return
+        hidden.add(min(shown, key=lambda k: (answers[k], k)))
+
+
+def _positive(cell: Mapping[tuple[str, str], int], indicator: Indicator | None) -> int:
+    if indicator is None:
+        return 0
+    return sum(n for (option, _), n in cell.items() if option in indicator.positive)
+
+
 def _row(
-    key: str,
-    names: dict[str, str],
-    cell: dict[tuple[str, str], int],
+    scope: str,
+    area_id: int | None,
+    name: str,
+    ward_id: int | None,
+    cell: Cell,
     tally: dict[str, int] | None,
     question: Question,
     indicator: Indicator | None,
-    min_cell: int,
+    suppressed: bool,
 ) -> Row:
-    scope = "all" if key == "all" else "unknown" if key == "-" else "district"
-    district_id = int(key) if scope == "district" else None
-    name = names.get(key, "")
     answers = sum(cell.values())
-    if answers < min_cell:
-        return Row(scope, district_id, name, suppressed=True)
+    if suppressed or answers == 0:
+        return Row(scope, area_id, name, suppressed=True, ward_id=ward_id)
     by_option: dict[str, int] = defaultdict(int)
-    for (option_id, _channel), number in cell.items():
+    channels = dict.fromkeys(CHANNELS, 0)
+    for (option_id, channel), number in cell.items():
         by_option[option_id] += number
-    options = {o.id: _estimate(by_option.get(o.id, 0), answers) for o in question.options}
-    positive = sum(by_option.get(o, 0) for o in indicator.positive) if indicator else 0
+        channels[channel] += number
+    options = {o.id: estimate(by_option.get(o.id, 0), answers) for o in question.options}
+    positive = _positive(cell, indicator)
     invited = tally["invited"] if tally else None
     responded = tally["responded"] if tally else None
     rate = tally["responded"] / tally["invited"] if tally and tally["invited"] else None
     return Row(
         scope,
-        district_id,
+        area_id,
         name,
         suppressed=False,
+        ward_id=ward_id,
         answers=answers,
-        paper=sum(n for (_, channel), n in cell.items() if channel == AnswerChannel.PAPER),
+        paper=channels["hancho"] + channels["proxy"],
         options=options,
-        indicator=_estimate(positive, answers) if indicator else None,
+        indicator=estimate(positive, answers) if indicator else None,
         invited=invited,
         responded=responded,
         response_rate=rate,
+        channels=channels,
     )
 
 
-def _estimate(count: int, n: int) -> Estimate:
-    low, high = wilson_interval(count, n)
-    return Estimate(count, count / n, low, high)
-
-
-def _secondary_suppression(rows: list[Row], min_cell: int) -> list[Row]:
-    """If one district alone is suppressed, also hide the smallest other one."""
-    if sum(r.suppressed for r in rows) != 1:
-        return rows
-    shown = [r for r in rows if not r.suppressed]
-    if not shown:
-        return rows
-    smallest = min(shown, key=lambda r: r.answers or 0)
-    return [
-        Row(r.scope, r.district_id, r.district_name, suppressed=True) if r is smallest else r
-        for r in rows
-    ]
-
-
-def _merge(cells: Iterable[dict[tuple[str, str], int]]) -> dict[tuple[str, str], int]:
-    merged: dict[tuple[str, str], int] = defaultdict(int)
+def _merge(cells: Iterable[Cell]) -> Cell:
+    merged: Cell = defaultdict(int)
     for cell in cells:
         for key, number in cell.items():
             merged[key] += number
-    return merged
+    return dict(merged)
 
 
-def _sum_tally(tally: dict[str, dict[str, int]]) -> dict[str, int] | None:
-    if not tally:
+def _sum_tally(
+    tally: Mapping[str, Mapping[str, int]], keys: Iterable[str]
+) -> dict[str, int] | None:
+    present = [tally[k] for k in keys if k in tally]
+    if not present:
         return None
-    return {field: sum(t[field] for t in tally.values()) for field in ("invited", "responded")}
-
-
-def _district_names(
-    session: Session, counts: Counts, tally: dict[str, dict[str, int]]
-) -> dict[str, str]:
-    keys = {k for per_question in counts.values() for k in per_question} | set(tally)
-    ids = [int(k) for k in keys if k not in ("-", "all")]
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(col(District.id), col(District.name)).where(col(District.id).in_(ids))
-    ).all()
-    return {str(rid): str(name) for rid, name in rows}
-
-
-def _order(key: str) -> tuple[int, int]:
-    return (1, 0) if key == "-" else (0, int(key))
+    return {field: sum(t[field] for t in present) for field in ("invited", "responded")}

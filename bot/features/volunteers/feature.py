@@ -7,6 +7,7 @@ from bot.core.hooks import Subscriptions
 from bot.core.scope import Permission
 from bot.feature import Feature
 from bot.features.volunteers import catalog, digest, jobs, messages, volunteer_flow, volunteers
+from bot.features.volunteers.staff import council as staff_council
 from bot.features.volunteers.staff import opportunity_routes
 from bot.features.volunteers.staff import routes as staff_routes
 from bot.staff.web import NavItem
@@ -28,6 +29,7 @@ FEATURE = Feature(
     catalogs=(check_catalog,),
     # A resident who joins, moves or leaves is matched in their new area.
     subscriptions=Subscriptions(
+        council_sections=(staff_council.council_sections,),
         membership_changed=(volunteers.on_membership_changed,),
         digest_counts=(digest.counts,),
         # Accepted shifts are listed in わたしの出欠 beside the events answered.

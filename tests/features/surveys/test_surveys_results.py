@@ -191,3 +191,49 @@ def test_a_closed_wave_reports_rates_after_its_invitations_are_purged(engine: En
         results = wave_results(session, survey, session.get_one(SurveyWave, wave_id), min_cell=3)
     total = results.questions[0].rows[0]
     assert (total.invited, total.responded, total.response_rate) == (8, 4, 0.5)
+
+
+def test_complementary_suppression_across_wards_and_unknown_district(engine: Engine) -> None:
+    """Hidden cells of a group hold 0 or at least the threshold: ward 1's big district goes
+    with its small one; the unknown-district answers (4) take ward 2 down with them, and
+    ward 2's district with it (it alone would add up to the ward)."""
+    with session_scope(engine) as session:
+        w1, w2 = Ward(code="W1", name="北区"), Ward(code="W2", name="南区")
+        session.add_all([w1, w2])
+        session.flush()
+        rows = [
+            District(code="A", ward_id=w1.id or 0, name="甲"),
+            District(code="B", ward_id=w1.id or 0, name="乙"),
+            District(code="C", ward_id=w2.id or 0, name="丙"),
+        ]
+        session.add_all(rows)
+        session.flush()
+        a, b, c = (int(d.id or 0) for d in rows)
+    wave_id = make_wave(engine, "probe")
+    _answers(engine, wave_id, a, "aaaaabbbbb")  # 10
+    _answers(engine, wave_id, b, "aab")  # 3: under 5
+    _answers(engine, wave_id, c, "aaaaaabbbbbb")  # 12
+    survey = one_survey().surveys["probe"]
+    with session_scope(engine) as session:
+        wave = session.get_one(SurveyWave, wave_id)
+        for n in range(4):  # no known district
+            surveys.record_answer(
+                session, survey, wave, AnswerInput("q1", "a", f"x:{n}", None), "s"
+            )
+    with session_scope(engine) as session:
+        results = wave_results(session, survey, session.get_one(SurveyWave, wave_id), min_cell=5)
+    q1 = results.questions[0]
+    shown = {r.key: (r.suppressed, r.answers) for r in q1.rows}
+    assert shown == {
+        "city": (False, 29),
+        f"ward:{w1.id}": (False, 13),
+        f"district:{a}": (True, None),
+        f"district:{b}": (True, None),
+        f"ward:{w2.id}": (True, None),
+        f"district:{c}": (True, None),
+        "unknown": (True, None),
+    }
+    city = q1.row("city")
+    assert city is not None and city.indicator is not None
+    assert (city.indicator.count, city.indicator.share) == (5 + 2 + 6 + 4, 17 / 29)
+    assert city.channels == {"line": 29, "hancho": 0, "proxy": 0}

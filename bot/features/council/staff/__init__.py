@@ -1,0 +1,1 @@
+"""The council report's staff pages."""
