@@ -50,6 +50,7 @@ class Table:
 
 
 def council_table(
+    words: Callable[[str], str],
     table: Table,
     *,
     order: int,
@@ -58,14 +59,20 @@ def council_table(
     note: str = "",
     trend: CouncilTrend | None = None,
 ) -> CouncilTable:
-    """A page's table as a council-report table (the same rows, so the numbers agree)."""
+    """A page's table as a council-report table (the same rows, so the numbers agree; coded
+    cells in the words the page shows)."""
+    coded = [c for c in table.columns if c.labels]
+    rows = [
+        {**row, **{c.key: words(c.labels + str(row[c.key])) for c in coded if row.get(c.key)}}
+        for row in table.rows
+    ]
     return CouncilTable(
         order=order,
         name=table.name,
         title=title,
         sheet=sheet,
         columns=tuple((c.key, c.label, c.numeric) for c in table.columns),
-        rows=tuple(table.rows),
+        rows=tuple(rows),
         note=note,
         trend=trend,
     )

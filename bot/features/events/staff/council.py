@@ -23,12 +23,17 @@ def council_sections(session: Session, query: CouncilQuery) -> list[CouncilTable
     }
     return [
         council_table(
+            query.words,
             notes_table("participation-figures", notes, words),
             order=30,
             title=words("diversity.title"),
             sheet=words("council.sheet.participation"),
         ),
         council_table(
-            table, order=31, title=words("diversity.title"), sheet=words("council.sheet.events")
+            query.words,
+            table,
+            order=31,
+            title=words("diversity.title"),
+            sheet=words("council.sheet.events"),
         ),
     ]

@@ -15,16 +15,19 @@ def council_sections(session: Session, query: CouncilQuery) -> list[CouncilTable
     """Members and households per association, and the join funnel per QR source."""
     words = query.words
     funnel = funnel_table(session, query.scope)
-    for row in funnel.rows:  # the kind as words, never the stored code
-        row["kind"] = words(f"funnel.kind.{row['kind']}")
     return [
         council_table(
+            query.words,
             overview_table(session, query.scope),
             order=20,
             title=words("overview.table"),
             sheet=words("council.sheet.members"),
         ),
         council_table(
-            funnel, order=21, title=words("funnel.title"), sheet=words("council.sheet.funnel")
+            query.words,
+            funnel,
+            order=21,
+            title=words("funnel.title"),
+            sheet=words("council.sheet.funnel"),
         ),
     ]

@@ -72,6 +72,10 @@ def council_sections(session: Session, query: CouncilQuery) -> list[CouncilTable
     words = query.words
     return [
         council_table(
-            table, order=50, title=words("council.notices"), sheet=words("council.sheet.notices")
+            query.words,
+            table,
+            order=50,
+            title=words("council.notices"),
+            sheet=words("council.sheet.notices"),
         )
     ]

@@ -27,6 +27,7 @@ def council_sections(session: Session, query: CouncilQuery) -> list[CouncilTable
     caveat = words("surveys.rep.method")
     sections = [
         council_table(
+            query.words,
             views.trend_table(fig, refs, query.area, words, query.locale),
             order=10,
             title=words("council.indicators"),
@@ -46,6 +47,7 @@ def council_sections(session: Session, query: CouncilQuery) -> list[CouncilTable
         )
         sections.append(
             council_table(
+                query.words,
                 views.series_table(fig, ref, query.area, words, settings.tz),
                 order=10 + n,
                 title=words("council.indicator_trend", indicator=name),
@@ -66,6 +68,7 @@ def council_sections(session: Session, query: CouncilQuery) -> list[CouncilTable
         ):
             sections.append(
                 council_table(
+                    query.words,
                     table,
                     order=10 + n,
                     title=title,

@@ -16,12 +16,17 @@ def council_sections(session: Session, query: CouncilQuery) -> list[CouncilTable
     table, notes = volunteer_figures(session, query.scope)
     return [
         council_table(
+            query.words,
             notes_table("volunteer-figures", notes, words),
             order=40,
             title=words("volunteers.title"),
             sheet=words("council.sheet.volunteer_figures"),
         ),
         council_table(
-            table, order=41, title=words("volunteers.hours"), sheet=words("council.sheet.hours")
+            query.words,
+            table,
+            order=41,
+            title=words("volunteers.hours"),
+            sheet=words("council.sheet.hours"),
         ),
     ]
