@@ -22,6 +22,7 @@ from bot.features.events import feature as events
 from bot.features.households import feature as households
 from bot.features.membership import feature as membership
 from bot.features.notices import feature as notices
+from bot.features.safety import feature as safety
 from bot.features.surveys import feature as surveys
 from bot.features.volunteers import feature as volunteers
 from bot.platform.scheduler.jobs import JobSpec, QuotaSource, platform_jobs
@@ -34,6 +35,7 @@ FEATURES: tuple[Feature, ...] = (
     surveys.FEATURE,
     volunteers.FEATURE,
     households.FEATURE,
+    safety.FEATURE,
 )
 
 

@@ -36,6 +36,7 @@ class Permission(StrEnum):
     USE_API = "use_api"  # own API tokens
     MANAGE_STAFF = "manage_staff"
     VIEW_AUDIT = "view_audit"
+    RUN_SAFETY_CHECKS = "run_safety_checks"  # start a 安否確認 and follow its counts
 
 
 # Residents consent to the city seeing counts only (content/consent): names and contacts
@@ -52,6 +53,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.EXPORT,
             Permission.PRINT_QR,
             Permission.USE_API,
+            Permission.RUN_SAFETY_CHECKS,
         }
     ),
     StaffRole.ASSOCIATION_OFFICER: frozenset(
@@ -66,6 +68,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.EXPORT,
             Permission.PRINT_QR,
             Permission.USE_API,
+            Permission.RUN_SAFETY_CHECKS,
         }
     ),
     # Organisers run events for their associations; member lists stay with the officers.
