@@ -10,6 +10,7 @@ member leaves goes back to paper (or, if it came from LINE alone, leaves the reg
 
 from __future__ import annotations
 
+import re
 import secrets
 import unicodedata
 from collections.abc import Iterable
@@ -194,9 +195,16 @@ def by_join_code(session: Session, tokens: Iterable[str]) -> Household | None:
     return session.exec(select(Household).where(col(Household.join_code).in_(wanted))).first()
 
 
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key reading digit runs as numbers: 本町1-2 before 本町1-10."""
+    parts = re.split(r"(\d+)", text)
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p)
+
+
 def in_han(session: Session, *, association_id: int, han: str | None = None) -> list[Household]:
     """The association's households (of one 班 when given), by 班 and address."""
     query = select(Household).where(Household.association_id == association_id)
     if han is not None:
         query = query.where(Household.han == han)
-    return list(session.exec(query.order_by(col(Household.han), col(Household.key))))
+    found = list(session.exec(query))
+    return sorted(found, key=lambda h: (natural_key(h.han), natural_key(h.key)))

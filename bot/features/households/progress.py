@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.core.households import natural_key
 from bot.core.models.households import Household, Reach
 
 
@@ -43,7 +44,7 @@ def by_han(session: Session, *, association_id: int) -> list[HanProgress]:
             paper_only=c.get(Reach.PAPER, 0),
             not_reached=c.get(Reach.NONE, 0),
         )
-        for han, c in sorted(counts.items(), key=lambda kv: (kv[0] == "", kv[0]))
+        for han, c in sorted(counts.items(), key=lambda kv: (kv[0] == "", natural_key(kv[0])))
     ]
 
 
@@ -55,4 +56,4 @@ def not_on_line(session: Session, *, association_id: int, han: str | None) -> li
     )
     if han is not None:
         query = query.where(Household.han == han)
-    return list(session.exec(query.order_by(col(Household.han), col(Household.key))))
+    return sorted(session.exec(query), key=lambda h: (natural_key(h.han), natural_key(h.key)))

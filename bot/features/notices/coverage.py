@@ -5,7 +5,8 @@ register, paper-only households included (bot/features/notices/household_coverag
 For the others: a household counts as covered when a member household acknowledged
 (確認しました) on LINE — or, for a notice that asks for no acknowledgement, when LINE
 accepted the push for it — or when a 班長 ticked it as handed the paper copy. The
-denominator is the 班's household count from `HanHouseholds` when an officer set it, else the households we know of (LINE + paper).
+denominator is the 班's household count from `HanHouseholds` when an officer set it, else
+the households we know of (LINE + paper).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Select, delete, distinct, func, update
 from sqlmodel import Session, col, select
 
-from bot.core.households import key_of
+from bot.core.households import key_of, natural_key
 from bot.core.models.households import Household
 from bot.features.notices.models import Notice, NoticeAck, NoticeRecipient, PaperDelivery
 from bot.platform.delivery import outcomes
@@ -99,18 +99,15 @@ def not_reached(
     """The 班's households the notice has not reached yet (the 班長's worklist)."""
     reached = _line_reached(notice, association_id)
     paper = _paper(int(notice.id or 0), association_id)
-    return list(
-        session.exec(
-            select(Household)
-            .where(
-                Household.association_id == association_id,
-                Household.han == han,
-                col(Household.id).not_in(reached.scalar_subquery()),
-                col(Household.id).not_in(paper.scalar_subquery()),
-            )
-            .order_by(col(Household.key))
+    found = session.exec(
+        select(Household).where(
+            Household.association_id == association_id,
+            Household.han == han,
+            col(Household.id).not_in(reached.scalar_subquery()),
+            col(Household.id).not_in(paper.scalar_subquery()),
         )
     )
+    return sorted(found, key=lambda h: natural_key(h.key))
 
 
 def match_labels(

@@ -35,6 +35,7 @@ from bot.staff.deps import (
     words_for,
 )
 from bot.staff.pdf import pdf_response
+from bot.staff.tables import Table
 from bot.staff.web import export_response, page
 from bot.staff.xlsx_export import tables_to_xlsx, xlsx_response
 
@@ -100,9 +101,18 @@ def households_page(
         association=association,
         progress=progress_table(db, association_id, t),
         table=table,
+        groups=_groups(table),
         done=done if done in DONE else None,
         can_import=user.scope.can(Permission.APPROVE_MEMBERS),
     )
+
+
+def _groups(table: Table) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The households by 班, for the phone page (one short table per 班)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in table.rows:
+        groups.setdefault(str(row["han"]), []).append(row)
+    return list(groups.items())
 
 
 def _grid_from_payload(payload: str) -> Grid:
