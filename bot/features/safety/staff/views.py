@@ -86,12 +86,12 @@ def scoped_counts(session: Session, check: SafetyCheck, visible: set[int]) -> Co
 HAN_COLUMNS = [
     Column("association", "col.association"),
     Column("han", "safety.col.han"),
-    Column("households", "safety.col.households", numeric=True),
-    Column("safe", "safety.state.safe", numeric=True),
-    Column("help", "safety.state.help", numeric=True),
-    Column("away", "safety.state.away", numeric=True),
-    Column("none", "safety.state.none", numeric=True),
-    Column("visited", "safety.col.visited", numeric=True),
+    Column("households", "safety.short.households", numeric=True),
+    Column("safe", "safety.short.safe", numeric=True),
+    Column("help", "safety.short.help", numeric=True),
+    Column("away", "safety.short.away", numeric=True),
+    Column("none", "safety.short.none", numeric=True),
+    Column("visited", "safety.short.visited", numeric=True),
 ]
 
 
@@ -107,9 +107,12 @@ def han_row(row: HanCount, no_han: str) -> dict[str, object]:
 
 
 def han_table(found: Counts, t: Words) -> Table:
-    """Counts by 班, with the 班 still unanswered first so they are seen."""
+    """Counts by 班, with the 班 still unanswered first so they are seen; the association
+    column only when the check covers several."""
     ordered = sorted(found.by_han, key=lambda h: h.unanswered == 0)
-    return Table("safety_hans", HAN_COLUMNS, [han_row(h, t("safety.no_han")) for h in ordered])
+    several = len({h.association_id for h in found.by_han}) > 1
+    columns = HAN_COLUMNS if several else HAN_COLUMNS[1:]
+    return Table("safety_hans", columns, [han_row(h, t("safety.no_han")) for h in ordered])
 
 
 def checks_table(session: Session, scope: Scope, tz: tzinfo, t: Words) -> Table:
@@ -209,7 +212,7 @@ def visit_pdf(
                 t(f"safety.state.{row.state}"),
                 str(row.people or ""),
                 row.note,
-                "",
+                t("safety.short.visited") if row.visited_at else "",
             ]
         )
     _visit_table(doc, current, block, t)
