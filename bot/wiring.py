@@ -21,6 +21,7 @@ from bot.features import tables as _tables  # noqa: F401 - every table on the me
 from bot.features.events import feature as events
 from bot.features.households import feature as households
 from bot.features.membership import feature as membership
+from bot.features.mimamori import feature as mimamori
 from bot.features.notices import feature as notices
 from bot.features.safety import feature as safety
 from bot.features.surveys import feature as surveys
@@ -36,6 +37,7 @@ FEATURES: tuple[Feature, ...] = (
     volunteers.FEATURE,
     households.FEATURE,
     safety.FEATURE,
+    mimamori.FEATURE,
 )
 
 

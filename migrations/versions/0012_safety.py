@@ -1,4 +1,5 @@
-"""safety checks (安否確認): a check per area and one row per household it covers
+"""safety checks (安否確認): a check per area and one row per household it covers; 見守り:
+weekly check-ins with their named 見守り person, one row per week
 
 Revision ID: 0012_safety
 Revises: 0011_households
@@ -83,8 +84,57 @@ def upgrade() -> None:
             batch_op.f("ix_safety_household_resident_id"), ["resident_id"], unique=False
         )
 
+    op.create_table(
+        "mimamori_watch",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("association_id", sa.Integer(), nullable=False),
+        sa.Column("resident_id", sa.Integer(), nullable=True),
+        sa.Column("weekday", sa.Integer(), nullable=False),
+        sa.Column("minute_of_day", sa.Integer(), nullable=False),
+        sa.Column("grace_hours", sa.Integer(), nullable=False),
+        sa.Column("watcher_id", sa.Integer(), nullable=True),
+        sa.Column("watcher_kind", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        _when("watcher_accepted_at"),
+        _when("paused_until"),
+        sa.Column("consent_version", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        _when("consented_at", nullable=False),
+        _when("created_at", nullable=False),
+        _when("ended_at"),
+        sa.ForeignKeyConstraint(["association_id"], ["association.id"]),
+        sa.ForeignKeyConstraint(["resident_id"], ["resident.id"]),
+        sa.ForeignKeyConstraint(["watcher_id"], ["resident.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("mimamori_watch", schema=None) as batch_op:
+        for column in ("association_id", "resident_id", "watcher_id"):
+            batch_op.create_index(batch_op.f(f"ix_mimamori_watch_{column}"), [column], unique=False)
+    op.create_table(
+        "mimamori_checkin",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("watch_id", sa.Integer(), nullable=False),
+        _when("due_at", nullable=False),
+        _when("answered_at"),
+        sa.Column("answered_by_watcher", sa.Boolean(), nullable=False),
+        _when("watcher_told_at"),
+        _when("officers_told_at"),
+        sa.ForeignKeyConstraint(["watch_id"], ["mimamori_watch.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("watch_id", "due_at", name="uq_mimamori_checkin"),
+    )
+    with op.batch_alter_table("mimamori_checkin", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_mimamori_checkin_watch_id"), ["watch_id"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("mimamori_checkin", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_mimamori_checkin_watch_id"))
+    op.drop_table("mimamori_checkin")
+    with op.batch_alter_table("mimamori_watch", schema=None) as batch_op:
+        for column in ("watcher_id", "resident_id", "association_id"):
+            batch_op.drop_index(batch_op.f(f"ix_mimamori_watch_{column}"))
+    op.drop_table("mimamori_watch")
     with op.batch_alter_table("safety_household", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_safety_household_resident_id"))
         batch_op.drop_index(batch_op.f("ix_safety_household_household_id"))

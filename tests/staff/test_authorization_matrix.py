@@ -119,6 +119,7 @@ def _anonymous_values(city: City) -> dict[str, int]:
         "code_id": city.codes["a"],
         "opportunity_id": 1,
         "slot_id": 1,
+        "check_id": 1,
     }
 
 
@@ -172,6 +173,7 @@ def _values_for(login: str, city: City) -> dict[str, int]:
         "code_id": city.codes[letter],
         "opportunity_id": 999_999,
         "slot_id": 999_999,
+        "check_id": 999_999,
     }
 
 

@@ -34,7 +34,7 @@ class SafetyAnswer(Action, prefix="sa"):
     """無事 / 助けが必要 / 不在・避難中 on a check's message."""
 
     check_id: int = wire("c")
-    state: str = wire("s")
+    state: str = wire("s", choices=("safe", "help", "away"))
 
 
 @dataclass(frozen=True)

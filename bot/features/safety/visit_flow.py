@@ -53,7 +53,7 @@ class SafetyVisit(Action, prefix="sw"):
 
     check_id: int = wire("c")
     row_id: int = wire("r")
-    state: str = wire("s")
+    state: str = wire("s", choices=("safe", "help", "away"))
 
 
 def register(registry: Registry) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.core import han as hancho
+from bot.core import households as register
 from bot.core.models.households import Household, HouseholdSource, Reach
 from bot.core.models.membership import Membership, Officer
 from bot.db import session_scope
@@ -44,10 +45,16 @@ def _household(db: Any, association: int, han: int, n: int, on_line: bool) -> Ho
 
 
 def _link(engine: Any, resident: int, household: int) -> int:
+    """The member lives in the household (as approval does it: name, room, 班)."""
     with session_scope(engine) as db:
         membership = db.exec(select(Membership).where(Membership.resident_id == resident)).one()
+        row = db.get(Household, household)
+        assert row is not None
         membership.household_id = household
+        membership.room, membership.full_name = row.address, row.contact_name
         db.add(membership)
+        db.flush()
+        register.sync_han(db, row)
         return int(membership.id or 0)
 
 
