@@ -159,3 +159,16 @@ def test_only_the_associations_officers_see_the_register(
     client.cookies.clear()
     log_in(client, "admin")  # the city sees counts, never names
     assert client.get(f"/staff/associations/{city.a}/households").status_code == 403
+
+
+def test_the_coverage_page_shows_the_han_reached_least_first() -> None:
+    from bot.features.notices.staff.paper_routes import PAGE_HANS, _lagging_first
+
+    rows = [{"han": "（全班）", "rate": 50.0}] + [
+        {"han": f"{n}班", "rate": float(n % 50)} for n in range(1, 401)
+    ]
+    shown = _lagging_first(rows, "（全班）")
+    assert len(shown) == PAGE_HANS and shown[0]["han"] == "（全班）"
+    assert [r["rate"] for r in shown[1:4]] == [0.0, 0.0, 0.0]
+    assert max(r["rate"] for r in shown[1:]) <= 4.0
+    assert _lagging_first(rows[:5], "（全班）") == rows[:5]

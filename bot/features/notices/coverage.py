@@ -56,6 +56,11 @@ def read_coverage(
     notice = session.get(Notice, notice_id)
     if notice is None:
         return []
+    if association_ids is not None and all(
+        household_coverage.has_register(session, a) for a in association_ids
+    ):
+        # Every association asked for keeps its register: count households only.
+        return _registered_only(session, notice, association_ids)
     line = _line_households(session, notice_id)
     reached = _acked(session, notice_id) if notice.ack_requested else _delivered(session, notice)
     paper = _paper(session, notice_id)
@@ -75,18 +80,32 @@ def read_coverage(
         else:
             hans = sorted(h for a, h in keys if a == association_id)
             per_han = [_row(association_id, han, line, reached, paper, sizes) for han in hans]
-        rows.append(
-            CoverageRow(
-                association_id,
-                None,
-                sum(r.households for r in per_han),
-                sum(r.line_households for r in per_han),
-                sum(r.line_reached for r in per_han),
-                sum(r.paper for r in per_han),
-            )
-        )
+        rows.append(_total(association_id, per_han))
         rows.extend(per_han)
     return rows
+
+
+def _registered_only(
+    session: Session, notice: Notice, association_ids: list[int]
+) -> list[CoverageRow]:
+    rows: list[CoverageRow] = []
+    for association_id in sorted(association_ids):
+        if household_coverage.reached_association(session, notice, association_id):
+            per_han = _register_rows(session, notice, association_id)
+            rows.append(_total(association_id, per_han))
+            rows.extend(per_han)
+    return rows
+
+
+def _total(association_id: int | None, per_han: list[CoverageRow]) -> CoverageRow:
+    return CoverageRow(
+        association_id,
+        None,
+        sum(r.households for r in per_han),
+        sum(r.line_households for r in per_han),
+        sum(r.line_reached for r in per_han),
+        sum(r.paper for r in per_han),
+    )
 
 
 def _register_rows(session: Session, notice: Notice, association_id: int) -> list[CoverageRow]:

@@ -13,11 +13,11 @@ the page costs the same in a city of 500,000 households as in a small town.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, distinct, func, update
+from sqlalchemy import Select, case, delete, func, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.core.households import key_of, natural_key
@@ -65,32 +65,48 @@ def _paper(notice_id: int, association_id: int) -> Select[Any]:
 def counts_by_han(
     session: Session, notice: Notice, association_id: int
 ) -> dict[str, tuple[int, int, int, int]]:
-    """Per 班: (households, LINE households sent to, reached on LINE, reached on paper only)."""
-    out: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for han, n in session.exec(
-        select(Household.han, func.count())
-        .where(Household.association_id == association_id)
-        .group_by(col(Household.han))
-    ).all():
-        out[han][0] = int(n)
+    """Per 班: (households, LINE households sent to, reached on LINE, reached on paper only),
+    in one grouped query over the association's households."""
     sent = select(col(NoticeRecipient.household_id)).where(
         NoticeRecipient.notice_id == notice.id, NoticeRecipient.association_id == association_id
     )
-    reached = _line_reached(notice, association_id)
-    paper_only = _paper(int(notice.id or 0), association_id).where(
-        col(PaperDelivery.household_id).not_in(reached.scalar_subquery())
-    )
-    for slot, ids in ((1, sent), (2, reached), (3, paper_only)):
-        for han, n in session.exec(
-            select(Household.han, func.count(distinct(col(Household.id))))
-            .where(
-                Household.association_id == association_id,
-                col(Household.id).in_(ids.scalar_subquery()),
-            )
-            .group_by(col(Household.han))
-        ).all():
-            out[han][slot] = int(n)
-    return {han: (v[0], v[1], v[2], v[3]) for han, v in out.items()}
+    reached = _line_reached(notice, association_id).scalar_subquery()
+    paper = _paper(int(notice.id or 0), association_id).scalar_subquery()
+    household = col(Household.id)
+
+    def tally(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    rows = session.execute(
+        sa_select(
+            col(Household.han),
+            func.count(),
+            tally(household.in_(sent.scalar_subquery())),
+            tally(household.in_(reached)),
+            tally(household.in_(paper) & household.not_in(reached)),
+        )
+        .where(col(Household.association_id) == association_id)
+        .group_by(col(Household.han))
+    ).all()
+    return {
+        han: (int(total), int(sent_n or 0), int(line_n or 0), int(paper_n or 0))
+        for han, total, sent_n, line_n, paper_n in rows
+    }
+
+
+def reached_association(session: Session, notice: Notice, association_id: int) -> bool:
+    """Whether the notice is the association's own or went to any of its members."""
+    if notice.association_id == association_id:
+        return True
+    found = session.exec(
+        select(NoticeRecipient.id)
+        .where(
+            NoticeRecipient.notice_id == notice.id,
+            NoticeRecipient.association_id == association_id,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def not_reached(

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from bot.core.han import MAX_HAN
@@ -105,18 +105,36 @@ def untick(session: Session, *, notice_id: int, tick_id: int) -> PaperDelivery |
 
 
 def ticks(
-    session: Session, *, notice_id: int, association_ids: list[int] | None
+    session: Session,
+    *,
+    notice_id: int,
+    association_ids: list[int] | None,
+    limit: int | None = None,
 ) -> list[PaperDelivery]:
-    """The notice's ticks, by association, 班 and household (`None`: every association)."""
+    """The notice's ticks, by association, 班 and household (`None`: every association);
+    the newest `limit` first when a page shows only some."""
     query = select(PaperDelivery).where(PaperDelivery.notice_id == notice_id)
     if association_ids is not None:
         query = query.where(col(PaperDelivery.association_id).in_(association_ids))
+    if limit is not None:
+        newest = query.order_by(col(PaperDelivery.id).desc()).limit(limit)
+        return list(session.exec(newest).all())
     order = (
         col(PaperDelivery.association_id),
         col(PaperDelivery.han),
         col(PaperDelivery.household),
     )
     return list(session.exec(query.order_by(*order)).all())
+
+
+def tick_count(session: Session, *, notice_id: int, association_ids: list[int] | None) -> int:
+    """How many ticks `ticks` would list without a limit."""
+    query = (
+        select(func.count()).select_from(PaperDelivery).where(PaperDelivery.notice_id == notice_id)
+    )
+    if association_ids is not None:
+        query = query.where(col(PaperDelivery.association_id).in_(association_ids))
+    return int(session.exec(query).one())
 
 
 def recent_notices(session: Session, *, association_id: int) -> list[Notice]:

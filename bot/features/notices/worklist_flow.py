@@ -27,6 +27,7 @@ from bot.conversation.leader_flows import (
 )
 from bot.conversation.registry import Registry
 from bot.conversation.replies import with_menu
+from bot.core import audit
 from bot.core.models.han import HanLeader
 from bot.core.models.households import Household
 from bot.features.notices import paper_rounds
@@ -86,6 +87,16 @@ def _picked(ctx: FlowContext, data: Data) -> list[Say]:
     refused = cannot_start(ctx, data, leader, "notice", "hancho.no_notices")
     if refused is not None or leader is None:
         return refused or []
+    # The 班長 reads names and rooms of their 班: recorded like any view of the register.
+    audit.record(
+        ctx.session,
+        account_id=None,
+        action="household_worklist_viewed",
+        now=ctx.now,
+        target_type="notice",
+        target_id=data["notice"],
+        han_leader_id=leader.id,
+    )
     try:
         return [worklist_say(ctx, leader, int(data["notice"]), "hancho.worklist", {})]
     except (PaperError, ValueError):

@@ -19,6 +19,7 @@ from bot.core.models.membership import Membership, MembershipStatus
 from bot.core.models.staff import AuditLog
 from bot.db import session_scope
 from bot.features.households import progress, roster
+from bot.features.households.hancho_flow import HanchoHouseholds
 from bot.features.households.roster_file import read_grid
 from bot.features.membership import memberships
 from bot.features.notices import coverage as notice_coverage
@@ -32,6 +33,11 @@ from tests.features.households.rosters import forty_households, xlsx_roster
 from tests.harness import chips, clocked_bot, text_of
 
 HANS = ("1班", "2班", "3班", "4班")
+
+
+def postback_data_hh() -> str:
+    """The 班長's 班の名簿 menu entry."""
+    return HanchoHouseholds().encode()
 
 
 def _import_forty(engine: Any, association_id: int) -> None:
@@ -126,8 +132,27 @@ def test_forty_households_reach_forty_of_forty_then_a_slip_joins_one(
     bot.press(uid("r11"), WorkTick(notice_id, int(other.id or 0)).encode())
     assert "もう記録できません" in text_of(bot.last(uid("r11")))
 
+    # April: 1班's role passes to r12; the lists move with it, the old 班長 no longer sees them.
+    with session_scope(engine) as db:
+        old, new = (
+            int(db.exec(select(Membership.id).where(Membership.resident_id == rid)).one() or 0)
+            for rid in (
+                db.exec(select(Membership.resident_id).where(Membership.household_id == hid)).one()
+                for hid in (
+                    db.exec(select(Household.id).where(Household.address == f"本町1-{n}")).one()
+                    for n in (1, 2)
+                )
+            )
+        )
+        hancho.revoke(db, association_id=a, membership_id=old, now=T0)
+        hancho.designate(db, association_id=a, membership_id=new, han="1班", now=T0)
+    bot.press(uid("r11"), postback_data_hh())
+    assert "班長の方のためのメニュー" in text_of(bot.last(uid("r11")))
+    bot.press(uid("r12"), postback_data_hh())
+    assert "1班：10世帯（LINE 5・LINEなし 5）" in text_of(bot.last(uid("r12")))
+
     # The 1班 leader's join list: the 5 paper households, and a link to their slips.
-    leader = uid("r11")
+    leader = uid("r12")
     bot.say(leader, "メニュー")
     bot.tap(leader, "班の名簿")
     bot.tap(leader, "LINEに誘う")
@@ -168,3 +193,4 @@ def test_forty_households_reach_forty_of_forty_then_a_slip_joins_one(
             select(AuditLog.action).where(AuditLog.action.startswith("household"))  # type: ignore[attr-defined]
         ).all()
         assert {"household_worklist_viewed", "household_slips_printed"} <= set(audited)
+        assert audited.count("household_worklist_viewed") == 5  # 4 notice lists, 1 join list

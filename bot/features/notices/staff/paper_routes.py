@@ -41,6 +41,9 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 Sender = Annotated[StaffUser, Depends(PageAccess(Permission.SEND_NOTICES))]
 SenderExport = Annotated[StaffUser, Depends(PageAccess(Permission.SEND_NOTICES, Permission.EXPORT))]
 DONE = ("ticked", "unticked", "households")
+# Ticks listed on the page (a 10,000-household association ticks thousands; the CSV has all).
+PAGE_TICKS = 100
+PAGE_HANS = 40  # coverage rows on the page; the CSV has every 班
 TICK_COLUMNS = [
     Column("association", "col.association"),
     Column("han", "col.han"),
@@ -57,9 +60,15 @@ def _scoped(db: Session, user: StaffUser, notice_id: int) -> Notice:
 
 
 def _tables(
-    db: Session, settings: Settings, t: Translator, user: StaffUser, notice_id: int
+    db: Session,
+    settings: Settings,
+    t: Translator,
+    user: StaffUser,
+    notice_id: int,
+    tick_limit: int | None = None,
 ) -> tuple[Notice, Table, Table, list[Any]]:
-    """`t`: Japanese labels, shared by page and CSV, so the numbers line up."""
+    """`t`: Japanese labels, shared by page and CSV, so the numbers line up; the page lists
+    the newest `tick_limit` ticks (`ticks.notes["total"]`: all of them)."""
     tz = settings.tz
     notice = _scoped(db, user, notice_id)
     coverage = coverage_table(
@@ -67,9 +76,8 @@ def _tables(
     )
     associations = [a for a, _d, _w in visible_associations(db, user.scope)]
     names = {a.id: a.name for a in associations}
-    rows = paper_rounds.ticks(
-        db, notice_id=notice_id, association_ids=association_ids_in_scope(db, user.scope)
-    )
+    mine = association_ids_in_scope(db, user.scope)
+    rows = paper_rounds.ticks(db, notice_id=notice_id, association_ids=mine, limit=tick_limit)
     ticks = Table(
         f"notice-{notice_id}-paper",
         TICK_COLUMNS,
@@ -84,9 +92,24 @@ def _tables(
             for r in rows
         ],
     )
+    ticks.notes["total"] = (
+        len(rows)
+        if tick_limit is None or len(rows) < tick_limit
+        else paper_rounds.tick_count(db, notice_id=notice_id, association_ids=mine)
+    )
     if notice.association_id is not None:
         associations = [a for a in associations if a.id == notice.association_id]
     return notice, coverage, ticks, associations
+
+
+def _lagging_first(rows: list[dict[str, Any]], all_hans: str) -> list[dict[str, Any]]:
+    """At most PAGE_HANS 班 on the page: each association's total, then its 班 that the notice
+    reached least (a 10,000-household association has 400 班; the CSV lists them all)."""
+    if len(rows) <= PAGE_HANS:
+        return rows
+    totals = [r for r in rows if r["han"] == all_hans]
+    hans = sorted((r for r in rows if r["han"] != all_hans), key=lambda r: r["rate"])
+    return totals + hans[: PAGE_HANS - len(totals)]
 
 
 def _page(
@@ -100,7 +123,11 @@ def _page(
     **extra: Any,
 ) -> HTMLResponse:
     t = words_for(request, "ja")
-    notice, coverage, ticks, associations = _tables(db, settings, t, user, notice_id)
+    notice, coverage, ticks, associations = _tables(
+        db, settings, t, user, notice_id, tick_limit=PAGE_TICKS
+    )
+    coverage.notes["hans"] = len(coverage.rows)
+    coverage.rows = _lagging_first(coverage.rows, t("paper.all_hans"))
     response = page(
         request,
         user,
