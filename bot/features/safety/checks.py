@@ -241,6 +241,26 @@ def open_check(session: Session, check_id: int) -> SafetyCheck:
     return check
 
 
+def latest_open_for(session: Session, association_id: int) -> int | None:
+    """The newest sent, open check with a household of the association."""
+    found = session.exec(
+        select(SafetyCheck.id)
+        .where(
+            col(SafetyCheck.sent_at).is_not(None),
+            col(SafetyCheck.closed_at).is_(None),
+            select(SafetyHousehold.id)
+            .where(
+                SafetyHousehold.check_id == SafetyCheck.id,
+                SafetyHousehold.association_id == association_id,
+            )
+            .exists(),
+        )
+        .order_by(col(SafetyCheck.sent_at).desc())
+        .limit(1)
+    ).first()
+    return int(found) if found else None
+
+
 def row_of(session: Session, check_id: int, resident_id: int) -> SafetyHousehold | None:
     """The household row a resident answers for: their household's, else their own."""
     households = select(Membership.household_id).where(

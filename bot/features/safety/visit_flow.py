@@ -56,8 +56,14 @@ class SafetyVisit(Action, prefix="sw"):
     state: str = wire("s", choices=("safe", "help", "away"))
 
 
+@dataclass(frozen=True)
+class SafetyMenu(Action, prefix="sm"):
+    """The 班長's menu entry: the visit list of the newest open check of their association."""
+
+
 def register(registry: Registry) -> None:
-    """Add the 班長's visit list and its taps."""
+    """Add the 班長's visit list (from the alert and from the menu) and its taps."""
+    registry.on(SafetyMenu, on_menu)
     registry.on(SafetyVisits, on_list)
     registry.on(SafetyVisitPick, on_pick)
     registry.on(SafetyVisit, on_visit)
@@ -100,6 +106,17 @@ def _leader(ctx: FlowContext, check_id: int) -> HanLeader | None:
     except SafetyError:
         return None
     return leader
+
+
+def on_menu(ctx: FlowContext, tap: SafetyMenu) -> list[Say]:
+    """From the menu: the newest open check covering my association, if there is one."""
+    leader = leader_of(ctx)
+    if leader is None:
+        return [with_menu(ctx, "hancho.leaders_only")]
+    found = checks.latest_open_for(ctx.session, leader.association_id)
+    if found is None:
+        return [with_menu(ctx, "safety.no_open_check")]
+    return on_list(ctx, SafetyVisits(found))
 
 
 def on_list(ctx: FlowContext, tap: SafetyVisits) -> list[Say]:

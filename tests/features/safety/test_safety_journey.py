@@ -94,7 +94,8 @@ def test_check_answers_visits_and_escalation(bot_factory: Any, engine: Any) -> N
     bot.deliver(T0 + timedelta(minutes=31))
     leader = uid("r11")
     assert "1班で確認が必要な家が4軒" in text_of(bot.last(leader))
-    bot.tap(leader, "訪問する家を見る")
+    bot.say(leader, "メニュー")  # the alert's chip is gone once other messages came: the menu
+    bot.tap(leader, "安否確認の訪問")
     listed = list(chips(bot.last(leader)))
     assert listed == ["助け 本町1-1 住民11", "未回答 本町1-3 住民13", "未回答 本町1-4 住民14",
                       "未回答 本町1-5 住民15"]  # fmt: skip
