@@ -42,6 +42,7 @@ def test_missed_checkin_tells_the_hancho_once_then_the_officer(
     clock = FixedClock(T0)
     bot = clocked_bot(bot_factory, clock)
     bot.say(RESIDENT, "メニュー")
+    bot.tap(RESIDENT, "わたしの町内会")
     bot.tap(RESIDENT, "見守り")
     assert "週に1回" in text_of(bot.last(RESIDENT))
     bot.tap(RESIDENT, "申し込む")
@@ -85,11 +86,13 @@ def test_missed_checkin_tells_the_hancho_once_then_the_officer(
 
     # A pause for travel skips week 3; stopping ends the watch.
     bot.say(RESIDENT, "メニュー")
+    bot.tap(RESIDENT, "わたしの町内会")
     bot.tap(RESIDENT, "見守り")
     bot.tap(RESIDENT, "14日休む")
     assert "休みます" in text_of(bot.last(RESIDENT))
     assert _run(bot, engine, WED + timedelta(days=14, minutes=1)) == 0
     bot.say(RESIDENT, "メニュー")
+    bot.tap(RESIDENT, "わたしの町内会")
     bot.tap(RESIDENT, "見守り")
     assert "休んでいます" in text_of(bot.last(RESIDENT))
     bot.tap(RESIDENT, "見守りをやめる")
@@ -104,6 +107,7 @@ def test_only_the_named_person_may_accept(bot_factory: Any, engine: Any) -> None
     two_han_town(engine)
     bot = clocked_bot(bot_factory, FixedClock(T0))
     bot.say(RESIDENT, "メニュー")
+    bot.tap(RESIDENT, "わたしの町内会")
     bot.tap(RESIDENT, "見守り")
     bot.tap(RESIDENT, "申し込む")
     bot.tap(RESIDENT, "同意しない")

@@ -95,6 +95,7 @@ def test_check_answers_visits_and_escalation(bot_factory: Any, engine: Any) -> N
     leader = uid("r11")
     assert "1班で確認が必要な家が4軒" in text_of(bot.last(leader))
     bot.say(leader, "メニュー")  # the alert's chip is gone once other messages came: the menu
+    bot.tap(leader, "班の名簿")
     bot.tap(leader, "安否確認の訪問")
     listed = list(chips(bot.last(leader)))
     assert listed == ["助け 本町1-1 住民11", "未回答 本町1-3 住民13", "未回答 本町1-4 住民14",
