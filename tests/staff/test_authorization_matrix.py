@@ -39,6 +39,7 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/docs/oauth2-redirect"): "the API's documentation",
     ("GET", "/redoc"): "the API's documentation",
     ("GET", "/notices/{notice_id}/print"): "large-print notice, only with a signed link",
+    ("GET", "/households/{association_id}/slips.pdf"): "a 班長's join slips, signed link only",
 }
 # Path prefixes served by mounts or routers that are public by design.
 PUBLIC_PREFIXES: dict[str, str] = {
@@ -120,6 +121,7 @@ def _anonymous_values(city: City) -> dict[str, int]:
         "opportunity_id": 1,
         "slot_id": 1,
         "check_id": 1,
+        "household_id": 1,
     }
 
 
@@ -174,6 +176,7 @@ def _values_for(login: str, city: City) -> dict[str, int]:
         "opportunity_id": 999_999,
         "slot_id": 999_999,
         "check_id": 999_999,
+        "household_id": 999_999,
     }
 
 
