@@ -89,6 +89,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("association_id", sa.Integer(), nullable=False),
         sa.Column("resident_id", sa.Integer(), nullable=True),
+        sa.Column("household_id", sa.Integer(), nullable=True),
+        sa.Column("entered_by_staff_id", sa.Integer(), nullable=True),
         sa.Column("weekday", sa.Integer(), nullable=False),
         sa.Column("minute_of_day", sa.Integer(), nullable=False),
         sa.Column("grace_hours", sa.Integer(), nullable=False),
@@ -103,10 +105,12 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["association_id"], ["association.id"]),
         sa.ForeignKeyConstraint(["resident_id"], ["resident.id"]),
         sa.ForeignKeyConstraint(["watcher_id"], ["resident.id"]),
+        sa.ForeignKeyConstraint(["household_id"], ["household.id"]),
+        sa.ForeignKeyConstraint(["entered_by_staff_id"], ["staff_account.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("mimamori_watch", schema=None) as batch_op:
-        for column in ("association_id", "resident_id", "watcher_id"):
+        for column in ("association_id", "resident_id", "household_id", "watcher_id"):
             batch_op.create_index(batch_op.f(f"ix_mimamori_watch_{column}"), [column], unique=False)
     op.create_table(
         "mimamori_checkin",
@@ -132,7 +136,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_mimamori_checkin_watch_id"))
     op.drop_table("mimamori_checkin")
     with op.batch_alter_table("mimamori_watch", schema=None) as batch_op:
-        for column in ("watcher_id", "resident_id", "association_id"):
+        for column in ("watcher_id", "household_id", "resident_id", "association_id"):
             batch_op.drop_index(batch_op.f(f"ix_mimamori_watch_{column}"))
     op.drop_table("mimamori_watch")
     with op.batch_alter_table("safety_household", schema=None) as batch_op:

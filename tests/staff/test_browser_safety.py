@@ -169,3 +169,26 @@ def test_officer_runs_a_check_and_the_page_and_printout_agree(
         assert " ".join(row) in flat, (row, flat[:600])
     assert "本町1-5" in text and "本町2-5" in text
     context.close()
+
+
+def test_mimamori_page_fits_a_phone(browser: Any, bot_factory: Any, engine: Engine) -> None:  # noqa: F811
+    town = two_han_town(engine)
+    _officer(engine, town.association)
+    bot = bot_factory(Overrides(clock=FixedClock(T0)), staff_session_secret="browser-test")
+    context = browser.new_context(viewport=PHONE, locale="ja-JP")
+    page = context.new_page()
+    page.goto(f"{bot.url}/staff/login")
+    page.fill("input[name=login]", "officer_town")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{bot.url}/staff/")
+    page.click("header nav >> text=見守り")
+    page.wait_for_url("**/staff/mimamori")
+    page.select_option("select[name=household_id]", str(town.households["2-5"]))
+    page.check("input[name=consent]")
+    page.click("form[data-form=mimamori-enter] button[type=submit]")
+    page.wait_for_url("**/staff/mimamori?done=entered")
+    assert "本町2-5 住民25" in page.locator("[data-list=mimamori]").inner_text()
+    assert _fits(page)
+    _shot(page, "mimamori")
+    context.close()

@@ -11,17 +11,19 @@ accepts), one tap each week, pause for travel, stop at any time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.conversation import postback
 from bot.conversation.actions import Action, wire
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Data, Flow, Option, Say, Step
+from bot.conversation.notifier import Notifier
 from bot.conversation.registry import Registry
 from bot.conversation.replies import with_menu
 from bot.core.models.han import HanAssignment, HanLeader
+from bot.core.models.households import Household
 from bot.core.models.membership import Membership, MembershipStatus
 from bot.features.mimamori import watches
 from bot.features.mimamori.models import MimamoriWatch, WatcherKind
@@ -165,7 +167,7 @@ def _enrolled(ctx: FlowContext, data: Data) -> list[Say]:
         )
     except (WatchError, ValueError, KeyError):
         return [with_menu(ctx, "mimamori.not_enrolled")]
-    _ask_watcher(ctx, watch, membership)
+    ask_watcher(ctx.session, ctx.notifier, ctx.now, watch)
     return [with_menu(ctx, "mimamori.enrolled", {"han": leader.han})]
 
 
@@ -176,26 +178,42 @@ def who(membership: Membership | None) -> str:
     return " ".join(p for p in (membership.town_label, membership.room, membership.full_name) if p)
 
 
-def _ask_watcher(ctx: FlowContext, watch: MimamoriWatch, membership: Membership) -> None:
+def describe(session: Session, watch: MimamoriWatch) -> str:
+    """Name and room of whoever the watch is for (a member, or a household without LINE)."""
+    if watch.household_id is not None:
+        household = session.get(Household, watch.household_id)
+        parts = (household.address, household.contact_name) if household else ()
+        return " ".join(p for p in parts if p)
+    return who(
+        session.exec(
+            select(Membership).where(
+                Membership.resident_id == watch.resident_id,
+                Membership.association_id == watch.association_id,
+            )
+        ).first()
+    )
+
+
+def ask_watcher(session: Session, notifier: Notifier, now: datetime, watch: MimamoriWatch) -> None:
+    """Ask the named person to take the role (引き受ける / 断る), in their language."""
     options = (
         Option("mimamori.accept", MimamoriAccept(int(watch.id or 0), 1).encode()),
         Option("mimamori.decline", MimamoriAccept(int(watch.id or 0), 0).encode()),
     )
-    params = {
-        "who": who(membership),
-        "weekday_key": f"mimamori.weekdays.{watch.weekday}",
-        "time": _time(watch.minute_of_day),
-    }
-    ctx.notifier.push(
-        ctx.session,
-        ctx.now,
+    params = {"who": describe(session, watch), "time": _time(watch.minute_of_day)}
+    notifier.push(
+        session,
+        now,
         key=f"mimamori:{watch.id}:ask",
         kind="mimamori",
         resident_ids=[int(watch.watcher_id or 0)],
         says_for=lambda locale: [
             Say(
                 "mimamori.ask_watcher",
-                {**params, "weekday": ctx.content.text(params["weekday_key"], locale)},
+                {
+                    **params,
+                    "weekday": notifier.content.text(f"mimamori.weekdays.{watch.weekday}", locale),
+                },
                 options=options,
             )
         ],
@@ -217,7 +235,7 @@ def on_accept(ctx: FlowContext, tap: MimamoriAccept) -> list[Say]:
         ctx.now,
         key=f"mimamori:{watch.id}:{'accepted' if tap.yes else 'declined'}",
         kind="mimamori",
-        resident_ids=[int(watch.resident_id or 0)],
+        resident_ids=[watch.resident_id] if watch.resident_id else [],
         says_for=lambda locale: [Say(told)],
     )
     return [with_menu(ctx, "mimamori.thanks_accept" if tap.yes else "mimamori.thanks_decline")]

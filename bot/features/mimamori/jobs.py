@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 
 from bot.conversation.engine import Option, Say
 from bot.conversation.jobs import JobDeps
-from bot.core.models.membership import Membership, MembershipStatus, Officer
+from bot.core.models.membership import Officer
 from bot.features.mimamori import watches
-from bot.features.mimamori.checkin_flow import MimamoriOk, who
+from bot.features.mimamori.checkin_flow import MimamoriOk, describe
 from bot.features.mimamori.models import MimamoriCheckin, MimamoriWatch
 from bot.platform.scheduler.jobs import Every, JobSpec
 from bot.settings import Settings
@@ -30,15 +30,24 @@ def run(*, now: datetime, session: Session, deps: JobDeps) -> int:
     sent = 0
     for row in watches.open_due_checkins(session, now=now, tz=deps.tz):
         watch = session.get(MimamoriWatch, row.watch_id)
-        if watch is None or watch.resident_id is None:
+        if watch is None:
             continue
         says: list[Say] = [Say("mimamori.checkin", options=(_ok(row),))]
+        to = watch.resident_id
+        if to is None:  # a household without LINE: its 見守り person looks in and taps
+            seen = Option("mimamori.seen_button", MimamoriOk(int(row.id or 0)).encode())
+            says = [
+                Say("mimamori.checkin_paper", {"who": describe(session, watch)}, options=(seen,))
+            ]
+            to = watch.watcher_id
+        if to is None:
+            continue
         queued = notifier.push(
             session,
             now,
             key=f"mimamori:checkin:{row.id}",
             kind="mimamori",
-            resident_ids=[watch.resident_id],
+            resident_ids=[to],
             urgent=True,
             says_for=_same(says),
         )
@@ -72,15 +81,8 @@ def _alert(
     stage: str,
     to: list[int | None],
 ) -> int:
-    membership = session.exec(
-        select(Membership).where(
-            Membership.resident_id == watch.resident_id,
-            Membership.association_id == watch.association_id,
-            Membership.status == MembershipStatus.APPROVED,
-        )
-    ).first()
     due = row.due_at.astimezone(deps.tz)
-    params = {"who": who(membership), "month": due.month, "day": due.day,
+    params = {"who": describe(session, watch), "month": due.month, "day": due.day,
               "time": f"{due.hour}:{due.minute:02d}"}  # fmt: skip
     seen = (Option("mimamori.seen_button", MimamoriOk(int(row.id or 0)).encode()),)
     options = seen if stage == "watcher" else ()

@@ -17,7 +17,9 @@ from sqlmodel import Field, SQLModel
 
 from bot.columns import UTCDateTime, utcnow
 from bot.core.models import areas as _areas  # noqa: F401 - watches belong to associations
+from bot.core.models import households as _households  # noqa: F401 - or to households
 from bot.core.models import residents as _residents  # noqa: F401 - and to residents
+from bot.core.models import staff as _staff  # noqa: F401 - entered by officers
 
 
 class WatcherKind(StrEnum):
@@ -36,6 +38,10 @@ class MimamoriWatch(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     association_id: int = Field(foreign_key="association.id", index=True)
     resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
+    # A household without LINE, entered by an officer with the household's consent: its
+    # check-in goes to the 見守り person, who looks in and taps.
+    household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
+    entered_by_staff_id: int | None = Field(default=None, foreign_key="staff_account.id")
     weekday: int  # 0 = Monday, in the city's time zone
     minute_of_day: int  # 600 = 10:00
     grace_hours: int = 6

@@ -92,6 +92,48 @@ def enrol(
     return watch
 
 
+def enrol_paper(
+    session: Session,
+    *,
+    association_id: int,
+    household_id: int,
+    weekday: int,
+    minute_of_day: int,
+    watcher_id: int,
+    watcher_kind: str,
+    consent_version: str,
+    staff_id: int | None,
+    now: datetime,
+) -> MimamoriWatch:
+    """An officer enters a household without LINE, with its consent (a former watch of the
+    household ends); its check-ins go to the 見守り person once they accept."""
+    if not 0 <= weekday <= 6 or minute_of_day not in TIMES:
+        raise WatchError("weekday or time out of range")
+    session.execute(
+        update(MimamoriWatch)
+        .where(
+            col(MimamoriWatch.household_id) == household_id, col(MimamoriWatch.ended_at).is_(None)
+        )
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    watch = MimamoriWatch(
+        association_id=association_id,
+        household_id=household_id,
+        weekday=weekday,
+        minute_of_day=minute_of_day,
+        watcher_id=watcher_id,
+        watcher_kind=watcher_kind,
+        consent_version=consent_version,
+        consented_at=now,
+        entered_by_staff_id=staff_id,
+        created_at=now,
+    )
+    session.add(watch)
+    session.flush()
+    return watch
+
+
 def accept(session: Session, *, watch_id: int, watcher_id: int, now: datetime) -> MimamoriWatch:
     """The named 見守り person takes the role (a second tap changes nothing)."""
     watch = session.get(MimamoriWatch, watch_id)
