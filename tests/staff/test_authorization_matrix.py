@@ -39,7 +39,8 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/docs/oauth2-redirect"): "the API's documentation",
     ("GET", "/redoc"): "the API's documentation",
     ("GET", "/notices/{notice_id}/print"): "large-print notice, only with a signed link",
-    ("GET", "/households/{association_id}/slips.pdf"): "a 班長's join slips, signed link only",
+    ("GET", "/households/{association_id}/slips.pdf"): "a 班's join slips for its 班長, only "
+    "with a signed link that expires",
 }
 # Path prefixes served by mounts or routers that are public by design.
 PUBLIC_PREFIXES: dict[str, str] = {

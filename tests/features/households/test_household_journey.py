@@ -160,12 +160,12 @@ def test_forty_households_reach_forty_of_forty_then_a_slip_joins_one(
     assert "LINEに登録していない家：5軒" in text_of(listing)
     link = chips(listing)["案内票を印刷"]["uri"]
     path = link.split(bot.app.state.settings.public_base_url, 1)[1]
-    pdf = httpx.get(bot.url + path)
+    pdf = httpx.get(bot.url + path, timeout=60)  # a loaded CI machine renders slowly
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     reader = PdfReader(io.BytesIO(pdf.content))
     text = "".join(page.extract_text() for page in reader.pages)
     assert len(reader.pages) == 3 and "本町1-6" in text and "LINE" in text
-    assert httpx.get(bot.url + path.replace("t=", "t=x")).status_code == 404
+    assert httpx.get(bot.url + path.replace("t=", "t=x"), timeout=60).status_code == 404
 
     # A slip's QR: the household's own code joins it, skipping the address steps.
     with Session(engine) as db:
