@@ -159,7 +159,7 @@ async def surge(
     check_id, users = await asyncio.to_thread(seed, target.db_url, args.households, run)
     tokens = await standin.reset_and_issue(session, users)
     target.settle()
-    data = [f"a=sa&c={check_id}&s={STATES[i % 3]}" for i in range(len(users))]
+    data = [f"a=sfa&c={check_id}&s={STATES[i % 3]}" for i in range(len(users))]
     bodies = [
         signed_body([postback_event(u, t, d)], SECRET)
         for u, t, d in zip(users, tokens, data, strict=True)

@@ -67,7 +67,7 @@ def on_menu(ctx: FlowContext, tap: HanchoHouseholds) -> list[Say]:
         Option("menu.items.hancho_paper", postback.encode(a="start", f=PAPER_BY_NUMBER)),
         Option("hancho.to_join", JoinList().encode()),
         # After a disaster: the safety feature's visit list (its action, named by prefix).
-        Option("menu.items.safety_visits", postback.encode(a="sm")),
+        Option("menu.items.safety_visits", postback.encode(a="sfm")),
     )
     params = {
         "han": leader.han,

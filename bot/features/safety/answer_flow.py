@@ -30,7 +30,7 @@ PEOPLE_CHIPS = 6
 
 
 @dataclass(frozen=True)
-class SafetyAnswer(Action, prefix="sa"):
+class SafetyAnswer(Action, prefix="sfa"):
     """無事 / 助けが必要 / 不在・避難中 on a check's message."""
 
     check_id: int = wire("c")
@@ -38,7 +38,7 @@ class SafetyAnswer(Action, prefix="sa"):
 
 
 @dataclass(frozen=True)
-class SafetyPeople(Action, prefix="sp"):
+class SafetyPeople(Action, prefix="sfp"):
     """How many people the household's answer speaks for."""
 
     check_id: int = wire("c")

@@ -33,14 +33,14 @@ LABEL = 15  # a quick reply holds 20 characters, with the state before the name
 
 
 @dataclass(frozen=True)
-class SafetyVisits(Action, prefix="sv"):
+class SafetyVisits(Action, prefix="sfl"):
     """The 班長's list of households to visit for a check."""
 
     check_id: int = wire("c")
 
 
 @dataclass(frozen=True)
-class SafetyVisitPick(Action, prefix="sk"):
+class SafetyVisitPick(Action, prefix="sfk"):
     """One household of the list: ask what the visit found."""
 
     check_id: int = wire("c")
@@ -48,7 +48,7 @@ class SafetyVisitPick(Action, prefix="sk"):
 
 
 @dataclass(frozen=True)
-class SafetyVisit(Action, prefix="sw"):
+class SafetyVisit(Action, prefix="sfv"):
     """What the 班長 found at the household."""
 
     check_id: int = wire("c")
@@ -57,7 +57,7 @@ class SafetyVisit(Action, prefix="sw"):
 
 
 @dataclass(frozen=True)
-class SafetyMenu(Action, prefix="sm"):
+class SafetyMenu(Action, prefix="sfm"):
     """The 班長's menu entry: the visit list of the newest open check of their association."""
 
 
