@@ -22,7 +22,9 @@ from bot.features.council import feature as council
 from bot.features.events import feature as events
 from bot.features.households import feature as households
 from bot.features.membership import feature as membership
+from bot.features.mimamori import feature as mimamori
 from bot.features.notices import feature as notices
+from bot.features.safety import feature as safety
 from bot.features.surveys import feature as surveys
 from bot.features.volunteers import feature as volunteers
 from bot.platform.scheduler.jobs import JobSpec, QuotaSource, platform_jobs
@@ -36,6 +38,8 @@ FEATURES: tuple[Feature, ...] = (
     volunteers.FEATURE,
     households.FEATURE,
     council.FEATURE,
+    safety.FEATURE,
+    mimamori.FEATURE,
 )
 
 

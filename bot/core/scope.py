@@ -44,6 +44,7 @@ class Permission(StrEnum):
     # Decide applications to associations in scope that have no LINE-linked officer, so no
     # application waits for nobody; they see town, room and household size, never names.
     DECIDE_UNATTENDED = "decide_unattended"
+    RUN_SAFETY_CHECKS = "run_safety_checks"  # start a 安否確認 and follow its counts
 
 
 # Residents consent to the city seeing counts only (content/consent): names and contacts
@@ -63,6 +64,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.MANAGE_OFFICERS,
             Permission.DECIDE_UNATTENDED,
             Permission.VIEW_APPLICATIONS,
+            Permission.RUN_SAFETY_CHECKS,
         }
     ),
     StaffRole.ASSOCIATION_OFFICER: frozenset(
@@ -78,6 +80,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.EXPORT,
             Permission.PRINT_QR,
             Permission.USE_API,
+            Permission.RUN_SAFETY_CHECKS,
         }
     ),
     # Organisers run events for their associations; member lists stay with the officers.

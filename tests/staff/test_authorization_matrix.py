@@ -132,6 +132,7 @@ def _anonymous_values(city: City) -> dict[str, int | str]:
         "opportunity_id": 1,
         "slot_id": 1,
         "rsvp_id": 1,
+        "check_id": 1,
         "household_id": 1,
     }
 
@@ -188,6 +189,7 @@ def _values_for(login: str, city: City) -> dict[str, int | str]:
         "opportunity_id": 999_999,
         "slot_id": 999_999,
         "rsvp_id": 999_999,
+        "check_id": 999_999,
         "household_id": 999_999,
     }
 

@@ -363,7 +363,11 @@ def test_the_report_repeats_each_page_for_its_area(
     assert [[_text(c.value) for c in row] for row in book["行事別の参加"].iter_rows()] == diversity
     funnel = [[_text(c.value) for c in row] for row in book["入会の流れ"].iter_rows()]
     assert funnel[0][:3] == ["種類", "QRの設置場所", "友だち追加"]
-    assert {r[0] for r in funnel[1:]} <= {"町内会のポスター", "転入窓口", "QRなし（検索・紹介など）"}
+    assert {r[0] for r in funnel[1:]} <= {
+        "町内会のポスター",
+        "転入窓口",
+        "QRなし（検索・紹介など）",
+    }
     for row in funnel[1:]:
         assert row[1] in funnel_page
     figures = {r[0].value: r[1].value for r in book["参加の広がり"].iter_rows(min_row=2)}

@@ -66,6 +66,8 @@ def on_menu(ctx: FlowContext, tap: HanchoHouseholds) -> list[Say]:
         Option("hancho.to_notices", postback.encode(a="start", f=NOTICE_WORKLIST)),
         Option("menu.items.hancho_paper", postback.encode(a="start", f=PAPER_BY_NUMBER)),
         Option("hancho.to_join", JoinList().encode()),
+        # After a disaster: the safety feature's visit list (its action, named by prefix).
+        Option("menu.items.safety_visits", postback.encode(a="sfm")),
     )
     params = {
         "han": leader.han,

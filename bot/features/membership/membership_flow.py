@@ -103,6 +103,9 @@ def my_membership(ctx: FlowContext, _tap: MyMembership) -> list[Say]:
         join = Option("membership.join_option", postback.encode(a="start", f="join"))
         return [Say("membership.none"), my_data(ctx, None, (join, erase))]
     options = (
+        # 見守り (the mimamori feature's action, named by its prefix: features do not import
+        # each other) is a member's own choice, so it sits with the membership's.
+        Option("menu.items.mimamori", postback.encode(a="mh")),
         Option("membership.leave_option", postback.encode(a="start", f="leave")),
         Option("membership.change_option", postback.encode(a="start", f="membership_change")),
         erase,

@@ -1,0 +1,1 @@
+"""Tests of 見守り (weekly check-ins)."""

@@ -1,0 +1,1 @@
+"""Tests of the safety checks (安否確認)."""

@@ -1,0 +1,92 @@
+"""Safety check pages: an area outside one's scope is refused and nothing is drafted; a ward
+sees its wards' checks as counts only (no printout); another association's officer sees
+nothing; the English page has no Japanese words of ours; sending twice sends once."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.core.models.staff import AuditLog
+from bot.features.safety.models import SafetyCheck
+from bot.platform.delivery.models import OutboxMessage
+from tests.staff.conftest import City, csrf_of, log_in
+
+
+def _start(client: TestClient, area: str, template: str = "earthquake") -> str:
+    token = csrf_of(client, "/staff/safety")
+    response = client.post(
+        "/staff/safety",
+        data={"csrf_token": token, "area": area, "template": template, "visit_after": "30"},
+    )
+    assert response.status_code == 303
+    return str(response.headers["location"])
+
+
+def _checks(engine: Engine) -> list[SafetyCheck]:
+    with Session(engine) as db:
+        return list(db.exec(select(SafetyCheck)).all())
+
+
+def test_officer_cannot_start_a_check_outside_their_association(
+    client: TestClient, city: City, engine: Engine
+) -> None:
+    log_in(client, "officer_a")
+    page = client.get("/staff/safety").text
+    assert f'value="association:{city.a}"' in page
+    assert f'value="association:{city.b}"' not in page and 'value="city:0"' not in page
+    assert _start(client, f"association:{city.b}") == "/staff/safety?error=area"
+    assert _start(client, "city:0") == "/staff/safety?error=area"
+    assert _start(client, f"association:{city.a}", template="unknown") == "/staff/safety?error=area"
+    assert _checks(engine) == []
+    refused = client.get("/staff/safety?error=area").text
+    assert "その地域では始められません" in refused
+
+
+def test_ward_staff_see_counts_not_names_and_others_see_nothing(
+    client: TestClient, city: City, engine: Engine
+) -> None:
+    log_in(client, "ward1")
+    assert 'value="city:0"' not in client.get("/staff/safety").text
+    location = _start(client, f"ward:{city.ward1}")
+    check_id = int(location.rsplit("/", 1)[1])
+    preview = client.get(location).text
+    assert "静かな時間" in preview and 'data-testid="recipients"' in preview
+    token = csrf_of(client, location)
+    assert client.post(f"{location}/send", data={"csrf_token": token}).status_code == 303
+    assert client.post(f"{location}/send", data={"csrf_token": token}).status_code == 303
+    with Session(engine) as db:
+        keys = db.exec(select(OutboxMessage.key).where(OutboxMessage.kind == "safety")).all()
+        assert keys == [f"safety:{check_id}:ja"]  # sent once, for both presses
+        actions = db.exec(select(AuditLog.action).where(AuditLog.target_type == "safety_check"))
+        assert sorted(actions.all()) == ["safety_drafted", "safety_sent"]
+    live = client.get(location).text
+    assert 'data-testid="count-none"' in live and 'data-testid="print"' not in live
+    assert client.get(f"{location}/visits.pdf").status_code == 403  # names are the officers'
+
+    other = TestClient(client.app, base_url="http://testserver", follow_redirects=False)
+    log_in(other, "officer_a")  # association A is in ward 1: A's part of the check
+    assert client.get(location).status_code == 200
+    mine = other.get(location).text
+    assert re.search(r'data-testid="count-households">\d+<', mine)
+    log_in(other, "officer_b")
+    assert other.get(location).status_code == 200  # B is in ward 1 too
+    with Session(engine) as db:
+        check = db.get(SafetyCheck, check_id)
+        assert check is not None and check.area_kind == "ward"
+
+
+def test_english_pages_have_no_japanese_words_of_ours(
+    client: TestClient, city: City, engine: Engine
+) -> None:
+    log_in(client, "officer_a")
+    location = _start(client, f"association:{city.a}")
+    page = client.get(f"{location}?lang=en").text
+    body = page.split("<main>", 1)[1]
+    ours = re.sub(r"(青葉|文化|千歳)町内会|[^<>]*（試験）", "", body)  # the test data's names
+    words = re.sub(r"<[^>]+>", " ", ours)
+    assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", words.replace("班", "")), words[:500]
+    assert "quiet hours" in page
