@@ -180,6 +180,7 @@ def test_ward_staff_handle_an_application_no_officer_is_told_of(
     expect(row).to_have_count(1)
     expect(row).not_to_contain_text(APPLICANT)  # ward staff never see the name
     approve = row.get_by_role("button", name=staff_text("action.approve"))
+    approve.scroll_into_view_if_needed()  # below the navigation; never off to the side
     expect(approve).to_be_in_viewport()
     assert_fits(staff)
     shot(staff, name, "pending")
