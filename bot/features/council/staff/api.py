@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 
 from bot.core.hooks import CouncilQuery
+from bot.core.report_areas import CITY, areas_in_scope, narrowed
 from bot.core.scope import Permission
 from bot.features.council import report as council_report
-from bot.features.council.areas import CITY, areas_in_scope, narrowed
 from bot.staff.api import ERRORS
 from bot.staff.deps import ApiAccess, SessionDep, SettingsDep, StaffUser, words_for
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from bot.core import audit
 from bot.core.hooks import CouncilQuery
+from bot.core.report_areas import CITY, Area, areas_in_scope, narrowed
 from bot.core.scope import Permission
 from bot.features.council import report as council_report
-from bot.features.council.areas import CITY, Area, areas_in_scope, narrowed
 from bot.staff.deps import (
     ContentDep,
     NowDep,
@@ -23,6 +23,7 @@ from bot.staff.deps import (
     StaffUser,
     words_for,
 )
+from bot.staff.filters import AreaKey, Since, Until, day_of
 from bot.staff.i18n import Translator
 from bot.staff.pdf import pdf_response
 from bot.staff.web import page
@@ -34,23 +35,6 @@ Tallies = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES))]
 TalliesExport = Annotated[
     StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES, Permission.EXPORT))
 ]
-# Dates from <input type=date>: empty when not chosen.
-DAY = r"^(\d{4}-\d{2}-\d{2})?$"
-Since = Annotated[str, Query(max_length=10, pattern=DAY)]
-Until = Annotated[str, Query(max_length=10, pattern=DAY)]
-
-
-def _day(value: str) -> date | None:
-    """A filter's day, or None when empty; an impossible date is refused (400)."""
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise HTTPException(status_code=400, detail="invalid date") from None
-
-
-AreaKey = Annotated[str, Query(max_length=40, pattern=r"^(city|ward:\d{1,9}|district:\d{1,9})$")]
 
 
 def _area(db: Session, user: StaffUser, area: str, words: Translator) -> tuple[Area, list[Area]]:
@@ -101,7 +85,7 @@ def council_page(
     area: AreaKey = CITY,
 ) -> HTMLResponse:
     """The report's tables for an area and period, with its PDF and workbook to download."""
-    day_from, day_to = _day(since), _day(until)
+    day_from, day_to = day_of(since), day_of(until)
     t = words_for(request, user.locale)
     chosen, areas = _area(db, user, area, t)
     found = council_report.gather(
@@ -161,7 +145,7 @@ def council_pdf(
     area: AreaKey = CITY,
 ) -> Response:
     """The printable report (A4, Japanese)."""
-    day_from, day_to = _day(since), _day(until)
+    day_from, day_to = day_of(since), day_of(until)
     chosen, _areas = _area(db, user, area, words_for(request, "ja"))
     found, ja, stamp = _download(request, user, db, settings, now, chosen, day_from, day_to, "pdf")
     made_at = now.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
@@ -182,7 +166,7 @@ def council_xlsx(
     area: AreaKey = CITY,
 ) -> Response:
     """The report's tables as a workbook, one sheet per table, Japanese headers."""
-    day_from, day_to = _day(since), _day(until)
+    day_from, day_to = day_of(since), day_of(until)
     chosen, _areas = _area(db, user, area, words_for(request, "ja"))
     found, ja, stamp = _download(request, user, db, settings, now, chosen, day_from, day_to, "xlsx")
     body = council_report.to_xlsx(found, ja)

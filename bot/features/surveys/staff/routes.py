@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
@@ -26,6 +26,7 @@ from bot.staff.deps import (
     StaffUser,
     words_for,
 )
+from bot.staff.filters import AreaKey, Since, Until, day_of
 from bot.staff.i18n import Translator
 from bot.staff.tables import Table
 from bot.staff.web import export_response, page
@@ -37,23 +38,6 @@ Tallies = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES))]
 TalliesExport = Annotated[
     StaffUser, Depends(PageAccess(Permission.VIEW_TALLIES, Permission.EXPORT))
 ]
-# Dates from <input type=date>: empty when not chosen.
-DAY = r"^(\d{4}-\d{2}-\d{2})?$"
-Since = Annotated[str, Query(max_length=10, pattern=DAY)]
-Until = Annotated[str, Query(max_length=10, pattern=DAY)]
-
-
-def _day(value: str) -> date | None:
-    """A filter's day, or None when empty; an impossible date is refused (400)."""
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise HTTPException(status_code=400, detail="invalid date") from None
-
-
-AreaKey = Annotated[str, Query(max_length=40, pattern=r"^(city|ward:\d{1,9}|district:\d{1,9})$")]
 
 
 def _min_cell(settings: Settings) -> int:
@@ -111,7 +95,7 @@ def surveys_page(
     area: AreaKey = CITY,
 ) -> HTMLResponse:
     """Each indicator's share per wave in the chosen area and period, against its target."""
-    day_from, day_to = _day(since), _day(until)
+    day_from, day_to = day_of(since), day_of(until)
     t = words_for(request, user.locale)
     chosen = _area(db, user, area, t)
     refs = views.indicators(db, settings.content_dir)
@@ -161,7 +145,7 @@ def indicators_csv(
     area: AreaKey = CITY,
 ) -> Response:
     """The indicators table as CSV (Japanese names)."""
-    day_from, day_to = _day(since), _day(until)
+    day_from, day_to = day_of(since), day_of(until)
     ja = words_for(request, "ja")
     _area(db, user, area, ja)
     refs = views.indicators(db, settings.content_dir)
@@ -184,7 +168,7 @@ def indicator_page(
     area: AreaKey = CITY,
 ) -> HTMLResponse:
     """One indicator: trend with intervals against baseline and target, and who answered."""
-    day_from, day_to = _day(since), _day(until)
+    day_from, day_to = day_of(since), day_of(until)
     t = words_for(request, user.locale)
     chosen = _area(db, user, area, t)
     ref = _indicator(db, settings, indicator_id)
@@ -245,7 +229,7 @@ def indicator_csv(
     area: AreaKey = CITY,
 ) -> Response:
     """One indicator's waves in one area as CSV."""
-    day_from, day_to = _day(since), _day(until)
+    day_from, day_to = day_of(since), day_of(until)
     ja = words_for(request, "ja")
     _area(db, user, area, ja)
     ref = _indicator(db, settings, indicator_id)

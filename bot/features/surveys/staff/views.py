@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.core.models.areas import District, Ward
+from bot.core import report_areas
+from bot.core.report_areas import Area
 from bot.core.scope import Scope
 from bot.features.surveys.catalog import Indicator, Question, Survey, load_catalog
 from bot.features.surveys.models import SurveyWave
@@ -120,15 +121,6 @@ class Period:
 
 
 @dataclass(frozen=True)
-class Area:
-    """An area staff may pick: its key (city, ward:<id>, district:<id>) and its name."""
-
-    key: str
-    name: str
-    level: str  # city, ward or district
-
-
-@dataclass(frozen=True)
 class IndicatorRef:
     """An indicator and the survey whose question measures it."""
 
@@ -213,19 +205,7 @@ def find_indicator(session: Session, content_dir: Path, indicator_id: str) -> In
 
 def areas_in_scope(session: Session, scope: Scope, words: Translator) -> list[Area]:
     """The city, then each ward in scope followed by its districts in scope."""
-    wards = session.exec(
-        select(Ward).where(scope.ward_filter(Ward.id)).order_by(col(Ward.id))
-    ).all()
-    districts = session.exec(
-        select(District).where(scope.district_filter(District.id)).order_by(col(District.id))
-    ).all()
-    found = [Area(CITY, words("surveys.whole_city"), "city")]
-    for ward in wards:
-        found.append(Area(f"ward:{ward.id}", ward.name, "ward"))
-        found += [
-            Area(f"district:{d.id}", d.name, "district") for d in districts if d.ward_id == ward.id
-        ]
-    return found
+    return report_areas.areas_in_scope(session, scope, words("surveys.whole_city"))
 
 
 def check_area(session: Session, scope: Scope, area: str, words: Translator) -> Area:
