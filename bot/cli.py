@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from bot.content import ContentError
 from bot.settings import Settings, SettingsError, load_settings
 
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
 Command = Callable[[argparse.Namespace], int]
+
+
+@contextmanager
+def _migrated_session(settings: Settings) -> Iterator[Session]:
+    """One transaction on the configured database, brought to the schema head first."""
+    from bot.db import make_engine, session_scope
+    from bot.platform import migrate
+
+    migrate.upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -229,16 +249,11 @@ def _areas_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.core.area_import import import_city_files
-    from bot.db import make_engine, session_scope
-    from bot.platform import migrate
 
     settings = load_settings()
-    migrate.upgrade(settings.database_url)
     content_dir = Path(args.dir) if args.dir else settings.content_dir
-    engine = make_engine(settings.database_url)
-    with session_scope(engine) as session:
+    with _migrated_session(settings) as session:
         changed = import_city_files(session, content_dir)
-    engine.dispose()
     print(f"area tables imported from {content_dir / 'areas'}: {changed} rows created or changed")
     return 0
 
@@ -316,18 +331,13 @@ def _staff_password(args: argparse.Namespace) -> int:
     from sqlmodel import select
 
     from bot.core.models.staff import StaffAccount
-    from bot.db import make_engine, session_scope
-    from bot.platform import migrate
     from bot.staff.auth import AccountError, change_password
 
     password = _read_password(args.password_stdin)
     if password is None:
         return 1
-    settings = load_settings()
-    migrate.upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
     try:
-        with session_scope(engine) as session:
+        with _migrated_session(load_settings()) as session:
             account = session.exec(
                 select(StaffAccount).where(StaffAccount.login == args.login)
             ).first()
@@ -338,25 +348,18 @@ def _staff_password(args: argparse.Namespace) -> int:
     except AccountError as exc:
         print(f"tsunagari: {exc}", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     return 0
 
 
 def _staff_add(args: argparse.Namespace) -> int:
     from bot.core.models.staff import StaffRole
-    from bot.db import make_engine, session_scope
-    from bot.platform import migrate
     from bot.staff.auth import AccountError, create_account
 
     password = _read_password(args.password_stdin)
     if password is None:
         return 1
-    settings = load_settings()
-    migrate.upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
     try:
-        with session_scope(engine) as session:
+        with _migrated_session(load_settings()) as session:
             account = create_account(
                 session,
                 login=args.login,
@@ -371,8 +374,6 @@ def _staff_add(args: argparse.Namespace) -> int:
     except AccountError as exc:
         print(f"tsunagari: {exc}", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     return 0
 
 
@@ -404,16 +405,12 @@ def _qr(args: argparse.Namespace) -> int:
 
     from bot.clock import SystemClock
     from bot.content import load_content
-    from bot.db import make_engine, session_scope
     from bot.features.membership import join_codes
     from bot.features.membership.qr import issue_for_source
-    from bot.platform import migrate
 
     settings = load_settings()
-    migrate.upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
     try:
-        with session_scope(engine) as session:
+        with _migrated_session(settings) as session:
             if args.retire:
                 done = join_codes.retire(session, args.retire, SystemClock().now())
                 print(f"{args.retire}: {'retired' if done else 'unknown or already retired'}")
@@ -432,8 +429,6 @@ def _qr(args: argparse.Namespace) -> int:
     except LookupError as exc:
         print(f"tsunagari: {exc.args[0]}", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     print(f"code {issued.code} ({'new' if issued.created else 'already live'})")
     print(f"link {issued.url}")
     for path in issued.files:
@@ -476,37 +471,29 @@ def _officer_link_code(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
     from bot.core import audit
     from bot.core.models.areas import Association
-    from bot.db import make_engine, session_scope
     from bot.features.membership import officers
-    from bot.platform import migrate
 
-    settings = load_settings()
-    migrate.upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
     ttl = officers.DEFAULT_TTL if args.ttl_minutes is None else timedelta(minutes=args.ttl_minutes)
     now = SystemClock().now()
-    try:
-        with session_scope(engine) as session:
-            association = session.exec(
-                select(Association).where(Association.code == args.association)
-            ).first()
-            if association is None or association.id is None:
-                print(f"tsunagari: no association with code {args.association!r}", file=sys.stderr)
-                return 2
-            code = officers.issue_link_code(session, association.id, now, ttl=ttl, created_by="cli")
-            audit.record(
-                session,
-                account_id=None,
-                now=now,
-                action="officer_link_code",
-                target_type="association",
-                target_id=association.id,
-                association_id=association.id,
-                via="cli",
-                ttl_minutes=int(ttl.total_seconds() // 60),
-            )
-    finally:
-        engine.dispose()
+    with _migrated_session(load_settings()) as session:
+        association = session.exec(
+            select(Association).where(Association.code == args.association)
+        ).first()
+        if association is None or association.id is None:
+            print(f"tsunagari: no association with code {args.association!r}", file=sys.stderr)
+            return 2
+        code = officers.issue_link_code(session, association.id, now, ttl=ttl, created_by="cli")
+        audit.record(
+            session,
+            account_id=None,
+            now=now,
+            action="officer_link_code",
+            target_type="association",
+            target_id=association.id,
+            association_id=association.id,
+            via="cli",
+            ttl_minutes=int(ttl.total_seconds() // 60),
+        )
     print(code)
     return 0
 
