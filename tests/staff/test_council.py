@@ -275,6 +275,9 @@ def test_every_number_matches_the_hand_count(http: TestClient, city: City, engin
     rows_a = _cells(page_a, "indicator-morioka_community_activity")
     assert rows_a[0][2:5] == ["12", pct(8, 12), interval(8, 12)]
     assert rows_a[1][2:] == [HIDDEN] * 5  # July: no answers from A
+    # Population figures are by district: no strata and no weighted estimate for one association.
+    assert "町内会・自治会ごとの人口との比較はありません" in page_a
+    assert "indicator-morioka_community_activity-districts" not in page_a
     series_a = _csv(http.get(f"{path}/series.csv?area={area_a}"))
     assert series_a[1] == ["2026-04", "2026-04-10", "12", pct(8, 12), interval(8, 12), "0", ""]
     series_b = _csv(http.get(f"{path}/series.csv?area={area_b}"))
@@ -378,6 +381,7 @@ def test_every_number_matches_the_hand_count(http: TestClient, city: City, engin
         ).json()
         (april,) = by_association["waves"]
         assert (april["suppressed"], april["answers"], april["positive"]) == expected
+        assert by_association["representativeness"]["districts"] == []
     assert april["share"] is None and april["low"] is None
     report = http.get(
         "/api/v1/council",

@@ -93,8 +93,12 @@ def representativeness(
     association:<id>)."""
     row = result.row(area)
     channels = _channels(row, min_cell)
-    districts = _districts_in(result, area)
-    strata, adjusted = _strata(result, row, districts, geo, population)
+    if area.startswith("association:"):
+        # Population figures are by district: an association has no strata to weight by.
+        strata: list[Stratum] = []
+        adjusted = None
+    else:
+        strata, adjusted = _strata(result, row, _districts_in(result, area), geo, population)
     return Representativeness(
         channels,
         strata,
@@ -116,9 +120,6 @@ def _channels(row: Row | None, min_cell: int) -> list[ChannelLine]:
 
 
 def _districts_in(result: QuestionResult, area: str) -> list[Row]:
-    """The strata of `area`: its districts (an association is its own single stratum)."""
-    if area.startswith("association:"):
-        return [r for r in result.rows if r.key == area]
     rows = [r for r in result.rows if r.scope == "district"]
     if area == CITY:
         return rows
@@ -136,8 +137,8 @@ def _strata(
     population: Population | None,
 ) -> tuple[list[Stratum], Adjusted | None]:
     def people(row: Row) -> int | None:
-        if population is None or row.area_id is None or row.scope != "district":
-            return None  # the city's figures are by district; none for an association
+        if population is None or row.area_id is None:
+            return None
         return population.of_district(geo.district_codes.get(row.area_id, ""))
 
     total_people = sum(people(r) or 0 for r in districts)
