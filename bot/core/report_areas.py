@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from bot.core import place_names
 from bot.core.models.areas import Association, District, Ward
 from bot.core.models.staff import StaffRole
 from bot.core.scope import Scope
@@ -27,9 +28,12 @@ class Area:
     level: str
 
 
-def areas_in_scope(session: Session, scope: Scope, city_name: str) -> list[Area]:
+def areas_in_scope(
+    session: Session, scope: Scope, city_name: str, locale: str = "ja"
+) -> list[Area]:
     """The city, then each ward in scope followed by its districts in scope, each district
-    followed by its associations in scope (an officer's: their own)."""
+    followed by its associations in scope (an officer's: their own); names in `locale`
+    (English: the English name, romaji, or the Japanese one in 「」)."""
     wards = session.exec(select(Ward).where(scope.ward_filter(Ward.id)).order_by(col(Ward.id)))
     districts = list(
         session.exec(
@@ -45,11 +49,12 @@ def areas_in_scope(session: Session, scope: Scope, city_name: str) -> list[Area]
     )
     found = [Area(CITY, city_name, "city")]
     for ward in wards:
-        found.append(Area(f"ward:{ward.id}", ward.name, "ward"))
+        found.append(Area(f"ward:{ward.id}", place_names.ward_name(ward, locale), "ward"))
         for district in (d for d in districts if d.ward_id == ward.id):
-            found.append(Area(f"district:{district.id}", district.name, "district"))
+            name = place_names.district_name(district, locale)
+            found.append(Area(f"district:{district.id}", name, "district"))
             found += [
-                Area(f"association:{a.id}", a.name, "association")
+                Area(f"association:{a.id}", place_names.association_name(a, locale), "association")
                 for a in associations
                 if a.district_id == district.id
             ]
