@@ -13,7 +13,8 @@ the districts shown (answers with no known district fall in it too), figures any
 already subtract from the page, so the estimate reveals no suppressed cell. When the area's
 own row is suppressed nothing is shown. Districts without answers are outside the
 estimate; `coverage` says what share of the population it stands for. No wave asks age or
-household type yet, so age bands are not used as strata.
+household type yet, so age bands are not used as strata. The population is by district, so
+an association's page shows its channels and raw share but no strata and no estimate.
 """
 
 from __future__ import annotations
