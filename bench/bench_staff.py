@@ -15,14 +15,15 @@ accounts, then filled in bulk by INSERT ... SELECT generate_series (no ORM rows)
                household; association sizes skewed (some 町内会 are much larger)
   events       spread over the associations (skewed too) and over 24 months; published,
                a few cancelled or drafts; the host association's members answer most
-  tally        membership_tally counted once from the loaded rows (they bypassed the ORM
-               hook that keeps it in step on every write)
+  tally        membership_tally and survey_tally counted once from the loaded rows (they
+               bypassed the ORM hooks that keep them in step on every write)
   RSVPs        RSVPs / events per event: going (1-3 adults, children), maybe, not,
                waitlisted, a few with needs; check-ins for 70 % of going answers of past
                events; walk-ins at the door
 
   survey       (issue 18) four closed waves of Morioka's indicator survey and 200,000
-               answers over them, districts skewed, LINE / 班長 paper / staff proxy
+               answers over them, districts skewed, LINE / 班長 paper / staff proxy,
+               80 % of them from members of an association of their district
 
 Timed, alternating the sizes round by round so machine load hits both alike:
 
@@ -34,13 +35,17 @@ Timed, alternating the sizes round by round so machine load hits both alike:
   event_tally()    tallies_events.event_tally for the same event
   events list      GET /staff/events (informational: it lists the latest 200 events, so
                    at 1/100 it shows 20 and its work grows with the list, not the target)
-  indicator page   GET /staff/surveys/indicators/<id> for the city and for one district:
-                   four waves tallied per ward and district, trend chart, representativeness
+  indicator page   GET /staff/surveys/indicators/<id> for the city, one district and one
+                   association: four waves from survey_tally per ward, district and
+                   association, trend chart, representativeness
   council report   GET /staff/council/report.pdf and .xlsx for the city (every feature's
                    tables; informational like the events list: its event table is the latest
                    200 events, so its work grows with that list)
 
 Run:  python bench/bench_staff.py [--scale 0.01 1] [--rounds 15] [--per-round 5] [--keep]
+          [--only indicator] [--db-prefix NAME]
+--only keeps the measures whose name contains one of the words; --db-prefix names the
+databases NAME_small / NAME_full (so two people can keep their own).
 Needs PostgreSQL at TSUNAGARI_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres;
 the databases are created there and dropped afterwards unless --keep; with --keep a later
 run reuses a database whose row counts already match instead of loading it again).
@@ -75,6 +80,7 @@ from bot.features.events import tallies as tallies_events
 from bot.features.events.staff.views import tally_table
 from bot.features.membership import tally as membership_tally
 from bot.features.membership.staff.overview import overview_table
+from bot.features.surveys import tally as survey_tally
 from bot.platform import migrate
 from bot.settings import DEFAULT_CONTENT_DIR, Settings
 
@@ -93,8 +99,8 @@ def _sizes(scale: float) -> dict[str, int]:
     return {k: max(1, round(v * scale)) for k, v in FULL.items()}
 
 
-def _name(scale: float) -> str:
-    return "tsunagari_bench_" + (
+def _name(scale: float, prefix: str = "tsunagari_bench") -> str:
+    return f"{prefix}_" + (
         "full" if scale == 1 else "small" if scale == 0.01 else f"s{str(scale).replace('.', '_')}"
     )
 
@@ -142,7 +148,8 @@ LOAD_SQL = [
     """
     INSERT INTO event (association_id, title, category, description, place, starts_at, ends_at,
                        capacity, headcount_allowed, max_party, audience, status, checkin_code,
-                       revision, created_at, updated_at, published_at, cancelled_at)
+                       revision, created_at, updated_at, published_at, cancelled_at,
+                       calendar_token, translations)
     SELECT ({ids})[1 + LEAST({a} - 1, floor({a} * power(((i * 7919) % {e})::float8 / {e},
                                                        {skew})))::int],
            (ARRAY['夏祭り', '防災訓練', '清掃活動', 'ふれあいサロン', '資源回収',
@@ -153,7 +160,8 @@ LOAD_SQL = [
            CASE WHEN i % 20 = 3 THEN 'cancelled' WHEN i % 20 = 11 AND t > '{now}' THEN 'draft'
                 ELSE 'published' END,
            md5('bench-event-' || i), 0, t - interval '30 days', t - interval '30 days',
-           t - interval '29 days', CASE WHEN i % 20 = 3 THEN t - interval '3 days' END
+           t - interval '29 days', CASE WHEN i % 20 = 3 THEN t - interval '3 days' END,
+           left(md5('bench-calendar-' || i), 32), '{{}}'::json
     FROM (SELECT i, timestamptz '2025-01-04 01:00+00' + ((i * 104729) % 720) * interval '1 day'
                  AS t FROM generate_series(1, {e}) AS i) AS g
     """,
@@ -202,21 +210,33 @@ LOAD_SQL = [
     """,
     # Survey answers over the waves, districts skewed (some cells stay under the threshold
     # at 1/100), 2 % with no known district; 90 % on LINE, 7 % paper typed in by a 班長,
-    # 3 % typed in by staff; 48 % say they took part.
+    # 3 % typed in by staff; 48 % say they took part; 80 % of those with a district from
+    # members of one of its associations (recorded with the answer).
     """
-    INSERT INTO survey_answer (id, wave_id, question_id, option_id, district_id, channel,
-                               entered_by_resident_id, entered_by_staff_id)
-    SELECT md5('bench-answer-' || i), w.ids[1 + i % 4], 'participated',
-           CASE WHEN (i * 2654435761) % 100 < 48 THEN 'has_taken_part' ELSE 'never' END,
-           CASE WHEN i % 50 = 0 THEN NULL
-                ELSE ({dids})[1 + LEAST({d} - 1, floor({d} * power(((i * 7919) % {q})::float8
-                                                                  / {q}, {skew})))::int] END,
-           CASE WHEN i % 100 < 90 THEN 'line' ELSE 'paper' END,
-           CASE WHEN i % 100 BETWEEN 90 AND 96 THEN r0.first + i % {n} END,
-           CASE WHEN i % 100 > 96 THEN 1 END
-    FROM generate_series(1, {q}) AS i
-    CROSS JOIN (SELECT array_agg(id ORDER BY id) AS ids FROM survey_wave) AS w
-    CROSS JOIN (SELECT min(id) AS first FROM resident) AS r0
+    INSERT INTO survey_answer (id, wave_id, question_id, option_id, district_id,
+                               association_id, channel, entered_by_resident_id,
+                               entered_by_staff_id)
+    SELECT x.id, x.wave_id, 'participated', x.option_id, x.district_id,
+           CASE WHEN x.i % 10 < 8 AND ad.ids IS NOT NULL
+                THEN ad.ids[1 + (x.i * 31) % array_length(ad.ids, 1)] END,
+           x.channel, x.by_resident, x.by_staff
+    FROM (
+      SELECT i, md5('bench-answer-' || i) AS id, w.ids[1 + i % 4] AS wave_id,
+             CASE WHEN (i * 2654435761) % 100 < 48 THEN 'has_taken_part' ELSE 'never' END
+               AS option_id,
+             CASE WHEN i % 50 = 0 THEN NULL
+                  ELSE ({dids})[1 + LEAST({d} - 1, floor({d} * power(((i * 7919) % {q})::float8
+                                                                    / {q}, {skew})))::int] END
+               AS district_id,
+             CASE WHEN i % 100 < 90 THEN 'line' ELSE 'paper' END AS channel,
+             CASE WHEN i % 100 BETWEEN 90 AND 96 THEN r0.first + i % {n} END AS by_resident,
+             CASE WHEN i % 100 > 96 THEN 1 END AS by_staff
+      FROM generate_series(1, {q}) AS i
+      CROSS JOIN (SELECT array_agg(id ORDER BY id) AS ids FROM survey_wave) AS w
+      CROSS JOIN (SELECT min(id) AS first FROM resident) AS r0
+    ) AS x
+    LEFT JOIN (SELECT district_id, array_agg(id ORDER BY id) AS ids FROM association
+               GROUP BY district_id) AS ad ON ad.district_id = x.district_id
     """,
     # Walk-ins counted at the door, one to three tallies per past event.
     """
@@ -320,9 +340,13 @@ def load(url: str, sizes: dict[str, int], content_dir: Path) -> dict[str, float]
         try:
             with engine.begin() as sa_conn:
                 membership_tally.rebuild(sa_conn)
+            steps["membership_tally"] = time.perf_counter() - start
+            start = time.perf_counter()
+            with engine.begin() as sa_conn:
+                survey_tally.rebuild(sa_conn)  # likewise for the survey answers
+            steps["survey_tally"] = time.perf_counter() - start
         finally:
             engine.dispose()
-        steps["membership_tally"] = time.perf_counter() - start
         start = time.perf_counter()
         conn.execute("VACUUM ANALYZE")  # statistics and the visibility map, as autovacuum would
         steps["vacuum analyze"] = time.perf_counter() - start
@@ -347,6 +371,7 @@ class City:
     event_id: int = 0
     event_rsvps: int = 0
     district_id: int = 0
+    association_id: int = 0
     times: dict[str, list[float]] = field(default_factory=dict)
 
     def open(self, content_dir: Path) -> None:
@@ -386,6 +411,16 @@ class City:
             self.event_id, self.event_rsvps = pick_event(session)
             self.district_id = int(
                 session.exec(select(District.id).order_by(District.id)).first() or 0
+            )
+            # The association with the most answers: its cells are above the threshold.
+            self.association_id = int(
+                session.execute(
+                    text(
+                        "SELECT association_id FROM survey_tally WHERE association_id <> 0 "
+                        "GROUP BY association_id ORDER BY sum(answers) DESC, association_id "
+                        "LIMIT 1"
+                    )
+                ).scalar_one()
             )
 
     def close(self) -> None:
@@ -482,6 +517,9 @@ MEASURES: dict[str, Callable[[City], Callable[[], None]]] = {
     "indicator page, one district": lambda c: _page(
         c, f"/staff/surveys/indicators/{INDICATOR}?area=district:{c.district_id}"
     ),
+    "indicator page, one association": lambda c: _page(
+        c, f"/staff/surveys/indicators/{INDICATOR}?area=association:{c.association_id}"
+    ),
     "council PDF": lambda c: _page(c, "/staff/council/report.pdf"),
     "council xlsx": lambda c: _page(c, "/staff/council/report.xlsx"),
 }
@@ -493,6 +531,7 @@ TARGETED = (
     "event_tally()",
     "indicator page",
     "indicator page, one district",
+    "indicator page, one association",
 )
 INDICATOR = "morioka_community_activity"
 
@@ -569,7 +608,7 @@ def report(cities: list[City], rounds: int, per_round: int, loads: float | None)
             f"{n['rsvp']:,} | {n['check_in']:,} | {n['survey_answer']:,} | {c.event_rsvps:,} |"
         )
     out.append("")
-    samples = len(small.times["overview page"])
+    samples = len(next(iter(small.times.values())))
     out.append(
         f"Median ms ({rounds} alternating rounds × {per_round} calls = {samples} per cell; "
         "p90 in brackets):"
@@ -581,7 +620,7 @@ def report(cities: list[City], rounds: int, per_round: int, loads: float | None)
         + f" | ratio {full.scale:g} / {small.scale:g} |"
     )
     out += [header, "|---|" + "---:|" * (len(cities) + 1)]
-    for name in MEASURES:
+    for name in (m for m in MEASURES if m in small.times):
         cells = []
         for c in cities:
             xs = sorted(c.times[name])
@@ -608,13 +647,28 @@ def main() -> None:
         help="keep the databases, and reuse them when their row counts match",
     )
     parser.add_argument("--explain", action="store_true", help="print the queries' plans")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="WORD",
+        help="measure only the measures whose name contains one of these words",
+    )
+    parser.add_argument(
+        "--db-prefix",
+        default="tsunagari_bench",
+        help="databases are PREFIX_small, PREFIX_full (default tsunagari_bench)",
+    )
     args = parser.parse_args()
+    if args.only:
+        for name in list(MEASURES):
+            if not any(word in name for word in args.only):
+                del MEASURES[name]
     server = os.environ.get("TSUNAGARI_BENCH_POSTGRES_URL", DEFAULT_URL)
     content_dir = DEFAULT_CONTENT_DIR
     cities: list[City] = []
     try:
         for scale in sorted(args.scale):
-            sizes, name = _sizes(scale), _name(scale)
+            sizes, name = _sizes(scale), _name(scale, args.db_prefix)
             url, existed = create_database(server, name, reuse=args.keep)
             load_s: dict[str, float] = {}
             counts = row_counts(url) if existed else {}
@@ -652,7 +706,7 @@ def main() -> None:
             city.close()
         if not args.keep:
             for scale in args.scale:
-                drop_database(server, _name(scale))
+                drop_database(server, _name(scale, args.db_prefix))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from bot.core import place_names
 from bot.core.models.areas import Association, District, Ward
 from bot.core.models.staff import StaffRole
 from bot.core.scope import Scope
@@ -19,27 +20,44 @@ CITY = "city"
 
 @dataclass(frozen=True)
 class Area:
-    """An area of the report: its key (city, ward:<id>, district:<id>), name and level."""
+    """An area of the report: its key (city, ward:<id>, district:<id>, association:<id>), name
+    and level."""
 
     key: str
     name: str
     level: str
 
 
-def areas_in_scope(session: Session, scope: Scope, city_name: str) -> list[Area]:
-    """The city, then each ward in scope followed by its districts in scope."""
+def areas_in_scope(
+    session: Session, scope: Scope, city_name: str, locale: str = "ja"
+) -> list[Area]:
+    """The city, then each ward in scope followed by its districts in scope, each district
+    followed by its associations in scope (an officer's: their own); names in `locale`
+    (English: the English name, romaji, or the Japanese one in 「」)."""
     wards = session.exec(select(Ward).where(scope.ward_filter(Ward.id)).order_by(col(Ward.id)))
     districts = list(
         session.exec(
             select(District).where(scope.district_filter(District.id)).order_by(col(District.id))
         )
     )
+    associations = list(
+        session.exec(
+            select(Association)
+            .where(scope.association_filter(Association.id))
+            .order_by(col(Association.id))
+        )
+    )
     found = [Area(CITY, city_name, "city")]
     for ward in wards:
-        found.append(Area(f"ward:{ward.id}", ward.name, "ward"))
-        found += [
-            Area(f"district:{d.id}", d.name, "district") for d in districts if d.ward_id == ward.id
-        ]
+        found.append(Area(f"ward:{ward.id}", place_names.ward_name(ward, locale), "ward"))
+        for district in (d for d in districts if d.ward_id == ward.id):
+            name = place_names.district_name(district, locale)
+            found.append(Area(f"district:{district.id}", name, "district"))
+            found += [
+                Area(f"association:{a.id}", place_names.association_name(a, locale), "association")
+                for a in associations
+                if a.district_id == district.id
+            ]
     return found
 
 
@@ -53,6 +71,8 @@ def narrowed(session: Session, scope: Scope, area: str) -> Scope:
         return scope
     level, _, ident = area.partition(":")
     area_id = int(ident)
+    if level == "association":
+        return Scope(StaffRole.WARD_STAFF, scope.account_id, association_ids=frozenset({area_id}))
     if level == "ward" and (scope.city_wide or area_id in scope.ward_ids):
         return Scope(StaffRole.WARD_STAFF, scope.account_id, ward_ids=frozenset({area_id}))
     query = select(Association.id).join(District, col(District.id) == col(Association.district_id))

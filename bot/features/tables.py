@@ -9,6 +9,7 @@ from bot.features.mimamori import models as _mimamori  # noqa: F401
 from bot.features.notices import models as _notices  # noqa: F401
 from bot.features.safety import models as _safety  # noqa: F401
 from bot.features.surveys import models as _surveys  # noqa: F401
+from bot.features.surveys import tally as _survey_tally  # noqa: F401 - its flush hook
 from bot.features.volunteers import models as _volunteers  # noqa: F401
 from bot.platform import inbox_models as _inbox  # noqa: F401
 from bot.platform.delivery import models as _delivery  # noqa: F401

@@ -15,7 +15,8 @@ from fastapi import HTTPException, Query
 DAY = r"^(\d{4}-\d{2}-\d{2})?$"
 Since = Annotated[str, Query(max_length=10, pattern=DAY)]
 Until = Annotated[str, Query(max_length=10, pattern=DAY)]
-AreaKey = Annotated[str, Query(max_length=40, pattern=r"^(city|ward:\d{1,9}|district:\d{1,9})$")]
+AREA = r"^(city|ward:\d{1,9}|district:\d{1,9}|association:\d{1,9})$"
+AreaKey = Annotated[str, Query(max_length=40, pattern=AREA)]
 
 
 def day_of(value: str) -> date | None:

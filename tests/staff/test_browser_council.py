@@ -112,3 +112,40 @@ def test_admin_reads_an_indicator_changes_the_period_and_downloads_the_report(
     assert "指標の値と目標" in text.replace(" ", "").replace("\n", "")
     (SCREENSHOTS.parent / f"council-report-{size}.pdf").write_bytes(response.body())
     context.close()
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_admin_picks_an_association_on_a_phone(
+    browser: Any,  # noqa: F811
+    served: str,
+    city: City,
+    engine: Engine,
+    lang: str,
+) -> None:
+    """The area filter lists associations under their district; picking one shows its own
+    figures (12 answers) and its single-row representativeness, in Japanese and English."""
+    _store(engine, city)
+    context = browser.new_context(viewport=PHONE, locale="ja-JP")
+    page = context.new_page()
+    _log_in(page, served, "admin")
+    page.goto(f"{served}/staff/surveys/indicators/{INDICATOR}?area=city&lang={lang}")
+    option = page.locator(f"select[name=area] option[value='association:{city.a}']")
+    name = "「青葉町内会」" if lang == "en" else "青葉町内会"  # no English name in the table
+    assert option.inner_text().strip() == name
+    page.fill("input[name=until]", "2026-06-30")
+    page.select_option("select[name=area]", f"association:{city.a}")
+    page.click("form.filters button")
+    page.wait_for_url(f"**area=association%3A{city.a}**")
+    rows = page.locator(f"table[data-table=indicator-{INDICATOR}] tbody tr")
+    assert rows.count() == 1 and "12" in rows.first.inner_text()
+    assert page.locator("h1 small").inner_text() == name
+    _no_sideways_scroll(page)
+    _shot(page, f"phone-indicator-association-{lang}")
+    page.select_option("select[name=area]", f"association:{city.b}")
+    page.click("form.filters button")
+    page.wait_for_url(f"**area=association%3A{city.b}**")
+    hidden = "Hidden: too few answers" if lang == "en" else HIDDEN
+    assert hidden in rows.first.inner_text()
+    _no_sideways_scroll(page)
+    _shot(page, f"phone-indicator-association-hidden-{lang}")
+    context.close()

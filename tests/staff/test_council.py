@@ -69,7 +69,9 @@ class Known:
 
 
 # Wave 1 (opens 2026-04-10), answers (yes of n) by district and channel:
-#   d1: LINE 15 of 25, paper typed in by a 班長 3 of 5  → 18 of 30
+#   d1: LINE 15 of 25, paper typed in by a 班長 3 of 5  → 18 of 30; of the LINE answers,
+#       association A (青葉町内会) 8 of 12, association B (文化町内会) 2 of 3 (under 10:
+#       hidden; d1 − A − B = 15 non-members, so A may show), non-members 5 of 10
 #   d3: LINE 3 of 4 (under 10: hidden)
 #   d4: LINE 5 of 12 (hidden with d3: 4 alone would be ward 1 − d1 − d4)
 #   d2: LINE 5 of 18, typed in by staff (proxy) 1 of 2 → 6 of 20
@@ -109,7 +111,14 @@ def _store(engine: Engine, city: City) -> Known:
             waves.append(wave)
         n = 0
 
-        def answers(wave: SurveyWave, code: str, yes: int, total: int, how: str = "line") -> None:
+        def answers(
+            wave: SurveyWave,
+            code: str,
+            yes: int,
+            total: int,
+            how: str = "line",
+            association: int | None = None,
+        ) -> None:
             nonlocal n
             for i in range(total):
                 n += 1
@@ -125,12 +134,15 @@ def _store(engine: Engine, city: City) -> Known:
                         AnswerChannel.LINE if how == "line" else AnswerChannel.PAPER,
                         entered_by_resident_id=hancho if how == "hancho" else None,
                         entered_by_staff_id=admin if how == "proxy" else None,
+                        association_id=association,
                     ),
                     SECRET,
                 )
 
         w1, w2 = waves
-        answers(w1, "d-ward1", 15, 25)
+        answers(w1, "d-ward1", 8, 12, association=city.a)  # 青葉町内会
+        answers(w1, "d-ward1", 2, 3, association=city.b)  # 文化町内会: under 10, hidden
+        answers(w1, "d-ward1", 5, 10)  # non-members
         answers(w1, "d-ward1", 3, 5, "hancho")
         answers(w1, "d3", 3, 4)
         answers(w1, "d4", 5, 12)
@@ -250,6 +262,41 @@ def test_every_number_matches_the_hand_count(http: TestClient, city: City, engin
     assert by_area["北第二地区"] == [HIDDEN] * 4
     assert by_area["北第三地区"] == [HIDDEN] * 4
     assert "-" not in by_area and "'-" not in wave[1][3]
+    # Associations: A shown (12 answers), B under the threshold hidden.
+    assert by_area["青葉町内会"][:3] == ["12", pct(8, 12), interval(8, 12)]
+    assert by_area["文化町内会"] == [HIDDEN] * 4
+    assert {r[2] for r in wave[1:] if r[3] == "青葉町内会"} == {"町内会・自治会"}
+
+    # One association picked in the area filter: its page, CSV, workbook and API.
+    area_a, area_b = f"association:{city.a}", f"association:{city.b}"
+    path = "/staff/surveys/indicators/morioka_community_activity"
+    page_a = http.get(f"{path}?area={area_a}").text
+    assert f'<option value="{area_a}" selected>' in page_a
+    rows_a = _cells(page_a, "indicator-morioka_community_activity")
+    assert rows_a[0][2:5] == ["12", pct(8, 12), interval(8, 12)]
+    assert rows_a[1][2:] == [HIDDEN] * 5  # July: no answers from A
+    # Population figures are by district: no strata and no weighted estimate for one association.
+    assert "町内会・自治会ごとの人口との比較はありません" in page_a
+    assert "indicator-morioka_community_activity-districts" not in page_a
+    series_a = _csv(http.get(f"{path}/series.csv?area={area_a}"))
+    assert series_a[1] == ["2026-04", "2026-04-10", "12", pct(8, 12), interval(8, 12), "0", ""]
+    series_b = _csv(http.get(f"{path}/series.csv?area={area_b}"))
+    assert series_b[1][2:] == [HIDDEN] * 5
+    page_b = http.get(f"{path}?area={area_b}&until=2026-06-30").text
+    assert _cells(page_b, "indicator-morioka_community_activity")[0][2:] == [HIDDEN] * 5
+    assert "<td>3</td>" not in page_b and pct(2, 3) not in page_b
+    book_a = load_workbook(
+        io.BytesIO(http.get(f"/staff/council/report.xlsx?area={area_a}&until=2026-06-30").content)
+    )
+    assert [c.value for c in book_a["指標"][2]] == [
+        name,
+        "2026-04",
+        12,
+        pct(8, 12),
+        interval(8, 12),
+        "56.5",
+        "45.2",
+    ]
 
     # Representativeness, city, wave 2 is the latest in the period, so ask for April only.
     page = http.get("/staff/surveys/indicators/morioka_community_activity?until=2026-06-30").text
@@ -326,6 +373,16 @@ def test_every_number_matches_the_hand_count(http: TestClient, city: City, engin
     assert (first["low"], first["high"]) == pytest.approx(wilson(26, 46))
     assert second["suppressed"] is True and second["answers"] is None and second["share"] is None
     assert api["target"] == 56.5 and api["baseline"] == 45.2
+    for area, expected in ((area_a, (False, 12, 8)), (area_b, (True, None, None))):
+        by_association = http.get(
+            "/api/v1/indicators/morioka_community_activity",
+            params={"area": area, "until": "2026-06-30"},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+        (april,) = by_association["waves"]
+        assert (april["suppressed"], april["answers"], april["positive"]) == expected
+        assert by_association["representativeness"]["districts"] == []
+    assert april["share"] is None and april["low"] is None
     report = http.get(
         "/api/v1/council",
         params={"area": ward1},
@@ -392,3 +449,20 @@ def test_english_pages_read_english(http: TestClient, city: City, engine: Engine
     assert "現状値" not in page and "目標値" not in page and "盛岡市地域づくり" not in page
     council = http.get("/staff/council?lang=en").text
     assert "Council report" in council and "Download the PDF" in council
+
+
+def test_an_officer_picks_only_their_association(
+    http: TestClient, city: City, engine: Engine
+) -> None:
+    """Associations are in the area filter scoped like the pages: officer A sees A, not B."""
+    _store(engine, city)
+    log_in(http, "officer_a")
+    path = "/staff/surveys/indicators/morioka_community_activity"
+    page = http.get(f"{path}?area=association:{city.a}&until=2026-06-30").text
+    options = re.findall(r'<option value="([^"]+)"', page)
+    assert f"association:{city.a}" in options
+    assert f"association:{city.b}" not in options and f"association:{city.c}" not in options
+    rows = _cells(page, "indicator-morioka_community_activity")
+    assert rows[0][2:5] == ["12", pct(8, 12), interval(8, 12)]
+    assert http.get(f"{path}?area=association:{city.b}").status_code == 404
+    assert http.get(f"{path}/series.csv?area=association:{city.c}").status_code == 404

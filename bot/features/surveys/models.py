@@ -97,6 +97,9 @@ class SurveyAnswer(SQLModel, table=True):
     question_id: str = Field(max_length=40)
     option_id: str = Field(max_length=40)
     district_id: int | None = Field(default=None, foreign_key="district.id")
+    # The association the respondent was an approved member of when answering (None for
+    # non-members and unknown paper respondents); its district is then `district_id`.
+    association_id: int | None = Field(default=None, foreign_key="association.id")
     channel: str = Field(default=AnswerChannel.LINE, max_length=8)
     # Only for surveys not marked anonymous; always None for anonymous ones.
     resident_id: int | None = Field(
@@ -109,6 +112,33 @@ class SurveyAnswer(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("resident.id", ondelete="SET NULL"), nullable=True),
     )
     entered_by_staff_id: int | None = None
+
+
+class SurveyTally(SQLModel, table=True):
+    """Answers per (wave, question, option, channel, district, association), kept in step with
+    `survey_answer` by bot/features/surveys/tally.py so result pages never regroup the answers.
+
+    `channel` is the reporting channel (line, hancho, proxy: see results.CHANNELS). A missing
+    district or association is 0 (key columns cannot be NULL), hence no foreign keys on them.
+    """
+
+    __tablename__ = "survey_tally"
+
+    wave_id: int = Field(
+        sa_column=Column(
+            ForeignKey("survey_wave.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    question_id: str = Field(primary_key=True, max_length=40)
+    option_id: str = Field(primary_key=True, max_length=40)
+    channel: str = Field(primary_key=True, max_length=8)
+    district_id: int = Field(
+        sa_column=Column(Integer, primary_key=True, nullable=False, autoincrement=False)
+    )
+    association_id: int = Field(
+        sa_column=Column(Integer, primary_key=True, nullable=False, autoincrement=False)
+    )
+    answers: int = 0
 
 
 class SurveyAnswerToken(SQLModel, table=True):

@@ -13,7 +13,8 @@ the districts shown (answers with no known district fall in it too), figures any
 already subtract from the page, so the estimate reveals no suppressed cell. When the area's
 own row is suppressed nothing is shown. Districts without answers are outside the
 estimate; `coverage` says what share of the population it stands for. No wave asks age or
-household type yet, so age bands are not used as strata.
+household type yet, so age bands are not used as strata. The population is by district, so
+an association's page shows its channels and raw share but no strata and no estimate.
 """
 
 from __future__ import annotations
@@ -89,11 +90,16 @@ def representativeness(
     population: Population | None,
     min_cell: int,
 ) -> Representativeness:
-    """Channels and districts of the answerers in `area` (city, ward:<id> or district:<id>)."""
+    """Channels and districts of the answerers in `area` (city, ward:<id>, district:<id> or
+    association:<id>)."""
     row = result.row(area)
     channels = _channels(row, min_cell)
-    districts = _districts_in(result, area)
-    strata, adjusted = _strata(result, row, districts, geo, population)
+    if area.startswith("association:"):
+        # Population figures are by district: an association has no strata to weight by.
+        strata: list[Stratum] = []
+        adjusted = None
+    else:
+        strata, adjusted = _strata(result, row, _districts_in(result, area), geo, population)
     return Representativeness(
         channels,
         strata,

@@ -1,12 +1,15 @@
 """Survey results per wave: counts, shares, 95% Wilson intervals and response rates for the
-whole city, each ward and each district, with small cells suppressed.
+whole city, each ward, each district and each association, with small cells suppressed.
 
 Small cells are suppressed and reported as suppressed (never dropped, never shown as 0): an
 area with fewer answers than the threshold shows no figures. So that a total minus the areas
 shown cannot reveal a suppressed one, the hidden areas of a group (the districts of a ward,
 the wards of the city) must together hold no answers or at least the threshold; until they
 do, the smallest area still shown is suppressed too. A ward hidden that way hides its
-districts as well (they would add up to it).
+districts as well (they would add up to it). An association's answers are those of its
+approved members, so a district's non-members form a cell never shown: the district minus the
+associations shown must hold 0 or at least the threshold (`_associations`).
+Counts come from the tally `survey_tally`, not from the answers (bot/features/surveys/tally.py).
 Every rate comes from residents who answered on LINE (plus paper forms typed in), not from a
 random sample of the city; `caveat_key` names the sentence staff screens must show with it.
 """
@@ -19,12 +22,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
-from bot.core.models.areas import District, Ward
+from bot.core.models.areas import Association, District, Ward
 from bot.features.surveys.catalog import Indicator, Question, Survey
-from bot.features.surveys.models import AnswerChannel, SurveyAnswer, SurveyWave
+from bot.features.surveys.models import SurveyTally, SurveyWave
+from bot.features.surveys.tally import NONE
 from bot.features.surveys.waves import invite_tally
 
 CAVEAT_KEY = "survey.caveat_line_respondents"
@@ -76,9 +80,10 @@ def estimate(count: int, n: int) -> Estimate:
 
 @dataclass(frozen=True)
 class Row:
-    """One line of a results table: the whole wave, a ward, a district, or no known district."""
+    """One line of a results table: the whole wave, a ward, a district, an association, or no
+    known district."""
 
-    scope: str  # "all", "ward", "district" or "unknown"
+    scope: str  # "all", "ward", "district", "association" or "unknown"
     area_id: int | None
     name: str
     suppressed: bool
@@ -104,7 +109,8 @@ class Row:
 
     @property
     def key(self) -> str:
-        """The area key filters use: city, ward:<id>, district:<id> or unknown."""
+        """The area key filters use: city, ward:<id>, district:<id>, association:<id> or
+        unknown."""
         if self.scope == "all":
             return CITY
         if self.scope == "unknown":
@@ -151,12 +157,14 @@ class WaveResults:
 
 @dataclass(frozen=True)
 class Geography:
-    """Wards and districts by id: names and which ward each district lies in."""
+    """Wards, districts and associations by id: names and where each lies."""
 
     ward_names: dict[int, str]
     district_names: dict[int, str]
     district_ward: dict[int, int]
     district_codes: dict[int, str]
+    association_names: dict[int, str] = field(default_factory=dict)
+    association_district: dict[int, int] = field(default_factory=dict)
 
     def districts_of(self, ward_id: int) -> list[int]:
         """The ward's districts, in id order."""
@@ -164,7 +172,7 @@ class Geography:
 
 
 def geography(session: Session) -> Geography:
-    """Every ward and district (a few hundred rows at most)."""
+    """Every ward, district and association (a few hundred rows at most)."""
     wards = {int(i): str(n) for i, n in session.execute(select(col(Ward.id), col(Ward.name)))}
     names: dict[int, str] = {}
     wards_of: dict[int, int] = {}
@@ -173,54 +181,47 @@ def geography(session: Session) -> Geography:
         select(col(District.id), col(District.ward_id), col(District.name), col(District.code))
     ):
         names[int(did)], wards_of[int(did)], codes[int(did)] = str(name), int(ward_id), str(code)
-    return Geography(wards, names, wards_of, codes)
+    association_names: dict[int, str] = {}
+    association_district: dict[int, int] = {}
+    for aid, district_id, name in session.execute(
+        select(col(Association.id), col(Association.district_id), col(Association.name))
+    ):
+        association_names[int(aid)], association_district[int(aid)] = str(name), int(district_id)
+    return Geography(wards, names, wards_of, codes, association_names, association_district)
 
 
 # (option id, channel) → answers
 Cell = dict[tuple[str, str], int]
-# wave id → question id → district key ("<id>" or "-") → cell
-Counts = dict[int, dict[str, dict[str, Cell]]]
+# wave id → question id → district key ("<id>" or "-") → association id (0: none) → cell
+Counts = dict[int, dict[str, dict[str, dict[int, Cell]]]]
 
 
 def answer_counts(session: Session, wave_ids: Iterable[int]) -> Counts:
-    """Answers grouped by wave, question, district, option and channel, in one query."""
+    """Answers by wave, question, district, association, option and channel, read from the
+    tally `survey_tally` (kept in step with the answers by bot/features/surveys/tally.py)."""
     ids = sorted(set(wave_ids))
-    counts: Counts = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
+    counts: Counts = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
+    )
     if not ids:
         return counts
-    by_hancho = case((col(SurveyAnswer.entered_by_resident_id).is_not(None), 1), else_=0)
     rows = session.execute(
         select(
-            col(SurveyAnswer.wave_id),
-            col(SurveyAnswer.question_id),
-            col(SurveyAnswer.district_id),
-            col(SurveyAnswer.option_id),
-            col(SurveyAnswer.channel),
-            by_hancho,
-            func.count(),
-        )
-        .where(col(SurveyAnswer.wave_id).in_(ids))
-        .group_by(
-            col(SurveyAnswer.wave_id),
-            col(SurveyAnswer.question_id),
-            col(SurveyAnswer.district_id),
-            col(SurveyAnswer.option_id),
-            col(SurveyAnswer.channel),
-            by_hancho,
-        )
+            col(SurveyTally.wave_id),
+            col(SurveyTally.question_id),
+            col(SurveyTally.district_id),
+            col(SurveyTally.association_id),
+            col(SurveyTally.option_id),
+            col(SurveyTally.channel),
+            col(SurveyTally.answers),
+        ).where(col(SurveyTally.wave_id).in_(ids), col(SurveyTally.answers) != 0)
     ).all()
-    for wave_id, question_id, district_id, option_id, channel, hancho, number in rows:
-        key = "-" if district_id is None else str(district_id)
-        kind = _channel(str(channel), bool(hancho))
-        cell = counts[int(wave_id)][str(question_id)][key]
-        cell[(str(option_id), kind)] = cell.get((str(option_id), kind), 0) + int(number)
+    for wave_id, question_id, district_id, association_id, option_id, channel, number in rows:
+        key = "-" if district_id == NONE else str(district_id)
+        cell = counts[int(wave_id)][str(question_id)][key][int(association_id)]
+        kind = (str(option_id), str(channel))
+        cell[kind] = cell.get(kind, 0) + int(number)
     return counts
-
-
-def _channel(channel: str, by_hancho: bool) -> str:
-    if channel != AnswerChannel.PAPER:
-        return "line"
-    return "hancho" if by_hancho else "proxy"
 
 
 def wave_results(
@@ -242,8 +243,8 @@ def wave_results(
     questions = []
     for question in survey.questions:
         indicator = next((i for i in survey.indicators if i.question == question.id), None)
-        by_district = per_question.get(question.id, {})
-        questions.append(_question(geo, question, indicator, by_district, tally, min_cell))
+        by_place = per_question.get(question.id, {})
+        questions.append(_question(geo, question, indicator, by_place, tally, min_cell))
     return WaveResults(survey.id, wave_id, wave.wave_key, survey.anonymous, min_cell, questions)
 
 
@@ -251,10 +252,11 @@ def _question(
     geo: Geography,
     question: Question,
     indicator: Indicator | None,
-    by_district: Mapping[str, Cell],
+    by_place: Mapping[str, Mapping[int, Cell]],
     tally: Mapping[str, Mapping[str, int]],
     min_cell: int,
 ) -> QuestionResult:
+    by_district = {k: _merge(cells.values()) for k, cells in by_place.items()}
     keys = set(by_district) | set(tally)
     answers = {k: sum(by_district.get(k, {}).values()) for k in keys}
     hidden = {k for k in keys if answers[k] < min_cell}
@@ -275,6 +277,8 @@ def _question(
     for ward_key in top_hidden - before:  # hidden to protect another: its districts add up
         hidden.update(wards.get(int(ward_key[1:]), []))
 
+    associations = _associations(by_place, hidden, min_cell)
+
     def row(
         scope: str,
         area_id: int | None,
@@ -282,8 +286,9 @@ def _question(
         cells: list[str],
         ward_id: int | None,
         suppressed: bool,
+        cell: Cell | None = None,
     ) -> Row:
-        merged = _merge(by_district.get(k, {}) for k in cells)
+        merged = cell if cell is not None else _merge(by_district.get(k, {}) for k in cells)
         return _row(
             scope,
             area_id,
@@ -322,10 +327,42 @@ def _question(
                     key in hidden,
                 )
             )
+            for association_id, (cell, suppressed) in associations.get(key, {}).items():
+                name = geo.association_names.get(association_id, "")
+                rows.append(row("association", association_id, name, [], ward_id, suppressed, cell))
     if "-" in keys:
         rows.append(row("unknown", None, "", ["-"], None, "-" in hidden))
     raw = {k: (answers[k], _positive(by_district.get(k, {}), indicator)) for k in keys}
     return QuestionResult(question.id, indicator, rows, raw)
+
+
+def _associations(
+    by_place: Mapping[str, Mapping[int, Cell]], hidden_districts: set[str], min_cell: int
+) -> dict[str, dict[int, tuple[Cell, bool]]]:
+    """Each district's associations: (cell, suppressed), suppressed like districts in a ward.
+
+    A district's answers from non-members (no association) are never shown on their own, so
+    they count as a hidden member of the district's group: the district's row minus the
+    associations shown must hold 0 or at least `min_cell` answers. A hidden district hides
+    its associations (they would add up to it).
+    """
+    found: dict[str, dict[int, tuple[Cell, bool]]] = {}
+    for key, cells in by_place.items():
+        if key == "-":
+            continue
+        members = {f"a{a}": sum(c.values()) for a, c in cells.items() if a != NONE}
+        if not members:
+            continue
+        group = sorted(members) + ["rest"]
+        answers = {**members, "rest": sum(cells.get(NONE, {}).values())}
+        hidden = {"rest"} | {k for k, n in members.items() if n < min_cell}
+        if key in hidden_districts:
+            hidden |= set(members)
+        _protect(group, answers, hidden, min_cell)
+        found[key] = {
+            a: (dict(c), f"a{a}" in hidden) for a, c in sorted(cells.items()) if a != NONE
+        }
+    return found
 
 
 def _protect(group: list[str], answers: Mapping[str, int], hidden: set[str], min_cell: int) -> None:

@@ -24,6 +24,7 @@ from bot.core import hooks
 from bot.core.models.areas import Association
 from bot.core.models.membership import Membership, MembershipStatus
 from bot.core.models.residents import Resident, ResidentStatus
+from bot.features.surveys import tally as _tally  # noqa: F401 - keeps survey_tally in step
 from bot.features.surveys import waves as survey_waves
 from bot.features.surveys.catalog import Question, Survey, SurveyCatalog
 from bot.features.surveys.models import (
@@ -87,6 +88,28 @@ def _member_districts(session: Session, resident_ids: list[int]) -> dict[int, in
             )
         ).all()
         found.update({int(rid): int(district) for rid, district in rows})
+    return found
+
+
+def member_associations(session: Session, resident_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Resident → (association, its district) of their approved membership now; residents
+    without one are left out (their answers record no association)."""
+    found: dict[int, tuple[int, int]] = {}
+    for start in range(0, len(resident_ids), 1000):
+        rows = session.execute(
+            select(
+                col(Membership.resident_id),
+                col(Membership.association_id),
+                col(Association.district_id),
+            )
+            .join(Association, col(Association.id) == col(Membership.association_id))
+            .where(
+                col(Membership.status) == MembershipStatus.APPROVED,
+                col(Membership.resident_id).in_(resident_ids[start : start + 1000]),
+            )
+            .order_by(col(Membership.id))
+        ).all()
+        found.update({int(rid): (int(a), int(d)) for rid, a, d in rows})
     return found
 
 
@@ -300,6 +323,22 @@ class AnswerInput:
     resident_id: int | None = None  # kept only when the survey is not anonymous
     entered_by_resident_id: int | None = None
     entered_by_staff_id: int | None = None
+    # The respondent's association (approved membership at answer time); see `placed`.
+    association_id: int | None = None
+
+
+def placed(
+    session: Session, resident_id: int | None, district_id: int | None
+) -> tuple[int | None, int | None]:
+    """(district, association) an answer of `resident_id` is counted in: a member's
+    association and its district, so association rows nest in their district's; otherwise
+    the given district (the invitation's) and no association."""
+    if resident_id is not None:
+        membership = member_associations(session, [resident_id]).get(resident_id)
+        if membership is not None:
+            association_id, association_district = membership
+            return association_district, association_id
+    return district_id, None
 
 
 def record_answer(
@@ -324,6 +363,7 @@ def record_answer(
             question_id=question.id,
             option_id=answer.option_id,
             district_id=answer.district_id,
+            association_id=answer.association_id,
             channel=answer.channel,
             resident_id=None if survey.anonymous else answer.resident_id,
             entered_by_resident_id=answer.entered_by_resident_id,
@@ -346,6 +386,7 @@ def answer_on_line(
     invite = invite_of(session, wave.id or 0, resident_id)
     if invite is None:
         return "not_invited"
+    district_id, association_id = placed(session, resident_id, invite.district_id)
     stored = record_answer(
         session,
         survey,
@@ -354,8 +395,9 @@ def answer_on_line(
             question.id,
             option_id,
             respondent_of_resident(resident_id),
-            invite.district_id,
+            district_id,
             resident_id=resident_id,
+            association_id=association_id,
         ),
         secret,
     )
@@ -401,6 +443,7 @@ def enter_paper_answers(
         if respondent_resident_id is not None
         else f"paper:{respondent_ref}"
     )
+    district_id, association_id = placed(session, respondent_resident_id, district_id)
     stored = 0
     for question_id, option_id in answers.items():
         stored += record_answer(
@@ -416,6 +459,7 @@ def enter_paper_answers(
                 resident_id=respondent_resident_id,
                 entered_by_resident_id=entered_by_resident_id,
                 entered_by_staff_id=entered_by_staff_id,
+                association_id=association_id,
             ),
             secret,
         )

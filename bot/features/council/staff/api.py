@@ -16,6 +16,7 @@ from bot.core.scope import Permission
 from bot.features.council import report as council_report
 from bot.staff.api import ERRORS
 from bot.staff.deps import ApiAccess, SessionDep, SettingsDep, StaffUser, words_for
+from bot.staff.filters import AREA
 
 router = APIRouter(prefix="/api/v1", tags=["staff API"], responses=ERRORS)
 
@@ -65,7 +66,7 @@ def council(
         str,
         Query(
             max_length=40,
-            pattern=r"^(city|ward:\d{1,9}|district:\d{1,9})$",
+            pattern=AREA,
             description="city, ward:<id> or district:<id> (within the token's scope)",
         ),
     ] = CITY,

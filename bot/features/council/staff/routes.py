@@ -38,7 +38,7 @@ TalliesExport = Annotated[
 
 
 def _area(db: Session, user: StaffUser, area: str, words: Translator) -> tuple[Area, list[Area]]:
-    areas = areas_in_scope(db, user.scope, words("surveys.whole_city"))
+    areas = areas_in_scope(db, user.scope, words("surveys.whole_city"), words.locale)
     chosen = next((a for a in areas if a.key == area), None)
     if chosen is None:
         raise HTTPException(status_code=404)

@@ -17,6 +17,7 @@ from bot.features.surveys.staff import views
 from bot.features.surveys.staff.views import AreaNotAllowed, Figures, IndicatorRef, Period
 from bot.staff.api import ERRORS
 from bot.staff.deps import ApiAccess, SessionDep, SettingsDep, StaffUser, words_for
+from bot.staff.filters import AREA
 
 router = APIRouter(prefix="/api/v1", tags=["staff API"], responses=ERRORS)
 
@@ -27,8 +28,8 @@ AreaKey = Annotated[
     str,
     Query(
         max_length=40,
-        pattern=r"^(city|ward:\d{1,9}|district:\d{1,9})$",
-        description="city, ward:<id> or district:<id> (within the token's scope)",
+        pattern=AREA,
+        description="city, ward:<id>, district:<id> or association:<id> (within the token's scope)",
     ),
 ]
 NOT_FOUND: dict[int | str, dict[str, str]] = {404: {"description": "No such indicator"}}

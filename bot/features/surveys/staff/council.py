@@ -66,6 +66,8 @@ def council_sections(session: Session, query: CouncilQuery) -> list[CouncilTable
             (views.channel_table(rep, words, base), "council.sheet.channels"),
             (views.strata_table(rep, words, base), "council.sheet.districts"),
         ):
+            if sheet == "council.sheet.districts" and not table.rows:
+                continue  # an association: the population is by district, nothing to compare
             sections.append(
                 council_table(
                     query.words,

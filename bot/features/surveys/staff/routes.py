@@ -195,6 +195,7 @@ def indicator_page(
             "estimates": views.estimate_table(rep, t, base),
             "population_loaded": rep.population_loaded,
             "population_sample": rep.population_sample,
+            "association": chosen.level == "association",
         }
     caveat = content.text("survey.caveat_line_respondents", "en" if user.locale == "en" else "ja")
     query = _query(day_from, day_to, area)

@@ -205,7 +205,7 @@ def find_indicator(session: Session, content_dir: Path, indicator_id: str) -> In
 
 def areas_in_scope(session: Session, scope: Scope, words: Translator) -> list[Area]:
     """The city, then each ward in scope followed by its districts in scope."""
-    return report_areas.areas_in_scope(session, scope, words("surveys.whole_city"))
+    return report_areas.areas_in_scope(session, scope, words("surveys.whole_city"), words.locale)
 
 
 def check_area(session: Session, scope: Scope, area: str, words: Translator) -> Area:
