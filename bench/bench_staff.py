@@ -15,8 +15,8 @@ accounts, then filled in bulk by INSERT ... SELECT generate_series (no ORM rows)
                household; association sizes skewed (some 町内会 are much larger)
   events       spread over the associations (skewed too) and over 24 months; published,
                a few cancelled or drafts; the host association's members answer most
-  tally        membership_tally counted once from the loaded rows (they bypassed the ORM
-               hook that keeps it in step on every write)
+  tally        membership_tally and attendance_tally counted once from the loaded rows
+               (they bypassed the ORM hooks that keep them in step on every write)
   RSVPs        RSVPs / events per event: going (1-3 adults, children), maybe, not,
                waitlisted, a few with needs; check-ins for 70 % of going answers of past
                events; walk-ins at the door
@@ -71,6 +71,7 @@ from bot.core.scope import Scope, scope_for
 from bot.db import make_engine, session_scope
 from bot.demo.seed import load_sample_city
 from bot.demo.staff import seed_staff_accounts
+from bot.features.events import attendance_tally
 from bot.features.events import tallies as tallies_events
 from bot.features.events.staff.views import tally_table
 from bot.features.membership import tally as membership_tally
@@ -93,8 +94,8 @@ def _sizes(scale: float) -> dict[str, int]:
     return {k: max(1, round(v * scale)) for k, v in FULL.items()}
 
 
-def _name(scale: float) -> str:
-    return "tsunagari_bench_" + (
+def _name(scale: float, prefix: str = "tsunagari_bench_") -> str:
+    return prefix + (
         "full" if scale == 1 else "small" if scale == 0.01 else f"s{str(scale).replace('.', '_')}"
     )
 
@@ -142,7 +143,8 @@ LOAD_SQL = [
     """
     INSERT INTO event (association_id, title, category, description, place, starts_at, ends_at,
                        capacity, headcount_allowed, max_party, audience, status, checkin_code,
-                       revision, created_at, updated_at, published_at, cancelled_at)
+                       revision, created_at, updated_at, published_at, cancelled_at,
+                       calendar_token, translations)
     SELECT ({ids})[1 + LEAST({a} - 1, floor({a} * power(((i * 7919) % {e})::float8 / {e},
                                                        {skew})))::int],
            (ARRAY['夏祭り', '防災訓練', '清掃活動', 'ふれあいサロン', '資源回収',
@@ -153,7 +155,8 @@ LOAD_SQL = [
            CASE WHEN i % 20 = 3 THEN 'cancelled' WHEN i % 20 = 11 AND t > '{now}' THEN 'draft'
                 ELSE 'published' END,
            md5('bench-event-' || i), 0, t - interval '30 days', t - interval '30 days',
-           t - interval '29 days', CASE WHEN i % 20 = 3 THEN t - interval '3 days' END
+           t - interval '29 days', CASE WHEN i % 20 = 3 THEN t - interval '3 days' END,
+           left(md5('bench-calendar-' || i), 22), '{{}}'::json
     FROM (SELECT i, timestamptz '2025-01-04 01:00+00' + ((i * 104729) % 720) * interval '1 day'
                  AS t FROM generate_series(1, {e}) AS i) AS g
     """,
@@ -323,6 +326,14 @@ def load(url: str, sizes: dict[str, int], content_dir: Path) -> dict[str, float]
         finally:
             engine.dispose()
         steps["membership_tally"] = time.perf_counter() - start
+        start = time.perf_counter()
+        engine = make_engine(url)
+        try:
+            with engine.begin() as sa_conn:
+                attendance_tally.rebuild(sa_conn)
+        finally:
+            engine.dispose()
+        steps["attendance_tally"] = time.perf_counter() - start
         start = time.perf_counter()
         conn.execute("VACUUM ANALYZE")  # statistics and the visibility map, as autovacuum would
         steps["vacuum analyze"] = time.perf_counter() - start
@@ -569,7 +580,7 @@ def report(cities: list[City], rounds: int, per_round: int, loads: float | None)
             f"{n['rsvp']:,} | {n['check_in']:,} | {n['survey_answer']:,} | {c.event_rsvps:,} |"
         )
     out.append("")
-    samples = len(small.times["overview page"])
+    samples = len(next(iter(small.times.values())))
     out.append(
         f"Median ms ({rounds} alternating rounds × {per_round} calls = {samples} per cell; "
         "p90 in brackets):"
@@ -608,13 +619,28 @@ def main() -> None:
         help="keep the databases, and reuse them when their row counts match",
     )
     parser.add_argument("--explain", action="store_true", help="print the queries' plans")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="WORD",
+        help="time only the measures whose name contains one of these words (e.g. council)",
+    )
+    parser.add_argument(
+        "--db-prefix",
+        default="tsunagari_bench_",
+        help="name prefix of the databases (a helper's own, so runs don't share a database)",
+    )
     args = parser.parse_args()
+    if args.only:
+        for name in list(MEASURES):
+            if not any(word in name for word in args.only):
+                del MEASURES[name]
     server = os.environ.get("TSUNAGARI_BENCH_POSTGRES_URL", DEFAULT_URL)
     content_dir = DEFAULT_CONTENT_DIR
     cities: list[City] = []
     try:
         for scale in sorted(args.scale):
-            sizes, name = _sizes(scale), _name(scale)
+            sizes, name = _sizes(scale), _name(scale, args.db_prefix)
             url, existed = create_database(server, name, reuse=args.keep)
             load_s: dict[str, float] = {}
             counts = row_counts(url) if existed else {}
@@ -652,7 +678,7 @@ def main() -> None:
             city.close()
         if not args.keep:
             for scale in args.scale:
-                drop_database(server, _name(scale))
+                drop_database(server, _name(scale, args.db_prefix))
 
 
 if __name__ == "__main__":
