@@ -117,7 +117,7 @@ PreviewAnnouncement = Callable[[Session, int, Content], AnnouncementPreview | No
 # something (checked in, said they would come): audiences can reach those who never did.
 Participation = Callable[[Any], ColumnElement[bool]]
 # (session, resident ids) -> when each first arrived through a city counter's join QR.
-CounterArrivals = Callable[[Session, list[int]], dict[int, datetime]]
+CounterArrivals = Callable[[Session, list[int] | None], dict[int, datetime]]
 
 
 @dataclass(frozen=True)
@@ -394,8 +394,9 @@ def participation_conditions(resident_id: Any) -> list[ColumnElement[bool]]:
     return [condition(resident_id) for condition in _installed.participation]
 
 
-def ask_counter_arrivals(session: Session, resident_ids: list[int]) -> dict[int, datetime]:
-    """When each resident first arrived through a city counter's join QR (absent: not so)."""
+def ask_counter_arrivals(session: Session, resident_ids: list[int] | None) -> dict[int, datetime]:
+    """When each resident first arrived through a city counter's join QR (absent: not so);
+    None: every resident who did (far fewer than a city's attendees)."""
     found: dict[int, datetime] = {}
     for answer in _installed.counter_arrivals:
         found.update(answer(session, resident_ids))

@@ -111,11 +111,10 @@ def _newcomers(session: Session, starts: dict[int, datetime]) -> dict[int, int]:
     # Date arithmetic differs between SQLite and PostgreSQL, so the window is applied here.
     if not starts:
         return {}
-    attended = session.exec(
-        select(CheckIn.resident_id).where(col(CheckIn.event_id).in_(list(starts))).distinct()
-    ).all()
-    # How residents arrived is the membership feature's to say (its join QR codes).
-    arrivals = hooks.ask_counter_arrivals(session, [int(r) for r in attended])
+    # How residents arrived is the membership feature's to say (its join QR codes). Every
+    # counter arrival, then the events' check-ins of those residents only: listing the
+    # events' attendees first (tens of thousands at full size) cost more than the answer.
+    arrivals = hooks.ask_counter_arrivals(session, None)
     out: dict[int, int] = {}
     arrived = sorted(arrivals)
     checkins = [
