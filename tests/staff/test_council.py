@@ -228,7 +228,8 @@ def test_every_number_matches_the_hand_count(http: TestClient, city: City, engin
     assert "<svg" in overview.text and "回答数 0" not in overview.text
 
     # The start page: the latest wave's city value as the indicator page's last row shows it,
-    # with its interval, baseline and target, and where it stands (above 45.2, below 56.5).
+    # with its interval, baseline and target, and where it stands: the target 56.5 is inside
+    # the interval, so neither reached nor missed.
     city_page = http.get("/staff/surveys/indicators/morioka_community_activity").text
     last = _cells(city_page, "indicator-morioka_community_activity")[-1]
     assert last[:5] == ["2026-07", "2026-07-10", "15", pct(8, 15), interval(8, 15)]
@@ -243,7 +244,7 @@ def test_every_number_matches_the_hand_count(http: TestClient, city: City, engin
             "回答数": last[2],
             "現状値（%）": "45.2",
             "目標値（%）": "56.5",
-            "status": "現状値より上（目標には未達）",
+            "status": "目標に達したかはまだ言えません（目標が95%信頼区間の中）",
         }
     ]
 
@@ -358,7 +359,7 @@ def test_every_number_matches_the_hand_count(http: TestClient, city: City, engin
     log_in(http, "ward1")
     ward_view = _overview_indicators(http.get("/staff/").text)
     assert [(i["where"], i["割合（%）"], i["status"]) for i in ward_view] == [
-        ("全体・2026-07", pct(8, 15), "現状値より上（目標には未達）"),
+        ("全体・2026-07", pct(8, 15), "目標に達したかはまだ言えません（目標が95%信頼区間の中）"),
         ("北地域・2026-07", HIDDEN, "回答が少ないため判定なし"),
     ]
     assert "回答数" not in ward_view[1] and ward_view[1]["link"].endswith(f"area={ward1}")

@@ -24,7 +24,8 @@ HIDDEN = "hidden"
 def overview_indicators(
     session: Session, scope: Scope, words: Any, locale: str, settings: Any
 ) -> list[OverviewIndicator]:
-    """Each indicator's latest value per area, with its interval, baseline, target and status."""
+    """Each indicator's latest value per area, with its interval, baseline, target and status
+    (the page's own formatting: the same strings its table shows)."""
     refs = views.indicators(session, settings.content_dir)
     if not refs:
         return []
@@ -72,7 +73,7 @@ def overview_indicators(
                     interval=str(cells["interval"]),
                     baseline=_figure(ref, "baseline"),
                     target=_figure(ref, "target"),
-                    status=status(ref, None if cells["suppressed"] else str(cells["share"])),
+                    status=status(ref, None if cells["suppressed"] else str(cells["interval"])),
                     link=f"/staff/surveys/indicators/{ref.indicator.id}?area={area.key}",
                     suppressed=bool(cells["suppressed"]),
                 )
@@ -85,18 +86,19 @@ def _figure(ref: IndicatorRef, which: str) -> str:
     return "" if figure is None else f"{figure.value:.1f}"
 
 
-def status(ref: IndicatorRef, share: str | None) -> str:
-    """Where the shown value (percent, as displayed) stands against the plan: met (at or above
-    the target), progress (above the baseline), behind (at or below the baseline), below
-    (under the target, no baseline), none (no target), hidden (too few answers)."""
-    if share is None or share == "":
+def status(ref: IndicatorRef, shown_interval: str | None) -> str:
+    """Where the indicator stands against the plan's target, judged on its 95% interval as
+    shown ("low–high" percent), not on the point alone: met (the whole interval at or above
+    the target), short (all of it below), unclear (the target inside it), none (the plan sets
+    no target), hidden (too few answers to show)."""
+    if not shown_interval:
         return HIDDEN
-    value = float(share)
-    target, baseline = ref.indicator.target, ref.indicator.baseline
+    target = ref.indicator.target
     if target is None:
         return "none"
-    if value >= target.value:
+    low, _, high = shown_interval.partition("–")
+    if float(low) >= target.value:
         return "met"
-    if baseline is None:
-        return "below"
-    return "progress" if value > baseline.value else "behind"
+    if float(high) < target.value:
+        return "short"
+    return "unclear"
