@@ -191,21 +191,23 @@ def _cells(html: str, table: str) -> list[list[str]]:
 
 
 def _overview_indicators(html: str) -> list[dict[str, str]]:
-    """The overview's indicator blocks: link, name, where, each fact and the status text."""
+    """The overview's indicator blocks: indicator name, link, where, each fact and status."""
     found = re.search(r'data-testid="overview-indicators">(.*?)</section>', html, re.S)
     assert found, "no indicators on the overview"
-    out = []
-    for item in re.findall(r"<li[^>]*>(.*?)</li>", found.group(1), re.S):
+    out, name = [], ""
+    for attrs, item in re.findall(r"<li([^>]*)>(.*?)</li>", found.group(1), re.S):
+        if 'class="indicator-name"' in attrs:
+            name = item.strip()
+            continue
         link = re.search(r'<a href="([^"]+)">(.*?)</a>', item, re.S)
-        where = re.search(r'<span class="muted">(.*?)</span>', item, re.S)
         state = re.search(r'<span class="state[^"]*">(.*?)</span>', item, re.S)
-        assert link and where and state
+        assert link and state
         facts = dict(re.findall(r"<dt>(.*?)</dt><dd[^>]*>(.*?)</dd>", item, re.S))
         out.append(
             {
                 "link": link.group(1).replace("&amp;", "&"),
-                "name": link.group(2).strip(),
-                "where": where.group(1).strip(),
+                "name": name,
+                "where": link.group(2).strip(),
                 **facts,
                 "status": state.group(1).strip(),
             }
