@@ -41,6 +41,7 @@ Timed, alternating the sizes round by round so machine load hits both alike:
                    200 events, so its work grows with that list)
 
 Run:  python bench/bench_staff.py [--scale 0.01 1] [--rounds 15] [--per-round 5] [--keep]
+      [--only council] [--db-prefix NAME_]   (time only some measures; own databases)
 Needs PostgreSQL at TSUNAGARI_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres;
 the databases are created there and dropped afterwards unless --keep; with --keep a later
 run reuses a database whose row counts already match instead of loading it again).
