@@ -15,8 +15,8 @@ accounts, then filled in bulk by INSERT ... SELECT generate_series (no ORM rows)
                household; association sizes skewed (some 町内会 are much larger)
   events       spread over the associations (skewed too) and over 24 months; published,
                a few cancelled or drafts; the host association's members answer most
-  tally        membership_tally and survey_tally counted once from the loaded rows (they
-               bypassed the ORM hooks that keep them in step on every write)
+  tally        membership_tally, survey_tally and attendance_tally counted once from the
+               loaded rows (they bypassed the ORM hooks that keep them in step on every write)
   RSVPs        RSVPs / events per event: going (1-3 adults, children), maybe, not,
                waitlisted, a few with needs; check-ins for 70 % of going answers of past
                events; walk-ins at the door
@@ -76,6 +76,7 @@ from bot.core.scope import Scope, scope_for
 from bot.db import make_engine, session_scope
 from bot.demo.seed import load_sample_city
 from bot.demo.staff import seed_staff_accounts
+from bot.features.events import attendance_tally
 from bot.features.events import tallies as tallies_events
 from bot.features.events.staff.views import tally_table
 from bot.features.membership import tally as membership_tally
@@ -347,6 +348,14 @@ def load(url: str, sizes: dict[str, int], content_dir: Path) -> dict[str, float]
             steps["survey_tally"] = time.perf_counter() - start
         finally:
             engine.dispose()
+        start = time.perf_counter()
+        engine = make_engine(url)
+        try:
+            with engine.begin() as sa_conn:
+                attendance_tally.rebuild(sa_conn)
+        finally:
+            engine.dispose()
+        steps["attendance_tally"] = time.perf_counter() - start
         start = time.perf_counter()
         conn.execute("VACUUM ANALYZE")  # statistics and the visibility map, as autovacuum would
         steps["vacuum analyze"] = time.perf_counter() - start

@@ -117,7 +117,7 @@ PreviewAnnouncement = Callable[[Session, int, Content], AnnouncementPreview | No
 # something (checked in, said they would come): audiences can reach those who never did.
 Participation = Callable[[Any], ColumnElement[bool]]
 # (session, resident ids) -> when each first arrived through a city counter's join QR.
-CounterArrivals = Callable[[Session, list[int]], dict[int, datetime]]
+CounterArrivals = Callable[[Session, list[int] | None], dict[int, datetime]]
 
 
 @dataclass(frozen=True)
@@ -188,6 +188,31 @@ CouncilSections = Callable[[Session, CouncilQuery], list[CouncilTable]]
 
 
 @dataclass(frozen=True)
+class OverviewIndicator:
+    """One indicator's latest value in one area, for the staff overview.
+
+    Values are already formatted as the indicator page shows them ("" when the plan has no
+    baseline or target); `status` is a staff-text key (met, progress, behind or hidden).
+    """
+
+    name: str
+    area_name: str
+    wave: str
+    answers: str
+    share: str
+    interval: str
+    baseline: str
+    target: str
+    status: str
+    link: str
+    suppressed: bool = False
+
+
+# (session, scope, words: staff translator, locale, settings) -> indicators for the overview
+OverviewIndicators = Callable[[Session, Scope, Any, str, Any], list[OverviewIndicator]]
+
+
+@dataclass(frozen=True)
 class Subscriptions:
     """What one feature wants to hear about."""
 
@@ -210,6 +235,8 @@ class Subscriptions:
     resident_commitments: tuple[ResidentCommitments, ...] = ()
     # Tables for the council report (bot/features/council).
     council_sections: tuple[CouncilSections, ...] = ()
+    # Indicators against their targets on the staff overview (membership's start page).
+    overview_indicators: tuple[OverviewIndicators, ...] = ()
 
 
 @dataclass
@@ -229,6 +256,7 @@ class _Installed:
     digest_counts: list[DigestCounts] = field(default_factory=list)
     resident_commitments: list[ResidentCommitments] = field(default_factory=list)
     council_sections: list[CouncilSections] = field(default_factory=list)
+    overview_indicators: list[OverviewIndicators] = field(default_factory=list)
 
 
 _installed = _Installed()
@@ -256,6 +284,7 @@ def install(subscriptions: Iterable[Subscriptions]) -> None:
         _add(_installed.digest_counts, subs.digest_counts)
         _add(_installed.resident_commitments, subs.resident_commitments)
         _add(_installed.council_sections, subs.council_sections)
+        _add(_installed.overview_indicators, subs.overview_indicators)
 
 
 def _add(installed: list[Any], answerers: Iterable[Any]) -> None:
@@ -365,8 +394,9 @@ def participation_conditions(resident_id: Any) -> list[ColumnElement[bool]]:
     return [condition(resident_id) for condition in _installed.participation]
 
 
-def ask_counter_arrivals(session: Session, resident_ids: list[int]) -> dict[int, datetime]:
-    """When each resident first arrived through a city counter's join QR (absent: not so)."""
+def ask_counter_arrivals(session: Session, resident_ids: list[int] | None) -> dict[int, datetime]:
+    """When each resident first arrived through a city counter's join QR (absent: not so);
+    None: every resident who did (far fewer than a city's attendees)."""
     found: dict[int, datetime] = {}
     for answer in _installed.counter_arrivals:
         found.update(answer(session, resident_ids))
@@ -401,3 +431,14 @@ def ask_council_sections(session: Session, query: CouncilQuery) -> list[CouncilT
     """Every feature's tables for the council report of one area and period, in order."""
     found = [table for fn in _installed.council_sections for table in fn(session, query)]
     return sorted(found, key=lambda t: t.order)
+
+
+def ask_overview_indicators(
+    session: Session, scope: Scope, words: Any, locale: str, settings: Any
+) -> list[OverviewIndicator]:
+    """Every indicator's latest value in the areas the caller's pages show (none: no surveys)."""
+    return [
+        one
+        for fn in _installed.overview_indicators
+        for one in fn(session, scope, words, locale, settings)
+    ]

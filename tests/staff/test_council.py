@@ -202,6 +202,31 @@ def _cells(html: str, table: str) -> list[list[str]]:
     ]
 
 
+def _overview_indicators(html: str) -> list[dict[str, str]]:
+    """The overview's indicator blocks: indicator name, link, where, each fact and status."""
+    found = re.search(r'data-testid="overview-indicators">(.*?)</section>', html, re.S)
+    assert found, "no indicators on the overview"
+    out, name = [], ""
+    for attrs, item in re.findall(r"<li([^>]*)>(.*?)</li>", found.group(1), re.S):
+        if 'class="indicator-name"' in attrs:
+            name = item.strip()
+            continue
+        link = re.search(r'<a href="([^"]+)">(.*?)</a>', item, re.S)
+        state = re.search(r'<span class="state[^"]*">(.*?)</span>', item, re.S)
+        assert link and state
+        facts = dict(re.findall(r"<dt>(.*?)</dt><dd[^>]*>(.*?)</dd>", item, re.S))
+        out.append(
+            {
+                "link": link.group(1).replace("&amp;", "&"),
+                "name": name,
+                "where": link.group(2).strip(),
+                **facts,
+                "status": state.group(1).strip(),
+            }
+        )
+    return out
+
+
 def test_every_number_matches_the_hand_count(http: TestClient, city: City, engine: Engine) -> None:
     known = _store(engine, city)
     log_in(http, "admin")
@@ -215,6 +240,27 @@ def test_every_number_matches_the_hand_count(http: TestClient, city: City, engin
     assert _cells(overview.text, "indicators") == expected_trend
     assert _csv(http.get("/staff/export/indicators.csv"))[1:] == expected_trend
     assert "<svg" in overview.text and "回答数 0" not in overview.text
+
+    # The start page: the latest wave's city value as the indicator page's last row shows it,
+    # with its interval, baseline and target, and where it stands: the target 56.5 is inside
+    # the interval, so neither reached nor missed.
+    city_page = http.get("/staff/surveys/indicators/morioka_community_activity").text
+    last = _cells(city_page, "indicator-morioka_community_activity")[-1]
+    assert last[:5] == ["2026-07", "2026-07-10", "15", pct(8, 15), interval(8, 15)]
+    shown = _overview_indicators(http.get("/staff/").text)
+    assert shown == [
+        {
+            "link": "/staff/surveys/indicators/morioka_community_activity?area=city",
+            "name": name,
+            "where": "全体・2026-07",
+            "割合（%）": last[3],
+            "95%信頼区間（%）": last[4],
+            "回答数": last[2],
+            "現状値（%）": "45.2",
+            "目標値（%）": "56.5",
+            "status": "目標に達したかはまだ言えません（目標が95%信頼区間の中）",
+        }
+    ]
 
     # Ward 1: wave 1 shown (46 answers), wave 2 hidden because ward 2 had only 5.
     ward1 = f"ward:{city.ward1}"
@@ -357,6 +403,16 @@ def test_every_number_matches_the_hand_count(http: TestClient, city: City, engin
     assert "北地域" in squashed and "指標の値と目標" in squashed
     assert f"46{pct(26, 46)}{interval(26, 46)}" in squashed
     assert HIDDEN in squashed
+
+    # A ward 1 clerk's start page: the city, and ward 1 whose July wave is hidden.
+    log_in(http, "ward1")
+    ward_view = _overview_indicators(http.get("/staff/").text)
+    assert [(i["where"], i["割合（%）"], i["status"]) for i in ward_view] == [
+        ("全体・2026-07", pct(8, 15), "目標に達したかはまだ言えません（目標が95%信頼区間の中）"),
+        ("北地域・2026-07", HIDDEN, "回答が少ないため判定なし"),
+    ]
+    assert "回答数" not in ward_view[1] and ward_view[1]["link"].endswith(f"area={ward1}")
+    log_in(http, "admin")
 
     # The API: the same figures for the city's dashboards.
     with session_scope(engine) as db:

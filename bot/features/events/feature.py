@@ -8,6 +8,7 @@ from bot.core.hooks import Subscriptions
 from bot.core.scope import Permission
 from bot.feature import Feature
 from bot.features.events import (
+    attendance_tally,  # noqa: F401 - its flush hooks keep attendance_tally in step
     digest,
     erasers,
     events,

@@ -165,3 +165,32 @@ class WalkIn(SQLModel, table=True):
     # The door page's one-time token per button: a double tap counts the people once.
     form_token: str | None = Field(default=None, max_length=48, unique=True, index=True)
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AttendanceTally(SQLModel, table=True):
+    """Per resident and host association: events attended and the earliest one's start.
+
+    The 参加の広がり page and the council report read these rows instead of every check-in
+    of the city (busiest 10 %'s share; "first time anywhere" is the resident's earliest
+    `first_starts_at` over their rows). Kept in step with `check_in` and `event.starts_at` by
+    bot/features/events/attendance_tally.py in the same transaction; status-blind, like the
+    figures it serves. `association_key` is the event's association id, 0 for none.
+    """
+
+    __tablename__ = "attendance_tally"
+
+    resident_id: int = Field(foreign_key="resident.id", primary_key=True)
+    association_key: int = Field(primary_key=True, index=True)
+    attended: int = 0  # check-ins at this association's events
+    first_starts_at: datetime = Field(sa_type=UTCDateTime)  # earliest such event's start
+
+
+class EventAttendance(SQLModel, table=True):
+    """Per event: residents checked in, and of them first-timers (no check-in at any event
+    that started earlier), kept in step with `attendance_tally` by the same module."""
+
+    __tablename__ = "event_attendance"
+
+    event_id: int = Field(foreign_key="event.id", primary_key=True)
+    checked_in: int = 0
+    first_timers: int = 0

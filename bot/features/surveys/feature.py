@@ -6,7 +6,7 @@ from bot.content import Content, ContentError
 from bot.core.hooks import Subscriptions
 from bot.core.scope import Permission
 from bot.feature import Feature
-from bot.features.surveys import jobs, survey_flow, surveys
+from bot.features.surveys import for_overview, jobs, survey_flow, surveys
 from bot.features.surveys.catalog import load_catalog
 from bot.features.surveys.staff import api as staff_api
 from bot.features.surveys.staff import council as staff_council
@@ -38,5 +38,8 @@ FEATURE = Feature(
     staff_routers=(staff_routes.router,),
     api_routers=(staff_api.router,),
     catalogs=(check_audiences,),
-    subscriptions=Subscriptions(council_sections=(staff_council.council_sections,)),
+    subscriptions=Subscriptions(
+        council_sections=(staff_council.council_sections,),
+        overview_indicators=(for_overview.overview_indicators,),
+    ),
 )

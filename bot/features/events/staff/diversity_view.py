@@ -7,19 +7,23 @@ two years before the event (the counter scan stands in for the moving-in date).
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
 
-from sqlalchemy import case, exists
 from sqlalchemy import select as core_select
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from bot.clock import as_utc
 from bot.core import hooks
 from bot.core.scope import Scope
-from bot.features.events.models import CheckIn, Event, EventStatus, WalkIn
+from bot.features.events import attendance_tally
+from bot.features.events.models import (
+    AttendanceTally,
+    CheckIn,
+    Event,
+    EventAttendance,
+    EventStatus,
+    WalkIn,
+)
 from bot.staff.tables import Column, Table
 
 NEWCOMER_WINDOW = timedelta(days=730)
@@ -36,39 +40,26 @@ DIVERSITY_COLUMNS = [
 ]
 
 
-def _first_time_count() -> Any:
-    earlier_checkin, earlier_event = aliased(CheckIn), aliased(Event)
-    earlier = exists().where(
-        col(earlier_checkin.resident_id) == col(CheckIn.resident_id),
-        col(earlier_checkin.event_id) == col(earlier_event.id),
-        col(earlier_event.starts_at) < col(Event.starts_at),
-    )
-    return func.sum(case((~earlier, 1), else_=0))
-
-
 def diversity_table(session: Session, scope: Scope, tz: tzinfo) -> Table:
     """Per published event in scope: checked in, of them first-timers and newcomers."""
-    # The latest events with check-ins first, then first-timers for their check-ins only:
-    # counting them for every check-in of the city before the limit took seconds at scale.
-    latest = (
-        core_select(col(Event.id))
+    # Check-ins and first-timers per event are kept counted (bot/features/events/
+    # attendance_tally.py): reading every check-in's history here took seconds at scale.
+    events = session.execute(
+        core_select(
+            col(Event.id),
+            col(Event.starts_at),
+            col(Event.title),
+            col(EventAttendance.checked_in),
+            col(EventAttendance.first_timers),
+        )
+        .join(EventAttendance, col(EventAttendance.event_id) == col(Event.id))
         .where(
             col(Event.status) == EventStatus.PUBLISHED,
             scope.association_filter(Event.association_id),
-            exists().where(col(CheckIn.event_id) == col(Event.id)),
+            col(EventAttendance.checked_in) > 0,
         )
         .order_by(col(Event.starts_at).desc())
         .limit(LIST_LIMIT)
-        .scalar_subquery()
-    )
-    events = session.execute(
-        core_select(
-            col(Event.id), col(Event.starts_at), col(Event.title), func.count(), _first_time_count()
-        )
-        .join(CheckIn, col(CheckIn.event_id) == col(Event.id))
-        .where(col(Event.id).in_(latest))
-        .group_by(col(Event.id), col(Event.starts_at), col(Event.title))
-        .order_by(col(Event.starts_at).desc())
     ).all()
     newcomers = _newcomers(session, {int(e[0]): e[1] for e in events})
     walk_ins = _walk_ins(session, scope)
@@ -120,20 +111,25 @@ def _newcomers(session: Session, starts: dict[int, datetime]) -> dict[int, int]:
     # Date arithmetic differs between SQLite and PostgreSQL, so the window is applied here.
     if not starts:
         return {}
-    attended = session.exec(
-        select(CheckIn.resident_id).where(col(CheckIn.event_id).in_(list(starts))).distinct()
-    ).all()
-    # How residents arrived is the membership feature's to say (its join QR codes).
-    arrivals = hooks.ask_counter_arrivals(session, [int(r) for r in attended])
+    # How residents arrived is the membership feature's to say (its join QR codes). Every
+    # counter arrival, then the events' check-ins of those residents only: listing the
+    # events' attendees first (tens of thousands at full size) cost more than the answer.
+    arrivals = hooks.ask_counter_arrivals(session, None)
     out: dict[int, int] = {}
-    checkins = session.exec(
-        select(CheckIn.event_id, CheckIn.resident_id).where(
-            col(CheckIn.event_id).in_(list(starts)), col(CheckIn.resident_id).in_(list(arrivals))
-        )
-    ).all()
+    arrived = sorted(arrivals)
+    checkins = [
+        row
+        for start in range(0, len(arrived), 1000)
+        for row in session.exec(
+            select(CheckIn.event_id, CheckIn.resident_id).where(
+                col(CheckIn.event_id).in_(list(starts)),
+                col(CheckIn.resident_id).in_(arrived[start : start + 1000]),
+            )
+        ).all()
+    ]
     for event_id, resident_id in checkins:
-        arrived, start = as_utc(arrivals[resident_id]), as_utc(starts[int(event_id)])
-        if start - NEWCOMER_WINDOW < arrived <= start:
+        came, start = as_utc(arrivals[resident_id]), as_utc(starts[int(event_id)])
+        if start - NEWCOMER_WINDOW < came <= start:
             out[int(event_id)] = out.get(int(event_id), 0) + 1
     return out
 
@@ -141,18 +137,9 @@ def _newcomers(session: Session, starts: dict[int, datetime]) -> dict[int, int]:
 def busiest_share(session: Session, scope: Scope) -> tuple[float | None, int, int]:
     """Share of all check-ins in scope made by the busiest 10% of participants.
 
-    Returns (share or None when nobody attended, participants, attendances).
+    Returns (share or None when nobody attended, participants, attendances). Read from the
+    per-resident tally (bot/features/events/attendance_tally.py), not from every check-in.
     """
-    per_resident = session.exec(
-        select(func.count())
-        .select_from(CheckIn)
-        .join(Event, col(Event.id) == col(CheckIn.event_id))
-        .where(scope.association_filter(Event.association_id))
-        .group_by(col(CheckIn.resident_id))
-    ).all()
-    counts = sorted((int(n) for n in per_resident), reverse=True)
-    total = sum(counts)
-    if not total:
-        return None, 0, 0
-    top = max(1, math.ceil(len(counts) * BUSIEST_SHARE))
-    return sum(counts[:top]) / total, len(counts), total
+    return attendance_tally.busiest_share(
+        session, scope.association_filter(AttendanceTally.association_key), BUSIEST_SHARE
+    )

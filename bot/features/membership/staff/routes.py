@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from bot.conversation.notifier import Notifier
-from bot.core import audit
+from bot.core import audit, hooks
 from bot.core.han import HanchoError
 from bot.core.scope import Permission, visible_associations
 from bot.features.membership.memberships import Decision, association_of
@@ -69,10 +69,14 @@ TalliesExport = Annotated[
 
 
 @router.get("/", response_class=HTMLResponse)
-def overview(request: Request, user: Tallies, db: SessionDep) -> HTMLResponse:
-    """Associations in scope with members and pending applications, and members per ward."""
+def overview(
+    request: Request, user: Tallies, db: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    """Associations in scope with members and pending applications, members per ward, and
+    the city's indicators against their targets (the surveys feature's, through a hook)."""
     table = overview_table(db, user.scope)
     t = words_for(request, user.locale)
+    indicators = hooks.ask_overview_indicators(db, user.scope, t, user.locale, settings)
     per_ward: dict[str, int] = {}
     for row in table.rows:
         per_ward[row["ward"]] = per_ward.get(row["ward"], 0) + row["members"]
@@ -91,6 +95,7 @@ def overview(request: Request, user: Tallies, db: SessionDep) -> HTMLResponse:
         table=table,
         chart=chart,
         cards=cards,
+        indicators=indicators,
         export_url="/staff/export/overview.csv",
     )
 
