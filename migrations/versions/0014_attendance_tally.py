@@ -7,7 +7,7 @@ first-timers; bench/bench_staff.py, issue 18). This table holds the per-resident
 kept in step by bot/features/events/attendance_tally.py, and is filled here from what exists.
 
 Revision ID: 0014_attendance_tally
-Revises: 0012_safety
+Revises: 0013_survey_tally
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from alembic import op
 import bot.columns
 
 revision: str = "0014_attendance_tally"
-down_revision: str | None = "0012_safety"
+down_revision: str | None = "0013_survey_tally"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
