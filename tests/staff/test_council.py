@@ -503,6 +503,9 @@ def test_english_pages_read_english(http: TestClient, city: City, engine: Engine
     assert "Hidden: too few answers" in page and HIDDEN not in page
     assert "Baseline (2019)" in page and "Target (2024)" in page
     assert "現状値" not in page and "目標値" not in page and "盛岡市地域づくり" not in page
+    # A district with no reading is marked as Japanese wherever it is named: filter and tables.
+    assert '<td data-label="District">「北地域地区」</td>' in page
+    assert page.count("北地域地区") == page.count("「北地域地区」")
     council = http.get("/staff/council?lang=en").text
     assert "Council report" in council and "Download the PDF" in council
 

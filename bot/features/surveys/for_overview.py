@@ -49,6 +49,7 @@ def overview_indicators(
         Period(since, None),
         settings.tz,
         surveys,
+        locale=locale,
     )
     areas = [
         a

@@ -25,6 +25,7 @@ from statistics import NormalDist
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from bot.core import place_names
 from bot.core.models.areas import Association, District, Ward
 from bot.features.surveys.catalog import Indicator, Question, Survey
 from bot.features.surveys.models import SurveyTally, SurveyWave
@@ -171,22 +172,25 @@ class Geography:
         return sorted(d for d, w in self.district_ward.items() if w == ward_id)
 
 
-def geography(session: Session) -> Geography:
-    """Every ward, district and association (a few hundred rows at most)."""
-    wards = {int(i): str(n) for i, n in session.execute(select(col(Ward.id), col(Ward.name)))}
+def geography(session: Session, locale: str = "ja") -> Geography:
+    """Every ward, district and association (a few hundred rows at most), named in `locale`
+    (English: the English name, romaji, or the Japanese one in 「」)."""
+    wards = {
+        int(w.id or 0): place_names.ward_name(w, locale) for w in session.scalars(select(Ward))
+    }
     names: dict[int, str] = {}
     wards_of: dict[int, int] = {}
     codes: dict[int, str] = {}
-    for did, ward_id, name, code in session.execute(
-        select(col(District.id), col(District.ward_id), col(District.name), col(District.code))
-    ):
-        names[int(did)], wards_of[int(did)], codes[int(did)] = str(name), int(ward_id), str(code)
+    for district in session.scalars(select(District)):
+        did = int(district.id or 0)
+        names[did] = place_names.district_name(district, locale)
+        wards_of[did], codes[did] = int(district.ward_id), str(district.code)
     association_names: dict[int, str] = {}
     association_district: dict[int, int] = {}
-    for aid, district_id, name in session.execute(
-        select(col(Association.id), col(Association.district_id), col(Association.name))
-    ):
-        association_names[int(aid)], association_district[int(aid)] = str(name), int(district_id)
+    for association in session.scalars(select(Association)):
+        aid = int(association.id or 0)
+        association_names[aid] = place_names.association_name(association, locale)
+        association_district[aid] = int(association.district_id)
     return Geography(wards, names, wards_of, codes, association_names, association_district)
 
 

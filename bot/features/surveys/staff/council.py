@@ -23,6 +23,7 @@ def council_sections(session: Session, query: CouncilQuery) -> list[CouncilTable
         int(settings.survey_min_cell),
         Period(query.since, query.until),
         settings.tz,
+        locale=words.locale,
     )
     caveat = words("surveys.rep.method")
     sections = [

@@ -100,7 +100,12 @@ def surveys_page(
     chosen = _area(db, user, area, t)
     refs = views.indicators(db, settings.content_dir)
     fig = views.figures(
-        db, settings.content_dir, _min_cell(settings), Period(day_from, day_to), settings.tz
+        db,
+        settings.content_dir,
+        _min_cell(settings),
+        Period(day_from, day_to),
+        settings.tz,
+        locale=user.locale,
     )
     table = views.trend_table(fig, refs, area, t, user.locale)
     cards = []
@@ -179,6 +184,7 @@ def indicator_page(
         Period(day_from, day_to),
         settings.tz,
         {ref.survey.id},
+        locale=user.locale,
     )
     name = views.indicator_name(ref, user.locale)
     table = views.series_table(fig, ref, area, t, settings.tz)

@@ -167,14 +167,17 @@ def figures(
     period: Period,
     tz: ZoneInfo,
     survey_ids: set[str] | None = None,
+    *,
+    locale: str = "ja",
 ) -> Figures:
-    """Tally every wave in the period (of `survey_ids`, or of every survey) in one query."""
+    """Tally every wave in the period (of `survey_ids`, or of every survey) in one query;
+    areas named in `locale` (the CSV and API keep the Japanese names)."""
     catalog = load_catalog(content_dir)
     query = select(SurveyWave).order_by(col(SurveyWave.opens_at), col(SurveyWave.id))
     if survey_ids is not None:
         query = query.where(col(SurveyWave.survey_id).in_(sorted(survey_ids)))
     waves = [w for w in session.exec(query).all() if period.holds(w.opens_at, tz)]
-    geo = geography(session)
+    geo = geography(session, locale)
     counts: Counts = answer_counts(session, [w.id or 0 for w in waves])
     found = Figures(geo, min_cell)
     for wave in waves:
@@ -416,7 +419,8 @@ def wave_table(
     survey = load_catalog(content_dir).get(wave.survey_id) if wave else None
     if wave is None or survey is None:
         raise WaveNotFound(wave_id)
-    results = wave_results(session, survey, wave, min_cell=min_cell)
+    geo = geography(session, locale)
+    results = wave_results(session, survey, wave, min_cell=min_cell, geo=geo)
     allowed = {a.key for a in areas_in_scope(session, scope, words)}
     rows = []
     for question_result in results.questions:
