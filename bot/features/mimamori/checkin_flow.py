@@ -42,7 +42,7 @@ class MimamoriAccept(Action, prefix="ma"):
     """The named 見守り person accepts (or declines) the role."""
 
     watch_id: int = wire("w")
-    yes: int = wire("y")
+    yes: int = wire("y", minimum=0)  # 0: declines (a row id would start at 1)
 
 
 @dataclass(frozen=True)
