@@ -17,7 +17,7 @@ from bot.core.models.staff import AuditLog
 from bot.db import session_scope
 from bot.features.safety import jobs
 from bot.features.safety.models import SafetyCheck
-from bot.platform.delivery.models import OutboxMessage
+from bot.platform.delivery.models import OutboxMessage, QuotaSnapshot
 from tests.staff.conftest import START, City, csrf_of, log_in
 
 
@@ -142,3 +142,24 @@ def test_unanswered_go_to_the_ward_after_three_times_the_set_time(
 def _plain(html: str) -> str:
     """The page's words without tags or line breaks."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+
+
+def test_city_admin_sees_the_cost_against_the_quota_before_sending(
+    client: TestClient, city: City, engine: Engine
+) -> None:
+    """A city-wide check: the preview counts every association's members and warns, before
+    anything is sent, when they would take the month past LINE's limit."""
+    with session_scope(engine) as db:
+        db.add(QuotaSnapshot(month="2026-04", limit=200, used=199, taken_at=START))
+    log_in(client, "admin")
+    assert 'value="city:0"' in client.get("/staff/safety").text
+    location = _start(client, "city:0")
+    preview = _plain(client.get(location).text)
+    cost = int(re.search(r'data-testid="cost">(\d+)<', client.get(location).text)[1])  # type: ignore[index]
+    assert cost >= 2  # one approved member in each association of the test city
+    assert f"今月の送信数 199 / 上限 200（送信後 {199 + cost}）" in preview
+    assert "今月の上限を超えます" in preview and "静かな時間" in preview
+    with Session(engine) as db:
+        assert db.exec(select(OutboxMessage)).all() == []  # nothing sent by looking
+        check = db.exec(select(SafetyCheck)).one()
+        assert (check.area_kind, check.area_id, check.sent_at) == ("city", None, None)

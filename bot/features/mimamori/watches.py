@@ -65,12 +65,13 @@ def enrol(
     association_id: int,
     weekday: int,
     minute_of_day: int,
-    watcher_id: int,
+    watcher_id: int | None,
     watcher_kind: str,
     consent_version: str,
     now: datetime,
 ) -> MimamoriWatch:
-    """Opt in (a former watch ends); nothing is sent until the 見守り person accepts."""
+    """Opt in (a former watch ends); nothing is sent until the 見守り person accepts (with
+    no 見守り person yet, an officer names one: `name_watcher`)."""
     if not 0 <= weekday <= 6 or minute_of_day not in TIMES:
         raise WatchError("weekday or time out of range")
     if watcher_id == resident_id:
@@ -193,6 +194,19 @@ def in_associations(
     if watch is None or watch.ended_at is not None or watch.association_id not in association_ids:
         raise WatchError("not a watch of yours")
     return watch
+
+
+def name_watcher(
+    session: Session, watch: MimamoriWatch, *, watcher_id: int, watcher_kind: str
+) -> None:
+    """An officer names the 見守り person of a watch still waiting for one (the 班長
+    declined, or the 班 has none); they accept in LINE before any check-in is sent."""
+    if watch.watcher_accepted_at is not None:
+        raise WatchError("the watch has its 見守り person")
+    if watcher_id == watch.resident_id:
+        raise WatchError("one cannot watch oneself")
+    watch.watcher_id, watch.watcher_kind, watch.watcher_accepted_at = watcher_id, watcher_kind, None
+    session.add(watch)
 
 
 def pause_watch(session: Session, watch: MimamoriWatch, *, days: int, now: datetime) -> None:

@@ -36,7 +36,7 @@ from bot.staff.web import page
 router = APIRouter(prefix="/staff", include_in_schema=False)
 Officer = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_MEMBERS))]
 ERRORS = ("consent", "choice")
-DONE = ("entered", "paused", "resumed", "stopped")
+DONE = ("entered", "named", "paused", "resumed", "stopped")
 
 
 def _associations(db: Session, user: StaffUser) -> list[int]:
@@ -63,6 +63,7 @@ def _rows(db: Session, ids: list[int], now: Any) -> list[dict[str, Any]]:
         out.append(
             {
                 "id": watch.id,
+                "resident_id": watch.resident_id,
                 "who": describe(db, watch),
                 "paper": watch.household_id is not None,
                 "weekday": watch.weekday,
@@ -212,3 +213,37 @@ def mimamori_stop(
     audit.record(db, account_id=user.account.id, action="mimamori_stopped", now=now,
                  target_type="mimamori", target_id=watch_id)  # fmt: skip
     return RedirectResponse("/staff/mimamori?done=stopped", status_code=303)
+
+
+@router.post("/mimamori/{watch_id}/watcher")
+def mimamori_name_watcher(
+    watch_id: DbId,
+    user: Officer,
+    csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
+    notifier: NotifierDep,
+    watcher_membership_id: Annotated[int, Form()],
+    watcher_kind: Annotated[str, Form(max_length=12)],
+) -> Response:
+    """Name the 見守り person of a watch waiting for one (the 班長 declined, or the 班 has
+    none: a 民生委員 or a neighbour); they are asked in LINE and accept there."""
+    watcher = db.get(Membership, watcher_membership_id)
+    try:
+        watch = watches.in_associations(
+            db, watch_id=watch_id, association_ids=_associations(db, user)
+        )
+        if (
+            watcher is None
+            or watcher.association_id != watch.association_id
+            or watcher.status != MembershipStatus.APPROVED
+            or watcher_kind not in list(WatcherKind)
+        ):
+            raise WatchError("not a member of the association")
+        watches.name_watcher(db, watch, watcher_id=watcher.resident_id, watcher_kind=watcher_kind)
+    except WatchError:
+        return RedirectResponse("/staff/mimamori?error=choice", status_code=303)
+    ask_watcher(db, notifier, now, watch)
+    audit.record(db, account_id=user.account.id, action="mimamori_watcher_named", now=now,
+                 target_type="mimamori", target_id=watch_id)  # fmt: skip
+    return RedirectResponse("/staff/mimamori?done=named", status_code=303)
