@@ -105,7 +105,7 @@ def test_unanswered_go_to_the_ward_after_three_times_the_set_time(
     log_in(client, "ward1")
     location = _start(client, f"ward:{city.ward1}")
     check_id = int(location.rsplit("/", 1)[1])
-    assert "30分後に未回答と助けが必要な家を班長へ、60分後に未回答の班を役員へ、90分後に区へ" in (
+    assert "30分後に未回答の家を班長へ、60分後に未回答の班を役員へ、90分後に区へ" in (
         client.get(location).text
     )
     client.post(f"{location}/send", data={"csrf_token": csrf_of(client, location)})
