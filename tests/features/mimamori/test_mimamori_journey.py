@@ -181,3 +181,27 @@ def test_a_paused_resident_resumes_in_line(bot_factory: Any, engine: Any) -> Non
     assert "再開" in text_of(bot.last(RESIDENT))
     assert _run(bot, engine, WED + timedelta(days=7, minutes=1)) == 1
     assert "今週もお元気ですか" in text_of(bot.last(RESIDENT))
+
+
+def test_pausing_after_a_checkin_came_tells_nobody(bot_factory: Any, engine: Any) -> None:
+    """The resident leaves for a trip without answering and pauses: their 見守り person and
+    the officers are not alarmed about that week."""
+    two_han_town(engine)
+    clock = FixedClock(T0)
+    bot = clocked_bot(bot_factory, clock)
+    bot.say(RESIDENT, "メニュー")
+    bot.tap(RESIDENT, "わたしの町内会")
+    bot.tap(RESIDENT, "見守り")
+    for label in ("申し込む", "同意する", "水曜日", "10:00", "班長（1班）"):
+        bot.tap(RESIDENT, label)
+    bot.deliver()
+    bot.tap(LEADER, "引き受ける")
+    assert _run(bot, engine, WED + timedelta(minutes=1)) == 1
+    clock.set(WED + timedelta(hours=1))
+    bot.say(RESIDENT, "メニュー")
+    bot.tap(RESIDENT, "わたしの町内会")
+    bot.tap(RESIDENT, "見守り")
+    bot.tap(RESIDENT, "7日休む")
+    assert _run(bot, engine, WED + timedelta(hours=6, minutes=1)) == 0
+    assert _run(bot, engine, WED + timedelta(hours=12, minutes=1)) == 0
+    assert _told(bot, LEADER, "【見守り】") == 0 and _told(bot, OFFICER, "【見守り】") == 0
