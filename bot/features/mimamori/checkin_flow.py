@@ -1,5 +1,6 @@
 """見守り in LINE: opt in with its own consent, a weekly time, the 班長 as 見守り person (who
-accepts), one tap each week, pause for travel, stop at any time.
+accepts; with no 班長, or when they decline, the officers name a 民生委員 or a neighbour in the
+staff web), one tap each week, pause for travel, stop at any time.
 
   住民: [見守り] → bot: (consent text) [同意して申し込む] [やめておく]
   住民: [同意して申し込む] → 曜日 [月]…[日] → 時刻 [8:00]…[20:00] → 見守りの人 [班長（1班）]
