@@ -16,6 +16,10 @@ EventHook = Callable[[FlowContext], list[Say]]
 A = TypeVar("A", bound=Action)
 
 
+class DuplicateAction(ValueError):
+    """Two postback actions asked for the same prefix."""
+
+
 @dataclass
 class Registry:
     """Everything a resident can start; handlers consult it and nothing else."""
@@ -42,7 +46,13 @@ class Registry:
 
     def on(self, action: type[A], handler: Callable[[FlowContext, A], list[Say]]) -> None:
         """Route taps of a typed action to `handler`, with the payload decoded and checked
-        first: a forged or stale payload raises `Forged` before the handler runs."""
+        first: a forged or stale payload raises `Forged` before the handler runs.
+
+        A prefix taken twice raises `DuplicateAction` when the registry is built: a second
+        registration used to replace the first silently (the safety list once took the
+        surveys' answers)."""
+        if action.PREFIX in self.actions:
+            raise DuplicateAction(f"postback prefix {action.PREFIX!r} is registered twice")
 
         def run(ctx: FlowContext, data: Mapping[str, str]) -> list[Say]:
             return handler(ctx, action.decode(data))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import re
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -17,13 +18,16 @@ from typing import Any, TypeVar
 import pytest
 from pypdf import PdfReader
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
 from bot.app import Overrides
 from bot.clock import FixedClock
 from bot.conversation.jobs import JobDeps
+from bot.core.models.households import Household
 from bot.core.models.staff import StaffAccount, StaffRole, StaffScope
 from bot.db import session_scope
 from bot.features.safety import jobs
+from bot.features.safety.models import SafetyHousehold
 from bot.settings import REPO_ROOT
 from tests.builders import T0, uid
 from tests.features.events.support import notifier_of
@@ -133,7 +137,8 @@ def test_officer_runs_a_check_and_the_page_and_printout_agree(
     clock.set(later)
     deps = JobDeps(settings=bot.app.state.settings, notifier=notifier_of(bot))
     with session_scope(engine) as db:
-        assert jobs.escalate(now=later, session=db, deps=deps) == 1
+        # 1班's 助けが必要 (told as it came, had the job run) and the 班長 stage.
+        assert jobs.escalate(now=later, session=db, deps=deps) == 2
     _aside(lambda: bot.deliver(later))
     leader = uid("r11")
     bot.tap(leader, "訪問する家を見る")
@@ -168,7 +173,69 @@ def test_officer_runs_a_check_and_the_page_and_printout_agree(
     for row in hans:  # each 班's row of the page is a row of the printout
         assert " ".join(row) in flat, (row, flat[:600])
     assert "本町1-5" in text and "本町2-5" in text
+
+    # Household by household: the printout says what was recorded, its states add up to the
+    # page's counts, and what the 班長's list still holds is unanswered on paper too.
+    printed = {
+        m[1]: (m[2], bool(m[3]))
+        for m in re.finditer(r"(本町\d-\d) 住民\d+ (\S+)(?: \d+)?( 訪問済)?", flat)
+    }
+    with Session(engine) as db:
+        stored = {
+            household.address: (STATE_JA[row.state], row.visited_at is not None)
+            for row, household in db.exec(
+                select(SafetyHousehold, Household).join(
+                    Household, col(Household.id) == col(SafetyHousehold.household_id)
+                )
+            ).all()
+        }
+    assert printed == stored and len(printed) == int(counts["households"])
+    by_state = Counter(state for state, _seen in printed.values())
+    assert {s: str(by_state[label]) for s, label in STATE_JA.items()} == {
+        s: counts[s] for s in STATE_JA
+    }
+    assert str(sum(seen for _s, seen in printed.values())) == counts["visited"]
+    bot.tap(leader, "訪問する家を見る")
+    still = [label.split(" ")[1] for label in chips(bot.last(leader))]
+    assert still == ["本町1-5"] and printed["本町1-5"] == ("未回答", False)
+
+    # The same pages in English, at phone width: none of our words in Japanese.
+    page.goto(f"{page.url}?lang=en")
+    assert page.locator("[data-testid=count-none]").inner_text() == counts["none"]
+    _english_only(page)
+    _shot(page, "live-en")
+    page.goto(f"{bot.url}/staff/safety")
+    _english_only(page)
+    _shot(page, "start-en")
+    page.select_option("select[name=area]", f"association:{town.association}")
+    page.select_option("select[name=template]", "drill")
+    page.click("form[data-form=safety-start] button[type=submit]")
+    page.wait_for_url(re.compile(r".*/staff/safety/\d+$"))
+    assert "quiet hours" in page.locator("[data-testid=quiet-hours]").inner_text()
+    _english_only(page)
+    _shot(page, "preview-en")
+    english = context.request.get(f"{bot.url}{href}")
+    text_en = re.sub(r"\s+", " ", "".join(p.extract_text() for p in
+                                          PdfReader(io.BytesIO(english.body())).pages))  # fmt: skip
+    assert f"No answer {counts['none']}" in text_en, text_en[:300]
+    assert not JAPANESE.search(_without_names(text_en)), _without_names(text_en)[:600]
     context.close()
+
+
+STATE_JA = {"none": "未回答", "safe": "無事", "help": "助けが必要", "away": "不在・避難中"}
+JAPANESE = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
+
+
+def _without_names(text: str) -> str:
+    """The text without the test data's names (association, addresses, people, 班)."""
+    return re.sub(r"テスト町内会\d*|本町\d-\d|住民\d+b?|\d班|役員（試験）", "", text)
+
+
+def _english_only(page: Any) -> None:
+    """The page fits the phone and shows no Japanese of ours (only the data's names)."""
+    assert _fits(page)
+    words = _without_names(page.locator("main").inner_text())
+    assert not JAPANESE.search(words), words[:600]
 
 
 def test_mimamori_page_fits_a_phone(browser: Any, bot_factory: Any, engine: Engine) -> None:  # noqa: F811
@@ -191,4 +258,8 @@ def test_mimamori_page_fits_a_phone(browser: Any, bot_factory: Any, engine: Engi
     assert "本町2-5 住民25" in page.locator("[data-list=mimamori]").inner_text()
     assert _fits(page)
     _shot(page, "mimamori")
+    page.goto(f"{bot.url}/staff/mimamori?lang=en")
+    assert "本町2-5 住民25" in page.locator("[data-list=mimamori]").inner_text()
+    _english_only(page)
+    _shot(page, "mimamori-en")
     context.close()

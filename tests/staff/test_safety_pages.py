@@ -5,15 +5,20 @@ nothing; the English page has no Japanese words of ours; sending twice sends onc
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.clock import FixedClock
+from bot.conversation.jobs import JobDeps
 from bot.core.models.staff import AuditLog
+from bot.db import session_scope
+from bot.features.safety import jobs
 from bot.features.safety.models import SafetyCheck
-from bot.platform.delivery.models import OutboxMessage
-from tests.staff.conftest import City, csrf_of, log_in
+from bot.platform.delivery.models import OutboxMessage, QuotaSnapshot
+from tests.staff.conftest import START, City, csrf_of, log_in
 
 
 def _start(client: TestClient, area: str, template: str = "earthquake") -> str:
@@ -90,3 +95,71 @@ def test_english_pages_have_no_japanese_words_of_ours(
     words = re.sub(r"<[^>]+>", " ", ours)
     assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", words.replace("班", "")), words[:500]
     assert "quiet hours" in page
+
+
+def test_unanswered_go_to_the_ward_after_three_times_the_set_time(
+    client: TestClient, city: City, engine: Engine, clock: FixedClock
+) -> None:
+    """Ward staff see the plan's times before sending, then each stage on the live page as
+    the scheduler passes it: nothing at 89 minutes, the ward's alert at 91."""
+    log_in(client, "ward1")
+    location = _start(client, f"ward:{city.ward1}")
+    check_id = int(location.rsplit("/", 1)[1])
+    assert "30分後に未回答の家を班長へ、60分後に未回答の班を役員へ、90分後に区へ" in (
+        client.get(location).text
+    )
+    client.post(f"{location}/send", data={"csrf_token": csrf_of(client, location)})
+    live = client.get(location).text
+    assert "10:30 班長へ訪問リスト：これから" in _plain(live)
+    assert "11:30 区へ引き継ぎ：これから" in _plain(live)
+
+    def run(minutes: int) -> int:
+        now = START + timedelta(minutes=minutes)
+        clock.set(now)
+        deps = JobDeps(settings=client.app.state.settings, notifier=client.app.state.notifier)  # type: ignore[attr-defined]
+        with session_scope(engine) as db:
+            return jobs.escalate(now=now, session=db, deps=deps)
+
+    assert run(31) == 1 and run(61) == 1  # 班長, then officers (the members never answered)
+    assert run(89) == 0
+    page = _plain(client.get(location).text)
+    assert "11:00 役員へ未回答の班：済み" in page and "11:30 区へ引き継ぎ：これから" in page
+    assert "区職員は町内会の役員と連絡を取ってください" not in page
+    assert run(91) == 1 and run(92) == 0
+    page = _plain(client.get(location).text)
+    assert "11:30 区へ引き継ぎ：済み" in page
+    assert "区職員は町内会の役員と連絡を取ってください" in page
+    listing = _plain(client.get("/staff/safety").text)
+    assert "区へ引き継ぎ" in listing
+    with Session(engine) as db:
+        check = db.get(SafetyCheck, check_id)
+        assert check is not None
+        assert check.ward_told_at == START + timedelta(minutes=91)
+        assert check.officers_told_at == START + timedelta(minutes=61)
+        assert check.hancho_told_at == START + timedelta(minutes=31)
+
+
+def _plain(html: str) -> str:
+    """The page's words without tags or line breaks."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+
+
+def test_city_admin_sees_the_cost_against_the_quota_before_sending(
+    client: TestClient, city: City, engine: Engine
+) -> None:
+    """A city-wide check: the preview counts every association's members and warns, before
+    anything is sent, when they would take the month past LINE's limit."""
+    with session_scope(engine) as db:
+        db.add(QuotaSnapshot(month="2026-04", limit=200, used=199, taken_at=START))
+    log_in(client, "admin")
+    assert 'value="city:0"' in client.get("/staff/safety").text
+    location = _start(client, "city:0")
+    preview = _plain(client.get(location).text)
+    cost = int(re.search(r'data-testid="cost">(\d+)<', client.get(location).text)[1])  # type: ignore[index]
+    assert cost >= 2  # one approved member in each association of the test city
+    assert f"今月の送信数 199 / 上限 200（送信後 {199 + cost}）" in preview
+    assert "今月の上限を超えます" in preview and "静かな時間" in preview
+    with Session(engine) as db:
+        assert db.exec(select(OutboxMessage)).all() == []  # nothing sent by looking
+        check = db.exec(select(SafetyCheck)).one()
+        assert (check.area_kind, check.area_id, check.sent_at) == ("city", None, None)

@@ -1,5 +1,6 @@
 """見守り in LINE: opt in with its own consent, a weekly time, the 班長 as 見守り person (who
-accepts), one tap each week, pause for travel, stop at any time.
+accepts; with no 班長, or when they decline, the officers name a 民生委員 or a neighbour in the
+staff web), one tap each week, pause for travel, stop at any time.
 
   住民: [見守り] → bot: (consent text) [同意して申し込む] [やめておく]
   住民: [同意して申し込む] → 曜日 [月]…[日] → 時刻 [8:00]…[20:00] → 見守りの人 [班長（1班）]
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.conversation import postback
 from bot.conversation.actions import Action, wire
@@ -24,7 +25,7 @@ from bot.conversation.registry import Registry
 from bot.conversation.replies import with_menu
 from bot.core.models.han import HanAssignment, HanLeader
 from bot.core.models.households import Household
-from bot.core.models.membership import Membership, MembershipStatus
+from bot.core.models.membership import Membership, MembershipStatus, Officer
 from bot.features.mimamori import watches
 from bot.features.mimamori.models import MimamoriWatch, WatcherKind
 from bot.features.mimamori.watches import WatchError
@@ -42,7 +43,7 @@ class MimamoriAccept(Action, prefix="ma"):
     """The named 見守り person accepts (or declines) the role."""
 
     watch_id: int = wire("w")
-    yes: int = wire("y")
+    yes: int = wire("y", minimum=0)  # 0: declines (a row id would start at 1)
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def _enrolled(ctx: FlowContext, data: Data) -> list[Say]:
     if membership is None or data.get("agree") != "yes":
         return [with_menu(ctx, "mimamori.not_enrolled")]
     leader = _leader(ctx, membership)
-    if leader is None or str(leader.resident_id) != str(data.get("watcher")):
+    if leader is not None and str(leader.resident_id) != str(data.get("watcher")):
         return [with_menu(ctx, "mimamori.no_watcher")]
     try:
         watch = watches.enrol(
@@ -160,13 +161,16 @@ def _enrolled(ctx: FlowContext, data: Data) -> list[Say]:
             association_id=membership.association_id,
             weekday=int(data["weekday"]),
             minute_of_day=int(data["time"]),
-            watcher_id=leader.resident_id,
+            watcher_id=leader.resident_id if leader else None,
             watcher_kind=WatcherKind.HANCHO,
             consent_version=watches.consent_text(ctx.content).version,
             now=ctx.now,
         )
     except (WatchError, ValueError, KeyError):
         return [with_menu(ctx, "mimamori.not_enrolled")]
+    if leader is None:  # no 班長 to ask: the officers name a 見守り person
+        tell_officers_to_name(ctx.session, ctx.notifier, ctx.now, watch, "enrolled")
+        return [with_menu(ctx, "mimamori.enrolled_officers")]
     ask_watcher(ctx.session, ctx.notifier, ctx.now, watch)
     return [with_menu(ctx, "mimamori.enrolled", {"han": leader.han})]
 
@@ -204,7 +208,7 @@ def ask_watcher(session: Session, notifier: Notifier, now: datetime, watch: Mima
     notifier.push(
         session,
         now,
-        key=f"mimamori:{watch.id}:ask",
+        key=f"mimamori:{watch.id}:ask:{watch.watcher_id}",
         kind="mimamori",
         resident_ids=[int(watch.watcher_id or 0)],
         says_for=lambda locale: [
@@ -220,6 +224,27 @@ def ask_watcher(session: Session, notifier: Notifier, now: datetime, watch: Mima
     )
 
 
+def tell_officers_to_name(
+    session: Session, notifier: Notifier, now: datetime, watch: MimamoriWatch, why: str
+) -> None:
+    """The association's officers: this watch needs a 見守り person (named in the staff web);
+    `why` (enrolled, declined:<who>) keys the push so each occasion is told once."""
+    officers = session.exec(
+        select(Officer.resident_id).where(
+            Officer.association_id == watch.association_id, col(Officer.revoked_at).is_(None)
+        )
+    ).all()
+    who_ = describe(session, watch)
+    notifier.push(
+        session,
+        now,
+        key=f"mimamori:{watch.id}:needs_watcher:{why}",
+        kind="mimamori",
+        resident_ids=[int(r) for r in officers],
+        says_for=lambda locale: [Say("mimamori.needs_watcher", {"who": who_})],
+    )
+
+
 def on_accept(ctx: FlowContext, tap: MimamoriAccept) -> list[Say]:
     """The 見守り person's answer; the resident is told."""
     try:
@@ -230,10 +255,14 @@ def on_accept(ctx: FlowContext, tap: MimamoriAccept) -> list[Say]:
     except WatchError:
         return [with_menu(ctx, "mimamori.gone")]
     told = "mimamori.watcher_accepted" if tap.yes else "mimamori.watcher_declined"
+    if not tap.yes:  # the officers name another 見守り person
+        tell_officers_to_name(
+            ctx.session, ctx.notifier, ctx.now, watch, f"declined:{ctx.resident.id}"
+        )
     ctx.notifier.push(
         ctx.session,
         ctx.now,
-        key=f"mimamori:{watch.id}:{'accepted' if tap.yes else 'declined'}",
+        key=f"mimamori:{watch.id}:{'accepted' if tap.yes else 'declined'}:{ctx.resident.id}",
         kind="mimamori",
         resident_ids=[watch.resident_id] if watch.resident_id else [],
         says_for=lambda locale: [Say(told)],

@@ -65,12 +65,13 @@ def enrol(
     association_id: int,
     weekday: int,
     minute_of_day: int,
-    watcher_id: int,
+    watcher_id: int | None,
     watcher_kind: str,
     consent_version: str,
     now: datetime,
 ) -> MimamoriWatch:
-    """Opt in (a former watch ends); nothing is sent until the 見守り person accepts."""
+    """Opt in (a former watch ends); nothing is sent until the 見守り person accepts (with
+    no 見守り person yet, an officer names one: `name_watcher`)."""
     if not 0 <= weekday <= 6 or minute_of_day not in TIMES:
         raise WatchError("weekday or time out of range")
     if watcher_id == resident_id:
@@ -185,6 +186,43 @@ def stop(session: Session, *, resident_id: int, now: datetime) -> bool:
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
+def in_associations(
+    session: Session, *, watch_id: int, association_ids: list[int]
+) -> MimamoriWatch:
+    """A live watch of one of the associations (an officer's), or WatchError."""
+    watch = session.get(MimamoriWatch, watch_id)
+    if watch is None or watch.ended_at is not None or watch.association_id not in association_ids:
+        raise WatchError("not a watch of yours")
+    return watch
+
+
+def name_watcher(
+    session: Session, watch: MimamoriWatch, *, watcher_id: int, watcher_kind: str
+) -> None:
+    """An officer names the 見守り person of a watch still waiting for one (the 班長
+    declined, or the 班 has none); they accept in LINE before any check-in is sent."""
+    if watch.watcher_accepted_at is not None:
+        raise WatchError("the watch has its 見守り person")
+    if watcher_id == watch.resident_id:
+        raise WatchError("one cannot watch oneself")
+    watch.watcher_id, watch.watcher_kind, watch.watcher_accepted_at = watcher_id, watcher_kind, None
+    session.add(watch)
+
+
+def pause_watch(session: Session, watch: MimamoriWatch, *, days: int, now: datetime) -> None:
+    """An officer pauses a watch for travel (a household without LINE tells them); 0 resumes."""
+    if days and days not in PAUSES:
+        raise WatchError("pause out of range")
+    watch.paused_until = now + timedelta(days=days) if days else None
+    session.add(watch)
+
+
+def end_watch(session: Session, watch: MimamoriWatch, *, now: datetime) -> None:
+    """An officer ends a watch when the household withdraws its consent."""
+    watch.ended_at = now
+    session.add(watch)
+
+
 def last_due(watch: MimamoriWatch, now: datetime, tz: ZoneInfo) -> datetime:
     """The latest moment at or before `now` the watch's weekly check-in fell due."""
     local = now.astimezone(tz)
@@ -247,13 +285,20 @@ def overdue(
     session: Session, *, now: datetime, stage: str
 ) -> list[tuple[MimamoriCheckin, MimamoriWatch]]:
     """Unanswered check-ins past their grace (stage "watcher") or twice it ("officers"),
-    not told yet; each is claimed here so it is told once."""
+    not told yet; each is claimed here so it is told once. A watch that ended (consent
+    withdrawn) or is paused (travel) tells nobody, and neither does a check-in a week old
+    (the next week's has taken its place)."""
     name = "watcher_told_at" if stage == "watcher" else "officers_told_at"
     told = getattr(MimamoriCheckin, name)
     query = (
         select(MimamoriCheckin, MimamoriWatch)
         .join(MimamoriWatch, col(MimamoriWatch.id) == col(MimamoriCheckin.watch_id))
-        .where(col(MimamoriCheckin.answered_at).is_(None), col(told).is_(None))
+        .where(
+            col(MimamoriCheckin.answered_at).is_(None),
+            col(told).is_(None),
+            col(MimamoriWatch.ended_at).is_(None),
+            col(MimamoriCheckin.due_at) > now - timedelta(days=7),
+        )
     )
     if stage == "officers":
         query = query.where(col(MimamoriCheckin.watcher_told_at).is_not(None))
@@ -261,6 +306,8 @@ def overdue(
     out = []
     for row, watch in session.exec(query).all():
         if row.due_at + timedelta(hours=watch.grace_hours * factor) > now:
+            continue
+        if watch.paused_until is not None and watch.paused_until > now:
             continue
         claimed = session.execute(
             update(MimamoriCheckin)

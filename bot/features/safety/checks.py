@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import ColumnElement, func, insert, update
 from sqlmodel import Session, col, select
 
 from bot.core import residents
@@ -385,6 +385,20 @@ def counts(session: Session, check_id: int) -> Counts:
     return Counts(sum(total.values()), total, visited, by_han)
 
 
+def _help_unseen() -> ColumnElement[bool]:
+    """助けが必要 that no visit has seen since it was given (a visit keeps `answered_at`
+    from before it; a resident's later answer moves it past `visited_at`)."""
+    return (col(SafetyHousehold.state) == SafetyState.HELP) & (
+        col(SafetyHousehold.visited_at).is_(None)
+        | (col(SafetyHousehold.answered_at) > col(SafetyHousehold.visited_at))
+    )
+
+
+def _to_visit() -> ColumnElement[bool]:
+    """A household on its 班長's list: no answer, or 助けが必要 not seen by a visit."""
+    return (col(SafetyHousehold.state) == SafetyState.NONE) | _help_unseen()
+
+
 def to_visit(
     session: Session, *, check_id: int, association_id: int, han: str
 ) -> list[tuple[SafetyHousehold, Household | None]]:
@@ -396,11 +410,7 @@ def to_visit(
             SafetyHousehold.check_id == check_id,
             SafetyHousehold.association_id == association_id,
             SafetyHousehold.han == han,
-            (col(SafetyHousehold.state) == SafetyState.NONE)
-            | (
-                (col(SafetyHousehold.state) == SafetyState.HELP)
-                & col(SafetyHousehold.visited_at).is_(None)
-            ),
+            _to_visit(),
         )
         .order_by(col(Household.key), col(SafetyHousehold.id))
     ).all()
@@ -431,6 +441,7 @@ def record_visit(
         raise SafetyError("not a household of this 班")
     row.state, row.visited_at, row.visited_by = state, now, visitor_id
     row.answered_at = row.answered_at or now
+    row.help_told_at = None  # seen: a later 助けが必要 from the household is told again
     session.add(row)
     session.flush()
     return row
@@ -497,16 +508,61 @@ def hans_to_visit(session: Session, check_id: int) -> dict[tuple[int, str], int]
         select(SafetyHousehold.association_id, SafetyHousehold.han, func.count())
         .where(
             SafetyHousehold.check_id == check_id,
-            (col(SafetyHousehold.state) == SafetyState.NONE)
-            | (
-                (col(SafetyHousehold.state) == SafetyState.HELP)
-                & col(SafetyHousehold.visited_at).is_(None)
-            ),
+            _to_visit(),
         )
         .group_by(col(SafetyHousehold.association_id), col(SafetyHousehold.han))
     ).all():
         out[(int(a), han)] = int(n)
     return dict(out)
+
+
+def help_to_tell(session: Session, check_id: int, now: datetime) -> dict[tuple[int, str], int]:
+    """Claim the check's households that changed to 助けが必要 and whose 班 was not told of
+    it yet: (association, 班) → how many. A claim is a conditional UPDATE per household, so
+    two scheduler runs tell each change once; a household that stopped being one to visit
+    (answered otherwise, or visited) is unclaimed first, so its next 助けが必要 is told too."""
+    session.execute(
+        update(SafetyHousehold)
+        .where(
+            col(SafetyHousehold.check_id) == check_id,
+            col(SafetyHousehold.help_told_at).is_not(None),
+            ~_help_unseen(),
+        )
+        .values(help_told_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    out: dict[tuple[int, str], int] = defaultdict(int)
+    for row_id, a, han in session.exec(
+        select(SafetyHousehold.id, SafetyHousehold.association_id, SafetyHousehold.han).where(
+            SafetyHousehold.check_id == check_id,
+            col(SafetyHousehold.help_told_at).is_(None),
+            _help_unseen(),
+        )
+    ).all():
+        claimed = session.execute(
+            update(SafetyHousehold)
+            .where(
+                col(SafetyHousehold.id) == row_id,
+                col(SafetyHousehold.help_told_at).is_(None),
+                col(SafetyHousehold.state) == SafetyState.HELP,
+            )
+            .values(help_told_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount:  # type: ignore[attr-defined]
+            out[(int(a), han)] += 1
+    return dict(out)
+
+
+def open_sent(session: Session) -> list[SafetyCheck]:
+    """Checks sent and still taking answers."""
+    return list(
+        session.exec(
+            select(SafetyCheck).where(
+                col(SafetyCheck.sent_at).is_not(None), col(SafetyCheck.closed_at).is_(None)
+            )
+        ).all()
+    )
 
 
 def unanswered_hans(session: Session, check_id: int) -> dict[int, list[tuple[str, int]]]:

@@ -112,6 +112,56 @@ def tell_hancho(notifier: Notifier, session: Session, now: datetime, check: Safe
     return told
 
 
+def _officers_of(session: Session, association_id: int) -> list[int]:
+    return [
+        int(r)
+        for r in session.exec(
+            select(Officer.resident_id).where(
+                Officer.association_id == association_id, col(Officer.revoked_at).is_(None)
+            )
+        ).all()
+    ]
+
+
+def tell_help(notifier: Notifier, session: Session, now: datetime, check: SafetyCheck) -> int:
+    """Households that changed to 助けが必要 since their 班 was last told: each 班長 gets one
+    push with the list's button; a 班 with no 班長 goes to the association's officers.
+    Each change is told once (`checks.help_to_tell` claims it); returns 班 told."""
+    new = checks.help_to_tell(session, check.id or 0, now)
+    if not new:
+        return 0
+    leaders = _leaders(session, {a for a, _h in new})
+    stamp = now.strftime("%Y%m%dT%H%M%S%f")
+    told = 0
+    for (a, han), count in sorted(new.items()):
+        to = leaders.get((a, han)) or _officers_of(session, a)
+        key = "safety.help_alert" if leaders.get((a, han)) else "safety.help_alert_officers"
+        if not to:
+            continue
+
+        def says(locale: str, han: str = han, count: int = count, key: str = key) -> list[Say]:
+            content = notifier.content
+            title = content.text(f"safety.templates.{check.template}.title", locale)
+            named = han or content.text("safety.no_han", locale)
+            params = {"title": title, "han": named, "count": count}
+            if key == "safety.help_alert_officers":
+                return [Say(key, params)]
+            see = Option("safety.see_visits", SafetyVisits(check.id or 0).encode())
+            return [Say(key, params, options=(see,))]
+
+        notifier.push(
+            session,
+            now,
+            key=f"safety:{check.id}:help:{a}:{han}:{stamp}",
+            kind="safety_help",
+            resident_ids=to,
+            urgent=True,
+            says_for=says,
+        )
+        told += 1
+    return told
+
+
 def tell_officers(notifier: Notifier, session: Session, now: datetime, check: SafetyCheck) -> int:
     """Officers of associations with 班 still unanswered: which 班, how many; returns how
     many associations were told."""
@@ -119,11 +169,7 @@ def tell_officers(notifier: Notifier, session: Session, now: datetime, check: Sa
         return 0
     told = 0
     for a, hans in sorted(checks.unanswered_hans(session, check.id or 0).items()):
-        officers = session.exec(
-            select(Officer.resident_id).where(
-                Officer.association_id == a, col(Officer.revoked_at).is_(None)
-            )
-        ).all()
+        officers = _officers_of(session, a)
         if not officers:
             continue
 
@@ -149,7 +195,7 @@ def tell_officers(notifier: Notifier, session: Session, now: datetime, check: Sa
             now,
             key=f"safety:{check.id}:officers:{a}",
             kind="safety_officers",
-            resident_ids=[int(r) for r in officers],
+            resident_ids=officers,
             urgent=True,
             says_for=says,
         )

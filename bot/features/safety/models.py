@@ -94,3 +94,6 @@ class SafetyHousehold(SQLModel, table=True):
     answered_by: int | None = Field(default=None, foreign_key="resident.id")
     visited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     visited_by: int | None = Field(default=None, foreign_key="resident.id")
+    # When its 班長 (or, with no 班長, its officers) was told of its 助けが必要; cleared when
+    # it stops being one to visit, so the next change to 助けが必要 is told again, once.
+    help_told_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -6,7 +6,8 @@
   班長: [無事]             → bot: 101 山田 を「無事」と記録しました。残り2軒 …
 
 The list holds households with no answer (paper-only ones from the register too) and every
-助けが必要 not visited yet; a visit records what the 班長 found and takes it off the list. A
+助けが必要 no visit has seen since it was given; a visit records what the 班長 found and takes
+it off the list (a later 助けが必要 from the household puts it back, and is told again). A
 班長 sees and records their own 班 only; a forged tap on another 班's household changes
 nothing.
 """

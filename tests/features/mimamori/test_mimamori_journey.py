@@ -13,6 +13,7 @@ from bot.clock import FixedClock
 from bot.conversation.jobs import JobDeps
 from bot.db import session_scope
 from bot.features.mimamori import jobs
+from bot.features.mimamori.checkin_flow import MimamoriAccept
 from bot.features.mimamori.models import MimamoriCheckin, MimamoriWatch
 from tests.builders import T0, uid
 from tests.features.events.support import notifier_of
@@ -114,3 +115,93 @@ def test_only_the_named_person_may_accept(bot_factory: Any, engine: Any) -> None
     assert "申し込みませんでした" in text_of(bot.last(RESIDENT))
     with Session(engine) as db:
         assert db.exec(select(MimamoriWatch)).all() == []
+
+
+def test_nothing_is_sent_until_the_named_person_accepts(bot_factory: Any, engine: Any) -> None:
+    """A check-in needs a 見守り person who accepted: before that, and after a decline,
+    nothing is sent; a tap on the accept button by anyone else changes nothing."""
+    two_han_town(engine)
+    clock = FixedClock(T0)
+    bot = clocked_bot(bot_factory, clock)
+    bot.say(RESIDENT, "メニュー")
+    bot.tap(RESIDENT, "わたしの町内会")
+    bot.tap(RESIDENT, "見守り")
+    bot.tap(RESIDENT, "申し込む")
+    bot.tap(RESIDENT, "同意する")
+    bot.tap(RESIDENT, "水曜日")
+    bot.tap(RESIDENT, "10:00")
+    bot.tap(RESIDENT, "班長（1班）")
+    bot.deliver()
+    with Session(engine) as db:
+        watch_id = int(db.exec(select(MimamoriWatch.id)).one() or 0)
+    assert _run(bot, engine, WED + timedelta(minutes=1)) == 0  # not accepted yet
+    bot.press(uid("r12"), MimamoriAccept(watch_id, 1).encode())  # not the named person
+    assert "もう終わっています" in text_of(bot.last(uid("r12")))
+    bot.say(RESIDENT, "メニュー")
+    bot.tap(RESIDENT, "わたしの町内会")
+    bot.tap(RESIDENT, "見守り")
+    assert "返事を待っています" in text_of(bot.last(RESIDENT))
+    with Session(engine) as db:
+        assert db.exec(select(MimamoriWatch)).one().watcher_accepted_at is None
+
+    bot.tap(LEADER, "断る")
+    bot.deliver()
+    assert "ご本人にお伝えします" in text_of(bot.last(LEADER))  # the 断る button works
+    assert "引き受けられませんでした" in text_of(bot.last(RESIDENT))
+    assert _run(bot, engine, WED + timedelta(days=7, minutes=1)) == 0
+    bot.tap(LEADER, "引き受ける")  # too late: the role went back when declined
+    assert "もう終わっています" in text_of(bot.last(LEADER))
+    with Session(engine) as db:
+        watch = db.exec(select(MimamoriWatch)).one()
+        assert (watch.watcher_id, watch.watcher_accepted_at) == (None, None)
+        assert db.exec(select(MimamoriCheckin)).all() == []
+
+
+def test_a_paused_resident_resumes_in_line(bot_factory: Any, engine: Any) -> None:
+    """Pause for travel, then resume: the next week's check-in comes again."""
+    two_han_town(engine)
+    clock = FixedClock(T0)
+    bot = clocked_bot(bot_factory, clock)
+    bot.say(RESIDENT, "メニュー")
+    bot.tap(RESIDENT, "わたしの町内会")
+    bot.tap(RESIDENT, "見守り")
+    for label in ("申し込む", "同意する", "水曜日", "10:00", "班長（1班）"):
+        bot.tap(RESIDENT, label)
+    bot.deliver()
+    bot.tap(LEADER, "引き受ける")
+    bot.say(RESIDENT, "メニュー")
+    bot.tap(RESIDENT, "わたしの町内会")
+    bot.tap(RESIDENT, "見守り")
+    bot.tap(RESIDENT, "28日休む")
+    assert _run(bot, engine, WED + timedelta(minutes=1)) == 0
+    bot.say(RESIDENT, "メニュー")
+    bot.tap(RESIDENT, "わたしの町内会")
+    bot.tap(RESIDENT, "見守り")
+    bot.tap(RESIDENT, "再開する")
+    assert "再開" in text_of(bot.last(RESIDENT))
+    assert _run(bot, engine, WED + timedelta(days=7, minutes=1)) == 1
+    assert "今週もお元気ですか" in text_of(bot.last(RESIDENT))
+
+
+def test_pausing_after_a_checkin_came_tells_nobody(bot_factory: Any, engine: Any) -> None:
+    """The resident leaves for a trip without answering and pauses: their 見守り person and
+    the officers are not alarmed about that week."""
+    two_han_town(engine)
+    clock = FixedClock(T0)
+    bot = clocked_bot(bot_factory, clock)
+    bot.say(RESIDENT, "メニュー")
+    bot.tap(RESIDENT, "わたしの町内会")
+    bot.tap(RESIDENT, "見守り")
+    for label in ("申し込む", "同意する", "水曜日", "10:00", "班長（1班）"):
+        bot.tap(RESIDENT, label)
+    bot.deliver()
+    bot.tap(LEADER, "引き受ける")
+    assert _run(bot, engine, WED + timedelta(minutes=1)) == 1
+    clock.set(WED + timedelta(hours=1))
+    bot.say(RESIDENT, "メニュー")
+    bot.tap(RESIDENT, "わたしの町内会")
+    bot.tap(RESIDENT, "見守り")
+    bot.tap(RESIDENT, "7日休む")
+    assert _run(bot, engine, WED + timedelta(hours=6, minutes=1)) == 0
+    assert _run(bot, engine, WED + timedelta(hours=12, minutes=1)) == 0
+    assert _told(bot, LEADER, "【見守り】") == 0 and _told(bot, OFFICER, "【見守り】") == 0

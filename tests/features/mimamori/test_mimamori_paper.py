@@ -50,7 +50,8 @@ def test_officer_enters_a_paper_household_and_its_neighbour_watches(
         neighbour = db.exec(
             select(Membership.id).where(Membership.resident_id == town.residents["r12"])
         ).one()
-    bot = bot_factory(Overrides(clock=FixedClock(T0)), staff_session_secret="paper-test")
+    clock = FixedClock(T0)
+    bot = bot_factory(Overrides(clock=clock), staff_session_secret="paper-test")
     staff = httpx.Client(base_url=bot.url, follow_redirects=False)
     log_in(staff, "officer_town")  # type: ignore[arg-type]
     page = staff.get("/staff/mimamori").text
@@ -95,4 +96,38 @@ def test_officer_enters_a_paper_household_and_its_neighbour_watches(
     bot.tap(NEIGHBOUR, "様子を確かめました")
     assert "記録しました" in text_of(bot.last(NEIGHBOUR))
     assert _run(bot, engine, week2 + timedelta(hours=13)) == 0
+
+    # The household goes travelling and tells the officer: paused, so week 3 sends nothing;
+    # resumed, week 4 comes; then it withdraws its consent and the officer ends the watch.
+    watch_id = watch.id
+    clock.set(week2 + timedelta(days=1))
+    token = csrf_of(staff, "/staff/mimamori")  # type: ignore[arg-type]
+    paused = staff.post(
+        f"/staff/mimamori/{watch_id}/pause", data={"csrf_token": token, "days": "7"}
+    )
+    assert paused.headers["location"] == "/staff/mimamori?done=paused"
+    shown = staff.get("/staff/mimamori?done=paused").text
+    assert "休止しました" in shown and "休止中" in shown
+    assert _run(bot, engine, WED + timedelta(days=14, minutes=1)) == 0
+    token = csrf_of(staff, "/staff/mimamori")  # type: ignore[arg-type]
+    staff.post(f"/staff/mimamori/{watch_id}/pause", data={"csrf_token": token, "days": "0"})
+    assert _run(bot, engine, WED + timedelta(days=21, minutes=1)) == 1
+    token = csrf_of(staff, "/staff/mimamori")  # type: ignore[arg-type]
+    stopped = staff.post(f"/staff/mimamori/{watch_id}/stop", data={"csrf_token": token})
+    assert stopped.headers["location"] == "/staff/mimamori?done=stopped"
+    assert "本町1-4 住民14" not in staff.get("/staff/mimamori").text.split("<form")[0]
+    # Week 4's check-in went unanswered, but the watch ended: nobody is told, and week 5
+    # sends nothing.
+    assert _run(bot, engine, WED + timedelta(days=21, hours=13)) == 0
+    assert _run(bot, engine, WED + timedelta(days=28, minutes=1)) == 0
+    with Session(engine) as db:
+        assert db.get(MimamoriWatch, watch_id).ended_at is not None  # type: ignore[union-attr]
+        actions = db.exec(select(AuditLog.action).where(AuditLog.target_type == "mimamori"))
+        assert {"mimamori_paused", "mimamori_resumed", "mimamori_stopped"} <= set(actions.all())
+
+    # A watch that is not one of the officer's associations' changes nothing.
+    assert (
+        staff.post("/staff/mimamori/999/stop", data={"csrf_token": token}).headers["location"]
+        == "/staff/mimamori?error=choice"
+    )
     staff.close()

@@ -86,8 +86,13 @@ def test_check_answers_visits_and_escalation(bot_factory: Any, engine: Any) -> N
         ).one()
         assert (row.state, row.people, row.note) == ("help", 3, "父が足をけがしています")
 
-    # Before the set time nobody is told; after it, each 班長 once.
+    # Before the set time only the 助けが必要 is told (to its 班長, once); the unanswered
+    # households wait for the set time, then each 班長 is told once.
+    assert _escalate(bot, engine, T0 + timedelta(minutes=28)) == 1
     assert _escalate(bot, engine, T0 + timedelta(minutes=29)) == 0
+    bot.deliver(T0 + timedelta(minutes=29))
+    assert "1班で「助けが必要」と答えた家が1軒" in text_of(bot.last(uid("r11")))
+    assert not [t for t in bot.texts_to(uid("r21")) if "安否確認】2班" in t]
     clock.set(T0 + timedelta(minutes=31))
     assert _escalate(bot, engine, T0 + timedelta(minutes=31)) == 1
     assert _escalate(bot, engine, T0 + timedelta(minutes=32)) == 0

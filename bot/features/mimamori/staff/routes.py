@@ -24,6 +24,7 @@ from bot.features.mimamori.watches import WatchError
 from bot.staff.deps import (
     ContentDep,
     Csrf,
+    DbId,
     NotifierDep,
     NowDep,
     PageAccess,
@@ -35,6 +36,7 @@ from bot.staff.web import page
 router = APIRouter(prefix="/staff", include_in_schema=False)
 Officer = Annotated[StaffUser, Depends(PageAccess(Permission.VIEW_MEMBERS))]
 ERRORS = ("consent", "choice")
+DONE = ("entered", "named", "paused", "resumed", "stopped")
 
 
 def _associations(db: Session, user: StaffUser) -> list[int]:
@@ -60,6 +62,8 @@ def _rows(db: Session, ids: list[int], now: Any) -> list[dict[str, Any]]:
         )
         out.append(
             {
+                "id": watch.id,
+                "resident_id": watch.resident_id,
                 "who": describe(db, watch),
                 "paper": watch.household_id is not None,
                 "weekday": watch.weekday,
@@ -67,6 +71,7 @@ def _rows(db: Session, ids: list[int], now: Any) -> list[dict[str, Any]]:
                 "watcher": watcher or "",
                 "kind": watch.watcher_kind,
                 "state": state,
+                "until": watch.paused_until if state == "paused" else None,
             }
         )
     return out
@@ -111,9 +116,10 @@ def mimamori_page(
         members=members,
         kinds=list(WatcherKind),
         times=watches.TIMES,
+        pauses=watches.PAUSES,
         consent=consent.texts.get(user.locale, consent.texts["ja"]),
         error=error if error in ERRORS else None,
-        done=done == "entered",
+        done=done if done in DONE else None,
     )
 
 
@@ -166,3 +172,78 @@ def mimamori_enter(
     audit.record(db, account_id=user.account.id, action="mimamori_entered", now=now,
                  target_type="mimamori", target_id=watch.id)  # fmt: skip
     return RedirectResponse("/staff/mimamori?done=entered", status_code=303)
+
+
+@router.post("/mimamori/{watch_id}/pause")
+def mimamori_pause(
+    watch_id: DbId,
+    user: Officer,
+    csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
+    days: Annotated[int, Form(ge=0, le=28)],
+) -> Response:
+    """Pause a watch for travel (0: resume), when the household tells an officer."""
+    try:
+        watch = watches.in_associations(
+            db, watch_id=watch_id, association_ids=_associations(db, user)
+        )
+        watches.pause_watch(db, watch, days=days, now=now)
+    except WatchError:
+        return RedirectResponse("/staff/mimamori?error=choice", status_code=303)
+    audit.record(db, account_id=user.account.id, now=now, target_type="mimamori",
+                 action="mimamori_paused" if days else "mimamori_resumed",
+                 target_id=watch_id, days=days)  # fmt: skip
+    done = "paused" if days else "resumed"
+    return RedirectResponse(f"/staff/mimamori?done={done}", status_code=303)
+
+
+@router.post("/mimamori/{watch_id}/stop")
+def mimamori_stop(
+    watch_id: DbId, user: Officer, csrf: Csrf, db: SessionDep, now: NowDep
+) -> Response:
+    """End a watch: the household (or resident) withdrew its consent."""
+    try:
+        watch = watches.in_associations(
+            db, watch_id=watch_id, association_ids=_associations(db, user)
+        )
+    except WatchError:
+        return RedirectResponse("/staff/mimamori?error=choice", status_code=303)
+    watches.end_watch(db, watch, now=now)
+    audit.record(db, account_id=user.account.id, action="mimamori_stopped", now=now,
+                 target_type="mimamori", target_id=watch_id)  # fmt: skip
+    return RedirectResponse("/staff/mimamori?done=stopped", status_code=303)
+
+
+@router.post("/mimamori/{watch_id}/watcher")
+def mimamori_name_watcher(
+    watch_id: DbId,
+    user: Officer,
+    csrf: Csrf,
+    db: SessionDep,
+    now: NowDep,
+    notifier: NotifierDep,
+    watcher_membership_id: Annotated[int, Form()],
+    watcher_kind: Annotated[str, Form(max_length=12)],
+) -> Response:
+    """Name the 見守り person of a watch waiting for one (the 班長 declined, or the 班 has
+    none: a 民生委員 or a neighbour); they are asked in LINE and accept there."""
+    watcher = db.get(Membership, watcher_membership_id)
+    try:
+        watch = watches.in_associations(
+            db, watch_id=watch_id, association_ids=_associations(db, user)
+        )
+        if (
+            watcher is None
+            or watcher.association_id != watch.association_id
+            or watcher.status != MembershipStatus.APPROVED
+            or watcher_kind not in list(WatcherKind)
+        ):
+            raise WatchError("not a member of the association")
+        watches.name_watcher(db, watch, watcher_id=watcher.resident_id, watcher_kind=watcher_kind)
+    except WatchError:
+        return RedirectResponse("/staff/mimamori?error=choice", status_code=303)
+    ask_watcher(db, notifier, now, watch)
+    audit.record(db, account_id=user.account.id, action="mimamori_watcher_named", now=now,
+                 target_type="mimamori", target_id=watch_id)  # fmt: skip
+    return RedirectResponse("/staff/mimamori?done=named", status_code=303)
