@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from bot.core.place_names import japanese_name
+
 STAFF_LOCALES: tuple[str, ...] = ("ja", "en")
 DEFAULT_STAFF_LOCALE = "ja"
 
@@ -31,6 +33,13 @@ class Translator:
         except KeyError:
             raise StaffContentError(f"missing staff text {key!r} ({self.locale})") from None
         return text.format_map(params) if params else text
+
+    def name(self, value: Any) -> Any:
+        """A value from the data (a place, an association, a display name) as this page shows
+        it: in English, Japanese text is marked 「…」 as a name, not left as if translated."""
+        if self.locale != "en" or not isinstance(value, str) or value.startswith("「"):
+            return value
+        return japanese_name(value)
 
 
 def _flatten(prefix: str, node: Any, out: dict[str, str]) -> None:

@@ -134,6 +134,7 @@ def _anonymous_values(city: City) -> dict[str, int | str]:
         "rsvp_id": 1,
         "check_id": 1,
         "household_id": 1,
+        "watch_id": 1,
     }
 
 
@@ -191,6 +192,7 @@ def _values_for(login: str, city: City) -> dict[str, int | str]:
         "rsvp_id": 999_999,
         "check_id": 999_999,
         "household_id": 999_999,
+        "watch_id": 999_999,
     }
 
 

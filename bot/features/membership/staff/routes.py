@@ -80,7 +80,9 @@ def overview(
     per_ward: dict[str, int] = {}
     for row in table.rows:
         per_ward[row["ward"]] = per_ward.get(row["ward"], 0) + row["members"]
-    chart = bar_chart([Bar(k, v) for k, v in per_ward.items()], title=t("overview.chart_wards"))
+    chart = bar_chart(
+        [Bar(t.name(k), v) for k, v in per_ward.items()], title=t("overview.chart_wards")
+    )
     cards: list[dict[str, object]] = [
         {"label": f"col.{key}", "value": f"{table.total(key):,}"}
         for key in ("members", "households", "pending")
