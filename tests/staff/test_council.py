@@ -506,6 +506,10 @@ def test_english_pages_read_english(http: TestClient, city: City, engine: Engine
     # A district with no reading is marked as Japanese wherever it is named: filter and tables.
     assert '<td data-label="District">「北地域地区」</td>' in page
     assert page.count("北地域地区") == page.count("「北地域地区」")
+    overview = http.get("/staff/?lang=en").text  # the associations table marks names too
+    assert "「青葉町内会」" in overview and overview.count("青葉町内会") == overview.count(
+        "「青葉町内会」"
+    )
     council = http.get("/staff/council?lang=en").text
     assert "Council report" in council and "Download the PDF" in council
 
