@@ -13,12 +13,13 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, event, func, inspect, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from bot.core.flush_history import values_before_delete, values_before_flush
 from bot.core.models.membership import Membership
 from bot.features.membership.models import MembershipTally
 
@@ -71,36 +72,8 @@ def _values(row: Membership) -> tuple[int, str, int]:
     return int(row.association_id), str(row.status), int(row.household_size or 0)
 
 
-def _old_values(session: Session, row: Membership) -> tuple[int, str, int] | None:
-    """The values as stored before this flush (None when nothing tracked changed)."""
-    state: Any = inspect(row)
-    old: dict[str, Any] = {}
-    changed, unknown = False, False
-    for name in _TRACKED:
-        history = state.attrs[name].history
-        if history.has_changes():
-            changed = True
-            if history.deleted:
-                old[name] = history.deleted[0]
-            else:
-                unknown = True  # set without the old value loaded: read it below
-        elif history.unchanged:
-            old[name] = history.unchanged[0]
-        else:
-            unknown = True
-    if not changed:
-        return None
-    if unknown:
-        m = Membership.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared; SQLAlchemy sets it
-        stored = (
-            session.connection()
-            .execute(
-                select(m.c.association_id, m.c.status, m.c.household_size).where(m.c.id == row.id)
-            )
-            .one()
-        )
-        return int(stored[0]), str(stored[1]), int(stored[2] or 0)
-    return int(old["association_id"]), str(old["status"]), int(old["household_size"] or 0)
+def _as_key(values: dict[str, Any]) -> tuple[int, str, int]:
+    return int(values["association_id"]), str(values["status"]), int(values["household_size"] or 0)
 
 
 @event.listens_for(Session, "before_flush")
@@ -117,23 +90,16 @@ def _track_memberships(session: Session, _context: object, _instances: object) -
             add(_values(row), +1)
     for row in session.dirty:
         if isinstance(row, Membership) and session.is_modified(row):
-            old = _old_values(session, row)
-            if old is not None and old != _values(row):
-                add(old, -1)
+            stored = values_before_flush(session, row, _TRACKED)
+            if stored is not None and _as_key(stored) != _values(row):
+                add(_as_key(stored), -1)
                 add(_values(row), +1)
     for row in session.deleted:
         if isinstance(row, Membership):
-            add(_old_values_for_delete(row), -1)
+            add(_as_key(values_before_delete(row, _TRACKED)), -1)
     if deltas:
         keys = {key for key, _kind in deltas}
         apply_deltas(
             session.connection(),
             [(key, deltas[(key, "n")], deltas[(key, "people")]) for key in keys],
         )
-
-
-def _old_values_for_delete(row: Membership) -> tuple[int, str, int]:
-    state: Any = inspect(row)
-    committed = state.committed_state
-    values = [committed.get(name, getattr(row, name)) for name in _TRACKED]
-    return int(values[0]), str(values[1]), int(values[2] or 0)

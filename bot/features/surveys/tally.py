@@ -16,13 +16,14 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import case, delete, event, func, inspect, literal, select
+from sqlalchemy import case, delete, event, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from bot.core.flush_history import values_before_delete, values_before_flush
 from bot.features.surveys.models import AnswerChannel, SurveyAnswer, SurveyTally
 
 # (wave, question, option, channel, district or 0, association or 0)
@@ -140,41 +141,6 @@ def _values(row: SurveyAnswer) -> dict[str, Any]:
     return {name: getattr(row, name) for name in _TRACKED}
 
 
-def _old_values(session: Session, row: SurveyAnswer) -> dict[str, Any] | None:
-    """The values as stored before this flush (None when nothing tracked changed)."""
-    state: Any = inspect(row)
-    old: dict[str, Any] = {}
-    changed, unknown = False, False
-    for name in _TRACKED:
-        history = state.attrs[name].history
-        if history.has_changes():
-            changed = True
-            if history.deleted:
-                old[name] = history.deleted[0]
-            else:
-                unknown = True  # set without the old value loaded: read it below
-        elif history.unchanged:
-            old[name] = history.unchanged[0]
-        else:
-            unknown = True
-    if not changed:
-        return None
-    if unknown:
-        a = SurveyAnswer.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared; SQLAlchemy sets it
-        stored = (
-            session.connection()
-            .execute(select(*[a.c[name] for name in _TRACKED]).where(a.c.id == row.id))
-            .one()
-        )
-        return dict(zip(_TRACKED, stored, strict=True))
-    return old
-
-
-def _old_values_for_delete(row: SurveyAnswer) -> dict[str, Any]:
-    committed = inspect(row).committed_state
-    return {name: committed.get(name, getattr(row, name)) for name in _TRACKED}
-
-
 @event.listens_for(Session, "before_flush")
 def _track_answers(session: Session, _context: object, _instances: object) -> None:
     deltas: Counter[Key] = Counter()
@@ -183,12 +149,12 @@ def _track_answers(session: Session, _context: object, _instances: object) -> No
             deltas[key_of(_values(row))] += 1
     for row in session.dirty:
         if isinstance(row, SurveyAnswer) and session.is_modified(row):
-            old = _old_values(session, row)
+            old = values_before_flush(session, row, _TRACKED)
             if old is not None and key_of(old) != key_of(_values(row)):
                 deltas[key_of(old)] -= 1
                 deltas[key_of(_values(row))] += 1
     for row in session.deleted:
         if isinstance(row, SurveyAnswer):
-            deltas[key_of(_old_values_for_delete(row))] -= 1
+            deltas[key_of(values_before_delete(row, _TRACKED))] -= 1
     if deltas:
         apply_deltas(session.connection(), deltas.items())
