@@ -27,7 +27,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PARENT_ENV = "TSUNAGARI_WORKER_PARENT"  # set by `serve`: the worker ends when serve is gone
-RESTART_DELAYS_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+# Set by `serve` on a worker it starts in place of one that died: take its claimed events now.
+TAKE_OVER_ENV = "TSUNAGARI_WORKER_TAKES_OVER"
+# The first restart is at once (a killed worker mid-surge leaves events waiting); a worker
+# that keeps dying within a minute of its start is restarted ever more slowly.
+RESTART_DELAYS_S = (0.0, 1.0, 2.0, 5.0, 10.0, 30.0)
 STOP_GRACE_S = 10.0
 
 
@@ -65,6 +69,7 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     watchdog = asyncio.create_task(_end_with_parent(stop))
     await background.start(
+        take_over=os.environ.get(TAKE_OVER_ENV) == "1",
         process_events=settings.process_events,
         scheduler=settings.run_scheduler,
         sender=settings.run_sender,
@@ -123,9 +128,11 @@ class WorkerSupervisor:
             proc.kill()
             proc.wait()
 
-    def _spawn(self) -> None:
+    def _spawn(self, *, take_over: bool = False) -> None:
         # The parent migrated the database already; two migrations at once could collide.
         env = {**os.environ, PARENT_ENV: str(os.getpid()), "TSUNAGARI_AUTO_MIGRATE": "false"}
+        if take_over:
+            env[TAKE_OVER_ENV] = "1"
         with self._lock:
             # A session of its own: a Ctrl-C in the terminal reaches serve, which stops the
             # worker in order, instead of both at once (and serve restarting it).
@@ -148,7 +155,7 @@ class WorkerSupervisor:
             log.error("worker exited; restarting", extra={"code": code, "in_s": delay})
             if self._stopping.wait(delay):
                 return
-            self._spawn()
+            self._spawn(take_over=True)
 
 
 def run_beside(app: FastAPI, supervisor: WorkerSupervisor) -> None:

@@ -7,14 +7,16 @@ prefix (`Registry.on_batch`): the processor then gathers the pending events of t
 from all lanes for a moment and handles them in one transaction —
 
     take the events (still pending; row-locked on PostgreSQL) → look up their residents →
-    the feature's handler (core SQL, one statement per batch) → mark them done → commit →
-    send each reply
+    the feature's handler (core SQL, one statement per batch) → mark them replying, with
+    their replies → commit → send each reply → mark them done
 
 — with the same guarantees as the general path: an event is finished in the transaction of
 its effects (so it counts once, and a replayed webhook is a duplicate the inbox refused), and
-replies are sent after the commit. Whatever the batch does not recognise (another event
-type, an unknown resident, data the feature's handler declines by answering None) goes on
-to the general path untouched, so forged or stale data still gets the standard answer there.
+replies are sent after the commit. Kept with the event until sent, a reply outlives a worker
+killed in between: its successor sends it with the same reply token, which LINE takes once.
+Whatever the batch does not recognise (another event type, an unknown resident, data the
+feature's handler declines by answering None) goes on to the general path untouched, so
+forged or stale data still gets the standard answer there.
 Per-user order holds because a lane waits for its event's batch before taking the next.
 """
 
@@ -25,20 +27,19 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import anyio
-from sqlalchemy import bindparam, null, update
+from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
-from sqlalchemy.engine import CursorResult
 from sqlmodel import Session
 
 from bot.conversation import postback
 from bot.conversation.engine import Say
 from bot.core.models.residents import Resident
 from bot.db import is_postgres, session_scope
+from bot.platform import inbox
 from bot.platform.inbox_models import InboxStatus, WebhookEvent
-from bot.platform.observability import metrics
 
 if TYPE_CHECKING:
     from bot.conversation.processor import PendingReply, Processor
@@ -78,23 +79,6 @@ _TAKE_LOCKED = _TAKE.with_for_update(skip_locked=True)
 _RESIDENTS_OF = core_select(_RESIDENTS.c.line_user_id, _RESIDENTS.c.id, _RESIDENTS.c.locale).where(
     _RESIDENTS.c.line_user_id.in_(bindparam("users", expanding=True))
 )
-_FINISH = (
-    update(_EVENTS)
-    .where(
-        _EVENTS.c.seq.in_(bindparam("seqs", expanding=True)),
-        _EVENTS.c.status == InboxStatus.PENDING.value,
-    )
-    .values(
-        status=InboxStatus.DONE.value,
-        processed_at=bindparam("at"),
-        attempts=_EVENTS.c.attempts + 1,
-        payload=null(),  # as the general path: texts are not kept once handled
-    )
-)
-
-
-class _Declined(Exception):
-    """The batch could not be finished as taken (another process got there first)."""
 
 
 class Batcher:
@@ -140,6 +124,11 @@ class Batcher:
         self.handled += len(handled)
         # Replies first, so that a lane (and its user's next event) waits for its reply.
         await asyncio.gather(*(self.processor.send(r) for r in replies), return_exceptions=True)
+        if handled:
+            try:
+                await anyio.to_thread.run_sync(inbox.replied, self.processor.engine, list(handled))
+            except Exception:  # noqa: BLE001 - left replying: a restart tries the token again
+                log.exception("marking batch replies sent failed")
         for seq, future in futures.items():
             if not future.done():
                 future.set_result(seq in handled)
@@ -183,17 +172,14 @@ class Batcher:
                         )
                 if not replies:
                     return set(), []
-                done = [r.event_id for r in replies]
                 seq_of = {c.event_id: c.seq for c in candidates}
-                finished = cast(
-                    CursorResult[Any],
-                    session.execute(_FINISH, {"seqs": [seq_of[e] for e in done], "at": now}),
+                inbox.finish_replying(
+                    session,
+                    [(seq_of[r.event_id], r.reply_token, r.messages) for r in replies],
+                    now,
                 )
-                if finished.rowcount != len(done):
-                    raise _Declined
-                metrics.events_processed.labels("done").inc(len(done))
-                return {seq_of[e] for e in done}, replies
-        except _Declined:
+                return {seq_of[r.event_id] for r in replies}, replies
+        except inbox.AlreadyHandled:
             log.warning("batch finished elsewhere in part; rolled back, going one by one")
             return set(), []
 

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
@@ -152,6 +152,8 @@ class Processor:
         found = await run_in_threadpool(claim)
         for seq, key in found:
             self.submit(seq, key)
+        if not routine:
+            await self._send_unsent(None if single else now - (lease or timedelta()))
         if found:
             log.log(
                 logging.DEBUG if routine else logging.INFO,
@@ -159,6 +161,25 @@ class Processor:
                 extra={"count": len(found)},
             )
         return len(found)
+
+    async def _send_unsent(self, older_than: datetime | None) -> None:
+        """Replies a killed process committed but never sent: by their reply token only (a
+        token LINE already took is refused, so nobody gets an answer twice; no push)."""
+
+        def unsent() -> list[inbox.UnsentReply]:
+            with session_scope(self.engine) as session:
+                return inbox.unsent_replies(session, older_than)
+
+        found = await run_in_threadpool(unsent)
+        for reply in found:
+            if reply.reply_token and reply.messages:
+                try:
+                    await self.gateway.reply(reply.reply_token, reply.messages)
+                except Exception:  # noqa: BLE001 - a reply that cannot go now is given up
+                    log.warning("resending a reply failed", extra={"seq": reply.seq})
+        if found:
+            await run_in_threadpool(inbox.replied, self.engine, [r.seq for r in found])
+            log.info("sent replies a stopped process left", extra={"count": len(found)})
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until every submitted event has been handled (tests and benchmarks)."""

@@ -5,6 +5,7 @@ standard answer and changes nothing."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
@@ -13,6 +14,7 @@ from bot.db import session_scope
 from bot.features.safety import checks
 from bot.features.safety.answer_flow import SafetyAnswer
 from bot.features.safety.models import SafetyHousehold
+from bot.platform import inbox
 from bot.platform.inbox_models import WebhookEvent
 from tests.builders import T0, add_member, uid
 from tests.factories import body, postback_event, signed_headers
@@ -147,3 +149,27 @@ def test_what_the_batch_cannot_record_changes_nothing(bot_factory: Any, engine: 
         assert len(replies) == 1 and replies[0].startswith(CLOSED), (user, replies)
     assert _texts(bot, uid("r12"))[0].startswith(STALE)
     assert "「無事」と記録しました" in _texts(bot, uid("r21"))[0]
+
+
+def test_a_reply_committed_but_not_sent_goes_out_once_after_a_restart(
+    bot_factory: Any, engine: Any, standin: Any
+) -> None:
+    """A worker killed between a batch's commit and its replies: the next start sends each
+    kept reply once, by its token, and forgets it."""
+    user = uid("r11")
+    event = postback_event(user, "a=sfa&c=1&s=safe")
+    event["replyToken"] = standin.issue_reply_token(user)
+    handled_at = datetime.now(UTC) - timedelta(hours=1)  # long before: its process is gone
+    (seq, _key), *_ = inbox.store_events(engine, [event], handled_at)
+    reply = [{"type": "text", "text": "「無事」と記録しました。"}]
+    with session_scope(engine) as db:
+        inbox.finish_replying(db, [(seq, event["replyToken"], reply)], handled_at)
+
+    bot = bot_factory()  # starting up, it finds the reply its predecessor never sent
+    bot.drain()
+    assert _texts(bot, user) == ["「無事」と記録しました。"]
+    with Session(engine) as db:
+        row = db.get(WebhookEvent, seq)
+        assert row is not None and (row.status, row.payload) == ("done", None)
+    bot_factory()  # and the next start has nothing left to send
+    assert _texts(bot, user) == ["「無事」と記録しました。"]
