@@ -208,7 +208,7 @@ async def wait_ready(proc: Proc, url: str, timeout: float = 60.0) -> None:
 class Standin:
     """The LINE stand-in process and its benchmark control routes."""
 
-    def __init__(self, dirs: Dirs, latency: float) -> None:
+    def __init__(self, dirs: Dirs, latency: float, token_ttl_s: float = 60.0) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         argv = [
@@ -220,6 +220,8 @@ class Standin:
             str(latency),
             "--token",
             TOKEN,
+            "--reply-token-ttl",
+            str(token_ttl_s),
         ]
         # The snapshot lives elsewhere, so tell the stand-in where LINE's spec is.
         spec_dir = os.environ.get("LINE_OPENAPI_DIR") or str(REPO.parent / "shared/line-openapi")

@@ -168,10 +168,12 @@ def handled(engine: Any) -> int:
 
 
 def worker_of(serve_pid: int) -> int | None:
-    """The `tsunagari worker` serve started."""
+    """The `tsunagari worker` serve started that is at work (not its spare)."""
+    from bot.worker import ACTIVE_NAME
+
     for pid in _family(serve_pid)[1:]:
         try:
-            if b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if Path(f"/proc/{pid}/comm").read_text().strip() == ACTIVE_NAME:
                 return pid
         except OSError:
             continue
@@ -309,11 +311,13 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
 
     out: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-safety-") as tmp:
-        logs = Path(tmp) / "logs"
-        logs.mkdir()
+        logs = Path(args.logs) if args.logs else Path(tmp) / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
         # The bots import this checkout (not the editable install the venv points at).
         dirs = Dirs(logs=logs, work=Path(tmp), src=Path(__file__).resolve().parent.parent)
-        standin = Standin(dirs, args.latency)
+        # Tokens are issued before the surge: they live a minute past its end, as LINE's
+        # would a minute past each answer.
+        standin = Standin(dirs, args.latency, token_ttl_s=args.seconds + 60)
         async with aiohttp.ClientSession() as session:
             await standin.start(session)
             try:
@@ -343,6 +347,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--baseline-seconds", type=float, default=20.0)
     p.add_argument("--grace", type=float, default=30.0, help="seconds for the last replies")
     p.add_argument("--latency", type=float, default=0.08, help="stand-in latency, seconds")
+    p.add_argument("--logs", default="", help="keep the processes' logs in this folder")
     p.add_argument("--kill-worker", action=argparse.BooleanOptionalAction, default=True,
                    help="SIGKILL serve's worker halfway through the surge")  # fmt: skip
     return p.parse_args(argv)

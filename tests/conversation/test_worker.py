@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from bot.simulator.standin import LineStandin
+from bot.worker import ACTIVE_NAME
 from tests.conftest import SECRET, TOKEN
 from tests.factories import body, signed_headers, text_event
 
@@ -41,6 +42,18 @@ def _children(pid: int) -> list[int]:
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
             found += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _active_workers(pid: int) -> list[int]:
+    """serve's worker(s) at work (not the spare waiting beside them), by process name."""
+    found = []
+    for child in _children(pid):
+        try:
+            if Path(f"/proc/{child}/comm").read_text().strip() == ACTIVE_NAME:
+                found.append(child)
         except OSError:
             continue
     return found
@@ -136,7 +149,7 @@ def test_serve_answers_from_its_worker_which_is_restarted_and_stopped_with_it(
     serve: tuple[subprocess.Popen[bytes], str], standin: LineStandin
 ) -> None:
     proc, url = serve
-    worker = _until(lambda: _children(proc.pid), "serve to start its worker")[0]
+    worker = _until(lambda: _active_workers(proc.pid), "serve to start its worker")[0]
 
     assert _say(standin, url, "Ualice0000000000000000000000000001", "help").status_code == 200
     _until(lambda: _answers_to(standin, "Ualice0000000000000000000000000001"), "a reply")
@@ -146,8 +159,12 @@ def test_serve_answers_from_its_worker_which_is_restarted_and_stopped_with_it(
 
     os.kill(worker, signal.SIGKILL)
     replacement = _until(
-        lambda: [p for p in _children(proc.pid) if p != worker and _alive(p)],
+        lambda: [p for p in _active_workers(proc.pid) if p != worker and _alive(p)],
         "serve to restart its worker",
+    )[0]
+    spare = _until(
+        lambda: [p for p in _children(proc.pid) if p not in (worker, replacement) and _alive(p)],
+        "serve to start a new spare",
     )[0]
     assert _say(standin, url, "Ubob00000000000000000000000000002", "help").status_code == 200
     _until(lambda: _answers_to(standin, "Ubob00000000000000000000000000002"), "a reply")
@@ -155,6 +172,7 @@ def test_serve_answers_from_its_worker_which_is_restarted_and_stopped_with_it(
     proc.send_signal(signal.SIGTERM)
     proc.wait(30)
     _until(lambda: not _alive(replacement), "the worker to stop with serve", timeout=30)
+    _until(lambda: not _alive(spare), "the spare to stop with serve", timeout=30)
 
 
 def test_a_restarted_worker_takes_over_the_events_its_predecessor_had_claimed(
@@ -168,7 +186,7 @@ def test_a_restarted_worker_takes_over_the_events_its_predecessor_had_claimed(
     from bot.platform import inbox
 
     proc, url = serve_long_lease
-    worker = _until(lambda: _children(proc.pid), "serve to start its worker")[0]
+    worker = _until(lambda: _active_workers(proc.pid), "serve to start its worker")[0]
     assert _say(standin, url, "Ualice0000000000000000000000000001", "help").status_code == 200
     _until(lambda: _answers_to(standin, "Ualice0000000000000000000000000001"), "a reply")
 
