@@ -78,6 +78,7 @@ async def run_worker(settings: Settings) -> None:
     if os.environ.get(STANDBY_ENV) == "1":
         if not await _standby(stop):
             watchdog.cancel()
+            await gateway.close()
             engine.dispose()
             return
         take_over = True
@@ -217,8 +218,10 @@ class WorkerSupervisor:
             code = proc.wait()
             if self._stopping.is_set():
                 return
-            failures = 0 if time.monotonic() - started > 60 else failures + 1
-            delay = RESTART_DELAYS_S[min(failures, len(RESTART_DELAYS_S) - 1)]
+            # Back-off only for a worker that keeps dying soon after its start.
+            quick = time.monotonic() - started <= 60
+            delay = RESTART_DELAYS_S[min(failures, len(RESTART_DELAYS_S) - 1) if quick else 0]
+            failures = failures + 1 if quick else 0
             log.error("worker exited; restarting", extra={"code": code, "in_s": delay})
             if self._stopping.wait(delay):
                 return
