@@ -37,14 +37,16 @@ _OPEN = select(_CHECKS.c.id).where(
     _CHECKS.c.sent_at.is_not(None),
     _CHECKS.c.closed_at.is_(None),
 )
-_BY_HOUSEHOLD = (
-    select(_MEMBERS.c.resident_id, _ROWS.c.check_id, _ROWS.c.id)
-    .select_from(_MEMBERS.join(_ROWS, _ROWS.c.household_id == _MEMBERS.c.household_id))
-    .where(
-        _MEMBERS.c.resident_id.in_(bindparam("residents", expanding=True)),
-        _MEMBERS.c.status == MembershipStatus.APPROVED.value,
-        _ROWS.c.check_id.in_(bindparam("checks", expanding=True)),
-    )
+# Two steps rather than a join: given a join, SQLite walks every row of the check (30,000
+# in a city) and looks each up in the memberships, for every batch.
+_HOUSEHOLDS = select(_MEMBERS.c.resident_id, _MEMBERS.c.household_id).where(
+    _MEMBERS.c.resident_id.in_(bindparam("residents", expanding=True)),
+    _MEMBERS.c.status == MembershipStatus.APPROVED.value,
+    _MEMBERS.c.household_id.is_not(None),
+)
+_BY_HOUSEHOLD = select(_ROWS.c.household_id, _ROWS.c.check_id, _ROWS.c.id).where(
+    _ROWS.c.check_id.in_(bindparam("checks", expanding=True)),
+    _ROWS.c.household_id.in_(bindparam("households", expanding=True)),
 )
 _BY_RESIDENT = select(_ROWS.c.resident_id, _ROWS.c.check_id, _ROWS.c.id).where(
     _ROWS.c.resident_id.in_(bindparam("residents", expanding=True)),
@@ -99,10 +101,21 @@ def _rows_of(
     rows and their own, as `checks.row_of` picks it."""
     if not check_ids or not resident_ids:
         return {}
-    params = {"residents": resident_ids, "checks": check_ids}
     found: dict[tuple[int, int], int] = {}
-    for query in (_BY_HOUSEHOLD, _BY_RESIDENT):
-        for resident, check, row in session.execute(query, params).all():
-            key = (int(resident), int(check))
-            found[key] = min(found.get(key, int(row)), int(row))
+
+    def keep(resident: int, check: int, row: int) -> None:
+        key = (resident, check)
+        found[key] = min(found.get(key, row), row)
+
+    members: dict[int, list[int]] = {}
+    for resident, household in session.execute(_HOUSEHOLDS, {"residents": resident_ids}).all():
+        members.setdefault(int(household), []).append(int(resident))
+    if members:
+        params = {"checks": check_ids, "households": sorted(members)}
+        for household, check, row in session.execute(_BY_HOUSEHOLD, params).all():
+            for resident in members[int(household)]:
+                keep(resident, int(check), int(row))
+    params = {"residents": resident_ids, "checks": check_ids}
+    for resident, check, row in session.execute(_BY_RESIDENT, params).all():
+        keep(int(resident), int(check), int(row))
     return found
