@@ -70,11 +70,18 @@ def postback_event(user: str, reply_token: str, data: str) -> dict[str, Any]:
     return event
 
 
+_ENGINES: dict[str, Any] = {}
+
+
 def _engine(db_url: str) -> Any:
+    """One engine per database for the whole run (one a second leaked connections until
+    PostgreSQL refused more)."""
     from sqlmodel import create_engine
 
-    url = db_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    return create_engine(url)
+    if db_url not in _ENGINES:
+        url = db_url.replace("postgresql://", "postgresql+psycopg://", 1)
+        _ENGINES[db_url] = create_engine(url, pool_size=2, max_overflow=2)
+    return _ENGINES[db_url]
 
 
 def seed(db_url: str, households: int, run: str) -> tuple[int, list[str]]:
@@ -202,7 +209,6 @@ async def kill_worker_midway(target: Target, at_s: float, killed: dict[str, floa
             killed["resumed_after_s"] = time.monotonic() - start
             break
         await asyncio.sleep(0.1)
-    engine.dispose()
 
 
 def cpu_split(target: Target) -> tuple[float, float]:
@@ -330,6 +336,9 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
                         out.append(await run(session, standin, target, args))
                         print(out[-1], flush=True)  # noqa: T201 - a benchmark's progress
                     finally:
+                        engine = _ENGINES.pop(target.db_url, None)
+                        if engine is not None:
+                            engine.dispose()
                         target.stop()
             finally:
                 standin.proc.stop()

@@ -89,6 +89,8 @@ class Batcher:
         self._waiting: list[tuple[int, asyncio.Future[bool]]] = []
         self._flush: asyncio.Task[None] | None = None
         self.handled = 0  # events handled in batches (tests, benchmarks)
+        self._replying: set[asyncio.Task[None]] = set()
+        self._last_reply: dict[str, asyncio.Future[None]] = {}
 
     async def offer(self, seq: int) -> bool:
         """True when the event was handled here (or by someone else already); False when
@@ -122,16 +124,43 @@ class Batcher:
             log.exception("batch handling failed; events go the general way")
             handled, replies = set(), []
         self.handled += len(handled)
-        # Replies first, so that a lane (and its user's next event) waits for its reply.
-        await asyncio.gather(*(self.processor.send(r) for r in replies), return_exceptions=True)
         if handled:
-            try:
-                await anyio.to_thread.run_sync(inbox.replied, self.processor.engine, list(handled))
-            except Exception:  # noqa: BLE001 - left replying: a restart tries the token again
-                log.exception("marking batch replies sent failed")
+            # The lanes go on at once rather than hold 32 events still for LINE's round trip
+            # (they would then cap a surge at ~32 answers per reply latency); the replies
+            # follow, each user's after their previous one.
+            task = asyncio.create_task(self._reply(replies, sorted(handled)))
+            self._replying.add(task)
+            task.add_done_callback(self._replying.discard)
         for seq, future in futures.items():
             if not future.done():
                 future.set_result(seq in handled)
+
+    async def _reply(self, replies: list[PendingReply], seqs: list[int]) -> None:
+        sends = []
+        for reply in replies:
+            before = self._last_reply.get(reply.user_id or "")
+            send = asyncio.ensure_future(self._send_after(before, reply))
+            if reply.user_id:
+                self._last_reply[reply.user_id] = send
+            sends.append(send)
+        await asyncio.gather(*sends, return_exceptions=True)
+        for reply, send in zip(replies, sends, strict=True):
+            if reply.user_id and self._last_reply.get(reply.user_id) is send:
+                del self._last_reply[reply.user_id]
+        try:
+            await anyio.to_thread.run_sync(inbox.replied, self.processor.engine, seqs)
+        except Exception:  # noqa: BLE001 - left replying: a restart tries the token again
+            log.exception("marking batch replies sent failed")
+
+    async def _send_after(self, before: asyncio.Future[None] | None, reply: PendingReply) -> None:
+        if before is not None:
+            await asyncio.wait([before])  # its outcome is its own
+        await self.processor.send(reply)
+
+    async def settle(self) -> None:
+        """Wait until the replies of handled batches have gone (tests, shutdown)."""
+        while self._replying:
+            await asyncio.gather(*list(self._replying), return_exceptions=True)
 
     def _handle(self, seqs: list[int]) -> tuple[set[int], list[PendingReply]]:
         from bot.conversation.processor import PendingReply

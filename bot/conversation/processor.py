@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -104,6 +105,9 @@ class Processor:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
         self._workers = []
+        if self.batcher is not None:  # replies under way; any left are sent by the next start
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.batcher.settle(), 5.0)
 
     def submit(self, seq: int, lane_key: str) -> None:
         """Queue a stored event on its user's lane."""
@@ -183,9 +187,10 @@ class Processor:
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until every submitted event has been handled (tests and benchmarks)."""
-        if self._in_flight == 0:
-            return
-        await asyncio.wait_for(self._idle.wait(), timeout)
+        if self._in_flight:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        if self.batcher is not None:
+            await asyncio.wait_for(self.batcher.settle(), timeout)
 
     async def _work(self, queue: asyncio.Queue[int]) -> None:
         while True:
