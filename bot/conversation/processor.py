@@ -175,12 +175,15 @@ class Processor:
                 return inbox.unsent_replies(session, older_than)
 
         found = await run_in_threadpool(unsent)
-        for reply in found:
+
+        async def resend(reply: inbox.UnsentReply) -> None:
             if reply.reply_token and reply.messages:
                 try:
                     await self.gateway.reply(reply.reply_token, reply.messages)
                 except Exception:  # noqa: BLE001 - a reply that cannot go now is given up
                     log.warning("resending a reply failed", extra={"seq": reply.seq})
+
+        await asyncio.gather(*(resend(r) for r in found))
         if found:
             await run_in_threadpool(inbox.replied, self.engine, [r.seq for r in found])
             log.info("sent replies a stopped process left", extra={"count": len(found)})
