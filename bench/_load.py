@@ -154,7 +154,7 @@ async def _post(
 # --- the stand-in process -------------------------------------------------------------------
 
 
-def standin_app(latency_s: float, access_token: str) -> Any:
+def standin_app(latency_s: float, access_token: str, token_ttl_s: float = 60.0) -> Any:
     """LINE's stand-in (spec-checked when the spec is present) plus the benchmark's routes."""
     from starlette.applications import Starlette
     from starlette.requests import Request
@@ -166,7 +166,9 @@ def standin_app(latency_s: float, access_token: str) -> Any:
 
     spec_dir = find_spec_dir()
     spec = SpecValidator.load(spec_dir) if spec_dir else None
-    line = LineStandin(spec=spec, access_token=access_token, latency_s=latency_s)
+    line = LineStandin(
+        spec=spec, access_token=access_token, latency_s=latency_s, reply_token_ttl_s=token_ttl_s
+    )
 
     async def reset(request: Request) -> JSONResponse:
         line.reset()
@@ -212,10 +214,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--latency", type=float, default=0.08)
     parser.add_argument("--token", default="bench-channel-token")
+    # Tokens are issued before a run, not as each event is sent: a long run needs them to
+    # live as long after issue as LINE's would after their event (about a minute).
+    parser.add_argument("--reply-token-ttl", type=float, default=60.0)
     args = parser.parse_args()
     from bot.platform.heap import freeze
 
-    app = standin_app(args.latency, args.token)
+    app = standin_app(args.latency, args.token, args.reply_token_ttl)
     freeze()  # LINE's spec and the app: no later collection walks them
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 

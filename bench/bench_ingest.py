@@ -48,7 +48,10 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 SECRET = "bench-channel-secret"
 TOKEN = "bench-channel-token"
-PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
+# A database of your own on a shared server (the schemas made here are dropped after).
+PG_BASE = os.environ.get(
+    "TSUNAGARI_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 ACK_RATES = (50, 200, 500)
 SNAPSHOT_ATTEMPTS, SNAPSHOT_WAIT_S = 12, 10.0
@@ -205,7 +208,7 @@ async def wait_ready(proc: Proc, url: str, timeout: float = 60.0) -> None:
 class Standin:
     """The LINE stand-in process and its benchmark control routes."""
 
-    def __init__(self, dirs: Dirs, latency: float) -> None:
+    def __init__(self, dirs: Dirs, latency: float, token_ttl_s: float = 60.0) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         argv = [
@@ -217,6 +220,8 @@ class Standin:
             str(latency),
             "--token",
             TOKEN,
+            "--reply-token-ttl",
+            str(token_ttl_s),
         ]
         # The snapshot lives elsewhere, so tell the stand-in where LINE's spec is.
         spec_dir = os.environ.get("LINE_OPENAPI_DIR") or str(REPO.parent / "shared/line-openapi")
@@ -294,7 +299,6 @@ class Target:
         env = clean_env(
             dirs,
             **common,
-            LINE_DATA_API_BASE_URL=standin.url,
             DATABASE_URL=self.db_url,
             TSUNAGARI_RUN_SCHEDULER="false",
             TSUNAGARI_RUN_SENDER="false",

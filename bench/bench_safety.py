@@ -6,7 +6,10 @@ postback, open loop at N / seconds answers a second (30,000 in 180 s ≈ 167/s),
 LINE stand-in answering after 80 ms. Measured: acknowledgement latency, whether every
 answer got exactly one reply and every household is counted once, how long after the last
 answer the live counts (the staff page's query, `checks.counts`, read every second) showed
-them all, and CPU of the bot's processes per handled answer. Beside it, the SDK's example
+them all, and CPU of the bot's processes per handled answer. Halfway through, the worker
+is killed (SIGKILL; `--no-kill-worker` to leave it): serve must restart it, and the
+figures then also say how long processing stood still and whether anything was lost.
+Beside it, the SDK's example
 bot (`minimal_bot.py`) handling text messages at the rate it sustains, for its CPU per
 handled message.
 
@@ -18,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
 import sys
 import time
 import uuid
@@ -38,6 +43,8 @@ from bench_ingest import (  # noqa: E402
     Dirs,
     Standin,
     Target,
+    _cpu_of,
+    _family,
     _wait_for_replies,
     machine_info,
     percentile,
@@ -63,11 +70,18 @@ def postback_event(user: str, reply_token: str, data: str) -> dict[str, Any]:
     return event
 
 
+_ENGINES: dict[str, Any] = {}
+
+
 def _engine(db_url: str) -> Any:
+    """One engine per database for the whole run (one a second leaked connections until
+    PostgreSQL refused more)."""
     from sqlmodel import create_engine
 
-    url = db_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    return create_engine(url)
+    if db_url not in _ENGINES:
+        url = db_url.replace("postgresql://", "postgresql+psycopg://", 1)
+        _ENGINES[db_url] = create_engine(url, pool_size=2, max_overflow=2)
+    return _ENGINES[db_url]
 
 
 def seed(db_url: str, households: int, run: str) -> tuple[int, list[str]]:
@@ -151,6 +165,59 @@ async def watch_counts(
         await asyncio.sleep(1.0)
 
 
+def handled(engine: Any) -> int:
+    """Events the worker has finished (whatever became of them)."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT count(*) FROM webhook_event WHERE status <> 'pending'"))
+        return int(found.scalar() or 0)
+
+
+def worker_of(serve_pid: int) -> int | None:
+    """The `tsunagari worker` serve started that is at work (not its spare)."""
+    from bot.worker import ACTIVE_NAME
+
+    for pid in _family(serve_pid)[1:]:
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == ACTIVE_NAME:
+                return pid
+        except OSError:
+            continue
+    return None
+
+
+async def kill_worker_midway(target: Target, at_s: float, killed: dict[str, float]) -> None:
+    """SIGKILL serve's worker `at_s` seconds in; then time until it handles events again.
+
+    Its CPU until the kill is kept in `killed["cpu"]` (a dead process's time is gone from
+    /proc). Resumed = the finished count grows past what it was at the kill."""
+    await asyncio.sleep(at_s)
+    assert target.proc is not None
+    pid = worker_of(target.proc.popen.pid)
+    if pid is None:
+        return
+    engine = _engine(target.db_url)
+    killed["cpu"] = _cpu_of(pid)
+    os.kill(pid, signal.SIGKILL)
+    start = time.monotonic()
+    killed["at"] = start
+    await asyncio.sleep(0.2)  # nothing the dead process did can still commit after this
+    before = await asyncio.to_thread(handled, engine)
+    while time.monotonic() - start < 120:
+        if await asyncio.to_thread(handled, engine) > before:
+            killed["resumed_after_s"] = time.monotonic() - start
+            break
+        await asyncio.sleep(0.1)
+
+
+def cpu_split(target: Target) -> tuple[float, float]:
+    """(serve's own CPU seconds, its children's: the worker)."""
+    assert target.proc is not None
+    family = _family(target.proc.popen.pid)
+    return _cpu_of(family[0]), sum(_cpu_of(p) for p in family[1:])
+
+
 async def surge(
     session: aiohttp.ClientSession, standin: Standin, target: Target, args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -166,9 +233,15 @@ async def surge(
     ]
     rate = args.households / args.seconds
     assert target.proc is not None
-    cpu0 = target.proc.cpu_seconds()
+    serve0, worker0 = cpu_split(target)
     stop, seen = asyncio.Event(), []
     watcher = asyncio.create_task(watch_counts(target.db_url, check_id, len(users), stop, seen))
+    killed: dict[str, float] = {}
+    killer = (
+        asyncio.create_task(kill_worker_midway(target, args.seconds / 2, killed))
+        if args.kill_worker
+        else None
+    )
     sends = await open_loop(f"{target.url}/callback", bodies, rate)
     last_ack = max(s.finished for s in sends)
     records = await _wait_for_replies(session, standin, set(tokens), sends[-1].due + args.grace)
@@ -176,9 +249,17 @@ async def surge(
         await asyncio.wait_for(watcher, timeout=60)
     except TimeoutError:
         stop.set()
-    cpu = target.proc.cpu_seconds() - cpu0
+    if killer is not None:
+        await killer
+    serve1, worker1 = cpu_split(target)
+    serve_cpu = serve1 - serve0
+    worker_cpu = worker1 + killed.get("cpu", 0.0) - worker0
+    cpu = serve_cpu + worker_cpu
     answered, total = await asyncio.to_thread(counted, target.db_url, check_id)
-    replies = Counter(r["reply_token"] for r in records if r["path"].endswith("/reply"))
+    # Replies LINE accepted (a second attempt with a spent token reaches nobody).
+    replies = Counter(
+        r["reply_token"] for r in records if r["path"].endswith("/reply") and r["status"] == 200
+    )
     acks = [s.latency * 1000 for s in sends if s.status == 200]
     complete = next((t for t, n in seen if n >= len(users)), None)
     return {
@@ -194,6 +275,10 @@ async def surge(
         "households": total,
         "counts_after_last_s": None if complete is None else max(0.0, complete - last_ack),
         "cpu_ms_per_answer": cpu * 1000 / max(1, answered),
+        "cpu_ms_serve": serve_cpu * 1000 / max(1, answered),
+        "cpu_ms_worker": worker_cpu * 1000 / max(1, answered),
+        "worker_killed": "at" in killed,
+        "resumed_after_s": killed.get("resumed_after_s"),
     }
 
 
@@ -232,11 +317,13 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
 
     out: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-safety-") as tmp:
-        logs = Path(tmp) / "logs"
-        logs.mkdir()
+        logs = Path(args.logs) if args.logs else Path(tmp) / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
         # The bots import this checkout (not the editable install the venv points at).
         dirs = Dirs(logs=logs, work=Path(tmp), src=Path(__file__).resolve().parent.parent)
-        standin = Standin(dirs, args.latency)
+        # Tokens are issued before the surge: they live a minute past its end, as LINE's
+        # would a minute past each answer.
+        standin = Standin(dirs, args.latency, token_ttl_s=args.seconds + 60)
         async with aiohttp.ClientSession() as session:
             await standin.start(session)
             try:
@@ -249,6 +336,9 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
                         out.append(await run(session, standin, target, args))
                         print(out[-1], flush=True)  # noqa: T201 - a benchmark's progress
                     finally:
+                        engine = _ENGINES.pop(target.db_url, None)
+                        if engine is not None:
+                            engine.dispose()
                         target.stop()
             finally:
                 standin.proc.stop()
@@ -266,6 +356,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--baseline-seconds", type=float, default=20.0)
     p.add_argument("--grace", type=float, default=30.0, help="seconds for the last replies")
     p.add_argument("--latency", type=float, default=0.08, help="stand-in latency, seconds")
+    p.add_argument("--logs", default="", help="keep the processes' logs in this folder")
+    p.add_argument("--kill-worker", action=argparse.BooleanOptionalAction, default=True,
+                   help="SIGKILL serve's worker halfway through the surge")  # fmt: skip
     return p.parse_args(argv)
 
 

@@ -62,10 +62,17 @@ class Background:
         self.watcher: InboxWatcher | None = None
 
     async def start(
-        self, *, process_events: bool, scheduler: bool, sender: bool, watch_inbox: bool = False
+        self,
+        *,
+        process_events: bool,
+        scheduler: bool,
+        sender: bool,
+        watch_inbox: bool = False,
+        take_over: bool = False,
     ) -> None:
-        """Start what this process runs; `watch_inbox` when another process ingests for it."""
-        await self.processor.start(workers=process_events)
+        """Start what this process runs; `watch_inbox` when another process ingests for it;
+        `take_over` when it replaces a worker that died (see `Processor.start`)."""
+        await self.processor.start(workers=process_events, take_over=take_over)
         if process_events and watch_inbox:
             self.watcher = InboxWatcher(
                 self.engine, self.processor.take_new, self.settings.inbox_poll_seconds

@@ -149,7 +149,7 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.auto_migrate:  # before the worker starts: two migrations at once could collide
         migrate.upgrade(settings.database_url)
     app = create_app(settings, Overrides(web_only=True))
-    run_beside(app, WorkerSupervisor())
+    run_beside(app, WorkerSupervisor(standby=settings.worker_standby))
     freeze_after_startup(app)
     uvicorn.run(
         app,

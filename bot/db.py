@@ -16,6 +16,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and foreign keys."""
     if url.startswith("sqlite"):
         _ensure_sqlite_folder(url)
+        if ":memory:" not in url and "mode=memory" not in url:
+            # Up to 32 webhook threads at once: with the default pool of 5 (+10), each surge
+            # opened and closed connections, paying for the pragmas below every time.
+            kwargs.setdefault("pool_size", 32)
+            kwargs.setdefault("max_overflow", 16)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     worker: Literal["process", "inline"] = Field(
         default="process", validation_alias="TSUNAGARI_WORKER"
     )
+    # `serve` keeps a spare worker started up beside its worker, to take over at once if the
+    # worker dies (a second process's memory; no CPU while it waits).
+    worker_standby: bool = Field(default=True, validation_alias="TSUNAGARI_WORKER_STANDBY")
     # How often a worker on SQLite looks for events another process stored (PostgreSQL
     # wakes it with NOTIFY instead).
     inbox_poll_seconds: float = Field(

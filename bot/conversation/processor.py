@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
@@ -17,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.clock import Clock
 from bot.content import Content
+from bot.conversation.batch import Batcher
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Say
 from bot.conversation.handlers import route
@@ -73,21 +75,28 @@ class Processor:
         self.notifier, self.renderer = notifier, notifier.renderer
         self._lanes: list[asyncio.Queue[int]] = []
         self._workers: list[asyncio.Task[None]] = []
+        actions = runner.registry.batch_actions
+        # Postbacks some feature handles many at once (bot/conversation/batch.py).
+        self.batcher = Batcher(self, actions) if actions else None
         self._idle = asyncio.Event()
         self._in_flight = 0
 
-    async def start(self, *, workers: bool = True) -> None:
+    async def start(self, *, workers: bool = True, take_over: bool = False) -> None:
         """Start the lane workers and requeue whatever a previous process left pending.
 
         Without workers the process only ingests: events are stored and acknowledged and
         wait in the database for a processing replica (or this one's next start).
+        `take_over`: this process replaces one that died (`serve` restarting its worker), so
+        the events it had claimed are taken now rather than after their lease runs out;
+        should that process still live after all, the inbox's row locks and conditional
+        finish keep every event handled once.
         """
         self._lanes = [asyncio.Queue() for _ in range(self.settings.processor_lanes)]
-        self._limiter = anyio.CapacityLimiter(handler_threads(self.engine))
+        self.limiter = anyio.CapacityLimiter(handler_threads(self.engine))
         if not workers:
             return
         self._workers = [asyncio.create_task(self._work(q)) for q in self._lanes]
-        await self.recover(startup=True)
+        await self.recover(startup=True, take_over=take_over)
         self._workers.append(asyncio.create_task(self._recover_periodically()))
 
     async def stop(self) -> None:
@@ -96,6 +105,9 @@ class Processor:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
         self._workers = []
+        if self.batcher is not None:  # replies under way; any left are sent by the next start
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.batcher.settle(), 5.0)
 
     def submit(self, seq: int, lane_key: str) -> None:
         """Queue a stored event on its user's lane."""
@@ -125,12 +137,14 @@ class Processor:
         """Queue events another process stored for processing replicas (the inbox watcher)."""
         return await self.recover(routine=True)
 
-    async def recover(self, *, startup: bool = False, routine: bool = False) -> int:
+    async def recover(
+        self, *, startup: bool = False, routine: bool = False, take_over: bool = False
+    ) -> int:
         """Queue pending events; on PostgreSQL only those whose claim lease ran out."""
         now = self.clock.now()
         # SQLite has one process, so at start-up everything pending is ours; on PostgreSQL
         # another replica may still be working, so wait for its claim lease to run out.
-        single = startup and not is_postgres(self.engine)
+        single = startup and (take_over or not is_postgres(self.engine))
         lease = None if single else timedelta(seconds=self.settings.event_lease_seconds)
 
         def claim() -> list[tuple[int, str]]:
@@ -142,6 +156,8 @@ class Processor:
         found = await run_in_threadpool(claim)
         for seq, key in found:
             self.submit(seq, key)
+        if not routine:
+            await self._send_unsent(None if single else now - (lease or timedelta()))
         if found:
             log.log(
                 logging.DEBUG if routine else logging.INFO,
@@ -150,17 +166,41 @@ class Processor:
             )
         return len(found)
 
+    async def _send_unsent(self, older_than: datetime | None) -> None:
+        """Replies a killed process committed but never sent: by their reply token only (a
+        token LINE already took is refused, so nobody gets an answer twice; no push)."""
+
+        def unsent() -> list[inbox.UnsentReply]:
+            with session_scope(self.engine) as session:
+                return inbox.unsent_replies(session, older_than)
+
+        found = await run_in_threadpool(unsent)
+
+        async def resend(reply: inbox.UnsentReply) -> None:
+            if reply.reply_token and reply.messages:
+                try:
+                    await self.gateway.reply(reply.reply_token, reply.messages)
+                except Exception:  # noqa: BLE001 - a reply that cannot go now is given up
+                    log.warning("resending a reply failed", extra={"seq": reply.seq})
+
+        await asyncio.gather(*(resend(r) for r in found))
+        if found:
+            await run_in_threadpool(inbox.replied, self.engine, [r.seq for r in found])
+            log.info("sent replies a stopped process left", extra={"count": len(found)})
+
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until every submitted event has been handled (tests and benchmarks)."""
-        if self._in_flight == 0:
-            return
-        await asyncio.wait_for(self._idle.wait(), timeout)
+        if self._in_flight:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        if self.batcher is not None:
+            await asyncio.wait_for(self.batcher.settle(), timeout)
 
     async def _work(self, queue: asyncio.Queue[int]) -> None:
         while True:
             seq = await queue.get()
             try:
-                await self.process(seq)
+                if self.batcher is None or not await self.batcher.offer(seq):
+                    await self.process(seq)
             except Exception:  # noqa: BLE001 - one bad event must not stop the lane
                 log.exception("event processing crashed", extra={"seq": seq})
             finally:
@@ -177,19 +217,19 @@ class Processor:
         """
         try:
             pending = await anyio.to_thread.run_sync(
-                self._handle_in_transaction, seq, None, False, limiter=self._limiter
+                self._handle_in_transaction, seq, None, False, limiter=self.limiter
             )
         except _NeedsProfile as need:
             language = await self._profile_language(need.user_id)
             pending = await anyio.to_thread.run_sync(
-                self._handle_in_transaction, seq, language, True, limiter=self._limiter
+                self._handle_in_transaction, seq, language, True, limiter=self.limiter
             )
         if pending is None:
             return
         for callback in pending.after_commit:
             callback()
         if pending.messages:
-            await self._send(pending)
+            await self.send(pending)
 
     async def _profile_language(self, user_id: str) -> str | None:
         """LINE's language for the user; any failure means "not known" (the default)."""
@@ -251,13 +291,14 @@ class Processor:
             session, resident, self.content, self.settings, now, notifier=self.notifier
         )
         says = handler(ctx, event, self.runner)
-        messages = self._render(says, resident.locale)
+        messages = self.render(says, resident.locale)
         # Last, so that on SQLite the write lock is taken as late as the handler allows.
         inbox.finish(session, taken.seq, InboxStatus.DONE, now, "done")
         token = getattr(event, "reply_token", None)
         return PendingReply(taken.webhook_event_id, token, user_id, messages, ctx.after_commit)
 
-    def _render(self, says: list[Say], locale: str) -> list[dict[str, Any]]:
+    def render(self, says: list[Say], locale: str) -> list[dict[str, Any]]:
+        """LINE messages for a reply (at most LINE's five)."""
         if len(says) > 5:
             log.error("a reply of %d messages was cut to LINE's 5", len(says))
         return self.renderer.messages(says[:5], locale)
@@ -278,7 +319,8 @@ class Processor:
         apology = [{"type": "text", "text": text}]
         return PendingReply(taken.webhook_event_id, payload.get("replyToken"), user_id, apology, [])
 
-    async def _send(self, pending: PendingReply) -> None:
+    async def send(self, pending: PendingReply) -> None:
+        """Reply with the token; push under the event's retry key when it is spent."""
         try:
             if pending.reply_token:
                 result = await self.gateway.reply(pending.reply_token, pending.messages)

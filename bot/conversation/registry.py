@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bot.conversation.actions import Action
+from bot.conversation.batch import BatchAction
 from bot.conversation.context import FlowContext
 from bot.conversation.engine import Flow, FlowInput, Say
 
@@ -37,6 +38,9 @@ class Registry:
     # extra work on follow / unfollow events (e.g. invitations, retention)
     on_follow: list[EventHook] = field(default_factory=list)
     on_unfollow: list[EventHook] = field(default_factory=list)
+    # postback `a=<action>` a feature also handles many at once, before the engine (see
+    # bot/conversation/batch.py); taps it declines reach `actions` as usual
+    batch_actions: dict[str, BatchAction] = field(default_factory=dict)
 
     def add_flow(self, flow: Flow, *commands: str) -> None:
         """Register a flow and the command words that start it."""
@@ -58,3 +62,11 @@ class Registry:
             return handler(ctx, action.decode(data))
 
         self.actions[action.PREFIX] = run
+
+    def on_batch(self, action: type[Action], handler: BatchAction) -> None:
+        """Handle taps of `action` many at a time in one transaction (a surge of the same
+        button); the action must also have its ordinary handler (`on`) for the taps the
+        batch declines."""
+        if action.PREFIX not in self.actions:
+            raise ValueError(f"register {action.PREFIX!r} with `on` first")
+        self.batch_actions[action.PREFIX] = handler

@@ -166,6 +166,75 @@ def finish(
     metrics.events_processed.labels(outcome).inc()
 
 
+# Handled in a batch: effects committed with the reply to send, until it is sent.
+_REPLYING = (
+    update(_TABLE)
+    .where(_TABLE.c.seq == bindparam("b_seq"), _TABLE.c.status == InboxStatus.PENDING.value)
+    .values(
+        status=InboxStatus.REPLYING.value,
+        processed_at=bindparam("b_at"),
+        attempts=_TABLE.c.attempts + 1,
+        payload=bindparam("b_reply", type_=_TABLE.c.payload.type),  # the event's is dropped
+    )
+)
+_REPLIED = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.seq.in_(bindparam("seqs", expanding=True)),
+        _TABLE.c.status == InboxStatus.REPLYING.value,
+    )
+    .values(status=InboxStatus.DONE.value, payload=null())
+)
+
+
+@dataclass(frozen=True)
+class UnsentReply:
+    """A handled event's reply that was committed but not (known to be) sent."""
+
+    seq: int
+    reply_token: str | None
+    messages: list[dict[str, Any]]
+
+
+def finish_replying(
+    session: Session, replies: Sequence[tuple[int, str | None, list[dict[str, Any]]]], now: datetime
+) -> None:
+    """Mark handled events (seq, reply token, messages) as replying, in the transaction of
+    their effects: their reply is kept until `replied` so that a crash cannot lose it.
+    AlreadyHandled when any of them was finished elsewhere."""
+    rows = [
+        {"b_seq": seq, "b_at": now, "b_reply": {"replyToken": token, "messages": messages}}
+        for seq, token, messages in replies
+    ]
+    finished = cast(CursorResult[Any], session.execute(_REPLYING, rows))
+    if finished.rowcount != len(rows):
+        raise AlreadyHandled(rows[0]["b_seq"] if rows else 0)
+    metrics.events_processed.labels("done").inc(len(rows))
+
+
+def replied(engine: Engine, seqs: Sequence[int]) -> None:
+    """Their replies went out (or LINE refused them for good): forget the messages."""
+    if seqs:
+        with engine.begin() as conn:
+            conn.execute(_REPLIED, {"seqs": list(seqs)})
+
+
+def unsent_replies(session: Session, older_than: datetime | None) -> list[UnsentReply]:
+    """Replies committed but not marked sent: all (the only process), or those of events
+    handled before `older_than` (another replica's, which must have died)."""
+    query = core_select(_TABLE.c.seq, _TABLE.c.payload).where(
+        _TABLE.c.status == InboxStatus.REPLYING.value
+    )
+    if older_than is not None:
+        query = query.where(_TABLE.c.processed_at < older_than)
+    found = []
+    for seq, payload in session.execute(query.order_by(_TABLE.c.seq)).all():
+        token = (payload or {}).get("replyToken")
+        messages = (payload or {}).get("messages") or []
+        found.append(UnsentReply(int(seq), token if isinstance(token, str) else None, messages))
+    return found
+
+
 def pending_events(
     session: Session, now: datetime, lease: timedelta | None
 ) -> list[tuple[int, str]]:

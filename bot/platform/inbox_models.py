@@ -16,6 +16,9 @@ class InboxStatus(StrEnum):
     """Processing state of a received webhook event."""
 
     PENDING = "pending"
+    # Handled and committed, its reply (kept in `payload`) not yet sent: a process killed
+    # in between leaves it for the next one to send (see `inbox.unsent_replies`).
+    REPLYING = "replying"
     DONE = "done"
     FAILED = "failed"
     SKIPPED = "skipped"

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from bot.simulator.standin import LineStandin
+from bot.worker import ACTIVE_NAME
 from tests.conftest import SECRET, TOKEN
 from tests.factories import body, signed_headers, text_event
 
@@ -41,6 +42,18 @@ def _children(pid: int) -> list[int]:
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
             found += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _active_workers(pid: int) -> list[int]:
+    """serve's worker(s) at work (not the spare waiting beside them), by process name."""
+    found = []
+    for child in _children(pid):
+        try:
+            if Path(f"/proc/{child}/comm").read_text().strip() == ACTIVE_NAME:
+                found.append(child)
         except OSError:
             continue
     return found
@@ -67,6 +80,20 @@ def _until(check: Callable[[], Any], what: str, timeout: float = STARTUP_S) -> A
 @pytest.fixture
 def serve(db_url: str, standin: LineStandin, tmp_path: Path) -> Iterator[tuple[Any, str]]:
     """`python -m bot serve` on a free port, as an operator would start it."""
+    yield from _serve(db_url, standin, tmp_path)
+
+
+@pytest.fixture
+def serve_long_lease(
+    db_url: str, standin: LineStandin, tmp_path: Path
+) -> Iterator[tuple[Any, str]]:
+    """`serve` whose events stay claimed by a worker for ten minutes unless taken over."""
+    yield from _serve(db_url, standin, tmp_path, TSUNAGARI_EVENT_LEASE_SECONDS="600")
+
+
+def _serve(
+    db_url: str, standin: LineStandin, tmp_path: Path, **extra: str
+) -> Iterator[tuple[Any, str]]:
     if not Path("/proc/self/task").exists():
         pytest.skip("reads the process tree from /proc (Linux)")
     port = _free_port()
@@ -81,6 +108,7 @@ def serve(db_url: str, standin: LineStandin, tmp_path: Path) -> Iterator[tuple[A
         TSUNAGARI_QUIET_HOURS_START="00:00",
         TSUNAGARI_QUIET_HOURS_END="00:00",
         LOG_LEVEL="WARNING",
+        **extra,
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--port", str(port)], env=env, cwd=tmp_path
@@ -121,7 +149,7 @@ def test_serve_answers_from_its_worker_which_is_restarted_and_stopped_with_it(
     serve: tuple[subprocess.Popen[bytes], str], standin: LineStandin
 ) -> None:
     proc, url = serve
-    worker = _until(lambda: _children(proc.pid), "serve to start its worker")[0]
+    worker = _until(lambda: _active_workers(proc.pid), "serve to start its worker")[0]
 
     assert _say(standin, url, "Ualice0000000000000000000000000001", "help").status_code == 200
     _until(lambda: _answers_to(standin, "Ualice0000000000000000000000000001"), "a reply")
@@ -131,8 +159,12 @@ def test_serve_answers_from_its_worker_which_is_restarted_and_stopped_with_it(
 
     os.kill(worker, signal.SIGKILL)
     replacement = _until(
-        lambda: [p for p in _children(proc.pid) if p != worker and _alive(p)],
+        lambda: [p for p in _active_workers(proc.pid) if p != worker and _alive(p)],
         "serve to restart its worker",
+    )[0]
+    spare = _until(
+        lambda: [p for p in _children(proc.pid) if p not in (worker, replacement) and _alive(p)],
+        "serve to start a new spare",
     )[0]
     assert _say(standin, url, "Ubob00000000000000000000000000002", "help").status_code == 200
     _until(lambda: _answers_to(standin, "Ubob00000000000000000000000000002"), "a reply")
@@ -140,3 +172,35 @@ def test_serve_answers_from_its_worker_which_is_restarted_and_stopped_with_it(
     proc.send_signal(signal.SIGTERM)
     proc.wait(30)
     _until(lambda: not _alive(replacement), "the worker to stop with serve", timeout=30)
+    _until(lambda: not _alive(spare), "the spare to stop with serve", timeout=30)
+
+
+def test_a_restarted_worker_takes_over_the_events_its_predecessor_had_claimed(
+    serve_long_lease: tuple[subprocess.Popen[bytes], str], standin: LineStandin, db_url: str
+) -> None:
+    """Killed mid-surge, the worker leaves events it had claimed: its replacement handles
+    them at once, not after their (here ten-minute) lease, and each is answered once."""
+    from datetime import UTC, datetime
+
+    from bot.db import make_engine
+    from bot.platform import inbox
+
+    proc, url = serve_long_lease
+    worker = _until(lambda: _active_workers(proc.pid), "serve to start its worker")[0]
+    assert _say(standin, url, "Ualice0000000000000000000000000001", "help").status_code == 200
+    _until(lambda: _answers_to(standin, "Ualice0000000000000000000000000001"), "a reply")
+
+    # An event stored and claimed, as the worker does just before handling it …
+    carol = "Ucarol000000000000000000000000003"
+    event = text_event(carol, "ヘルプ", reply_token=standin.issue_reply_token(carol))
+    engine = make_engine(db_url)
+    try:
+        assert inbox.store_events(engine, [event], datetime.now(UTC), claim=True)
+    finally:
+        engine.dispose()
+    os.kill(worker, signal.SIGKILL)  # … and the worker killed before it could.
+    killed = time.monotonic()
+    _until(lambda: _answers_to(standin, carol), "the replacement to answer the claimed event")
+    assert time.monotonic() - killed < 60  # well inside the lease: taken over, not expired
+    time.sleep(0.5)
+    assert _answers_to(standin, carol) == ["reply"]

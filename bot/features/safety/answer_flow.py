@@ -64,14 +64,17 @@ def on_answer(ctx: FlowContext, tap: SafetyAnswer) -> list[Say]:
         )
     except SafetyError:
         return [with_menu(ctx, "safety.closed")]
+    return recorded(tap.check_id, tap.state)
+
+
+def recorded(check_id: int, state: str) -> list[Say]:
+    """The reply to a recorded answer: its words, and chips for people and a note."""
     people = tuple(
-        Option(
-            "safety.people_option", SafetyPeople(tap.check_id, n).encode(), label_params={"n": n}
-        )
+        Option("safety.people_option", SafetyPeople(check_id, n).encode(), label_params={"n": n})
         for n in range(1, PEOPLE_CHIPS + 1)
     )
-    note = Option("safety.add_note", postback.encode(a="start", f=NOTE_FLOW, c=tap.check_id))
-    return [Say(f"safety.recorded.{tap.state}", options=(*people, note))]
+    note = Option("safety.add_note", postback.encode(a="start", f=NOTE_FLOW, c=check_id))
+    return [Say(f"safety.recorded.{state}", options=(*people, note))]
 
 
 def on_people(ctx: FlowContext, tap: SafetyPeople) -> list[Say]:
