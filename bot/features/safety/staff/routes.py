@@ -34,6 +34,7 @@ from bot.staff.deps import (
     StaffUser,
     words_for,
 )
+from bot.staff.i18n import Translator
 from bot.staff.pdf import pdf_response
 from bot.staff.web import page
 
@@ -113,8 +114,7 @@ def _scoped(db: Session, user: StaffUser, check_id: int) -> tuple[SafetyCheck, s
     return check, visible
 
 
-def _area_name(db: Session, check: SafetyCheck, t: object) -> str:
-    assert callable(t)
+def _area_name(db: Session, check: SafetyCheck, t: Translator) -> str:
     if check.area_id is None:
         return str(t("safety.area.city"))
     found: Ward | District | Association | None = (
@@ -124,7 +124,7 @@ def _area_name(db: Session, check: SafetyCheck, t: object) -> str:
         if check.area_kind == "district"
         else db.get(Association, check.area_id)
     )
-    return found.name if found is not None else ""
+    return t.name(found.name) if found is not None else ""
 
 
 @router.get("/safety/{check_id}", response_class=HTMLResponse)
