@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 
@@ -16,7 +16,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and foreign keys."""
     if url.startswith("sqlite"):
         _ensure_sqlite_folder(url)
-        if ":memory:" not in url and "mode=memory" not in url:
+        database = make_url(url).database or ""
+        if database and ":memory:" not in database and "mode=memory" not in url:
             # Up to 32 webhook threads at once: with the default pool of 5 (+10), each surge
             # opened and closed connections, paying for the pragmas below every time.
             kwargs.setdefault("pool_size", 32)

@@ -27,22 +27,22 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import anyio
 from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.clock import Clock
 from bot.conversation import postback
 from bot.conversation.engine import Say
+from bot.conversation.pending import PendingReply
 from bot.core.models.residents import Resident
 from bot.db import is_postgres, session_scope
 from bot.platform import inbox
 from bot.platform.inbox_models import InboxStatus, WebhookEvent
-
-if TYPE_CHECKING:
-    from bot.conversation.processor import PendingReply, Processor
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +81,26 @@ _RESIDENTS_OF = core_select(_RESIDENTS.c.line_user_id, _RESIDENTS.c.id, _RESIDEN
 )
 
 
+class BatchHost(Protocol):
+    """What a batch needs of the processor that runs it."""
+
+    engine: Engine
+    clock: Clock
+    limiter: anyio.CapacityLimiter
+
+    def render(self, says: list[Say], locale: str) -> list[dict[str, Any]]:
+        """The LINE messages for the replies, in the resident's language."""
+        ...
+
+    async def send(self, pending: PendingReply) -> None:
+        """Send a reply once its transaction has committed."""
+        ...
+
+
 class Batcher:
     """Gathers events offered by the lanes and handles those it can as one transaction."""
 
-    def __init__(self, processor: Processor, actions: Mapping[str, BatchAction]) -> None:
+    def __init__(self, processor: BatchHost, actions: Mapping[str, BatchAction]) -> None:
         self.processor, self.actions = processor, dict(actions)
         self._waiting: list[tuple[int, asyncio.Future[bool]]] = []
         self._flush: asyncio.Task[None] | None = None
@@ -163,7 +179,6 @@ class Batcher:
             await asyncio.gather(*list(self._replying), return_exceptions=True)
 
     def _handle(self, seqs: list[int]) -> tuple[set[int], list[PendingReply]]:
-        from bot.conversation.processor import PendingReply
 
         engine = self.processor.engine
         now = self.processor.clock.now()

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +23,7 @@ from bot.conversation.engine import Say
 from bot.conversation.handlers import route
 from bot.conversation.language import locale_for_profile
 from bot.conversation.notifier import Notifier
+from bot.conversation.pending import PendingReply
 from bot.conversation.runner import Runner
 from bot.core import residents
 from bot.db import is_postgres, session_scope
@@ -42,17 +42,6 @@ class _NeedsProfile(Exception):
     def __init__(self, user_id: str) -> None:
         super().__init__(user_id)
         self.user_id = user_id
-
-
-@dataclass(frozen=True)
-class PendingReply:
-    """Messages to send once the event's transaction has committed."""
-
-    event_id: str
-    reply_token: str | None
-    user_id: str | None
-    messages: list[dict[str, Any]]
-    after_commit: list[Any]
 
 
 class Processor:

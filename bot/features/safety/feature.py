@@ -10,7 +10,7 @@ from bot.conversation.registry import Registry
 from bot.core.hooks import Subscriptions
 from bot.core.scope import Permission
 from bot.feature import Feature
-from bot.features.safety import answer_flow, answers_fast, jobs, visit_flow
+from bot.features.safety import answer_flow, batch_answer_flow, jobs, visit_flow
 from bot.features.safety.models import SafetyHousehold
 from bot.features.safety.staff import routes
 from bot.staff.web import NavItem
@@ -18,7 +18,7 @@ from bot.staff.web import NavItem
 
 def _flows(registry: Registry) -> None:
     answer_flow.register(registry)  # residents: one tap for the household, people, a note
-    answers_fast.register(registry)  # the same taps in a surge, many per transaction
+    batch_answer_flow.register(registry)  # the same taps in a surge, many per transaction
     visit_flow.register(registry)  # 班長: the households of my 班 to visit
 
 

@@ -1,4 +1,4 @@
-"""Safety answers in a surge go through the batch path (answers_fast.py) with the rules of the
+"""Safety answers in a surge go through the batch path (batch_answer_flow.py) with the rules of the
 one-by-one path: each household counted once, the last answer counts, a replayed webhook
 changes nothing, and what the batch cannot record (forged, closed, no household) gets the
 standard answer and changes nothing."""
