@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -30,10 +32,35 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # would open (and its RELEASE commit) a transaction of its own; begin one first.
         event.listen(engine, "savepoint", _sqlite_savepoint)
         return engine
-    # Ingest and processing each have up to 32 threads; give them connections to match.
-    kwargs.setdefault("pool_size", 20)
-    kwargs.setdefault("max_overflow", 50)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # Ingest has up to 32 threads: a smaller pool opened and closed connections in a surge.
+    kwargs.setdefault("pool_size", 32)
+    kwargs.setdefault("max_overflow", 40)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine.pool, "checkin", _note_idle)
+    event.listen(engine.pool, "checkout", partial(_ping_if_idle, engine))
+    return engine
+
+
+# A connection back in use within this many seconds is taken as alive. Pinging on every
+# checkout (pool_pre_ping) was a round trip per webhook; after a database restart the
+# first statement on a recently used connection fails instead, and SQLAlchemy then
+# invalidates the whole pool, so callers that must not fail (the webhook) retry once.
+IDLE_PING_SECONDS = 10.0
+
+
+def _note_idle(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = monotonic()
+
+
+def _ping_if_idle(engine: Engine, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    since = record.info.get("idle_since")
+    if since is None or monotonic() - since < IDLE_PING_SECONDS:
+        return
+    try:
+        engine.dialect.do_ping(dbapi_connection)
+    except Exception as error:  # noqa: BLE001 - whatever the driver raises, take another
+        # The pool discards this connection and checks out another (up to three times).
+        raise exc.DisconnectionError("idle connection did not answer") from error
 
 
 def _ensure_sqlite_folder(url: str) -> None:

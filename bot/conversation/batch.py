@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 
 BATCH_MAX = 64  # events in one transaction
 BATCH_WINDOW_S = 0.01  # how long the first event waits for others to join it
+# Replies sent are marked so in the next batch's transaction (one less per batch), or on
+# their own after this long without one.
+MARK_SENT_AFTER_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,8 @@ class Batcher:
         self.handled = 0  # events handled in batches (tests, benchmarks)
         self._replying: set[asyncio.Task[None]] = set()
         self._last_reply: dict[str, asyncio.Future[None]] = {}
+        self._sent: list[int] = []  # events whose replies went, not yet marked so
+        self._mark_sent: asyncio.Task[None] | None = None
 
     async def offer(self, seq: int) -> bool:
         """True when the event was handled here (or by someone else already); False when
@@ -132,13 +137,17 @@ class Batcher:
         if self._waiting:
             self._start_flush(now=False)
         futures = dict(batch)
+        sent, self._sent = self._sent, []
         try:
             handled, replies = await anyio.to_thread.run_sync(
-                self._handle, list(futures), limiter=self.processor.limiter
+                self._handle, list(futures), sent, limiter=self.processor.limiter
             )
         except Exception:  # noqa: BLE001 - the general path handles them one by one instead
             log.exception("batch handling failed; events go the general way")
-            handled, replies = set(), []
+            handled, replies = None, []
+        if handled is None:  # rolled back, with the marks it carried
+            handled = set()
+            self._queue_sent(sent)
         self.handled += len(handled)
         if handled:
             # The lanes go on at once rather than hold 32 events still for LINE's round trip
@@ -163,6 +172,27 @@ class Batcher:
         for reply, send in zip(replies, sends, strict=True):
             if reply.user_id and self._last_reply.get(reply.user_id) is send:
                 del self._last_reply[reply.user_id]
+        self._queue_sent(seqs)
+
+    def _queue_sent(self, seqs: list[int]) -> None:
+        """Queue sent replies to be marked with the next batch, or on their own soon."""
+        if not seqs:
+            return
+        self._sent.extend(seqs)
+        if self._mark_sent is None:
+            self._mark_sent = asyncio.create_task(self._mark_sent_after_pause())
+
+    async def _mark_sent_after_pause(self) -> None:
+        try:
+            await asyncio.sleep(MARK_SENT_AFTER_S)
+        finally:
+            self._mark_sent = None
+        await self._mark_sent_now()
+
+    async def _mark_sent_now(self) -> None:
+        seqs, self._sent = self._sent, []
+        if not seqs:  # a batch took them meanwhile
+            return
         try:
             await anyio.to_thread.run_sync(inbox.replied, self.processor.engine, seqs)
         except Exception:  # noqa: BLE001 - left replying: a restart tries the token again
@@ -174,16 +204,26 @@ class Batcher:
         await self.processor.send(reply)
 
     async def settle(self) -> None:
-        """Wait until the replies of handled batches have gone (tests, shutdown)."""
+        """Wait until the replies of handled batches have gone and are marked so (tests,
+        shutdown)."""
         while self._replying:
             await asyncio.gather(*list(self._replying), return_exceptions=True)
+        if self._mark_sent is not None:
+            self._mark_sent.cancel()
+            self._mark_sent = None
+        if self._sent:
+            await self._mark_sent_now()
 
-    def _handle(self, seqs: list[int]) -> tuple[set[int], list[PendingReply]]:
-
+    def _handle(
+        self, seqs: list[int], sent: list[int]
+    ) -> tuple[set[int] | None, list[PendingReply]]:
+        """The events handled and their replies, committed with the marks of replies `sent`
+        before; None when it rolled back (marks included)."""
         engine = self.processor.engine
         now = self.processor.clock.now()
         try:
             with session_scope(engine) as session:
+                inbox.mark_replied(session, sent)
                 take = _TAKE_LOCKED if is_postgres(engine) else _TAKE
                 rows = session.execute(take, {"seqs": seqs}).all()
                 candidates = [
@@ -225,7 +265,7 @@ class Batcher:
                 return {seq_of[r.event_id] for r in replies}, replies
         except inbox.AlreadyHandled:
             log.warning("batch finished elsewhere in part; rolled back, going one by one")
-            return set(), []
+            return None, []
 
 
 @dataclass(frozen=True)

@@ -138,9 +138,7 @@ class Processor:
 
         def claim() -> list[tuple[int, str]]:
             with session_scope(self.engine) as session:
-                found = inbox.pending_events(session, now, lease)
-                inbox.reclaim(session, [seq for seq, _ in found], now)
-                return found
+                return inbox.claim_pending(session, now, lease)
 
         found = await run_in_threadpool(claim)
         for seq, key in found:

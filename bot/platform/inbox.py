@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import bindparam, null, or_, text, update
+from sqlalchemy import bindparam, func, null, or_, update
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult, Engine
-from sqlmodel import Session, col, select
+from sqlalchemy.engine import Connection, CursorResult, Engine
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, select
 
 from bot.platform.inbox_models import InboxStatus, WebhookEvent
 from bot.platform.observability import metrics
@@ -51,6 +52,20 @@ def _insert_once(dialect: Any) -> Any:
 _INSERT_ONCE = {True: _insert_once(postgresql), False: _insert_once(sqlite)}
 
 
+def _insert_once_notifying() -> Any:
+    """PostgreSQL: the insert and, only when it stored the event, NOTIFY, as one statement
+    (`WITH stored AS (INSERT … RETURNING seq) SELECT seq, pg_notify(…) FROM stored`).
+
+    Run in autocommit, a webhook's event is one round trip instead of five (BEGIN, INSERT,
+    NOTIFY, COMMIT and the pool's ping); the notification is delivered at its commit.
+    """
+    stored = _insert_once(postgresql).cte("stored")
+    return core_select(stored.c.seq, func.pg_notify(NOTIFY_CHANNEL, ""))
+
+
+_INSERT_ONCE_NOTIFYING = _insert_once_notifying()
+
+
 class MalformedEvent(ValueError):
     """An event without the fields every LINE event carries."""
 
@@ -65,23 +80,47 @@ def source_key(event: Mapping[str, Any]) -> str:
 def store_events(
     engine: Engine, events: Sequence[Mapping[str, Any]], now: datetime, *, claim: bool = True
 ) -> list[tuple[int, str]]:
-    """Insert new events; returns (seq, lane key) of those not seen before, in body order."""
-    insert_once = _INSERT_ONCE[engine.dialect.name == "postgresql"]
+    """Insert new events; returns (seq, lane key) of those not seen before, in body order.
+
+    Nothing is stored when any event is malformed (MalformedEvent)."""
+    rows = [_row(event, now) for event in events]
+    if not claim:  # an ingest-only process: any processing replica may take it now
+        for row in rows:
+            row["claimed_at"] = None
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as conn:
+            return _store(conn, _INSERT_ONCE[False], rows)
+    # Each event on its own in autocommit: one stored before a failure is refused as a
+    # duplicate when LINE sends the body again.
+    statement = _INSERT_ONCE[True] if claim else _INSERT_ONCE_NOTIFYING
+    try:
+        return _store_autocommit(engine, statement, rows)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        # The database restarted since this connection was last used (db.py pings only
+        # idle ones); the pool has been emptied, so the retry gets a new connection.
+        log.warning("webhook store retried on a new database connection")
+        return _store_autocommit(engine, statement, rows)
+
+
+def _store_autocommit(
+    engine: Engine, statement: Any, rows: list[dict[str, Any]]
+) -> list[tuple[int, str]]:
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        return _store(conn, statement, rows)
+
+
+def _store(conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> list[tuple[int, str]]:
     fresh: list[tuple[int, str]] = []
-    with engine.begin() as conn:
-        for event in events:
-            row = _row(event, now)
-            if not claim:  # an ingest-only process: any processing replica may take it now
-                row["claimed_at"] = None
-            seq = conn.execute(insert_once, row).scalar()
-            if seq is None:
-                metrics.events_duplicate.inc()
-                continue
-            metrics.events_stored.labels(row["event_type"]).inc()
-            fresh.append((int(seq), row["source_key"]))
-        if fresh and not claim and engine.dialect.name == "postgresql":
-            # Delivered at commit to every processing worker listening (inbox_watch.py).
-            conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    for row in rows:
+        seq = conn.execute(statement, row).scalar()
+        if seq is None:
+            metrics.events_duplicate.inc()
+            continue
+        metrics.events_stored.labels(row["event_type"]).inc()
+        fresh.append((int(seq), row["source_key"]))
     return fresh
 
 
@@ -216,7 +255,13 @@ def replied(engine: Engine, seqs: Sequence[int]) -> None:
     """Their replies went out (or LINE refused them for good): forget the messages."""
     if seqs:
         with engine.begin() as conn:
-            conn.execute(_REPLIED, {"seqs": list(seqs)})
+            mark_replied(conn, seqs)
+
+
+def mark_replied(conn: Connection | Session, seqs: Sequence[int]) -> None:
+    """`replied`, in the caller's transaction."""
+    if seqs:
+        conn.execute(_REPLIED, {"seqs": list(seqs)})
 
 
 def unsent_replies(session: Session, older_than: datetime | None) -> list[UnsentReply]:
@@ -235,27 +280,25 @@ def unsent_replies(session: Session, older_than: datetime | None) -> list[Unsent
     return found
 
 
-def pending_events(
+def claim_pending(
     session: Session, now: datetime, lease: timedelta | None
 ) -> list[tuple[int, str]]:
-    """(seq, lane key) of pending events to queue: all of them (single process) or those
-    whose lease ran out, oldest first. Payloads stay in the table until each is taken."""
-    query = core_select(_TABLE.c.seq, _TABLE.c.source_key).where(
-        _TABLE.c.status == InboxStatus.PENDING.value
-    )
+    """Stamp pending events as claimed by this process and return their (seq, lane key),
+    oldest first: all of them (single process) or those whose lease ran out (or that no
+    one claimed). One statement, so two replicas never claim the same event at once.
+    Payloads stay in the table until each is taken."""
+    due = _TABLE.c.status == InboxStatus.PENDING.value
     if lease is not None:
-        query = query.where(or_(_TABLE.c.claimed_at.is_(None), _TABLE.c.claimed_at < now - lease))
-    rows = session.execute(query.order_by(_TABLE.c.seq)).all()
-    return [(int(seq), str(key)) for seq, key in rows]
-
-
-def reclaim(session: Session, seqs: Iterable[int], now: datetime) -> None:
-    """Stamp recovered events as claimed by this process."""
-    ids = list(seqs)
-    if ids:
-        session.execute(
-            update(WebhookEvent).where(col(WebhookEvent.seq).in_(ids)).values(claimed_at=now)
-        )
+        due = due & or_(_TABLE.c.claimed_at.is_(None), _TABLE.c.claimed_at < now - lease)
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite's worker looks every moment, and an UPDATE takes the database's write lock
+        # even when it matches nothing: look first.
+        if session.execute(core_select(_TABLE.c.seq).where(due).limit(1)).first() is None:
+            return []
+    claim = update(_TABLE).where(due).values(claimed_at=now)
+    claim = claim.returning(_TABLE.c.seq, _TABLE.c.source_key)
+    rows = session.execute(claim).all()
+    return sorted((int(seq), str(key)) for seq, key in rows)
 
 
 def purge_processed(session: Session, older_than: datetime) -> int:

@@ -93,7 +93,12 @@ class InboxWatcher:
                     loop.call_soon_threadsafe(self._wake.set)
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            loop.call_soon_threadsafe(self._wake.set)
+                            # In a surge a notification comes with every webhook: wake the
+                            # loop only when it is not awake already. Safe unlocked: a wake
+                            # still set is cleared only before a take, which then sees
+                            # whatever this notification was sent for.
+                            if not self._wake.is_set():
+                                loop.call_soon_threadsafe(self._wake.set)
             except Exception:  # noqa: BLE001 - retry the connection, never die quietly
                 if self._stop.is_set():
                     return

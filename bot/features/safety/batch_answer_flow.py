@@ -2,9 +2,9 @@
 
 After an earthquake every household answers in the same minutes. The processor hands the
 pending `sfa` taps to `answer_batch` together (bot/conversation/batch.py); it resolves them
-with three prebuilt statements for the whole batch — which checks are open, which household
-row each resident answers for (their approved membership's household, else their own row:
-the same rule as `checks.row_of`) — and one executemany UPDATE of those rows, in the
+with two prebuilt statements for the whole batch — the residents' households, then the row
+of an open check each resident answers for (their approved membership's household, else
+their own row: the same rule as `checks.row_of`) — and one executemany UPDATE of those rows, in the
 transaction that finishes the events. The rules stay those of `checks.answer`: the last
 answer counts, anyone of the household may give it. A tap it cannot record (forged data, a
 closed or unknown check, a resident not in the check) is declined with None and goes to
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, literal, select, union_all, update
 from sqlmodel import Session
 
 from bot.conversation.actions import Forged
@@ -32,25 +32,34 @@ _ROWS = SafetyHousehold.__table__  # type: ignore[attr-defined]
 _MEMBERS = Membership.__table__  # type: ignore[attr-defined]
 
 # Built once: they run for every batch of a surge.
-_OPEN = select(_CHECKS.c.id).where(
-    _CHECKS.c.id.in_(bindparam("checks", expanding=True)),
-    _CHECKS.c.sent_at.is_not(None),
-    _CHECKS.c.closed_at.is_(None),
-)
-# Two steps rather than a join: given a join, SQLite walks every row of the check (30,000
-# in a city) and looks each up in the memberships, for every batch.
+# Two steps rather than a join of memberships to rows: given that join, SQLite walks every
+# row of the check (30,000 in a city) and looks each up in the memberships, for every batch.
 _HOUSEHOLDS = select(_MEMBERS.c.resident_id, _MEMBERS.c.household_id).where(
     _MEMBERS.c.resident_id.in_(bindparam("residents", expanding=True)),
     _MEMBERS.c.status == MembershipStatus.APPROVED.value,
     _MEMBERS.c.household_id.is_not(None),
 )
-_BY_HOUSEHOLD = select(_ROWS.c.household_id, _ROWS.c.check_id, _ROWS.c.id).where(
-    _ROWS.c.check_id.in_(bindparam("checks", expanding=True)),
-    _ROWS.c.household_id.in_(bindparam("households", expanding=True)),
+_OPEN_ROWS = _ROWS.join(
+    _CHECKS,
+    (_CHECKS.c.id == _ROWS.c.check_id)
+    & _CHECKS.c.sent_at.is_not(None)
+    & _CHECKS.c.closed_at.is_(None),
 )
-_BY_RESIDENT = select(_ROWS.c.resident_id, _ROWS.c.check_id, _ROWS.c.id).where(
-    _ROWS.c.resident_id.in_(bindparam("residents", expanding=True)),
-    _ROWS.c.check_id.in_(bindparam("checks", expanding=True)),
+# The rows of open checks that the batch's households and residents answer for: each part
+# is a lookup in one of the rows' unique (check, household) and (check, resident) indexes.
+_ROWS_OF = union_all(
+    select(literal(True).label("by_household"), _ROWS.c.household_id, _ROWS.c.check_id, _ROWS.c.id)
+    .select_from(_OPEN_ROWS)
+    .where(
+        _ROWS.c.check_id.in_(bindparam("checks", expanding=True)),
+        _ROWS.c.household_id.in_(bindparam("households", expanding=True)),
+    ),
+    select(literal(False), _ROWS.c.resident_id, _ROWS.c.check_id, _ROWS.c.id)
+    .select_from(_OPEN_ROWS)
+    .where(
+        _ROWS.c.check_id.in_(bindparam("checks", expanding=True)),
+        _ROWS.c.resident_id.in_(bindparam("residents", expanding=True)),
+    ),
 )
 _ANSWER = (
     update(_ROWS)
@@ -77,8 +86,7 @@ def answer_batch(session: Session, taps: Sequence[Tap], now: datetime) -> list[l
     wanted = sorted({a.check_id for a in answers if a is not None})
     if not wanted:
         return [None] * len(taps)
-    open_ids = [int(c) for c in session.execute(_OPEN, {"checks": wanted}).scalars()]
-    rows = _rows_of(session, sorted({t.resident_id for t in taps}), open_ids)
+    rows = _rows_of(session, sorted({t.resident_id for t in taps}), wanted)
     updates: list[dict[str, object]] = []
     out: list[list[Say] | None] = []
     for tap, answer in zip(taps, answers, strict=True):
@@ -97,25 +105,15 @@ def answer_batch(session: Session, taps: Sequence[Tap], now: datetime) -> list[l
 def _rows_of(
     session: Session, resident_ids: list[int], check_ids: list[int]
 ) -> dict[tuple[int, int], int]:
-    """(resident, check) -> the row they answer for: the lowest id among their households'
-    rows and their own, as `checks.row_of` picks it."""
-    if not check_ids or not resident_ids:
-        return {}
+    """(resident, check) -> the row they answer for in an open check: the lowest id among
+    their households' rows and their own, as `checks.row_of` picks it."""
     found: dict[tuple[int, int], int] = {}
-
-    def keep(resident: int, check: int, row: int) -> None:
-        key = (resident, check)
-        found[key] = min(found.get(key, row), row)
-
     members: dict[int, list[int]] = {}
     for resident, household in session.execute(_HOUSEHOLDS, {"residents": resident_ids}).all():
         members.setdefault(int(household), []).append(int(resident))
-    if members:
-        params = {"checks": check_ids, "households": sorted(members)}
-        for household, check, row in session.execute(_BY_HOUSEHOLD, params).all():
-            for resident in members[int(household)]:
-                keep(resident, int(check), int(row))
-    params = {"residents": resident_ids, "checks": check_ids}
-    for resident, check, row in session.execute(_BY_RESIDENT, params).all():
-        keep(int(resident), int(check), int(row))
+    params = {"checks": check_ids, "households": sorted(members), "residents": resident_ids}
+    for by_household, owner, check, row in session.execute(_ROWS_OF, params).all():
+        for resident in members[int(owner)] if by_household else [int(owner)]:
+            key = (resident, int(check))
+            found[key] = min(found.get(key, int(row)), int(row))
     return found

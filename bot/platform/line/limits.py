@@ -56,17 +56,18 @@ def _check_action(where: str, action: Mapping[str, Any]) -> None:
         raise LimitError(f"{where}: postback data longer than {MAX_POSTBACK_DATA}")
 
 
-def _actions(node: Any) -> list[Mapping[str, Any]]:
+def _actions(node: Any, found: list[Mapping[str, Any]] | None = None) -> list[Mapping[str, Any]]:
     """Every action object nested anywhere in a message."""
-    found: list[Mapping[str, Any]] = []
+    found = [] if found is None else found
     if isinstance(node, Mapping):
         for key, value in node.items():
             if key in ("action", "defaultAction") and isinstance(value, Mapping):
                 found.append(value)
             elif key == "actions" and isinstance(value, list):
                 found.extend(v for v in value if isinstance(v, Mapping))
-            found.extend(_actions(value))
+            if not isinstance(value, str | int | bool | float):  # leaves hold no actions
+                _actions(value, found)
     elif isinstance(node, list):
         for item in node:
-            found.extend(_actions(item))
+            _actions(item, found)
     return found

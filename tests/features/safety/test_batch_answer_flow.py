@@ -5,11 +5,14 @@ standard answer and changes nothing."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlmodel import Session, select
 
+from bot.conversation import batch
 from bot.db import session_scope
 from bot.features.safety import checks
 from bot.features.safety.answer_flow import SafetyAnswer
@@ -99,6 +102,45 @@ def test_a_batch_of_answers_counts_each_household_once(bot_factory: Any, engine:
     assert len(_texts(bot, uid("r11"))) == 1
     with Session(engine) as db:
         assert len(db.exec(select(WebhookEvent)).all()) == 5
+
+
+def _statuses(engine: Any) -> dict[str, str]:
+    """webhook event id -> status."""
+    with Session(engine) as db:
+        return {e.webhook_event_id: e.status for e in db.exec(select(WebhookEvent)).all()}
+
+
+def _until(condition: Any, what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def test_sent_replies_are_marked_in_the_next_batch_and_at_the_latest_on_shutdown(
+    bot_factory: Any, engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batch, "MARK_SENT_AFTER_S", 3600.0)  # only the next batch marks them
+    town = two_han_town(engine)
+    bot = bot_factory()
+    check_id = _sent_check(engine, town)
+
+    def tap(user: str) -> str:
+        event = postback_event(uid(user), SafetyAnswer(check_id, "safe").encode())
+        event["replyToken"] = bot.standin.issue_reply_token(uid(user))
+        raw = body(event)
+        assert bot.post_raw(raw, signed_headers(raw, SECRET)).status_code == 200
+        _until(lambda: len(_texts(bot, uid(user))) == 1, f"{user} is answered")
+        return str(event["webhookEventId"])
+
+    first = tap("r11")
+    time.sleep(0.2)  # the reply is in; nothing else happens until the next batch
+    assert _statuses(engine) == {first: "replying"}  # kept until marked sent
+    second = tap("r21")
+    assert _statuses(engine)[first] == "done"  # marked in the second batch's transaction
+    bot.drain()  # as on shutdown: what is left is marked on its own
+    assert _statuses(engine) == {first: "done", second: "done"}
+    assert bot.app.state.processor.batcher.handled == 2
 
 
 def test_an_answer_can_be_changed_by_anyone_of_the_household(bot_factory: Any, engine: Any) -> None:
