@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from linebot.v3.messaging import ApiClient, Configuration, ReplyMessageRequest
 
-from bot.platform.line.prepared import multicast_request, push_request, reply_request
+from bot.platform.line.prepared import (
+    PreparedApiClient,
+    multicast_request,
+    push_request,
+    reply_request,
+)
 
 MENU = {
     "type": "text",
@@ -29,6 +34,21 @@ def _wire(request: object) -> object:
     """What the SDK's client serialises for a request body (the async client shares the code)."""
     client = ApiClient(Configuration(host="http://127.0.0.1:9", access_token="token"))
     return client.sanitize_for_serialization(request)
+
+
+async def test_the_gateways_client_serialises_them_as_the_sdk_does() -> None:
+    client = PreparedApiClient(Configuration(host="http://127.0.0.1:9", access_token="token"))
+    try:
+        for request in (
+            reply_request("token-1", [MENU]),
+            push_request("U1", [MENU]),
+            multicast_request(["U1", "U2"], [MENU]),
+        ):
+            assert client.sanitize_for_serialization(request) == _wire(request)
+        plain = ReplyMessageRequest.from_dict({"replyToken": "t", "messages": [MENU]})
+        assert client.sanitize_for_serialization(plain) == _wire(plain)
+    finally:
+        await client.close()
 
 
 def test_reply_push_and_multicast_carry_the_dicts_unchanged() -> None:

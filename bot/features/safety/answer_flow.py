@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from bot.conversation import postback
 from bot.conversation.actions import Action, wire
@@ -69,12 +70,17 @@ def on_answer(ctx: FlowContext, tap: SafetyAnswer) -> list[Say]:
 
 def recorded(check_id: int, state: str) -> list[Say]:
     """The reply to a recorded answer: its words, and chips for people and a note."""
+    return [_recorded(check_id, state)]
+
+
+@lru_cache(maxsize=64)  # in a surge, thousands of answers to one check get one of 3 replies
+def _recorded(check_id: int, state: str) -> Say:
     people = tuple(
         Option("safety.people_option", SafetyPeople(check_id, n).encode(), label_params={"n": n})
         for n in range(1, PEOPLE_CHIPS + 1)
     )
     note = Option("safety.add_note", postback.encode(a="start", f=NOTE_FLOW, c=check_id))
-    return [Say(f"safety.recorded.{state}", options=(*people, note))]
+    return Say(f"safety.recorded.{state}", options=(*people, note))
 
 
 def on_people(ctx: FlowContext, tap: SafetyPeople) -> list[Say]:

@@ -22,7 +22,12 @@ from tenacity import (
 from yarl import URL
 
 from bot.platform.line import limits
-from bot.platform.line.prepared import multicast_request, push_request, reply_request
+from bot.platform.line.prepared import (
+    PreparedApiClient,
+    multicast_request,
+    push_request,
+    reply_request,
+)
 from bot.platform.observability import metrics
 from bot.settings import Settings
 
@@ -111,7 +116,7 @@ class SdkLineGateway:
         configuration = Configuration(host=host, access_token=access_token)
         # The SDK's default pool (5 x CPUs) caps throughput at ~10 calls per LINE round trip.
         configuration.connection_pool_maxsize = pool_size
-        self._client = AsyncApiClient(configuration)
+        self._client: AsyncApiClient = PreparedApiClient(configuration)
         _no_env_lookups(self._client, host)
         self._api = AsyncMessagingApi(self._client)
         self._timeout = timeout_s
