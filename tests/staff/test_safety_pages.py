@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from bot.clock import FixedClock
 from bot.conversation.jobs import JobDeps
+from bot.core.models.households import Household
 from bot.core.models.staff import AuditLog
 from bot.db import session_scope
 from bot.features.safety import jobs
@@ -95,6 +96,24 @@ def test_english_pages_have_no_japanese_words_of_ours(
     words = re.sub(r"<[^>]+>", " ", ours)
     assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", words.replace("班", "")), words[:500]
     assert "quiet hours" in page
+
+
+def test_the_live_pages_han_counts_name_the_han_as_data_in_english(
+    client: TestClient, city: City, engine: Engine
+) -> None:
+    """In English a 班 from the register reads 「1班」, a name, as everywhere else; the row of
+    members with no 班 keeps its English label."""
+    with session_scope(engine) as db:
+        db.add(Household(association_id=city.a, han="1班", address="本町1-1", key="k1"))
+    log_in(client, "officer_a")
+    location = _start(client, f"association:{city.a}")
+    client.post(f"{location}/send", data={"csrf_token": csrf_of(client, location)})
+
+    table = client.get(f"{location}?lang=en").text.split('data-table="safety_hans"', 1)[1]
+    cells = re.findall(r"<tr><td[^>]*>([^<]*)</td>", table.split("</table>", 1)[0])  # the 班
+    assert sorted(cells) == ["no team", "「1班」"], cells
+    japanese = client.get(f"{location}?lang=ja").text.split('data-table="safety_hans"', 1)[1]
+    assert ">1班</td>" in japanese.split("</table>", 1)[0]
 
 
 def test_unanswered_go_to_the_ward_after_three_times_the_set_time(

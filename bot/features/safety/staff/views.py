@@ -19,6 +19,7 @@ from bot.core.scope import Scope, visible_associations
 from bot.features.safety import checks
 from bot.features.safety.checks import Counts, HanCount
 from bot.features.safety.models import AreaKind, SafetyCheck, SafetyHousehold, SafetyState
+from bot.staff.i18n import Translator
 from bot.staff.pdf import PdfDocument
 from bot.staff.tables import Column, Table
 
@@ -95,24 +96,28 @@ HAN_COLUMNS = [
 ]
 
 
-def han_row(row: HanCount, no_han: str) -> dict[str, object]:
-    """One 班's counts as a table row (the page and the PDF both use it)."""
+def han_row(
+    row: HanCount, no_han: str, name: Callable[[str], str] = str
+) -> dict[str, object]:
+    """One 班's counts as a table row (the page and the PDF both use it); `name` shows the
+    data's names as the page does (in English, marked 「…」)."""
     return {
-        "association": row.association,
-        "han": row.han or no_han,
+        "association": name(row.association),
+        "han": name(row.han) if row.han else no_han,
         "households": row.households,
         **{state.value: row.states.get(state, 0) for state in SafetyState},
         "visited": row.visited,
     }
 
 
-def han_table(found: Counts, t: Words) -> Table:
+def han_table(found: Counts, t: Translator) -> Table:
     """Counts by 班, with the 班 still unanswered first so they are seen; the association
     column only when the check covers several."""
     ordered = sorted(found.by_han, key=lambda h: h.unanswered == 0)
     several = len({h.association_id for h in found.by_han}) > 1
     columns = HAN_COLUMNS if several else HAN_COLUMNS[1:]
-    return Table("safety_hans", columns, [han_row(h, t("safety.no_han")) for h in ordered])
+    rows = [han_row(h, t("safety.no_han"), t.name) for h in ordered]
+    return Table("safety_hans", columns, rows)
 
 
 def checks_table(session: Session, scope: Scope, tz: tzinfo, t: Words) -> Table:
