@@ -96,9 +96,7 @@ HAN_COLUMNS = [
 ]
 
 
-def han_row(
-    row: HanCount, no_han: str, name: Callable[[str], str] = str
-) -> dict[str, object]:
+def han_row(row: HanCount, no_han: str, name: Callable[[str], str] = str) -> dict[str, object]:
     """One 班's counts as a table row (the page and the PDF both use it); `name` shows the
     data's names as the page does (in English, marked 「…」)."""
     return {
