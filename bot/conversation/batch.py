@@ -153,21 +153,36 @@ class Batcher:
             # The lanes go on at once rather than hold 32 events still for LINE's round trip
             # (they would then cap a surge at ~32 answers per reply latency); the replies
             # follow, each user's after their previous one.
-            task = asyncio.create_task(self._reply(replies, sorted(handled)))
+            sends = self._start_sending(replies)
+            task = asyncio.create_task(self._reply(replies, sends, sorted(handled)))
             self._replying.add(task)
             task.add_done_callback(self._replying.discard)
         for seq, future in futures.items():
             if not future.done():
                 future.set_result(seq in handled)
 
-    async def _reply(self, replies: list[PendingReply], seqs: list[int]) -> None:
-        sends = []
+    def _start_sending(self, replies: list[PendingReply]) -> list[asyncio.Future[None]]:
+        """Start each reply after the user's previous one; known as the user's last reply
+        before any lane goes on (see `sent_to`)."""
+        sends: list[asyncio.Future[None]] = []
         for reply in replies:
             before = self._last_reply.get(reply.user_id or "")
             send = asyncio.ensure_future(self._send_after(before, reply))
             if reply.user_id:
                 self._last_reply[reply.user_id] = send
             sends.append(send)
+        return sends
+
+    async def sent_to(self, user_id: str | None) -> None:
+        """Wait until the replies of batches to this user have gone, so that a reply from
+        the general path to their next message cannot overtake them."""
+        before = self._last_reply.get(user_id or "")
+        if before is not None:
+            await asyncio.wait([before])  # its outcome is its own
+
+    async def _reply(
+        self, replies: list[PendingReply], sends: list[asyncio.Future[None]], seqs: list[int]
+    ) -> None:
         await asyncio.gather(*sends, return_exceptions=True)
         for reply, send in zip(replies, sends, strict=True):
             if reply.user_id and self._last_reply.get(reply.user_id) is send:

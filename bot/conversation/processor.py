@@ -216,6 +216,8 @@ class Processor:
         for callback in pending.after_commit:
             callback()
         if pending.messages:
+            if self.batcher is not None:
+                await self.batcher.sent_to(pending.user_id)
             await self.send(pending)
 
     async def _profile_language(self, user_id: str) -> str | None:

@@ -5,6 +5,7 @@ standard answer and changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from sqlmodel import Session, select
 from bot.conversation import batch
 from bot.db import session_scope
 from bot.features.safety import checks
-from bot.features.safety.answer_flow import SafetyAnswer
+from bot.features.safety.answer_flow import SafetyAnswer, SafetyPeople
 from bot.features.safety.models import SafetyHousehold
 from bot.platform import inbox
 from bot.platform.inbox_models import WebhookEvent
@@ -141,6 +142,34 @@ def test_sent_replies_are_marked_in_the_next_batch_and_at_the_latest_on_shutdown
     bot.drain()  # as on shutdown: what is left is marked on its own
     assert _statuses(engine) == {first: "done", second: "done"}
     assert bot.app.state.processor.batcher.handled == 2
+
+
+def test_a_slow_batch_reply_still_comes_before_the_reply_to_the_next_tap(
+    bot_factory: Any, engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """無事 goes the batch way, the count of people that follows it the general way: however
+    long LINE takes with the first reply, the resident reads the two in the order tapped."""
+    slow_send = batch.Batcher._send_after
+
+    async def slower(self: Any, before: Any, reply: Any) -> None:
+        await asyncio.sleep(0.5)  # LINE slow with the batch's reply
+        await slow_send(self, before, reply)
+
+    monkeypatch.setattr(batch.Batcher, "_send_after", slower)
+    town = two_han_town(engine)
+    bot = bot_factory()
+    check_id = _sent_check(engine, town)
+    _post_together(
+        bot,
+        [
+            (uid("r11"), SafetyAnswer(check_id, "safe").encode()),
+            (uid("r11"), SafetyPeople(check_id, 2).encode()),
+        ],
+    )
+    assert bot.app.state.processor.batcher.handled == 1  # the answer; the people count not
+    replies = _texts(bot, uid("r11"))
+    assert len(replies) == 2, replies
+    assert "「無事」と記録しました" in replies[0] and "2人と記録しました" in replies[1], replies
 
 
 def test_an_answer_can_be_changed_by_anyone_of_the_household(bot_factory: Any, engine: Any) -> None:
