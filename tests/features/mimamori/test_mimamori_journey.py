@@ -32,6 +32,22 @@ def _run(bot: Any, engine: Any, at: datetime) -> int:
     return sent
 
 
+def _open_mimamori(bot: Any) -> None:
+    """The resident opens 見守り from the menu, as they would."""
+    bot.say(RESIDENT, "メニュー")
+    bot.tap(RESIDENT, "わたしの町内会")
+    bot.tap(RESIDENT, "見守り")
+
+
+def _watched_by_the_hancho(bot: Any) -> None:
+    """Signed up for Wednesdays at 10:00 with their 班長, who has accepted."""
+    _open_mimamori(bot)
+    for label in ("申し込む", "同意する", "水曜日", "10:00", "班長（1班）"):
+        bot.tap(RESIDENT, label)
+    bot.deliver()
+    bot.tap(LEADER, "引き受ける")
+
+
 def _told(bot: Any, user: str, words: str) -> int:
     return sum(words in t for t in bot.texts_to(user))
 
@@ -42,9 +58,7 @@ def test_missed_checkin_tells_the_hancho_once_then_the_officer(
     two_han_town(engine)
     clock = FixedClock(T0)
     bot = clocked_bot(bot_factory, clock)
-    bot.say(RESIDENT, "メニュー")
-    bot.tap(RESIDENT, "わたしの町内会")
-    bot.tap(RESIDENT, "見守り")
+    _open_mimamori(bot)
     assert "週に1回" in text_of(bot.last(RESIDENT))
     bot.tap(RESIDENT, "申し込む")
     assert "見守りについての同意" in text_of(bot.last(RESIDENT))
@@ -86,15 +100,11 @@ def test_missed_checkin_tells_the_hancho_once_then_the_officer(
     assert _told(bot, LEADER, "【見守り】") == 1 and _told(bot, OFFICER, "【見守り】") == 1
 
     # A pause for travel skips week 3; stopping ends the watch.
-    bot.say(RESIDENT, "メニュー")
-    bot.tap(RESIDENT, "わたしの町内会")
-    bot.tap(RESIDENT, "見守り")
+    _open_mimamori(bot)
     bot.tap(RESIDENT, "14日休む")
     assert "休みます" in text_of(bot.last(RESIDENT))
     assert _run(bot, engine, WED + timedelta(days=14, minutes=1)) == 0
-    bot.say(RESIDENT, "メニュー")
-    bot.tap(RESIDENT, "わたしの町内会")
-    bot.tap(RESIDENT, "見守り")
+    _open_mimamori(bot)
     assert "休んでいます" in text_of(bot.last(RESIDENT))
     bot.tap(RESIDENT, "見守りをやめる")
     assert "見守りをやめました" in text_of(bot.last(RESIDENT))
@@ -107,9 +117,7 @@ def test_missed_checkin_tells_the_hancho_once_then_the_officer(
 def test_only_the_named_person_may_accept(bot_factory: Any, engine: Any) -> None:
     two_han_town(engine)
     bot = clocked_bot(bot_factory, FixedClock(T0))
-    bot.say(RESIDENT, "メニュー")
-    bot.tap(RESIDENT, "わたしの町内会")
-    bot.tap(RESIDENT, "見守り")
+    _open_mimamori(bot)
     bot.tap(RESIDENT, "申し込む")
     bot.tap(RESIDENT, "同意しない")
     assert "申し込みませんでした" in text_of(bot.last(RESIDENT))
@@ -123,9 +131,7 @@ def test_nothing_is_sent_until_the_named_person_accepts(bot_factory: Any, engine
     two_han_town(engine)
     clock = FixedClock(T0)
     bot = clocked_bot(bot_factory, clock)
-    bot.say(RESIDENT, "メニュー")
-    bot.tap(RESIDENT, "わたしの町内会")
-    bot.tap(RESIDENT, "見守り")
+    _open_mimamori(bot)
     bot.tap(RESIDENT, "申し込む")
     bot.tap(RESIDENT, "同意する")
     bot.tap(RESIDENT, "水曜日")
@@ -137,9 +143,7 @@ def test_nothing_is_sent_until_the_named_person_accepts(bot_factory: Any, engine
     assert _run(bot, engine, WED + timedelta(minutes=1)) == 0  # not accepted yet
     bot.press(uid("r12"), MimamoriAccept(watch_id, 1).encode())  # not the named person
     assert "もう終わっています" in text_of(bot.last(uid("r12")))
-    bot.say(RESIDENT, "メニュー")
-    bot.tap(RESIDENT, "わたしの町内会")
-    bot.tap(RESIDENT, "見守り")
+    _open_mimamori(bot)
     assert "返事を待っています" in text_of(bot.last(RESIDENT))
     with Session(engine) as db:
         assert db.exec(select(MimamoriWatch)).one().watcher_accepted_at is None
@@ -162,21 +166,11 @@ def test_a_paused_resident_resumes_in_line(bot_factory: Any, engine: Any) -> Non
     two_han_town(engine)
     clock = FixedClock(T0)
     bot = clocked_bot(bot_factory, clock)
-    bot.say(RESIDENT, "メニュー")
-    bot.tap(RESIDENT, "わたしの町内会")
-    bot.tap(RESIDENT, "見守り")
-    for label in ("申し込む", "同意する", "水曜日", "10:00", "班長（1班）"):
-        bot.tap(RESIDENT, label)
-    bot.deliver()
-    bot.tap(LEADER, "引き受ける")
-    bot.say(RESIDENT, "メニュー")
-    bot.tap(RESIDENT, "わたしの町内会")
-    bot.tap(RESIDENT, "見守り")
+    _watched_by_the_hancho(bot)
+    _open_mimamori(bot)
     bot.tap(RESIDENT, "28日休む")
     assert _run(bot, engine, WED + timedelta(minutes=1)) == 0
-    bot.say(RESIDENT, "メニュー")
-    bot.tap(RESIDENT, "わたしの町内会")
-    bot.tap(RESIDENT, "見守り")
+    _open_mimamori(bot)
     bot.tap(RESIDENT, "再開する")
     assert "再開" in text_of(bot.last(RESIDENT))
     assert _run(bot, engine, WED + timedelta(days=7, minutes=1)) == 1
@@ -189,18 +183,10 @@ def test_pausing_after_a_checkin_came_tells_nobody(bot_factory: Any, engine: Any
     two_han_town(engine)
     clock = FixedClock(T0)
     bot = clocked_bot(bot_factory, clock)
-    bot.say(RESIDENT, "メニュー")
-    bot.tap(RESIDENT, "わたしの町内会")
-    bot.tap(RESIDENT, "見守り")
-    for label in ("申し込む", "同意する", "水曜日", "10:00", "班長（1班）"):
-        bot.tap(RESIDENT, label)
-    bot.deliver()
-    bot.tap(LEADER, "引き受ける")
+    _watched_by_the_hancho(bot)
     assert _run(bot, engine, WED + timedelta(minutes=1)) == 1
     clock.set(WED + timedelta(hours=1))
-    bot.say(RESIDENT, "メニュー")
-    bot.tap(RESIDENT, "わたしの町内会")
-    bot.tap(RESIDENT, "見守り")
+    _open_mimamori(bot)
     bot.tap(RESIDENT, "7日休む")
     assert _run(bot, engine, WED + timedelta(hours=6, minutes=1)) == 0
     assert _run(bot, engine, WED + timedelta(hours=12, minutes=1)) == 0
