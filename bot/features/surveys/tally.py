@@ -29,6 +29,8 @@ from bot.features.surveys.models import AnswerChannel, SurveyAnswer, SurveyTally
 # (wave, question, option, channel, district or 0, association or 0)
 Key = tuple[int, str, str, str, int, int]
 NONE = 0  # no district / no association in a key column
+# The tally's key columns, in the order of Key: its unique index, and what `rebuild` fills.
+KEY_COLUMNS = ("wave_id", "question_id", "option_id", "channel", "district_id", "association_id")
 _TRACKED = (
     "wave_id",
     "question_id",
@@ -69,26 +71,10 @@ def apply_deltas(connection: Connection, deltas: Iterable[tuple[Key, int]]) -> N
     for key, n in sorted(merged.items()):
         if n == 0:
             continue
-        wave_id, question_id, option_id, channel, district_id, association_id = key
-        stmt = insert(table).values(
-            wave_id=wave_id,
-            question_id=question_id,
-            option_id=option_id,
-            channel=channel,
-            district_id=district_id,
-            association_id=association_id,
-            answers=n,
-        )
+        stmt = insert(table).values(**dict(zip(KEY_COLUMNS, key, strict=True)), answers=n)
         connection.execute(
             stmt.on_conflict_do_update(
-                index_elements=[
-                    "wave_id",
-                    "question_id",
-                    "option_id",
-                    "channel",
-                    "district_id",
-                    "association_id",
-                ],
+                index_elements=list(KEY_COLUMNS),
                 set_={"answers": table.c.answers + n},
             )
         )
@@ -123,15 +109,7 @@ def rebuild(connection: Connection) -> None:
     connection.execute(delete(table))
     connection.execute(
         table.insert().from_select(
-            [
-                "wave_id",
-                "question_id",
-                "option_id",
-                "channel",
-                "district_id",
-                "association_id",
-                "answers",
-            ],
+            [*KEY_COLUMNS, "answers"],
             regroup(),
         )
     )
