@@ -469,7 +469,46 @@ def test_a_resident_joins_from_the_counter_qr_and_is_approved(
     assert stored_survey_answers(demo_server) == [
         (DEMO_SURVEY.questions[0].id, DEMO_SURVEY.questions[0].options[0].id, "line", True)
     ]
+    send_a_safety_check_from_a_phone(browser, demo_server, officer, simulator.name)
+    answer_the_safety_check(simulator, content)
+    simulator.screenshot("safety-answered")
     assert all(path.stat().st_size > 0 for path in simulator.shots)
+
+
+def send_a_safety_check_from_a_phone(
+    browser: Any, server: DemoServer, officer: Officer, name: str
+) -> None:
+    """After an earthquake the officer starts a safety check for the new member's
+    association on a phone (390 px) and sends it: every member household gets it on LINE."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ja-JP")
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/staff/login")
+        page.fill("input[name=login]", officer.login)
+        page.fill("input[name=password]", officer.password)
+        page.click("button[type=submit]")
+        page.goto(f"{server.url}/staff/safety")
+        area = page.locator("select[name=area] option").filter(has_text=officer.association)
+        page.select_option("select[name=area]", area.first.get_attribute("value"))
+        page.select_option("select[name=template]", "earthquake")
+        page.click("form[data-form=safety-start] button[type=submit]")
+        staff_shot(page, name, "staff-safety-preview")
+        page.click("[data-testid=send]")
+        page.wait_for_selector("[data-testid=stamp]")
+        staff_shot(page, name, "staff-safety-sent")
+    finally:
+        context.close()
+
+
+def answer_the_safety_check(sim: SimulatorPage, content: Content) -> None:
+    """The new member gets the check, taps 無事 and then how many are home."""
+    title = content.text("safety.templates.earthquake.title")
+    sim.expect_bot_says(content.text("safety.heading", title=title))
+    sim.screenshot("safety-check-received")
+    sim.tap(content.text("safety.answers.safe"))
+    sim.expect_bot_says(first_line(content.text("safety.recorded.safe")))
+    sim.tap(content.text("safety.people_option", n=2))
+    sim.expect_bot_says(content.text("safety.people_saved", n=2))
 
 
 def rsvp_from_the_event_card(sim: SimulatorPage, content: Content) -> None:
